@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -176,3 +177,8 @@ class Delivery(BaseModel):
     attempts: int = 0
     next_attempt_at: datetime | None = None
     last_error: str | None = None
+    payload: dict[str, Any] | None = Field(
+        default=None,
+        description="Channel-neutral event written with the route (see enrichers.delivery.event_payload); "
+        "rendered per channel kind at send time. Holds personal data (author handle, excerpt).",
+    )
