@@ -1,0 +1,189 @@
+"""Contacts, companies, memberships and consents; implements enrichers' ContactDirectory port."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import Connection, delete, func, select
+
+from enrichers.model import Company, CompanyClass, Consent, Contact, Identity, LawfulBasis, Membership
+from storage.database import upsert
+from storage.schema import companies, consents, contact_emails, contacts, identities, memberships, now_utc
+
+
+def handle_key(handle: str) -> str:
+    """How handles are compared: case-insensitive, without a leading '@'."""
+    return handle.strip().lstrip("@").lower()
+
+
+def save_company(connection: Connection, company: Company) -> None:
+    upsert(
+        connection,
+        companies,
+        [
+            {
+                "id": company.id,
+                "name": company.name,
+                "domain": company.domain.lower() if company.domain else None,
+                "classification": company.classification.value,
+                "competitor_of": company.competitor_of,
+            }
+        ],
+        ("id",),
+    )
+
+
+def save_contact(connection: Connection, contact: Contact) -> None:
+    """Upsert a contact with its emails, identities and memberships (replacing the stored sets)."""
+    at = now_utc()
+    upsert(
+        connection,
+        contacts,
+        [
+            {
+                "id": contact.id,
+                "name": contact.name,
+                "segment": contact.segment,
+                "preferred_channel": contact.preferred_channel,
+                "external_ref": contact.external_ref,
+                "created_at": at,
+                "updated_at": at,
+            }
+        ],
+        ("id",),
+        update=("name", "segment", "preferred_channel", "external_ref", "updated_at"),
+    )
+    for table in (contact_emails, identities, memberships):
+        connection.execute(delete(table).where(table.c.contact_id == contact.id))
+    if contact.emails:
+        connection.execute(
+            contact_emails.insert(), [{"contact_id": contact.id, "email": e.lower()} for e in set(contact.emails)]
+        )
+    if contact.identities:
+        connection.execute(
+            identities.insert(),
+            [
+                {
+                    "contact_id": contact.id,
+                    "platform": i.platform,
+                    "handle": i.handle,
+                    "handle_key": handle_key(i.handle),
+                    "evidence": i.evidence,
+                    "verified": i.verified,
+                }
+                for i in contact.identities
+            ],
+        )
+    if contact.memberships:
+        connection.execute(
+            memberships.insert(),
+            [{"contact_id": contact.id, "company_id": m.company_id, "role": m.role} for m in contact.memberships],
+        )
+
+
+def save_consent(connection: Connection, consent: Consent) -> None:
+    upsert(
+        connection,
+        consents,
+        [
+            {
+                "contact_id": consent.contact_id,
+                "purpose": consent.purpose,
+                "basis": consent.basis.value,
+                "source": consent.source,
+                "granted_at": consent.granted_at,
+                "withdrawn_at": consent.withdrawn_at,
+                "reviewed_at": consent.reviewed_at,
+                "review_due": consent.review_due,
+            }
+        ],
+        ("contact_id", "purpose", "basis", "source"),
+    )
+
+
+def _consent(row: Any) -> Consent:
+    return Consent(
+        contact_id=row.contact_id,
+        purpose=row.purpose,
+        basis=LawfulBasis(row.basis),
+        source=row.source,
+        granted_at=row.granted_at,
+        withdrawn_at=row.withdrawn_at,
+        reviewed_at=row.reviewed_at,
+        review_due=row.review_due,
+    )
+
+
+def _company(row: Any) -> Company:
+    return Company(
+        id=row.id,
+        name=row.name,
+        domain=row.domain,
+        classification=CompanyClass(row.classification),
+        competitor_of=row.competitor_of,
+    )
+
+
+class SqlContactDirectory:
+    """Reads contacts for linking, in the caller's connection (and so its transaction)."""
+
+    def __init__(self, connection: Connection) -> None:
+        self.connection = connection
+
+    def contact(self, contact_id: str) -> Contact | None:
+        row = self.connection.execute(select(contacts).where(contacts.c.id == contact_id)).one_or_none()
+        if row is None:
+            return None
+        c = self.connection
+        emails = c.execute(select(contact_emails.c.email).where(contact_emails.c.contact_id == contact_id)).scalars()
+        idents = c.execute(select(identities).where(identities.c.contact_id == contact_id).order_by(identities.c.id))
+        members = c.execute(select(memberships).where(memberships.c.contact_id == contact_id))
+        return Contact(
+            id=row.id,
+            name=row.name,
+            emails=tuple(sorted(emails)),
+            identities=tuple(
+                Identity(platform=i.platform, handle=i.handle, evidence=i.evidence, verified=i.verified) for i in idents
+            ),
+            memberships=tuple(Membership(company_id=m.company_id, role=m.role) for m in members),
+            segment=row.segment,
+            preferred_channel=row.preferred_channel,
+            external_ref=row.external_ref,
+        )
+
+    def contact_by_handle(self, platform: str, handle: str) -> Contact | None:
+        contact_id = self.connection.execute(
+            select(identities.c.contact_id).where(
+                identities.c.platform == platform, identities.c.handle_key == handle_key(handle)
+            )
+        ).scalar_one_or_none()
+        return self.contact(contact_id) if contact_id else None
+
+    def contacts_by_email_domain(self, domain: str) -> list[Contact]:
+        ids = self.connection.execute(
+            select(contact_emails.c.contact_id)
+            .where(func.lower(contact_emails.c.email).like(f"%@{domain.lower()}"))
+            .distinct()
+        ).scalars()
+        return [c for c in (self.contact(i) for i in ids) if c is not None]
+
+    def company(self, company_id: str) -> Company | None:
+        row = self.connection.execute(select(companies).where(companies.c.id == company_id)).one_or_none()
+        return _company(row) if row else None
+
+    def company_by_domain(self, domain: str) -> Company | None:
+        row = self.connection.execute(select(companies).where(companies.c.domain == domain.lower())).one_or_none()
+        return _company(row) if row else None
+
+    def companies(self) -> list[Company]:
+        return [_company(r) for r in self.connection.execute(select(companies).order_by(companies.c.name))]
+
+    def consents_for(self, contact_id: str) -> list[Consent]:
+        rows = self.connection.execute(
+            select(consents).where(consents.c.contact_id == contact_id).order_by(consents.c.granted_at)
+        )
+        return [_consent(r) for r in rows]
+
+    def contact_ids(self) -> Sequence[str]:
+        return list(self.connection.execute(select(contacts.c.id).order_by(contacts.c.id)).scalars())

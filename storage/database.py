@@ -1,0 +1,130 @@
+"""Opening the database: SQLite (WAL) by default, PostgreSQL by URL, migrated by Alembic."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import Connection, Engine, Table, create_engine, event, inspect
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import OperationalError
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+
+
+class StorageError(RuntimeError):
+    """A storage problem a user can act on (bad URL, unwritable path, unreachable server)."""
+
+
+def _sqlite_path_problem(url: str) -> str | None:
+    database = make_url(url).database
+    if not database or database == ":memory:":
+        return None
+    path = Path(database).expanduser().resolve()
+    parent = path.parent
+    if path.is_dir():
+        return f"the SQLite database path {path} is a folder; give a file path such as {path / 'overheard.db'}"
+    if not parent.exists():
+        try:
+            parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            return f"cannot create the folder {parent} for the SQLite database: {exc.strerror}"
+    if path.exists() and not os.access(path, os.W_OK):
+        return f"the SQLite database {path} is not writable"
+    if not path.exists() and not os.access(parent, os.W_OK):
+        return f"cannot create the SQLite database {path}: folder {parent} is not writable"
+    return None
+
+
+def create_db_engine(url: str) -> Engine:
+    """An engine for `url`; SQLite gets WAL, foreign keys and a busy timeout."""
+    try:
+        backend = make_url(url).get_backend_name()
+    except Exception as exc:
+        raise StorageError(f"database URL {url!r} is not a valid SQLAlchemy URL ({exc})") from exc
+    if backend == "sqlite":
+        problem = _sqlite_path_problem(url)
+        if problem:
+            raise StorageError(problem)
+        engine = create_engine(url, connect_args={"timeout": 30})
+
+        @event.listens_for(engine, "connect")
+        def _pragmas(dbapi_connection: Any, _record: Any) -> None:
+            cursor = dbapi_connection.cursor()
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA synchronous=NORMAL")
+            cursor.execute("PRAGMA foreign_keys=ON")
+            cursor.execute("PRAGMA busy_timeout=30000")
+            cursor.close()
+
+        return engine
+    if backend == "postgresql":
+        if make_url(url).drivername == "postgresql":
+            url = str(make_url(url).set(drivername="postgresql+psycopg"))
+        return create_engine(url, pool_pre_ping=True)
+    raise StorageError(f"database URL {url!r}: only sqlite:/// and postgresql:// are supported")
+
+
+def migrate(engine: Engine) -> None:
+    """Bring the schema to the newest Alembic revision (idempotent)."""
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    try:
+        with engine.begin() as connection:
+            config.attributes["connection"] = connection
+            command.upgrade(config, "head")
+    except OperationalError as exc:
+        raise StorageError(
+            f"cannot open the database {engine.url.render_as_string(hide_password=True)}: {exc.orig}"
+        ) from exc
+
+
+def open_database(url: str) -> Engine:
+    """Create the engine and migrate: the one way every entrypoint opens storage."""
+    engine = create_db_engine(url)
+    migrate(engine)
+    return engine
+
+
+@contextmanager
+def transaction(engine: Engine) -> Iterator[Connection]:
+    with engine.begin() as connection:
+        yield connection
+
+
+def upsert(
+    connection: Connection,
+    table: Table,
+    rows: Sequence[dict[str, Any]],
+    keys: Iterable[str],
+    *,
+    update: Iterable[str] | None = None,
+) -> None:
+    """Insert rows, updating `update` columns (default: all but keys) where the natural key exists.
+
+    `update=()` means insert-if-absent. Same statement shape on SQLite and PostgreSQL.
+    """
+    if not rows:
+        return
+    keys = list(keys)
+    dialect = connection.dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    statement = insert(table)
+    columns = list(update) if update is not None else [c for c in rows[0] if c not in keys]
+    if columns:
+        statement = statement.on_conflict_do_update(
+            index_elements=keys, set_={c: statement.excluded[c] for c in columns}
+        )
+    else:
+        statement = statement.on_conflict_do_nothing(index_elements=keys)
+    connection.execute(statement, list(rows))
+
+
+def table_names(engine: Engine) -> list[str]:
+    return sorted(inspect(engine).get_table_names())

@@ -1,0 +1,159 @@
+"""Keeping mentions, their verdicts, quarantined items and collector cursors."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, select, tuple_
+
+from classifiers.verdict import Verdict
+from listener.base import Rejected
+from listener.mention import Author, Engagement, Mention
+from storage.database import upsert
+from storage.schema import cursors, mentions, now_utc, quarantine, tombstones, verdicts
+
+_ENGAGEMENT = ("likes", "reposts", "replies", "quotes", "impressions", "score")
+# Columns a re-collection may refresh; triage state (status, assignee) belongs to people and is kept.
+_REFRESHED = (
+    "url", "author_name", "author_followers", "author_verified", "author_profile_url", "text", "title",
+    "language", "collected_at", *_ENGAGEMENT, "rating", "reply_to_id", "thread_id", "matched_queries",
+    "signals", "raw_hash",
+)  # fmt: skip
+
+
+def mention_row(mention: Mention) -> dict[str, Any]:
+    return {
+        "source": mention.source.value,
+        "external_id": mention.external_id,
+        "url": mention.url,
+        "author_handle": mention.author.handle,
+        "author_name": mention.author.name,
+        "author_followers": mention.author.followers,
+        "author_verified": mention.author.verified,
+        "author_profile_url": mention.author.profile_url,
+        "text": mention.text,
+        "title": mention.title,
+        "language": mention.language,
+        "created_at": mention.created_at,
+        "collected_at": mention.collected_at,
+        **{name: getattr(mention.engagement, name) for name in _ENGAGEMENT},
+        "rating": mention.rating,
+        "reply_to_id": mention.reply_to_id,
+        "thread_id": mention.thread_id,
+        "matched_queries": list(mention.matched_queries),
+        "signals": list(mention.signals),
+        "raw_hash": mention.raw_hash,
+        "status": "new",
+    }
+
+
+def mention_from_row(row: Any) -> Mention:
+    return Mention(
+        source=row.source,
+        external_id=row.external_id,
+        url=row.url,
+        author=Author(
+            handle=row.author_handle,
+            name=row.author_name,
+            followers=row.author_followers,
+            verified=row.author_verified,
+            profile_url=row.author_profile_url,
+        ),
+        text=row.text,
+        title=row.title,
+        language=row.language,
+        created_at=row.created_at,
+        collected_at=row.collected_at,
+        engagement=Engagement(**{name: getattr(row, name) for name in _ENGAGEMENT}),
+        rating=row.rating,
+        reply_to_id=row.reply_to_id,
+        thread_id=row.thread_id,
+        matched_queries=tuple(row.matched_queries or ()),
+        signals=tuple(row.signals or ()),
+        raw_hash=row.raw_hash,
+    )
+
+
+def tombstoned(connection: Connection, keys: Iterable[tuple[str, str]]) -> set[tuple[str, str]]:
+    keys = list(keys)
+    if not keys:
+        return set()
+    rows = connection.execute(
+        select(tombstones.c.source, tombstones.c.external_id).where(
+            tuple_(tombstones.c.source, tombstones.c.external_id).in_(keys)
+        )
+    )
+    return {(r.source, r.external_id) for r in rows}
+
+
+def save_mentions(connection: Connection, batch: Sequence[Mention]) -> dict[tuple[str, str], int]:
+    """Upsert mentions on (source, external_id); returns their row ids.
+
+    Mentions that were deleted on the platform or erased on request (tombstoned) are not stored again.
+    Within one batch the last copy of a key wins.
+    """
+    unique = {m.key: m for m in batch}
+    blocked = tombstoned(connection, unique)
+    rows = [mention_row(m) for key, m in unique.items() if key not in blocked]
+    upsert(connection, mentions, rows, ("source", "external_id"), update=_REFRESHED)
+    return mention_ids(connection, [k for k in unique if k not in blocked])
+
+
+def mention_ids(connection: Connection, keys: Sequence[tuple[str, str]]) -> dict[tuple[str, str], int]:
+    found: dict[tuple[str, str], int] = {}
+    for start in range(0, len(keys), 500):
+        chunk = keys[start : start + 500]
+        rows = connection.execute(
+            select(mentions.c.source, mentions.c.external_id, mentions.c.id).where(
+                tuple_(mentions.c.source, mentions.c.external_id).in_(chunk)
+            )
+        )
+        found.update({(r.source, r.external_id): r.id for r in rows})
+    return found
+
+
+def save_verdicts(connection: Connection, pairs: Sequence[tuple[int, Verdict]], at: datetime | None = None) -> None:
+    """Store the current verdict per mention; a person's relabel (human_*) is kept across re-classification."""
+    at = at or now_utc()
+    rows = [
+        {
+            "mention_id": mention_id,
+            "sentiment": v.sentiment.value,
+            "sentiment_confidence": v.sentiment_confidence,
+            "intent": v.intent.value,
+            "intent_confidence": v.intent_confidence,
+            "needs_human": v.needs_human,
+            "reasons": list(v.reasons),
+            "model_version": v.model_version,
+            "classified_at": at,
+        }
+        for mention_id, v in pairs
+    ]
+    upsert(connection, verdicts, rows, ("mention_id",))
+
+
+def quarantine_items(connection: Connection, items: Sequence[Rejected]) -> int:
+    """Keep rejected raw items with their reason; the same payload is kept once."""
+    rows = [
+        {
+            "source": item.source,
+            "reason": item.reason,
+            "payload": item.payload,
+            "payload_hash": hashlib.sha256(f"{item.source}\n{item.payload}".encode()).hexdigest(),
+            "created_at": now_utc(),
+        }
+        for item in items
+    ]
+    upsert(connection, quarantine, rows, ("payload_hash",), update=())
+    return len(rows)
+
+
+def get_cursor(connection: Connection, name: str) -> str | None:
+    return connection.execute(select(cursors.c.position).where(cursors.c.name == name)).scalar_one_or_none()
+
+
+def set_cursor(connection: Connection, name: str, position: str | None) -> None:
+    upsert(connection, cursors, [{"name": name, "position": position, "updated_at": now_utc()}], ("name",))

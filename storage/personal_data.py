@@ -1,0 +1,171 @@
+"""The one list of where personal data lives. GDPR export, erasure and retention all read it.
+
+Every column of every table is classified here, either as personal data (with how its rows tie to a
+person) or as not personal; a test fails when a new column is left unclassified.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+
+class TiedBy(StrEnum):
+    """How rows of a table are tied to one contact."""
+
+    contact_key = "contact_key"  # the table's `id` is the contact id
+    contact_id = "contact_id"  # a `contact_id` column
+    author = "author"  # mentions whose (source, author_handle) is one of the contact's identities
+    mention = "mention"  # rows hanging off such a mention (`mention_id`, or a route's mention)
+    nobody = "nobody"  # personal data not attributable to a contact; only retention removes it
+
+
+@dataclass(frozen=True)
+class PersonalData:
+    table: str
+    columns: tuple[str, ...]
+    tied_by: TiedBy
+    why: str
+
+
+PERSONAL_DATA: tuple[PersonalData, ...] = (
+    PersonalData(
+        "contacts",
+        ("id", "name", "segment", "preferred_channel", "external_ref"),
+        TiedBy.contact_key,
+        "the CRM record of the person",
+    ),
+    PersonalData("contact_emails", ("email",), TiedBy.contact_id, "email addresses"),
+    PersonalData(
+        "identities", ("handle", "handle_key", "evidence"), TiedBy.contact_id, "social handles known for the person"
+    ),
+    PersonalData("memberships", ("role",), TiedBy.contact_id, "job roles at companies"),
+    PersonalData(
+        "consents",
+        ("basis", "source", "granted_at", "withdrawn_at", "reviewed_at", "review_due"),
+        TiedBy.contact_id,
+        "recorded consents and lawful bases",
+    ),
+    PersonalData(
+        "links",
+        ("contact_id", "evidence", "confidence", "decided_by"),
+        TiedBy.contact_id,
+        "which mentions are linked to the person and why",
+    ),
+    PersonalData(
+        "findings",
+        ("url", "excerpt", "sentiment", "intent", "link_evidence", "basis"),
+        TiedBy.contact_id,
+        "findings attached to the profile",
+    ),
+    PersonalData(
+        "mentions",
+        (
+            "url",
+            "author_handle",
+            "author_name",
+            "author_followers",
+            "author_verified",
+            "author_profile_url",
+            "text",
+            "title",
+            "reply_to_id",
+            "thread_id",
+            "assignee",
+        ),
+        TiedBy.author,
+        "posts the person published, and who handles them",
+    ),
+    PersonalData("verdicts", ("reasons", "relabelled_by"), TiedBy.mention, "reasons quote words of the person's post"),
+    PersonalData("routes", ("explanation",), TiedBy.mention, "routing explanations may quote the post"),
+    PersonalData("deliveries", ("payload", "last_error"), TiedBy.mention, "payloads sent to teams carry the post"),
+    PersonalData("quarantine", ("payload",), TiedBy.nobody, "raw items that failed validation may hold posts"),
+)
+
+NOT_PERSONAL: dict[str, tuple[str, ...]] = {
+    "mentions": (
+        "id",
+        "source",
+        "external_id",
+        "language",
+        "created_at",
+        "collected_at",
+        "likes",
+        "reposts",
+        "replies",
+        "quotes",
+        "impressions",
+        "score",
+        "rating",
+        "matched_queries",
+        "signals",
+        "raw_hash",
+        "status",
+        "snoozed_until",
+    ),
+    "verdicts": (
+        "mention_id",
+        "sentiment",
+        "sentiment_confidence",
+        "intent",
+        "intent_confidence",
+        "needs_human",
+        "model_version",
+        "classified_at",
+        "human_intent",
+        "human_sentiment",
+    ),
+    "companies": ("id", "name", "domain", "classification", "competitor_of"),
+    "contacts": ("created_at", "updated_at"),
+    "contact_emails": ("contact_id",),
+    "identities": ("id", "contact_id", "platform", "verified"),
+    "memberships": ("contact_id", "company_id"),
+    "consents": ("id", "contact_id", "purpose"),
+    "links": ("mention_id", "company_id", "status"),
+    "findings": (
+        "id",
+        "contact_id",
+        "mention_id",
+        "source",
+        "external_id",
+        "confidence",
+        "link_confidence",
+        "model_version",
+        "created_at",
+        "expires_at",
+    ),
+    "routes": (
+        "id",
+        "mention_id",
+        "source",
+        "external_id",
+        "team",
+        "channel",
+        "reply_channel",
+        "priority",
+        "due_at",
+        "rule",
+        "status",
+        "created_at",
+    ),
+    "deliveries": (
+        "id",
+        "route_id",
+        "idempotency_key",
+        "channel",
+        "status",
+        "attempts",
+        "next_attempt_at",
+        "created_at",
+        "delivered_at",
+    ),
+    "cursors": ("name", "position", "updated_at"),
+    "quarantine": ("id", "source", "reason", "payload_hash", "created_at"),
+    "tombstones": ("source", "external_id", "reason", "at"),
+    # The audit log names contacts by their pseudonymous id only; details never carry personal data.
+    "audit_log": ("id", "at", "actor", "action", "subject_type", "subject_id", "detail"),
+}
+
+
+def personal_columns(table: str) -> tuple[str, ...]:
+    return tuple(c for entry in PERSONAL_DATA if entry.table == table for c in entry.columns)

@@ -1,0 +1,296 @@
+"""The database schema: one table per domain record. Alembic migrations are generated from this."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Column,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.types import TypeDecorator
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Stores UTC, returns timezone-aware UTC datetimes on every backend (SQLite keeps no zone)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError(f"naive datetime {value!r} would be ambiguous; pass a timezone-aware value")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(column_0_label)s",
+        "uq": "uq_%(table_name)s_%(column_0_name)s",
+        "ck": "ck_%(table_name)s_%(constraint_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+mentions = Table(
+    "mentions",
+    metadata,
+    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True),
+    Column("source", String(32), nullable=False),
+    Column("external_id", String(512), nullable=False),
+    Column("url", Text),
+    Column("author_handle", String(256), nullable=False),
+    Column("author_name", String(512)),
+    Column("author_followers", BigInteger),
+    Column("author_verified", Boolean),
+    Column("author_profile_url", Text),
+    Column("text", Text, nullable=False),
+    Column("title", Text),
+    Column("language", String(16)),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("collected_at", UTCDateTime, nullable=False),
+    Column("likes", BigInteger),
+    Column("reposts", BigInteger),
+    Column("replies", BigInteger),
+    Column("quotes", BigInteger),
+    Column("impressions", BigInteger),
+    Column("score", BigInteger),
+    Column("rating", Float),
+    Column("reply_to_id", String(512)),
+    Column("thread_id", String(512)),
+    Column("matched_queries", JSON, nullable=False, default=list),
+    Column("signals", JSON, nullable=False, default=list),
+    Column("raw_hash", String(64), nullable=False, default=""),
+    # Triage state, owned by the people working the inbox.
+    Column("status", String(16), nullable=False, default="new"),
+    Column("assignee", String(128)),
+    Column("snoozed_until", UTCDateTime),
+    UniqueConstraint("source", "external_id", name="uq_mentions_source_external_id"),
+    Index("ix_mentions_created_at", "created_at"),
+    Index("ix_mentions_author", "source", "author_handle"),
+)
+
+verdicts = Table(
+    "verdicts",
+    metadata,
+    Column("mention_id", ForeignKey("mentions.id", ondelete="CASCADE"), primary_key=True),
+    Column("sentiment", String(16), nullable=False),
+    Column("sentiment_confidence", Float, nullable=False),
+    Column("intent", String(32), nullable=False),
+    Column("intent_confidence", Float, nullable=False),
+    Column("needs_human", Boolean, nullable=False, default=False),
+    Column("reasons", JSON, nullable=False, default=list),
+    Column("model_version", String(128), nullable=False),
+    Column("classified_at", UTCDateTime, nullable=False),
+    # A person's correction (relabel); kept as training feedback.
+    Column("human_intent", String(32)),
+    Column("human_sentiment", String(16)),
+    Column("relabelled_by", String(128)),
+    Index("ix_verdicts_intent", "intent"),
+)
+
+companies = Table(
+    "companies",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("name", String(256), nullable=False),
+    Column("domain", String(256), unique=True),
+    Column("classification", String(32), nullable=False, default="other"),
+    Column("competitor_of", String(256)),
+)
+
+contacts = Table(
+    "contacts",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("name", String(512)),
+    Column("segment", String(64)),
+    Column("preferred_channel", String(64)),
+    Column("external_ref", String(128)),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+)
+
+contact_emails = Table(
+    "contact_emails",
+    metadata,
+    Column("contact_id", ForeignKey("contacts.id", ondelete="CASCADE"), primary_key=True),
+    Column("email", String(320), primary_key=True),
+    Index("ix_contact_emails_email", "email"),
+)
+
+identities = Table(
+    "identities",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("contact_id", ForeignKey("contacts.id", ondelete="CASCADE"), nullable=False),
+    Column("platform", String(32), nullable=False),
+    Column("handle", String(256), nullable=False),
+    Column("handle_key", String(256), nullable=False),  # normalised for lookup (lowercase, no '@')
+    Column("evidence", String(256), nullable=False),
+    Column("verified", Boolean, nullable=False, default=False),
+    UniqueConstraint("platform", "handle_key", name="uq_identities_platform_handle_key"),
+)
+
+memberships = Table(
+    "memberships",
+    metadata,
+    Column("contact_id", ForeignKey("contacts.id", ondelete="CASCADE"), primary_key=True),
+    Column("company_id", ForeignKey("companies.id", ondelete="CASCADE"), primary_key=True),
+    Column("role", String(256)),
+)
+
+consents = Table(
+    "consents",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("contact_id", ForeignKey("contacts.id", ondelete="CASCADE"), nullable=False),
+    Column("purpose", String(64), nullable=False),
+    Column("basis", String(32), nullable=False),
+    Column("source", String(256), nullable=False),
+    Column("granted_at", UTCDateTime, nullable=False),
+    Column("withdrawn_at", UTCDateTime),
+    Column("reviewed_at", UTCDateTime),
+    Column("review_due", UTCDateTime),
+    UniqueConstraint("contact_id", "purpose", "basis", "source", name="uq_consents_contact_purpose_basis_source"),
+)
+
+links = Table(
+    "links",
+    metadata,
+    Column("mention_id", ForeignKey("mentions.id", ondelete="CASCADE"), primary_key=True),
+    Column("contact_id", ForeignKey("contacts.id", ondelete="CASCADE")),
+    Column("company_id", ForeignKey("companies.id", ondelete="CASCADE")),
+    Column("evidence", String(512), nullable=False),
+    Column("confidence", Float, nullable=False),
+    Column("status", String(16), nullable=False, default="auto"),  # auto | confirmed | unlinked
+    Column("decided_by", String(128)),
+    Index("ix_links_contact", "contact_id"),
+)
+
+findings = Table(
+    "findings",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("contact_id", ForeignKey("contacts.id", ondelete="CASCADE"), nullable=False),
+    Column("mention_id", ForeignKey("mentions.id", ondelete="CASCADE")),
+    Column("source", String(32), nullable=False),
+    Column("external_id", String(512), nullable=False),
+    Column("url", Text),
+    Column("excerpt", String(280), nullable=False),
+    Column("sentiment", String(16), nullable=False),
+    Column("intent", String(32), nullable=False),
+    Column("confidence", Float, nullable=False),
+    Column("link_evidence", String(512), nullable=False),
+    Column("link_confidence", Float, nullable=False),
+    Column("basis", String(256), nullable=False),
+    Column("model_version", String(128)),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("expires_at", UTCDateTime, nullable=False),
+    UniqueConstraint("contact_id", "source", "external_id", name="uq_findings_contact_source_external_id"),
+    Index("ix_findings_expires_at", "expires_at"),
+)
+
+routes = Table(
+    "routes",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("mention_id", ForeignKey("mentions.id", ondelete="CASCADE"), nullable=False),
+    Column("source", String(32), nullable=False),
+    Column("external_id", String(512), nullable=False),
+    Column("team", String(32), nullable=False),
+    Column("channel", String(64), nullable=False),
+    Column("reply_channel", String(64)),
+    Column("priority", String(16), nullable=False),
+    Column("due_at", UTCDateTime),
+    Column("rule", String(128), nullable=False),
+    Column("explanation", Text, nullable=False),
+    Column("status", String(16), nullable=False, default="open"),  # open | done
+    Column("created_at", UTCDateTime, nullable=False),
+    UniqueConstraint("source", "external_id", "team", name="uq_routes_source_external_id_team"),
+    Index("ix_routes_team_status", "team", "status"),
+)
+
+deliveries = Table(
+    "deliveries",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("route_id", ForeignKey("routes.id", ondelete="CASCADE"), nullable=False),
+    Column("idempotency_key", String(128), nullable=False, unique=True),
+    Column("channel", String(64), nullable=False),
+    Column("status", String(16), nullable=False, default="pending"),
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("next_attempt_at", UTCDateTime),
+    Column("last_error", Text),
+    Column("payload", JSON),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("delivered_at", UTCDateTime),
+    Index("ix_deliveries_status_next", "status", "next_attempt_at"),
+)
+
+cursors = Table(
+    "cursors",
+    metadata,
+    Column("name", String(256), primary_key=True),
+    Column("position", Text),
+    Column("updated_at", UTCDateTime, nullable=False),
+)
+
+quarantine = Table(
+    "quarantine",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("source", String(256), nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("payload", Text, nullable=False),
+    Column("payload_hash", String(64), nullable=False, unique=True),
+    Column("created_at", UTCDateTime, nullable=False),
+)
+
+tombstones = Table(
+    "tombstones",
+    metadata,
+    Column("source", String(32), primary_key=True),
+    Column("external_id", String(512), primary_key=True),
+    Column("reason", String(256), nullable=False),
+    Column("at", UTCDateTime, nullable=False),
+)
+
+audit_log = Table(
+    "audit_log",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("at", UTCDateTime, nullable=False),
+    Column("actor", String(128), nullable=False),
+    Column("action", String(64), nullable=False),
+    Column("subject_type", String(32), nullable=False),
+    Column("subject_id", String(512), nullable=False),
+    Column("detail", JSON, nullable=False, default=dict),
+    Index("ix_audit_subject", "subject_type", "subject_id"),
+)
+
+
+def now_utc() -> datetime:
+    return datetime.now(UTC)

@@ -1,0 +1,65 @@
+"""Fixtures shared by the whole suite: databases on both backends, the bundled samples."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine, text
+
+from storage.database import create_db_engine, open_database
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED = ROOT.parent / "shared"
+SAMPLES = ROOT / "overheard" / "samples"
+
+
+def postgres_url() -> str | None:
+    return os.environ.get("OVERHEARD_TEST_POSTGRES_URL")
+
+
+def _require_postgres() -> str:
+    url = postgres_url()
+    if url:
+        return url
+    if os.environ.get("OVERHEARD_REQUIRE_POSTGRES") == "1":
+        pytest.fail("OVERHEARD_TEST_POSTGRES_URL is not set; run the suite with `make test` (it starts PostgreSQL)")
+    pytest.skip("PostgreSQL not configured for this run (make test starts one)")
+
+
+@pytest.fixture
+def sqlite_url(tmp_path: Path) -> str:
+    return f"sqlite:///{tmp_path / 'overheard.db'}"
+
+
+@pytest.fixture
+def fresh_postgres_url() -> Iterator[str]:
+    """A brand-new PostgreSQL schema per test, dropped afterwards."""
+    base = _require_postgres()
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    admin = create_db_engine(base)
+    with admin.begin() as connection:
+        connection.execute(text(f"CREATE SCHEMA {schema}"))
+    sep = "&" if "?" in base else "?"
+    yield f"{base}{sep}options=-csearch_path%3D{schema}"
+    with admin.begin() as connection:
+        connection.execute(text(f"DROP SCHEMA {schema} CASCADE"))
+    admin.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """Runs the test once on SQLite and once on PostgreSQL: the same code serves both."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'overheard.db'}"
+    return request.getfixturevalue("fresh_postgres_url")
+
+
+@pytest.fixture
+def engine(database_url: str) -> Iterator[Engine]:
+    engine = open_database(database_url)
+    yield engine
+    engine.dispose()
