@@ -1,0 +1,481 @@
+"""Deliveries: what a route sends to its channel, how it is signed, sent, retried and given up on.
+
+- Channels (`Channel`, the `channels:` section of overheard.yaml): a Standard Webhooks endpoint, a
+  Slack-compatible incoming webhook, an SMTP mailbox, or a CRM endpoint that takes lead payloads.
+- Each delivery carries one channel-neutral event (`event_payload`), written with its route in the
+  same transaction (transactional outbox), and rendered per channel kind only when sent.
+- Webhooks follow Standard Webhooks (https://www.standardwebhooks.com): `webhook-id` is the
+  delivery's idempotency key and never changes between attempts; `webhook-signature` is
+  'v1,<base64 HMAC-SHA256 of "id.timestamp.body">' under a 'whsec_<base64>' secret.
+- A failed send is retried with exponential backoff and jitter for at least 72 hours
+  (`next_attempt`), then dead-lettered with the last reason. A receiver that is down loses nothing.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import random
+import secrets
+import smtplib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from email.message import EmailMessage
+from enum import StrEnum
+from typing import Any
+
+import httpx
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
+
+from classifiers.verdict import Verdict
+from enrichers.findings import excerpt
+from enrichers.model import Delivery, DeliveryStatus, Route
+from listener.mention import Mention
+
+EVENT_TYPE = "mention.routed"
+SECRET_PREFIX = "whsec_"
+SIGNATURE_VERSION = "v1"
+DEFAULT_TOLERANCE = timedelta(minutes=5)
+
+# ---- Standard Webhooks signing ---------------------------------------------------------------------------
+
+
+class WebhookVerificationError(ValueError):
+    """A webhook failed verification; the message says which check."""
+
+
+def generate_secret() -> str:
+    """A fresh signing secret: 'whsec_' + base64 of 32 random bytes."""
+    return SECRET_PREFIX + base64.b64encode(secrets.token_bytes(32)).decode()
+
+
+def _key(secret: str) -> bytes:
+    if not secret.startswith(SECRET_PREFIX):
+        raise ValueError("a webhook secret starts with 'whsec_' followed by base64")
+    try:
+        return base64.b64decode(secret.removeprefix(SECRET_PREFIX), validate=True)
+    except ValueError as error:
+        raise ValueError("the part of a webhook secret after 'whsec_' must be base64") from error
+
+
+def _as_bytes(body: str | bytes) -> bytes:
+    return body.encode() if isinstance(body, str) else body
+
+
+def sign(secret: str, msg_id: str, timestamp: int, body: str | bytes) -> str:
+    """The 'v1,<base64>' signature of `body` sent as message `msg_id` at `timestamp` (Unix seconds)."""
+    signed = f"{msg_id}.{timestamp}.".encode() + _as_bytes(body)
+    digest = hmac.new(_key(secret), signed, hashlib.sha256).digest()
+    return f"{SIGNATURE_VERSION},{base64.b64encode(digest).decode()}"
+
+
+def webhook_headers(secret: str, msg_id: str, timestamp: int, body: str | bytes) -> dict[str, str]:
+    """The three Standard Webhooks headers (plus content-type) for one attempt."""
+    return {
+        "webhook-id": msg_id,
+        "webhook-timestamp": str(timestamp),
+        "webhook-signature": sign(secret, msg_id, timestamp, body),
+        "content-type": "application/json",
+    }
+
+
+def verify(
+    secret: str,
+    headers: Mapping[str, str],
+    body: str | bytes,
+    now: datetime,
+    tolerance: timedelta = DEFAULT_TOLERANCE,
+) -> None:
+    """Check a received webhook; raise `WebhookVerificationError` naming what is wrong.
+
+    Header names are matched in any case. The timestamp must be within `tolerance` of `now` either
+    way (replay protection); any one of the space-separated 'v1,...' signatures may match (rotation).
+    """
+    lowered = {k.lower(): v for k, v in headers.items()}
+    missing = [h for h in ("webhook-id", "webhook-timestamp", "webhook-signature") if not lowered.get(h)]
+    if missing:
+        raise WebhookVerificationError(f"missing header(s): {', '.join(missing)}")
+    try:
+        timestamp = int(lowered["webhook-timestamp"])
+    except ValueError:
+        raise WebhookVerificationError("webhook-timestamp is not Unix seconds") from None
+    skew = abs(now.timestamp() - timestamp)
+    if skew > tolerance.total_seconds():
+        raise WebhookVerificationError(
+            f"webhook-timestamp is {skew:.0f}s away from now (tolerance {tolerance.total_seconds():.0f}s)"
+        )
+    expected = sign(secret, lowered["webhook-id"], timestamp, body).encode()
+    for candidate in lowered["webhook-signature"].split():
+        if candidate.startswith(f"{SIGNATURE_VERSION},") and hmac.compare_digest(candidate.encode(), expected):
+            return
+    raise WebhookVerificationError("no v1 signature matches the body")
+
+
+# ---- retry schedule -------------------------------------------------------------------------------------
+
+RETRY_BASE = timedelta(seconds=30)
+RETRY_CAP = timedelta(hours=12)
+RETRY_WINDOW = timedelta(hours=72)
+JITTER = 0.2  # each delay grows by up to 20%, never shrinks, so the window below is a floor
+
+
+def backoff(attempts: int) -> timedelta:
+    """The delay after the `attempts`-th failed attempt, before jitter: 30 s doubling up to 12 h."""
+    if attempts < 1:
+        return timedelta(0)
+    return min(RETRY_BASE * 2 ** min(attempts - 1, 40), RETRY_CAP)
+
+
+def _max_attempts() -> int:
+    waited, attempts = timedelta(0), 1
+    while waited < RETRY_WINDOW:
+        waited += backoff(attempts)
+        attempts += 1
+    return attempts
+
+
+MAX_ATTEMPTS = _max_attempts()
+"""Attempts made before a delivery is dead-lettered; the last one is at least RETRY_WINDOW after the first."""
+
+
+def next_attempt(attempts: int, now: datetime, rng: random.Random | None = None) -> datetime | None:
+    """When to try again after `attempts` attempts (0 = never tried: now); None = give up (dead-letter)."""
+    if attempts < 0:
+        raise ValueError("attempts cannot be negative")
+    if attempts >= MAX_ATTEMPTS:
+        return None
+    delay = backoff(attempts)
+    return now + delay * (1 + JITTER * (rng or random).random())
+
+
+# ---- channels ----------------------------------------------------------------------------------------------
+
+
+class ChannelKind(StrEnum):
+    webhook = "webhook"  # Standard Webhooks JSON, signed
+    slack = "slack"  # Slack-compatible incoming webhook (also Mattermost, Rocket.Chat)
+    email = "email"  # plain-text mail over SMTP
+    crm = "crm"  # lead payload for CRM import, signed like a webhook
+
+
+class Channel(BaseModel):
+    """One configured delivery channel (an entry of `channels:` in overheard.yaml)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    name: str = Field(min_length=1, description="Referenced by routing rules' `channel`.")
+    kind: ChannelKind
+    url: str | None = Field(default=None, description="Endpoint for webhook, slack and crm channels.")
+    secret: SecretStr | None = Field(default=None, description="'whsec_...' signing secret (webhook, crm).")
+    timeout_s: float = Field(default=10.0, gt=0, description="HTTP timeout per attempt, in seconds.")
+    smtp_host: str | None = None
+    smtp_port: int = Field(default=25, gt=0, lt=65536)
+    smtp_starttls: bool = False
+    smtp_username: str | None = None
+    smtp_password: SecretStr | None = None
+    mail_from: str | None = None
+    mail_to: tuple[str, ...] = ()
+
+    @field_validator("secret")
+    @classmethod
+    def _secret_shape(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None:
+            _key(value.get_secret_value())
+        return value
+
+    @model_validator(mode="after")
+    def _needs(self) -> Channel:
+        missing: list[str] = []
+        if self.kind in (ChannelKind.webhook, ChannelKind.slack, ChannelKind.crm) and not self.url:
+            missing.append("url")
+        if self.kind in (ChannelKind.webhook, ChannelKind.crm) and self.secret is None:
+            missing.append("secret (generate one with enrichers.delivery.generate_secret)")
+        if self.kind is ChannelKind.email:
+            missing += [f for f in ("smtp_host", "mail_from") if not getattr(self, f)]
+            if not self.mail_to:
+                missing.append("mail_to")
+        if missing:
+            raise ValueError(f"a {self.kind.value} channel needs {', '.join(missing)}")
+        return self
+
+
+# ---- payloads ----------------------------------------------------------------------------------------------
+
+
+def delivery_id(route: Route) -> str:
+    """The idempotency key of the delivery of `route` (stable: re-routing the same mention gives the same id)."""
+    natural = "\x1f".join((route.source, route.external_id, route.team.value, route.channel))
+    return "msg_" + hashlib.sha256(natural.encode()).hexdigest()[:32]
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.astimezone(UTC).isoformat().replace("+00:00", "Z") if value else None
+
+
+def event_payload(
+    route: Route, mention: Mention, verdict: Verdict, now: datetime, contact_id: str | None = None
+) -> dict[str, Any]:
+    """The channel-neutral event for one route: enough to act and reply, nothing more about the person.
+
+    `contact_id` is included only when the caller may use the link (consent allowed).
+    """
+    return {
+        "type": EVENT_TYPE,
+        "timestamp": _iso(now),
+        "data": {
+            "route": {
+                "team": route.team.value,
+                "channel": route.channel,
+                "priority": route.priority.value,
+                "due_at": _iso(route.due_at),
+                "rule": route.rule,
+                "explanation": route.explanation,
+                "reply_channel": route.reply_channel,
+            },
+            "mention": {
+                "source": mention.source.value,
+                "external_id": mention.external_id,
+                "url": mention.url,
+                "created_at": _iso(mention.created_at),
+                "language": mention.language,
+                "excerpt": excerpt(mention.text),
+                "author": {"handle": mention.author.handle, "followers": mention.author.followers},
+            },
+            "verdict": {
+                "sentiment": verdict.sentiment.value,
+                "intent": verdict.intent.value,
+                "confidence": verdict.intent_confidence,
+                "needs_human": verdict.needs_human,
+                "reasons": list(verdict.reasons),
+            },
+            "contact_id": contact_id,
+        },
+    }
+
+
+def new_delivery(route: Route, payload: dict[str, Any], now: datetime) -> Delivery:
+    """A pending delivery of `route`, due now."""
+    return Delivery(
+        idempotency_key=delivery_id(route),
+        channel=route.channel,
+        status=DeliveryStatus.pending,
+        next_attempt_at=now,
+        payload=payload,
+    )
+
+
+def json_body(document: Any) -> bytes:
+    """Compact, key-sorted UTF-8 JSON: the same event always gives the same bytes (and signature)."""
+    return json.dumps(document, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def _slack_escape(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def slack_message(payload: dict[str, Any]) -> dict[str, Any]:
+    """A Slack-compatible incoming-webhook message (`text` fallback plus blocks)."""
+    data = payload["data"]
+    route, mention, verdict = data["route"], data["mention"], data["verdict"]
+    headline = (
+        f"[{route['priority']}] {route['team']}: {verdict['intent']} ({verdict['sentiment']}, "
+        f"{verdict['confidence']:.2f}) on {mention['source']} by @{mention['author']['handle']}"
+    )
+    quote = "> " + _slack_escape(mention["excerpt"]).replace("\n", "\n> ")
+    details = [f"Reply on: {route['reply_channel']}"]
+    if route["due_at"]:
+        details.append(f"due {route['due_at']}")
+    if mention["url"]:
+        details.append(f"<{mention['url']}|open the mention>")
+    why = f"Why: {_slack_escape(route['explanation'])}"
+    return {
+        "text": _slack_escape(headline),
+        "blocks": [
+            {"type": "section", "text": {"type": "mrkdwn", "text": f"*{_slack_escape(headline)}*\n{quote}"}},
+            {"type": "context", "elements": [{"type": "mrkdwn", "text": " · ".join(details)}]},
+            {"type": "context", "elements": [{"type": "mrkdwn", "text": why}]},
+        ],
+    }
+
+
+def email_message(payload: dict[str, Any], mail_from: str, mail_to: tuple[str, ...], msg_id: str) -> EmailMessage:
+    """A plain-text email for an SMTP channel; `msg_id` goes in a header so a mailbox can de-duplicate."""
+    data = payload["data"]
+    route, mention, verdict = data["route"], data["mention"], data["verdict"]
+    message = EmailMessage()
+    message["From"] = mail_from
+    message["To"] = ", ".join(mail_to)
+    message["Subject"] = f"[{route['priority']}] {verdict['intent']} on {mention['source']} for {route['team']}" + (
+        f", due {route['due_at']}" if route["due_at"] else ""
+    )
+    message["X-Overheard-Delivery"] = msg_id
+    lines = [
+        f"Team: {route['team']} (rule '{route['rule']}')",
+        f"Priority: {route['priority']}" + (f", respond by {route['due_at']}" if route["due_at"] else ""),
+        f"Author: @{mention['author']['handle']} on {mention['source']}",
+        f"Reply on: {route['reply_channel']}",
+        f"Verdict: {verdict['intent']}, {verdict['sentiment']} (confidence {verdict['confidence']:.2f})",
+        "",
+        mention["excerpt"],
+        "",
+        f"Link: {mention['url'] or '(none)'}",
+        f"Why: {route['explanation']}",
+    ]
+    message.set_content("\n".join(lines))
+    return message
+
+
+def crm_lead(payload: dict[str, Any], msg_id: str) -> dict[str, Any]:
+    """A lead shaped for CRM import (HubSpot property names, as `enrichers.crm_io` exports contacts)."""
+    data = payload["data"]
+    mention, verdict, route = data["mention"], data["verdict"], data["route"]
+    properties: dict[str, Any] = {
+        "hs_lead_status": "NEW",
+        "lead_source": f"social:{mention['source']}",
+        "overheard_handle": mention["author"]["handle"],
+        "overheard_mention_url": mention["url"],
+        "overheard_excerpt": mention["excerpt"],
+        "overheard_intent": verdict["intent"],
+        "overheard_due_at": route["due_at"],
+    }
+    if mention["source"] == "x":
+        properties["twitterhandle"] = mention["author"]["handle"]
+    if data["contact_id"]:
+        properties["overheard_contact_id"] = data["contact_id"]
+    return {"idempotency_key": msg_id, "properties": properties}
+
+
+# ---- sending -----------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SendResult:
+    """The outcome of one attempt: `ok`, and in words what happened (status code, error)."""
+
+    ok: bool
+    reason: str
+    status_code: int | None = None
+
+
+def post_json(
+    client: httpx.Client, url: str, body: bytes, headers: Mapping[str, str], timeout_s: float = 10.0
+) -> SendResult:
+    """POST one body; success is any 2xx. Redirects are not followed (a moved endpoint is a config error)."""
+    try:
+        response = client.post(
+            url, content=body, headers={"content-type": "application/json", **headers}, timeout=timeout_s
+        )
+    except httpx.TimeoutException:
+        return SendResult(False, f"timed out after {timeout_s:g}s")
+    except httpx.HTTPError as error:
+        return SendResult(False, f"{type(error).__name__}: {error}")
+    if response.is_success:
+        return SendResult(True, f"HTTP {response.status_code}", response.status_code)
+    snippet = response.text[:200].strip()
+    return SendResult(False, f"HTTP {response.status_code}" + (f": {snippet}" if snippet else ""), response.status_code)
+
+
+SmtpFactory = Callable[..., smtplib.SMTP]  # called as smtp(host, port, timeout=seconds)
+
+
+def send_email(channel: Channel, message: EmailMessage, smtp: SmtpFactory = smtplib.SMTP) -> SendResult:
+    """Send one message through the channel's SMTP server."""
+    assert channel.smtp_host is not None
+    try:
+        with smtp(channel.smtp_host, channel.smtp_port, timeout=channel.timeout_s) as server:
+            if channel.smtp_starttls:
+                server.starttls()
+            if channel.smtp_username and channel.smtp_password:
+                server.login(channel.smtp_username, channel.smtp_password.get_secret_value())
+            refused = server.send_message(message)
+    except (smtplib.SMTPException, OSError) as error:
+        return SendResult(False, f"{type(error).__name__}: {error}")
+    if refused:
+        return SendResult(False, f"refused recipients: {', '.join(sorted(refused))}")
+    return SendResult(True, "accepted by SMTP server")
+
+
+def send_once(
+    delivery: Delivery,
+    channel: Channel,
+    now: datetime,
+    client: httpx.Client | None = None,
+    smtp: SmtpFactory = smtplib.SMTP,
+) -> SendResult:
+    """Render the delivery's event for `channel` and make one attempt."""
+    if delivery.payload is None:
+        return SendResult(False, "delivery has no payload")
+    msg_id = delivery.idempotency_key
+    if channel.kind is ChannelKind.email:
+        assert channel.mail_from is not None
+        return send_email(channel, email_message(delivery.payload, channel.mail_from, channel.mail_to, msg_id), smtp)
+    assert channel.url is not None
+    if channel.kind is ChannelKind.slack:
+        body, headers = json_body(slack_message(delivery.payload)), {}
+    else:
+        document = delivery.payload if channel.kind is ChannelKind.webhook else crm_lead(delivery.payload, msg_id)
+        body = json_body(document)
+        assert channel.secret is not None
+        headers = webhook_headers(channel.secret.get_secret_value(), msg_id, int(now.timestamp()), body)
+    if client is None:
+        with httpx.Client(follow_redirects=False) as own:
+            return post_json(own, channel.url, body, headers, channel.timeout_s)
+    return post_json(client, channel.url, body, headers, channel.timeout_s)
+
+
+def record_attempt(delivery: Delivery, result: SendResult, now: datetime, rng: random.Random | None = None) -> Delivery:
+    """The delivery after one attempt: delivered, failed with the next attempt time, or dead with the reason."""
+    attempts = delivery.attempts + 1
+    if result.ok:
+        return delivery.model_copy(
+            update={
+                "status": DeliveryStatus.delivered,
+                "attempts": attempts,
+                "next_attempt_at": None,
+                "last_error": None,
+            }
+        )
+    retry_at = next_attempt(attempts, now, rng)
+    if retry_at is None:
+        return delivery.model_copy(
+            update={
+                "status": DeliveryStatus.dead,
+                "attempts": attempts,
+                "next_attempt_at": None,
+                "last_error": f"gave up after {attempts} attempts (retried for at least "
+                f"{RETRY_WINDOW.total_seconds() / 3600:.0f} h): {result.reason}",
+            }
+        )
+    return delivery.model_copy(
+        update={
+            "status": DeliveryStatus.failed,
+            "attempts": attempts,
+            "next_attempt_at": retry_at,
+            "last_error": result.reason,
+        }
+    )
+
+
+def deliver(
+    delivery: Delivery,
+    channel: Channel,
+    now: datetime,
+    client: httpx.Client | None = None,
+    smtp: SmtpFactory = smtplib.SMTP,
+    rng: random.Random | None = None,
+) -> Delivery:
+    """Attempt a due delivery once and return its new state. Delivered and dead deliveries are returned unchanged."""
+    if delivery.status in (DeliveryStatus.delivered, DeliveryStatus.dead):
+        return delivery
+    if delivery.channel != channel.name:
+        raise ValueError(
+            f"delivery {delivery.idempotency_key} is for channel '{delivery.channel}', not '{channel.name}'"
+        )
+    if delivery.payload is None:  # nothing to send will never get better: no point retrying for 72 h
+        return delivery.model_copy(
+            update={"status": DeliveryStatus.dead, "next_attempt_at": None, "last_error": "delivery has no payload"}
+        )
+    return record_attempt(delivery, send_once(delivery, channel, now, client, smtp), now, rng)

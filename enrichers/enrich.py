@@ -1,0 +1,129 @@
+"""The step the pipeline calls per mention: link, check consent, build the finding, route, queue deliveries.
+
+`enrich` only reads (through `ContactDirectory`) and returns everything it decided, with reasons;
+`record` writes the outcome through the `FindingSink` and `Outbox` ports in the caller's transaction.
+
+Consent shapes what is kept, not whether the customer is answered: when enrichment of the author's
+profile is not allowed, the mention is still routed (using the contact's stated reply preference and
+segment for this one decision), but no link to the person and no finding are kept, and the delivery
+payload carries no contact id.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from classifiers.verdict import Verdict
+from enrichers.consent import ConsentDecision, decide
+from enrichers.delivery import event_payload, new_delivery
+from enrichers.findings import build_finding
+from enrichers.linking import CompanyIndex, CompanyMention, Link, link_author
+from enrichers.model import ENRICHMENT_PURPOSE, Delivery, Finding, Route
+from enrichers.ports import ContactDirectory, FindingSink, Outbox
+from enrichers.routing import RoutingConfig, RuleOutcome, evaluate, route
+from listener.mention import Mention
+
+
+@dataclass(frozen=True)
+class RoutedMention:
+    """One route and the deliveries to write with it (transactional outbox)."""
+
+    route: Route
+    deliveries: tuple[Delivery, ...]
+
+
+@dataclass(frozen=True)
+class Enrichment:
+    """Everything decided about one mention, each part with its reason in words."""
+
+    mention_key: tuple[str, str]
+    link: Link | None
+    """The link to keep: a person only when enrichment is allowed; a company-only link always."""
+    link_reason: str
+    consent: ConsentDecision | None
+    """None when no contact was found, so there was nobody to ask about."""
+    finding: Finding | None
+    finding_reason: str
+    companies: tuple[CompanyMention, ...]
+    """Companies named in the text (e.g. competitors)."""
+    routes: tuple[RoutedMention, ...]
+    rule_outcomes: tuple[RuleOutcome, ...]
+    """Every routing rule's outcome, for 'why was this routed there (or not)?'."""
+    routing_reason: str
+
+
+def enrich(
+    mention: Mention,
+    verdict: Verdict | None,
+    directory: ContactDirectory,
+    rules: RoutingConfig,
+    now: datetime,
+    retention: timedelta,
+    companies: CompanyIndex | None = None,
+    relevant_queries: Collection[str] | None = None,
+) -> Enrichment:
+    """Decide link, finding and routes for one classified mention.
+
+    `retention` is how long a finding is kept; `companies` finds companies named in the text;
+    `relevant_queries` names the brand/product/competitor queries (None: all queries are).
+    """
+    resolution = link_author(mention, directory)
+    contact = resolution.contact
+    consent: ConsentDecision | None = None
+    link, link_reason = resolution.link, resolution.reason
+    if contact is not None:
+        consent = decide(directory.consents_for(contact.id), now, ENRICHMENT_PURPOSE, contact.id)
+        if not consent.allowed and link is not None:
+            link_reason = f"author matches contact {contact.id}, but no link is kept: {consent.reason}"
+            # Keep only what is about the company, never the person.
+            link = (
+                Link(
+                    company_id=link.company_id,
+                    evidence="company of a contact not open to enrichment",
+                    confidence=link.confidence,
+                )
+                if link.company_id
+                else None
+            )
+
+    named = tuple(companies.find(mention.title, mention.text)) if companies else ()
+    outcome = build_finding(mention, verdict, resolution.link, consent, now, retention, relevant_queries)
+
+    if verdict is None:
+        return Enrichment(
+            mention.key, link, link_reason, consent, None, outcome.reason, named, (), (), "not classified yet"
+        )
+
+    outcomes = tuple(evaluate(rules, mention, verdict, contact, named))
+    contact_id = contact.id if contact is not None and consent is not None and consent.allowed else None
+    routed = tuple(
+        RoutedMention(r, (new_delivery(r, event_payload(r, mention, verdict, now, contact_id), now),))
+        for r in route(rules, mention, verdict, now, contact, named)
+    )
+    routing_reason = (
+        "; ".join(f"{r.route.team.value}: {r.route.explanation}" for r in routed)
+        if routed
+        else "no routing rule matched"
+    )
+    return Enrichment(
+        mention.key,
+        link,
+        link_reason,
+        consent,
+        outcome.finding,
+        outcome.reason,
+        named,
+        routed,
+        outcomes,
+        routing_reason,
+    )
+
+
+def record(enrichment: Enrichment, findings: FindingSink, outbox: Outbox) -> None:
+    """Write the finding and the routes with their deliveries; call inside the caller's transaction."""
+    if enrichment.finding is not None:
+        findings.attach(enrichment.finding)
+    for routed in enrichment.routes:
+        outbox.add(routed.route, list(routed.deliveries))
