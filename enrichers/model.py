@@ -52,6 +52,10 @@ class Contact(BaseModel):
     emails: tuple[str, ...] = ()
     identities: tuple[Identity, ...] = ()
     memberships: tuple[Membership, ...] = ()
+    role: str | None = Field(
+        default=None,
+        description="A role held outside any company (e.g. 'Creator'); roles at companies are memberships.",
+    )
     segment: str | None = Field(default=None, description="CRM segment, e.g. 'customer', 'prospect', 'vip'.")
     preferred_channel: str | None = Field(default=None, description="Channel the contact asked to be answered on.")
     external_ref: str | None = Field(default=None, description="The CRM's own id (HubSpot/Salesforce).")
