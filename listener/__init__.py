@@ -3,7 +3,7 @@
 Depends on nothing else of Overheard. Every source is a `Collector` that yields `Page`s of `Mention`s.
 """
 
-from listener.base import Collector, Page, Rejected
+from listener.base import Collector, Page, Rejected, SourceError
 from listener.mention import Author, Engagement, Mention, Platform
 
-__all__ = ["Author", "Collector", "Engagement", "Mention", "Page", "Platform", "Rejected"]
+__all__ = ["Author", "Collector", "Engagement", "Mention", "Page", "Platform", "Rejected", "SourceError"]

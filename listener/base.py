@@ -18,6 +18,19 @@ class Rejected:
     payload: str
 
 
+class SourceError(Exception):
+    """A sweep could not go on: the source is down, rate-limited for long, refused us, or sent a page we cannot
+    read. Pages yielded before it are valid; the cursor stays where the last stored page left it. The shell
+    records `reason` on the source's status and goes on with the other sources.
+    """
+
+    def __init__(self, source: str, reason: str, *, retry_after_s: float | None = None) -> None:
+        super().__init__(f"{source}: {reason}")
+        self.source = source
+        self.reason = reason
+        self.retry_after_s = retry_after_s
+
+
 @dataclass(frozen=True)
 class Page:
     """One page of a sweep.

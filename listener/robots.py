@@ -49,7 +49,11 @@ class RobotsRules:
         for rule in self.rules:
             if not rule.path or not rule.matches(target):
                 continue
-            if best is None or _specificity(rule) > _specificity(best) or (_specificity(rule) == _specificity(best) and rule.allow):
+            if (
+                best is None
+                or _specificity(rule) > _specificity(best)
+                or (_specificity(rule) == _specificity(best) and rule.allow)
+            ):
                 best = rule
         return best is None or best.allow
 

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import pytest
-from conftest import OWN_FIXTURES
 
 from listener.robots import parse_robots
+from tests.listener.replay import OWN_FIXTURES
 
 ROBOTS = (OWN_FIXTURES / "http" / "robots.txt").read_text()
 

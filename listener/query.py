@@ -1,0 +1,286 @@
+"""The local boolean query language: one brand or competitor query, applied the same way to every source.
+
+Syntax (case-insensitive operators, as users write them in `overheard.yaml`):
+
+    acme OR "acme corp"                 either term
+    acme AND (support OR refund)        both; AND may be left out: `acme refund` means the same
+    acme NOT "acme explosives"          NOT / a leading '-' excludes: `acme -explosives`
+    acme*                               prefix: acme, acmes, acmecorp
+
+Matching is on words, not substrings: `acme` matches "#Acme", "@acme" and "ACME's" but not "acmeology"
+(use `acme*` for that). A quoted phrase matches consecutive words. A term with punctuation inside
+(`acme.io`) is a phrase of its words.
+
+`parse()` turns text into a `Query` (or raises `QuerySyntaxError` naming the position); `QuerySet` tags
+mentions with the names of the queries they match; `to_x_query()` renders a query in X's search syntax.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import TypeAlias
+
+from listener.mention import Mention
+
+_WORD = re.compile(r"\w+", re.UNICODE)
+
+
+def words(text: str) -> list[str]:
+    """The words of `text`, case-folded and accent-stripped, as the query language sees them."""
+    folded = unicodedata.normalize("NFKD", text.casefold())
+    stripped = "".join(ch for ch in folded if not unicodedata.combining(ch))
+    return _WORD.findall(stripped)
+
+
+class QuerySyntaxError(ValueError):
+    """A query that cannot be parsed; the message names the position and what was expected."""
+
+
+@dataclass(frozen=True)
+class Term:
+    """A word, a prefix (`acme*`) or a phrase (`"acme corp"`): a run of words that must appear in order."""
+
+    words: tuple[str, ...]
+    prefix: bool = False
+    quoted: bool = False
+
+    def matches(self, text_words: list[str]) -> bool:
+        n = len(self.words)
+        if n == 0:
+            return False
+        last = n - 1
+        for start in range(len(text_words) - n + 1):
+            if all(text_words[start + i] == self.words[i] for i in range(last)):
+                candidate = text_words[start + last]
+                if candidate == self.words[last] or (self.prefix and candidate.startswith(self.words[last])):
+                    return True
+        return False
+
+
+@dataclass(frozen=True)
+class Not:
+    operand: Node
+
+
+@dataclass(frozen=True)
+class And:
+    operands: tuple[Node, ...]
+
+
+@dataclass(frozen=True)
+class Or:
+    operands: tuple[Node, ...]
+
+
+Node: TypeAlias = Term | Not | And | Or
+
+
+def evaluate(node: Node, text_words: list[str]) -> bool:
+    if isinstance(node, Term):
+        return node.matches(text_words)
+    if isinstance(node, Not):
+        return not evaluate(node.operand, text_words)
+    if isinstance(node, And):
+        return all(evaluate(op, text_words) for op in node.operands)
+    return any(evaluate(op, text_words) for op in node.operands)
+
+
+@dataclass(frozen=True)
+class Query:
+    """A parsed query. `source` is the text as the user wrote it."""
+
+    source: str
+    root: Node
+
+    def matches(self, text: str) -> bool:
+        return evaluate(self.root, words(text))
+
+    def positive_terms(self) -> list[Term]:
+        """Terms that can make a text match (not under a NOT): what to send to platforms with plain search."""
+        found: list[Term] = []
+
+        def walk(node: Node, negated: bool) -> None:
+            if isinstance(node, Term):
+                if not negated and node not in found:
+                    found.append(node)
+            elif isinstance(node, Not):
+                walk(node.operand, not negated)
+            else:
+                for op in node.operands:
+                    walk(op, negated)
+
+        walk(self.root, False)
+        return found
+
+
+# --- parsing ----------------------------------------------------------------------------------------------
+
+_TOKEN = re.compile(r'\s*(?:(?P<lp>\()|(?P<rp>\))|(?P<phrase>"[^"]*"?)|(?P<minus>-(?=[\w"(]))|(?P<word>[^\s()"]+))')
+_OPERATORS = {"AND", "OR", "NOT"}
+
+
+@dataclass(frozen=True)
+class _Token:
+    kind: str  # lp, rp, phrase, minus, word, AND, OR, NOT
+    text: str
+    pos: int
+
+
+def _tokenise(text: str) -> list[_Token]:
+    tokens: list[_Token] = []
+    pos = 0
+    while pos < len(text):
+        if text[pos:].strip() == "":
+            break
+        m = _TOKEN.match(text, pos)
+        if m is None or m.end() == pos:  # pragma: no cover - the word alternative matches anything else
+            raise QuerySyntaxError(f"unexpected character at position {pos + 1}: {text[pos]!r}")
+        kind = m.lastgroup or "word"
+        value = m.group(kind)
+        start = m.start(kind)
+        if kind == "phrase" and (len(value) < 2 or not value.endswith('"')):
+            raise QuerySyntaxError(f"unclosed quote at position {start + 1}")
+        if kind == "word" and value in _OPERATORS:  # operators are upper-case so 'or' stays a word
+            kind = value
+        tokens.append(_Token(kind, value, start))
+        pos = m.end()
+    return tokens
+
+
+class _Parser:
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.tokens = _tokenise(text)
+        self.i = 0
+
+    def peek(self) -> _Token | None:
+        return self.tokens[self.i] if self.i < len(self.tokens) else None
+
+    def take(self) -> _Token:
+        token = self.tokens[self.i]
+        self.i += 1
+        return token
+
+    def parse(self) -> Node:
+        if not self.tokens:
+            raise QuerySyntaxError("empty query")
+        node = self.or_expr()
+        extra = self.peek()
+        if extra is not None:
+            raise QuerySyntaxError(f"unexpected {extra.text!r} at position {extra.pos + 1}")
+        return node
+
+    def or_expr(self) -> Node:
+        operands = [self.and_expr()]
+        while (token := self.peek()) is not None and token.kind == "OR":
+            self.take()
+            operands.append(self.and_expr())
+        return operands[0] if len(operands) == 1 else Or(tuple(operands))
+
+    def and_expr(self) -> Node:
+        operands = [self.not_expr()]
+        while (token := self.peek()) is not None and token.kind not in ("OR", "rp"):
+            if token.kind == "AND":
+                self.take()
+            operands.append(self.not_expr())
+        return operands[0] if len(operands) == 1 else And(tuple(operands))
+
+    def not_expr(self) -> Node:
+        token = self.peek()
+        if token is not None and token.kind in ("NOT", "minus"):
+            self.take()
+            return Not(self.not_expr())
+        return self.atom()
+
+    def atom(self) -> Node:
+        token = self.peek()
+        if token is None:
+            raise QuerySyntaxError(f"expected a term at the end of {self.text!r}")
+        if token.kind == "lp":
+            self.take()
+            node = self.or_expr()
+            closing = self.peek()
+            if closing is None or closing.kind != "rp":
+                raise QuerySyntaxError(f"unclosed '(' at position {token.pos + 1}")
+            self.take()
+            return node
+        if token.kind in ("phrase", "word"):
+            self.take()
+            return _term(token)
+        raise QuerySyntaxError(f"expected a term at position {token.pos + 1}, found {token.text!r}")
+
+
+def _term(token: _Token) -> Term:
+    if token.kind == "phrase":
+        found = tuple(words(token.text[1:-1]))
+        if not found:
+            raise QuerySyntaxError(f"empty phrase at position {token.pos + 1}")
+        return Term(found, quoted=True)
+    prefix = token.text.endswith("*")
+    found = tuple(words(token.text.rstrip("*")))
+    if not found:
+        raise QuerySyntaxError(f"{token.text!r} at position {token.pos + 1} has no letters or digits")
+    return Term(found, prefix=prefix)
+
+
+def parse(text: str) -> Query:
+    """Parse a query; raises `QuerySyntaxError` with the position of the problem."""
+    return Query(text, _Parser(text).parse())
+
+
+# --- rendering for platforms ----------------------------------------------------------------------------
+
+
+def to_x_query(query: Query, *, exclude_retweets: bool = True, language: str | None = None) -> str:
+    """Render for X API v2 search: `(a OR "b c") -d -is:retweet lang:en`. X has no prefix operator, so a
+    prefix term is sent as its stem word; the local match re-checks every result anyway."""
+
+    def render(node: Node, top: bool = False) -> str:
+        if isinstance(node, Term):
+            text = " ".join(node.words)
+            return f'"{text}"' if len(node.words) > 1 or node.quoted else text
+        if isinstance(node, Not):
+            inner = render(node.operand)
+            return f"-{inner}" if isinstance(node.operand, Term) else f"-({inner})"
+        joined = (" OR " if isinstance(node, Or) else " ").join(render(op) for op in node.operands)
+        return joined if top or isinstance(node, And) else f"({joined})"
+
+    # A top-level OR keeps its parentheses: X binds AND tighter, so `a OR b -is:retweet` would filter only b.
+    parts = [render(query.root, top=not isinstance(query.root, Or))]
+    if exclude_retweets:
+        parts.append("-is:retweet")
+    if language:
+        parts.append(f"lang:{language}")
+    return " ".join(parts)
+
+
+def to_plain_search(query: Query) -> list[str]:
+    """One search string per positive term, for platforms whose search has no boolean operators."""
+    return [f'"{" ".join(t.words)}"' if len(t.words) > 1 else t.words[0] for t in query.positive_terms()]
+
+
+# --- tagging --------------------------------------------------------------------------------------------
+
+
+class QuerySet:
+    """The configured queries by name; tags mentions with every query they match."""
+
+    def __init__(self, queries: Mapping[str, str | Query]) -> None:
+        self.queries: dict[str, Query] = {name: q if isinstance(q, Query) else parse(q) for name, q in queries.items()}
+
+    def matching(self, text: str) -> tuple[str, ...]:
+        text_words = words(text)
+        return tuple(name for name, q in self.queries.items() if evaluate(q.root, text_words))
+
+    def tag(self, mention: Mention) -> Mention:
+        """The mention with `matched_queries` set from its title and text (earlier tags kept)."""
+        haystack = f"{mention.title}\n{mention.text}" if mention.title else mention.text
+        matched = self.matching(haystack)
+        merged = tuple(dict.fromkeys((*mention.matched_queries, *matched)))
+        return mention if merged == mention.matched_queries else mention.model_copy(update={"matched_queries": merged})
+
+    def tag_all(self, mentions: Iterable[Mention]) -> list[Mention]:
+        return [self.tag(m) for m in mentions]

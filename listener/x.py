@@ -1,0 +1,211 @@
+"""X (Twitter) recent search through tweepy's API v2 `Client`, with every request going through our `Http`.
+
+Constructor (what the shell wires from config):
+
+    XCollector(
+        http: Http,                         # the shared polite client
+        *,
+        name: str,                          # cursor key, conventionally 'x:<query name>'
+        query: Query | str,                 # our boolean query; rendered to X syntax with -is:retweet
+        bearer_token: str | None = None,    # default: $X_BEARER_TOKEN (app-only auth)
+        language: str | None = None,        # adds lang:<code>
+        exclude_retweets: bool = True,
+        base_url: str = "https://api.twitter.com",
+        page_size: int = 100,               # 10..100, X's max_results
+        max_pages: int = 10,                # per sweep; the cursor keeps the rest for the next sweep
+        finishing: Finishing | None = None, # query tagging, language, signals
+    )
+
+Requests ask for the author expansion (followers, verified) and `public_metrics`. The cursor is a
+`listener.cursor.Watermark` over tweet ids: `since_id` = floor, `until_id` = resume, `next_token` pages
+within a sweep. A tweet whose author is missing from `includes` is quarantined rather than guessed.
+
+tweepy is kept for what it is good at (endpoint parameters, error classes); its session is replaced by
+`_HttpSession`, which sends tweepy's requests through `Http` to `base_url` — that is also how tests point
+it at a local server.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator, Mapping
+from datetime import UTC, datetime
+from functools import partial
+from typing import Any
+
+import requests
+import tweepy
+
+from listener.base import Page, SourceError
+from listener.cursor import Watermark
+from listener.http import Http, HttpError
+from listener.language import normalise_language
+from listener.mention import Author, Engagement, Mention, Platform, payload_hash
+from listener.normalise import Converted, Finishing, convert_items, page_error, source_error
+from listener.query import Query, parse, to_x_query
+
+TWEEPY_HOST = "https://api.twitter.com"
+TWITTER_EPOCH_MS = 1288834974657  # snowflake ids carry ms since this instant in their top 42 bits
+
+TWEET_FIELDS = [
+    "author_id",
+    "conversation_id",
+    "created_at",
+    "in_reply_to_user_id",
+    "lang",
+    "public_metrics",
+    "referenced_tweets",
+]
+USER_FIELDS = ["name", "username", "public_metrics", "verified"]
+
+
+class _HttpSession:
+    """What tweepy needs of a `requests.Session` (`request(...)`), implemented with our `Http`."""
+
+    def __init__(self, http: Http, base_url: str) -> None:
+        self.http = http
+        self.base_url = base_url.rstrip("/")
+
+    def request(
+        self,
+        method: str,
+        url: str,
+        params: Mapping[str, Any] | None = None,
+        json: Any = None,
+        headers: Mapping[str, str] | None = None,
+        auth: Any = None,
+    ) -> requests.Response:
+        if auth is not None:
+            raise ValueError("user-context (OAuth 1.0a) requests are not supported; use an app bearer token")
+        if url.startswith(TWEEPY_HOST):
+            url = self.base_url + url[len(TWEEPY_HOST) :]
+        return self.http.request(method, url, params=params, json_body=json, headers=headers)
+
+
+def _client(http: Http, base_url: str, bearer_token: str) -> tweepy.Client:
+    client = tweepy.Client(bearer_token=bearer_token, return_type=dict, wait_on_rate_limit=False)
+    client.session = _HttpSession(http, base_url)  # type: ignore[assignment]
+    client.user_agent = http.user_agent
+    return client
+
+
+def snowflake_time(tweet_id: str) -> datetime:
+    """When a tweet was posted, read from its id (used when `created_at` was not returned)."""
+    return datetime.fromtimestamp(((int(tweet_id) >> 22) + TWITTER_EPOCH_MS) / 1000, tz=UTC)
+
+
+def _parse_time(value: str) -> datetime:
+    return datetime.fromisoformat(value.replace("Z", "+00:00"))
+
+
+def tweet_to_mention(tweet: Mapping[str, Any], users: Mapping[str, Mapping[str, Any]]) -> Converted:
+    """One v2 tweet object (plus `includes.users` by id) as a Mention."""
+    author_id = tweet.get("author_id")
+    user = users.get(author_id) if author_id else None
+    if user is None:
+        raise ValueError(f"author {author_id or '(no author_id)'} not in includes.users; request expansions=author_id")
+    user_metrics = user.get("public_metrics") or {}
+    metrics = tweet.get("public_metrics") or {}
+    references = {ref["type"]: ref["id"] for ref in tweet.get("referenced_tweets") or []}
+    tweet_id = str(tweet["id"])
+    username = user["username"]
+    created = tweet.get("created_at")
+    return Converted(
+        Mention(
+            source=Platform.x,
+            external_id=tweet_id,
+            url=f"https://x.com/{username}/status/{tweet_id}",
+            author=Author(
+                handle=username,
+                name=user.get("name"),
+                followers=user_metrics.get("followers_count"),
+                verified=user.get("verified"),
+                profile_url=f"https://x.com/{username}",
+            ),
+            text=tweet["text"],
+            language=normalise_language(tweet.get("lang")),
+            created_at=_parse_time(created) if created else snowflake_time(tweet_id),
+            engagement=Engagement(
+                likes=metrics.get("like_count"),
+                reposts=metrics.get("retweet_count"),
+                replies=metrics.get("reply_count"),
+                quotes=metrics.get("quote_count"),
+                impressions=metrics.get("impression_count"),
+            ),
+            reply_to_id=references.get("replied_to"),
+            thread_id=tweet.get("conversation_id"),
+            raw_hash=payload_hash(tweet),
+        )
+    )
+
+
+class XCollector:
+    """Recent search for one configured query. See the module docstring for the constructor."""
+
+    def __init__(
+        self,
+        http: Http,
+        *,
+        name: str,
+        query: Query | str,
+        bearer_token: str | None = None,
+        language: str | None = None,
+        exclude_retweets: bool = True,
+        base_url: str = TWEEPY_HOST,
+        page_size: int = 100,
+        max_pages: int = 10,
+        finishing: Finishing | None = None,
+    ) -> None:
+        token = bearer_token or os.environ.get("X_BEARER_TOKEN")
+        if not token:
+            raise ValueError("X needs a bearer token: set X_BEARER_TOKEN in the environment")
+        if not 10 <= page_size <= 100:
+            raise ValueError("page_size: X recent search returns 10 to 100 tweets per page")
+        self.name = name
+        self.query = query if isinstance(query, Query) else parse(query)
+        self.search = to_x_query(self.query, exclude_retweets=exclude_retweets, language=language)
+        self.page_size = page_size
+        self.max_pages = max_pages
+        self.finishing = finishing or Finishing()
+        self.client = _client(http, base_url, token)
+
+    def sweep(self, cursor: str | None) -> Iterator[Page]:
+        start = Watermark.load(cursor)
+        newest: str | None = None
+        next_token: str | None = None
+        for _ in range(self.max_pages):
+            body = self._search(start, next_token)
+            meta = body.get("meta") or {}
+            users = {str(u["id"]): u for u in (body.get("includes") or {}).get("users", []) if "id" in u}
+            mentions, rejected = convert_items(
+                self.name, body.get("data") or [], partial(tweet_to_mention, users=users), self.finishing
+            )
+            if meta.get("newest_id") and (newest is None or int(meta["newest_id"]) > int(newest)):
+                newest = str(meta["newest_id"])
+            next_token = meta.get("next_token")
+            mark = start.after_page(newest=newest, oldest=meta.get("oldest_id"), exhausted=next_token is None)
+            yield Page(mentions, rejected, next_cursor=mark.dump())
+            if next_token is None:
+                return
+
+    def _search(self, start: Watermark, next_token: str | None) -> dict[str, Any]:
+        try:
+            body = self.client.search_recent_tweets(
+                self.search,
+                max_results=self.page_size,
+                since_id=start.floor,
+                until_id=start.resume,
+                next_token=next_token,
+                expansions=["author_id"],
+                tweet_fields=TWEET_FIELDS,
+                user_fields=USER_FIELDS,
+            )
+        except HttpError as exc:
+            raise source_error(self.name, exc) from exc
+        except tweepy.TweepyException as exc:
+            raise SourceError(self.name, f"X API refused the search: {exc}") from exc
+        except ValueError as exc:  # requests' JSONDecodeError, invalid UTF-8
+            raise page_error(self.name, f"{TWEEPY_HOST}/2/tweets/search/recent", f"unreadable JSON: {exc}") from exc
+        if not isinstance(body, dict):
+            raise page_error(self.name, "/2/tweets/search/recent", "response is not a JSON object")
+        return body
