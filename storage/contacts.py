@@ -7,9 +7,10 @@ from typing import Any
 
 from sqlalchemy import Connection, delete, func, select
 
+from enrichers.linking import Link
 from enrichers.model import Company, CompanyClass, Consent, Contact, Identity, LawfulBasis, Membership
 from storage.database import upsert
-from storage.schema import companies, consents, contact_emails, contacts, identities, memberships, now_utc
+from storage.schema import companies, consents, contact_emails, contacts, identities, links, memberships, now_utc
 
 
 def handle_key(handle: str) -> str:
@@ -187,3 +188,24 @@ class SqlContactDirectory:
 
     def contact_ids(self) -> Sequence[str]:
         return list(self.connection.execute(select(contacts.c.id).order_by(contacts.c.id)).scalars())
+
+
+def save_link(connection: Connection, mention_id: int, link: Link | None) -> None:
+    """Keep (or drop) the link of one mention to a contact/company. A person's decision is never overwritten."""
+    decided = connection.execute(
+        select(links.c.status).where(links.c.mention_id == mention_id, links.c.status != "auto")
+    ).first()
+    if decided is not None:
+        return
+    if link is None:
+        connection.execute(delete(links).where(links.c.mention_id == mention_id))
+        return
+    row = {
+        "mention_id": mention_id,
+        "contact_id": link.contact_id,
+        "company_id": link.company_id,
+        "evidence": link.evidence,
+        "confidence": link.confidence,
+        "status": "auto",
+    }
+    upsert(connection, links, [row], ("mention_id",))

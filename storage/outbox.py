@@ -75,7 +75,7 @@ class SqlOutbox:
                     "attempts": d.attempts,
                     "next_attempt_at": d.next_attempt_at,
                     "last_error": d.last_error,
-                    "payload": None,
+                    "payload": d.payload,
                     "created_at": now_utc(),
                 }
                 for d in new_deliveries

@@ -1,0 +1,3 @@
+from overheard.cli import app
+
+app()

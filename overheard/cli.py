@@ -1,0 +1,259 @@
+"""The `overheard` command line: thin commands over the pipeline and service functions."""
+
+from __future__ import annotations
+
+import json
+import logging
+import shutil
+import sys
+import time
+from pathlib import Path
+from typing import Annotated, NoReturn
+
+import typer
+from rich.console import Console
+from rich.progress import MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+from overheard import services
+from overheard.config import ConfigError, OverheardConfig, load_config
+from overheard.sources import SourceNotAvailable
+from storage.database import StorageError
+from storage.gdpr import UnknownContact
+
+app = typer.Typer(help="Overheard: self-hosted social listening and social-CRM enrichment.", no_args_is_help=True)
+contacts_app = typer.Typer(help="Import and export CRM contacts.", no_args_is_help=True)
+gdpr_app = typer.Typer(
+    help="Data-protection requests: export and erase what is kept on a contact.", no_args_is_help=True
+)
+app.add_typer(contacts_app, name="contacts")
+app.add_typer(gdpr_app, name="gdpr")
+
+console = Console()
+errors = Console(stderr=True)
+TEMPLATE = Path(__file__).parent / "templates" / "overheard.example.yaml"
+ConfigOption = Annotated[
+    Path, typer.Option("--config", "-c", envvar="OVERHEARD_CONFIG", help="Path to overheard.yaml.")
+]
+
+
+def fail(message: str, code: int = 1) -> NoReturn:
+    errors.print(f"[bold red]error:[/] {message}", highlight=False)
+    raise typer.Exit(code)
+
+
+def not_built(what: str, issue: int) -> NoReturn:
+    fail(f"{what} is not built yet (tracked in issue #{issue}); nothing was done.", code=2)
+
+
+def _config(path: Path) -> OverheardConfig:
+    try:
+        return load_config(path)
+    except ConfigError as exc:
+        fail(str(exc))
+
+
+@app.callback()
+def main(
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log structured events to stderr.")] = False,
+) -> None:
+    logging.basicConfig(
+        level=logging.INFO if verbose else logging.WARNING, stream=sys.stderr, format="%(name)s %(message)s"
+    )
+
+
+@app.command()
+def init(
+    path: Annotated[Path, typer.Argument(help="Where to write the example.")] = Path("overheard.yaml"),
+    force: Annotated[bool, typer.Option(help="Overwrite an existing file.")] = False,
+) -> None:
+    """Write a commented example overheard.yaml to start from."""
+    if path.exists() and not force:
+        fail(f"{path} already exists; use --force to overwrite it")
+    shutil.copyfile(TEMPLATE, path)
+    console.print(f"Wrote [bold]{path}[/]. Edit brands, sources and routing, then run [bold]overheard collect[/].")
+
+
+@app.command()
+def demo(
+    workdir: Annotated[Path, typer.Option(help="Folder for the demo database (recreated).")] = Path("var/demo"),
+) -> None:
+    """Run the whole pipeline offline on the bundled synthetic sample and print the triage summary."""
+    from overheard.demo import run_demo
+
+    try:
+        run_demo(workdir, console)
+    except (ConfigError, StorageError, SourceNotAvailable) as exc:
+        fail(str(exc))
+
+
+@app.command()
+def collect(
+    config: ConfigOption = Path("overheard.yaml"),
+    source: Annotated[str | None, typer.Option(help="Only this source (by name).")] = None,
+) -> None:
+    """Sweep every enabled source once, then send due deliveries."""
+    from overheard.runtime import open_runtime
+    from overheard.sources import build_collectors
+
+    conf = _config(config)
+    try:
+        collectors = build_collectors(conf, source)
+        runtime = open_runtime(conf)
+    except (SourceNotAvailable, StorageError) as exc:
+        fail(str(exc))
+    _sweep_all(runtime, collectors)
+
+
+def _sweep_all(runtime: object, collectors: list[object]) -> None:
+    from overheard.pipeline import BatchReport, Runtime, deliver_due, sweep
+
+    assert isinstance(runtime, Runtime)
+    total = BatchReport()
+    with Progress(
+        SpinnerColumn(), TextColumn("{task.description}"), MofNCompleteColumn(), TimeElapsedColumn(), console=console
+    ) as progress:
+        for collector in collectors:
+            task = progress.add_task(f"collecting {collector.name}", total=None)  # type: ignore[attr-defined]
+            total.add(sweep(runtime, collector, lambda batch, task=task: progress.advance(task, batch.stored)))  # type: ignore[arg-type]
+    sent = deliver_due(runtime)
+    console.print(
+        f"stored {total.stored} mentions, quarantined {len(total.quarantined)}, "
+        f"routes {sum(total.routes.values())}; deliveries: {sent.delivered} delivered, {sent.failed} to retry, {sent.dead} dead"
+    )
+
+
+@app.command()
+def run(
+    config: ConfigOption = Path("overheard.yaml"),
+    every: Annotated[float, typer.Option(help="Seconds between sweeps.")] = 300.0,
+    sweeps: Annotated[int, typer.Option(help="Stop after this many sweeps (0 = run until interrupted).")] = 0,
+) -> None:
+    """Collect continuously in this process (the embedded default; see `worker` to scale out)."""
+    from overheard.runtime import open_runtime
+    from overheard.sources import build_collectors
+
+    conf = _config(config)
+    try:
+        collectors = build_collectors(conf)
+        runtime = open_runtime(conf)
+    except (SourceNotAvailable, StorageError) as exc:
+        fail(str(exc))
+    done = 0
+    try:
+        while True:
+            _sweep_all(runtime, collectors)  # type: ignore[arg-type]
+            done += 1
+            if sweeps and done >= sweeps:
+                return
+            time.sleep(every)
+    except KeyboardInterrupt:
+        console.print("stopped; cursors are saved after each complete sweep")
+
+
+@app.command()
+def serve() -> None:
+    """Serve the API and web app."""
+    not_built("The API and web app (`overheard serve`)", 7)
+
+
+@app.command()
+def worker() -> None:
+    """Run a Celery worker (scaling out with Redis)."""
+    not_built("The Celery worker (`overheard worker`)", 6)
+
+
+@app.command()
+def report(
+    config: ConfigOption = Path("overheard.yaml"),
+    format: Annotated[str, typer.Option("--format", help="text (now); html|csv|json come with issue #8.")] = "text",
+) -> None:
+    """Print the triage summary of what is stored: routes per team and intent."""
+    if format != "text":
+        not_built(f"The {format} report", 8)
+    from overheard.demo import print_summary
+    from storage.database import open_database
+
+    conf = _config(config)
+    try:
+        engine = open_database(conf.database_url())
+    except StorageError as exc:
+        fail(str(exc))
+    print_summary(engine, console)
+
+
+@contacts_app.command("import")
+def contacts_import(
+    file: Annotated[Path, typer.Argument(help="Contacts CSV, or a HubSpot contacts JSON export (.json).")],
+    config: ConfigOption = Path("overheard.yaml"),
+    companies: Annotated[Path | None, typer.Option(help="Companies CSV to import first.")] = None,
+) -> None:
+    """Import contacts: valid ones are written whole; every bad row is reported with its row and column."""
+    from storage.database import open_database
+
+    conf = _config(config)
+    try:
+        engine = open_database(conf.database_url())
+        if companies:
+            company_result = services.import_companies(engine, companies)
+            for error in company_result.errors:
+                errors.print(f"{companies}: row {error.row}, {error.column}: {error.message}", highlight=False)
+            console.print(f"imported {len(company_result.companies)} companies")
+        result = services.import_contacts(engine, file)
+    except (StorageError, FileNotFoundError, json.JSONDecodeError) as exc:
+        fail(str(exc))
+    for error in result.errors:
+        column = f", {error.column}" if error.column else ""
+        errors.print(f"{file}: row {error.row}{column}: {error.message}", highlight=False)
+    console.print(
+        f"imported {len(result.contacts)} contacts, {len(result.consents)} consent records; {len(result.errors)} rows rejected"
+    )
+    if result.errors:
+        raise typer.Exit(1)
+
+
+@gdpr_app.command("export")
+def gdpr_export(
+    contact: Annotated[str, typer.Argument(help="Contact id.")],
+    config: ConfigOption = Path("overheard.yaml"),
+    out: Annotated[Path | None, typer.Option(help="Write the JSON here instead of stdout.")] = None,
+    actor: Annotated[str, typer.Option(help="Who asks (kept in the audit log).")] = "cli",
+) -> None:
+    """Export everything kept on one contact as JSON (the request is audited)."""
+    from storage.database import open_database
+
+    conf = _config(config)
+    try:
+        document = services.gdpr_export(open_database(conf.database_url()), contact, actor)
+    except (StorageError, UnknownContact) as exc:
+        fail(str(exc))
+    text = json.dumps(document, indent=2, ensure_ascii=False)
+    if out:
+        out.write_text(text, encoding="utf-8")
+        console.print(f"wrote {out}")
+    else:
+        sys.stdout.write(text + "\n")
+
+
+@gdpr_app.command("erase")
+def gdpr_erase(
+    contact: Annotated[str, typer.Argument(help="Contact id.")],
+    config: ConfigOption = Path("overheard.yaml"),
+    yes: Annotated[bool, typer.Option("--yes", help="Confirm: erasure cannot be undone.")] = False,
+    actor: Annotated[str, typer.Option(help="Who asks (kept in the audit log).")] = "cli",
+) -> None:
+    """Erase a contact and everything tied to them; their posts are tombstoned so they are not collected again."""
+    if not yes:
+        fail("erasure cannot be undone; run again with --yes to confirm")
+    from storage.database import open_database
+
+    conf = _config(config)
+    try:
+        erased = services.gdpr_erase(open_database(conf.database_url()), contact, actor)
+    except (StorageError, UnknownContact) as exc:
+        fail(str(exc))
+    deleted = ", ".join(f"{table} {n}" for table, n in erased.deleted.items() if n)
+    console.print(f"erased {contact}: {deleted}; {erased.tombstoned_mentions} posts tombstoned")
+
+
+if __name__ == "__main__":
+    app()

@@ -1,0 +1,320 @@
+"""overheard.yaml: the one validated configuration, and the settings read from the environment.
+
+Secrets never live in the file: a channel or source names the *environment variable* that holds its
+secret (`secret_env: OVERHEARD_SERVICE_WEBHOOK_SECRET`). Errors name the file, line and key.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from enrichers.routing import DEFAULT_ROUTING, RoutingConfig, describe_errors
+from listener.query import QuerySyntaxError
+from listener.query import parse as parse_query
+
+_STRICT = ConfigDict(extra="forbid", frozen=True)
+
+
+class ConfigError(ValueError):
+    """overheard.yaml cannot be used; the message names file, line and key for each problem."""
+
+
+class Settings(BaseSettings):
+    """Process settings from the environment (OVERHEARD_*). These override the file."""
+
+    model_config = SettingsConfigDict(env_prefix="OVERHEARD_", extra="ignore")
+
+    config: Path = Field(default=Path("overheard.yaml"), description="Path to overheard.yaml.")
+    database_url: str | None = Field(default=None, description="Overrides `database` in the file.")
+    redis_url: str | None = Field(default=None, description="Celery broker for `overheard worker`.")
+
+
+def _check_query(value: str) -> str:
+    try:
+        parse_query(value)
+    except QuerySyntaxError as exc:
+        raise ValueError(f"query {value!r}: {exc}") from None
+    return value
+
+
+Query = Annotated[str, Field(min_length=1, description='Boolean query: AND / OR / NOT, "phrases", (groups).')]
+
+
+class Watched(BaseModel):
+    """A brand, product or competitor we listen for."""
+
+    model_config = _STRICT
+
+    name: str = Field(min_length=1)
+    query: Query
+    domain: str | None = Field(default=None, description="Web domain it owns, for company linking.")
+
+    _query_ok = field_validator("query")(classmethod(lambda cls, v: _check_query(v)))
+
+
+class Brand(Watched):
+    products: tuple[Watched, ...] = ()
+
+
+class Competitor(Watched):
+    competes_with: str | None = Field(default=None, description="Name of our brand it competes with.")
+
+
+class SourceBase(BaseModel):
+    model_config = _STRICT
+
+    name: str = Field(min_length=1, description="Unique; names the cursor and the source-health row.")
+    enabled: bool = True
+    poll_every: str = Field(default="5m", description="How often `overheard run` sweeps it, e.g. '5m'.")
+    queries: tuple[str, ...] | None = Field(
+        default=None, description="Names of brands/competitors to search; all when left out."
+    )
+
+
+class ReplaySource(SourceBase):
+    kind: Literal["replay"]
+    path: Path = Field(description="JSONL file of mentions (one Mention per line).")
+
+
+class XSource(SourceBase):
+    kind: Literal["x"]
+    bearer_token_env: str = Field(
+        default="OVERHEARD_X_BEARER_TOKEN", description="Environment variable with the token."
+    )
+    language: str | None = None
+    stream: bool = Field(default=False, description="Use the filtered stream instead of recent search.")
+
+
+class MastodonSource(SourceBase):
+    kind: Literal["mastodon"]
+    instance: str = Field(description="Base URL, e.g. https://mastodon.social")
+    hashtags: tuple[str, ...] = ()
+    access_token_env: str | None = None
+
+
+class RedditSource(SourceBase):
+    kind: Literal["reddit"]
+    subreddits: tuple[str, ...] = Field(default=(), description="Empty: search all of Reddit.")
+
+
+class BlueskySource(SourceBase):
+    kind: Literal["bluesky"]
+    service: str = "https://public.api.bsky.app"
+
+
+class HackerNewsSource(SourceBase):
+    kind: Literal["hackernews"]
+
+
+class RssSource(SourceBase):
+    kind: Literal["rss"]
+    feeds: tuple[str, ...] = Field(min_length=1)
+
+
+class ReviewSource(SourceBase):
+    kind: Literal["review"]
+    pages: tuple[str, ...] = Field(min_length=1, description="Product review page URLs.")
+    max_pages: int = Field(default=5, ge=1)
+
+
+_SOURCE_KINDS = {"replay", "x", "mastodon", "reddit", "bluesky", "hackernews", "rss", "review"}
+
+Source = Annotated[
+    ReplaySource
+    | XSource
+    | MastodonSource
+    | RedditSource
+    | BlueskySource
+    | HackerNewsSource
+    | RssSource
+    | ReviewSource,
+    Field(discriminator="kind"),
+]
+
+
+class Channel(BaseModel):
+    """Where a team hears about a route. `inbox` keeps it for the web inbox only; the others also send."""
+
+    model_config = _STRICT
+
+    kind: Literal["inbox", "webhook", "slack", "email", "crm"]
+    url: str | None = Field(default=None, description="webhook/slack/crm: the endpoint URL.")
+    secret_env: str | None = Field(
+        default=None, description="webhook/crm: env var holding the 'whsec_…' signing secret."
+    )
+    smtp_host: str | None = None
+    smtp_port: int = Field(default=25, gt=0, lt=65536)
+    mail_from: str | None = None
+    to: tuple[str, ...] = Field(default=(), description="email: recipients.")
+
+    @model_validator(mode="after")
+    def _needs(self) -> Channel:
+        missing = []
+        if self.kind in ("webhook", "slack", "crm") and not self.url:
+            missing.append("url")
+        if self.kind in ("webhook", "crm") and not self.secret_env:
+            missing.append("secret_env (the environment variable holding the signing secret)")
+        if self.kind == "email":
+            missing += [f for f in ("smtp_host", "mail_from") if not getattr(self, f)] + ([] if self.to else ["to"])
+        if missing:
+            raise ValueError(f"a {self.kind} channel needs {', '.join(missing)}")
+        return self
+
+
+def _default_channels() -> dict[str, Channel]:
+    teams = ("customer_service", "sales", "marketing", "product", "communications")
+    return {team: Channel(kind="inbox") for team in teams}
+
+
+class RetentionConfig(BaseModel):
+    """How long records are kept, in days."""
+
+    model_config = _STRICT
+
+    findings_days: int = Field(default=180, ge=1, description="Findings on a contact's profile.")
+    mentions_days: int = Field(default=365, ge=1)
+    quarantine_days: int = Field(default=30, ge=1)
+    deliveries_days: int = Field(default=90, ge=1)
+    audit_days: int = Field(default=2190, ge=1)
+
+
+class ClassifierConfig(BaseModel):
+    model_config = _STRICT
+
+    batch_size: int = Field(default=32, ge=1, le=1024)
+
+
+class OverheardConfig(BaseModel):
+    """The whole of overheard.yaml."""
+
+    model_config = _STRICT
+
+    database: str = Field(
+        default="sqlite:///./var/overheard.db", description="SQLAlchemy URL; put passwords in OVERHEARD_DATABASE_URL."
+    )
+    brands: tuple[Brand, ...] = Field(description="At least one brand we listen for.")
+    competitors: tuple[Competitor, ...] = ()
+    sources: tuple[Source, ...] = ()
+    channels: dict[str, Channel] = Field(default_factory=_default_channels)
+    routing: RoutingConfig = DEFAULT_ROUTING
+    retention: RetentionConfig = Field(default_factory=RetentionConfig)
+    classifier: ClassifierConfig = Field(default_factory=ClassifierConfig)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> OverheardConfig:
+        problems = [] if self.brands else ["brands: name at least one brand to listen for"]
+        problems += self.routing.unknown_channels(list(self.channels))
+        names = [s.name for s in self.sources]
+        problems += [f"sources: name '{n}' is used twice" for n in sorted({n for n in names if names.count(n) > 1})]
+        known = set(self.queries())
+        for source in self.sources:
+            problems += [
+                f"sources ('{source.name}').queries: '{q}' is not a configured brand, product or competitor"
+                for q in source.queries or ()
+                if q not in known
+            ]
+        if problems:
+            raise ValueError("; ".join(problems))
+        return self
+
+    def queries(self) -> dict[str, str]:
+        """Query name → query text, for every brand, product and competitor (names like 'brand:Lumora')."""
+        named: dict[str, str] = {}
+        for brand in self.brands:
+            named[f"brand:{brand.name}"] = brand.query
+            for product in brand.products:
+                named[f"product:{product.name}"] = product.query
+        for competitor in self.competitors:
+            named[f"competitor:{competitor.name}"] = competitor.query
+        return named
+
+    def database_url(self, settings: Settings | None = None) -> str:
+        settings = settings or Settings()
+        return settings.database_url or self.database
+
+
+# ---- loading with file/line/key errors --------------------------------------------------------------------
+
+
+def _line_of(node: yaml.Node | None, loc: tuple[Any, ...]) -> int | None:
+    """The 1-based line of the YAML node at `loc` (or of its closest existing parent)."""
+    line = node.start_mark.line + 1 if node is not None else None
+    for part in loc:
+        if isinstance(node, yaml.MappingNode):
+            child = next((v for k, v in node.value if isinstance(k, yaml.ScalarNode) and k.value == str(part)), None)
+            key = next((k for k, _ in node.value if isinstance(k, yaml.ScalarNode) and k.value == str(part)), None)
+            if child is None:
+                continue  # a discriminator tag ('x', 'replay') pydantic adds to the path
+            line = (key or child).start_mark.line + 1
+            node = child
+        elif isinstance(node, yaml.SequenceNode) and isinstance(part, int) and part < len(node.value):
+            node = node.value[part]
+            line = node.start_mark.line + 1
+    return line
+
+
+class _OneError:
+    """One pydantic error in the shape `describe_errors` reads, with the path made relative to `routing`."""
+
+    def __init__(self, item: Any) -> None:
+        self.item = item
+
+    def errors(self) -> list[Any]:
+        return [self.item]
+
+
+def _describe(error: ValidationError, tree: yaml.Node | None, path: Path, data: Any) -> list[str]:
+    problems = []
+    for item in error.errors():
+        loc = tuple(item["loc"])
+        if loc and loc[0] == "routing":
+            [text] = describe_errors(_OneError({**item, "loc": loc[1:]}), data.get("routing"))  # type: ignore[arg-type]
+        else:
+            shown = [p for i, p in enumerate(loc) if not (i and isinstance(loc[i - 1], int) and p in _SOURCE_KINDS)]
+            where = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in shown).lstrip(".") or "(top level)"
+            message = item["msg"].removeprefix("Value error, ")
+            if item["type"] == "extra_forbidden":
+                message = f"unknown key '{loc[-1]}'"
+            text = f"{where}: {message}"
+        line = _line_of(tree, loc)
+        problems.append(f"{path}{f' line {line}' if line else ''}: {text}")
+    return problems
+
+
+def parse_config(text: str, path: Path = Path("overheard.yaml")) -> OverheardConfig:
+    """Validate YAML text; raises ConfigError naming file, line and key."""
+    try:
+        tree = yaml.compose(text, Loader=yaml.SafeLoader)
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" line {mark.line + 1}" if mark else ""
+        raise ConfigError(f"{path}{where}: not valid YAML ({getattr(exc, 'problem', exc)})") from None
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path}: expected a mapping of settings at the top level, found {type(data).__name__}")
+    try:
+        config = OverheardConfig.model_validate(data)
+    except ValidationError as error:
+        raise ConfigError("\n".join(_describe(error, tree, path, data))) from None
+    for source in config.sources:
+        if isinstance(source, ReplaySource) and not source.path.is_absolute():
+            object.__setattr__(source, "path", (path.parent / source.path).resolve())
+    return config
+
+
+def load_config(path: Path | str | None = None) -> OverheardConfig:
+    path = Path(path) if path else Settings().config
+    if not path.exists():
+        raise ConfigError(f"{path}: no such file (run `overheard init` to write a commented example)")
+    return parse_config(path.read_text(encoding="utf-8"), path)
+
+
+def secret(name: str | None) -> str | None:
+    """Read a secret from the environment by the variable name the config gives."""
+    return os.environ.get(name) if name else None

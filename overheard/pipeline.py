@@ -1,0 +1,240 @@
+"""The pipeline: collect → classify → enrich → route → store, as plain functions over batches.
+
+The CLI, the Celery tasks and the API all call these functions; there is no second implementation.
+A page of mentions is stored with its verdicts, links, findings, routes and deliveries in one
+transaction; a collector's cursor is saved only after every page of its sweep is stored.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import httpx
+from sqlalchemy import Engine
+
+from classifiers.verdict import Classifier, Document, Verdict
+from enrichers.delivery import Channel as DeliveryChannel
+from enrichers.delivery import ChannelKind, deliver
+from enrichers.enrich import enrich, record
+from enrichers.linking import CompanyIndex
+from enrichers.model import Company, CompanyClass, Delivery, DeliveryStatus
+from listener.base import Collector, Rejected
+from listener.mention import Mention
+from listener.query import QuerySet
+from overheard.config import Channel, OverheardConfig, secret
+from storage.contacts import SqlContactDirectory, save_link
+from storage.mentions import get_cursor, quarantine_items, save_mentions, save_verdicts, set_cursor
+from storage.outbox import SqlFindingSink, SqlOutbox
+
+log = logging.getLogger("overheard.pipeline")
+
+
+@dataclass
+class Runtime:
+    """What every pipeline step needs, built once per process from the config."""
+
+    config: OverheardConfig
+    engine: Engine
+    classifier: Classifier
+    queries: QuerySet
+    clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
+
+    @classmethod
+    def build(cls, config: OverheardConfig, engine: Engine, classifier: Classifier, **kwargs: Any) -> Runtime:
+        return cls(config, engine, classifier, QuerySet(config.queries()), **kwargs)
+
+    def company_index(self, stored: Iterable[Company]) -> CompanyIndex:
+        """Companies from the CRM plus the configured competitors, found in text by name or domain."""
+        companies = {c.id: c for c in stored}
+        for competitor in self.config.competitors:
+            companies.setdefault(
+                f"competitor:{competitor.name}",
+                Company(
+                    id=f"competitor:{competitor.name}",
+                    name=competitor.name,
+                    domain=competitor.domain,
+                    classification=CompanyClass.competitor,
+                    competitor_of=competitor.competes_with or self.config.brands[0].name,
+                ),
+            )
+        return CompanyIndex(companies.values())
+
+
+@dataclass
+class BatchReport:
+    """What one or more batches did, for progress output and the demo summary."""
+
+    stored: int = 0
+    skipped_tombstoned: int = 0
+    quarantined: list[str] = field(default_factory=list)
+    classified: int = 0
+    needs_human: int = 0
+    linked_contacts: int = 0
+    findings: int = 0
+    not_profiled: int = 0  # a contact was found but consent did not allow keeping a profile
+    routes: Counter[tuple[str, str]] = field(default_factory=Counter)  # (team, intent) → routes
+    intents: Counter[str] = field(default_factory=Counter)
+
+    def add(self, other: BatchReport) -> None:
+        for name in (
+            "stored",
+            "skipped_tombstoned",
+            "classified",
+            "needs_human",
+            "linked_contacts",
+            "findings",
+            "not_profiled",
+        ):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+        self.quarantined += other.quarantined
+        self.routes.update(other.routes)
+        self.intents.update(other.intents)
+
+
+def classify(classifier: Classifier, mentions: Sequence[Mention], batch_size: int = 32) -> list[Verdict]:
+    """Verdicts for `mentions`, in order, read in batches; a review's star rating goes with its text."""
+    documents = [
+        Document(
+            text=f"{m.title}. {m.text}" if m.title and m.source.value == "review" else m.text,
+            rating=m.rating,
+            language=m.language,
+        )
+        for m in mentions
+    ]
+    verdicts: list[Verdict] = []
+    for start in range(0, len(documents), batch_size):
+        verdicts += classifier.classify(documents[start : start + batch_size])
+    return verdicts
+
+
+def process_batch(runtime: Runtime, mentions: Sequence[Mention], rejected: Sequence[Rejected] = ()) -> BatchReport:
+    """Classify, then store, link, attach findings and route one batch in one transaction."""
+    report = BatchReport(quarantined=[r.reason for r in rejected])
+    tagged = runtime.queries.tag_all(mentions)
+    verdicts = classify(runtime.classifier, tagged, runtime.config.classifier.batch_size) if tagged else []
+    now = runtime.clock()
+    retention = timedelta(days=runtime.config.retention.findings_days)
+    with runtime.engine.begin() as connection:
+        quarantine_items(connection, rejected)
+        ids = save_mentions(connection, tagged)
+        kept = [(m, v) for m, v in zip(tagged, verdicts, strict=True) if m.key in ids]
+        report.stored = len({m.key for m, _ in kept})
+        report.skipped_tombstoned = len({m.key for m in tagged}) - report.stored
+        save_verdicts(connection, [(ids[m.key], v) for m, v in kept], now)
+        directory = SqlContactDirectory(connection)
+        companies = runtime.company_index(directory.companies())
+        findings, outbox = SqlFindingSink(connection), SqlOutbox(connection)
+        for mention, verdict in kept:
+            outcome = enrich(mention, verdict, directory, runtime.config.routing, now, retention, companies)
+            save_link(connection, ids[mention.key], outcome.link)
+            record(outcome, findings, outbox)
+            report.classified += 1
+            report.intents[verdict.intent.value] += 1
+            report.needs_human += verdict.needs_human
+            report.linked_contacts += bool(outcome.link and outcome.link.contact_id)
+            report.findings += outcome.finding is not None
+            report.not_profiled += outcome.consent is not None and not outcome.consent.allowed
+            for routed in outcome.routes:
+                report.routes[(routed.route.team.value, verdict.intent.value)] += 1
+    log.info("batch.stored", extra={"stored": report.stored, "quarantined": len(rejected)})
+    return report
+
+
+def sweep(runtime: Runtime, collector: Collector, on_page: Callable[[BatchReport], None] | None = None) -> BatchReport:
+    """Run one collector from its saved cursor; save the new cursor only after every page is stored."""
+    with runtime.engine.begin() as connection:
+        cursor = get_cursor(connection, collector.name)
+    total = BatchReport()
+    position = cursor
+    for page in collector.sweep(cursor):
+        batch = process_batch(runtime, page.mentions, page.rejected)
+        total.add(batch)
+        if page.next_cursor is not None:
+            position = page.next_cursor
+        if on_page:
+            on_page(batch)
+    if position != cursor:
+        with runtime.engine.begin() as connection:
+            set_cursor(connection, collector.name, position)
+    return total
+
+
+def delivery_channel(name: str, channel: Channel) -> DeliveryChannel | None:
+    """The sending side of a configured channel; None for inbox-only channels."""
+    if channel.kind == "inbox":
+        return None
+    return DeliveryChannel(
+        name=name,
+        kind=ChannelKind(channel.kind),
+        url=channel.url,
+        secret=secret(channel.secret_env),
+        smtp_host=channel.smtp_host,
+        smtp_port=channel.smtp_port,
+        mail_from=channel.mail_from,
+        mail_to=channel.to,
+    )
+
+
+@dataclass
+class DeliveryReport:
+    delivered: int = 0
+    failed: int = 0
+    dead: int = 0
+
+
+def _delivery(row: Any) -> Delivery:
+    return Delivery(
+        idempotency_key=row.idempotency_key,
+        channel=row.channel,
+        status=DeliveryStatus(row.status),
+        attempts=row.attempts,
+        next_attempt_at=row.next_attempt_at,
+        last_error=row.last_error,
+        payload=row.payload,
+    )
+
+
+def deliver_due(runtime: Runtime, limit: int = 500, client: httpx.Client | None = None) -> DeliveryReport:
+    """Attempt every due delivery once; inbox channels are delivered by being stored.
+
+    Sending happens outside any database transaction (a slow endpoint must not hold a write lock);
+    each outcome is recorded in its own short transaction. The idempotency key makes a repeat safe.
+    """
+    report = DeliveryReport()
+    now = runtime.clock()
+    with runtime.engine.begin() as connection:
+        due = [_delivery(row) for row in SqlOutbox(connection).due(now, limit)]
+    for delivery in due:
+        configured = runtime.config.channels.get(delivery.channel)
+        try:
+            sender = delivery_channel(delivery.channel, configured) if configured else None
+        except ValueError as exc:  # e.g. the secret's environment variable is not set
+            after = delivery.model_copy(update={"status": DeliveryStatus.failed, "attempts": delivery.attempts + 1,
+                                                "next_attempt_at": now + timedelta(minutes=5),
+                                                "last_error": f"channel '{delivery.channel}' cannot send: {exc}"})  # fmt: skip
+        else:
+            if configured is None:
+                after = delivery.model_copy(
+                    update={
+                        "status": DeliveryStatus.dead,
+                        "last_error": f"channel '{delivery.channel}' is not configured",
+                    }
+                )
+            elif sender is None:
+                after = delivery.model_copy(
+                    update={"status": DeliveryStatus.delivered, "attempts": delivery.attempts + 1}
+                )
+            else:
+                after = deliver(delivery, sender, now, client)
+        with runtime.engine.begin() as connection:
+            SqlOutbox(connection).mark(after.idempotency_key, after.status, attempts=after.attempts,
+                                       next_attempt_at=after.next_attempt_at, error=after.last_error)  # fmt: skip
+        report.delivered += after.status is DeliveryStatus.delivered
+        report.failed += after.status is DeliveryStatus.failed
+        report.dead += after.status is DeliveryStatus.dead
+    return report
