@@ -348,13 +348,7 @@ class Http:
         self, url: str, *, params: Mapping[str, Any] | None = None, headers: Mapping[str, str] | None = None
     ) -> Any:
         """GET a JSON document. Invalid UTF-8 or malformed JSON raise `HttpError` naming the URL."""
-        response = self.get(url, params=params, headers=headers, accept=("application/json",))
-        try:
-            return json.loads(response.content.decode("utf-8"))
-        except UnicodeDecodeError as exc:
-            raise HttpError(response.url, f"body is not valid UTF-8 at byte {exc.start}") from exc
-        except json.JSONDecodeError as exc:
-            raise HttpError(response.url, f"malformed JSON: {exc.msg} at line {exc.lineno} column {exc.colno}") from exc
+        return decode_json(self.get(url, params=params, headers=headers, accept=("application/json",)))
 
     def request(
         self,
@@ -542,6 +536,16 @@ class Http:
         if not 200 <= response.status_code < 300:
             return RobotsRules.disallowing_everything()
         return parse_robots(response.content, self.product_token)
+
+
+def decode_json(response: requests.Response) -> Any:
+    """The JSON body of a response read by `Http`; invalid UTF-8 or malformed JSON raise `HttpError`."""
+    try:
+        return json.loads(response.content.decode("utf-8"))
+    except UnicodeDecodeError as exc:
+        raise HttpError(response.url, f"body is not valid UTF-8 at byte {exc.start}") from exc
+    except json.JSONDecodeError as exc:
+        raise HttpError(response.url, f"malformed JSON: {exc.msg} at line {exc.lineno} column {exc.colno}") from exc
 
 
 def _refusal_in(exc: BaseException) -> AddressRefused | None:

@@ -6,17 +6,19 @@
 3. fill in the language offline when the platform did not give one (`listener.language`);
 4. record spam / bot / near-duplicate signals (`listener.signals`).
 
-Also the one place that turns an HTTP failure into the `SourceError` a sweep raises.
+Also the one place that turns an HTTP failure into the `SourceError` a sweep raises, and HTML into text.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
+from bs4 import BeautifulSoup
 from pydantic import ValidationError
 
 from listener.base import Rejected, SourceError
@@ -115,3 +117,23 @@ def _payload(item: Any) -> str:
         return json.dumps(item, sort_keys=True, default=str)
     except (TypeError, ValueError):
         return repr(item)
+
+
+_BLOCKS = ("p", "div", "li", "blockquote", "pre", "h1", "h2", "h3", "h4", "h5", "h6", "tr")
+
+
+def html_to_text(html: str) -> str:
+    """Plain text of an HTML fragment as a reader sees it: paragraphs and line breaks kept, tags gone,
+    entities decoded, runs of spaces collapsed."""
+    if "<" not in html and "&" not in html:
+        return html.strip()
+    soup = BeautifulSoup(html, "lxml")
+    for br in soup.find_all("br"):
+        br.replace_with("\n")
+    for block in soup.find_all(_BLOCKS):
+        block.insert_after("\n\n")
+    for hidden in soup.find_all(["script", "style"]):
+        hidden.decompose()
+    text = soup.get_text()
+    lines = [" ".join(line.split()) for line in text.splitlines()]
+    return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
