@@ -12,7 +12,8 @@ Matching is on words, not substrings: `acme` matches "#Acme", "@acme" and "ACME'
 (`acme.io`) is a phrase of its words.
 
 `parse()` turns text into a `Query` (or raises `QuerySyntaxError` naming the position); `QuerySet` tags
-mentions with the names of the queries they match; `to_x_query()` renders a query in X's search syntax.
+mentions with the names of the queries they match; `to_x_query()` and `to_boolean_search()` render a query
+for X and for Reddit, `to_plain_search()` gives the terms to send to searches without operators.
 """
 
 from __future__ import annotations
@@ -255,6 +256,22 @@ def to_x_query(query: Query, *, exclude_retweets: bool = True, language: str | N
     if language:
         parts.append(f"lang:{language}")
     return " ".join(parts)
+
+
+def to_boolean_search(query: Query) -> str:
+    """Render in the Lucene-like syntax Reddit search understands: `(a OR "b c") AND NOT d`."""
+
+    def render(node: Node) -> str:
+        if isinstance(node, Term):
+            text = " ".join(node.words)
+            return f'"{text}"' if len(node.words) > 1 or node.quoted else text + ("*" if node.prefix else "")
+        if isinstance(node, Not):
+            return f"NOT {render(node.operand)}"
+        joined = (" OR " if isinstance(node, Or) else " AND ").join(render(op) for op in node.operands)
+        return f"({joined})"
+
+    rendered = render(query.root)
+    return rendered[1:-1] if isinstance(query.root, And | Or) else rendered
 
 
 def to_plain_search(query: Query) -> list[str]:
