@@ -198,7 +198,7 @@ class Channel(BaseModel):
             if not self.mail_to:
                 missing.append("mail_to")
         if missing:
-            raise ValueError(f"a {self.kind.value} channel needs {', '.join(missing)}")
+            raise ValueError(f"channel '{self.name}' ({self.kind.value}) needs {', '.join(missing)}")
         return self
 
 

@@ -1,0 +1,310 @@
+"""Deliveries: Standard Webhooks signatures, real sends to a local receiver, retries for 72 h, then dead-letter."""
+
+from __future__ import annotations
+
+import json
+import random
+import socket
+from datetime import UTC, datetime, timedelta
+
+import httpx
+import pytest
+from pydantic import ValidationError
+
+from enrichers.delivery import (
+    MAX_ATTEMPTS,
+    RETRY_WINDOW,
+    Channel,
+    ChannelKind,
+    WebhookVerificationError,
+    backoff,
+    deliver,
+    event_payload,
+    generate_secret,
+    json_body,
+    new_delivery,
+    next_attempt,
+    sign,
+    slack_message,
+    verify,
+    webhook_headers,
+)
+from enrichers.model import Delivery, DeliveryStatus
+from enrichers.routing import DEFAULT_ROUTING, route
+
+
+def test_signature_matches_the_standard_webhooks_reference_vector():
+    # The example from the Standard Webhooks specification and its reference libraries.
+    signature = sign(
+        "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", "msg_p5jXN8AQM9LWM0D4loKWxJek", 1614265330, '{"test": 2432232314}'
+    )
+
+    assert signature == "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE="
+
+
+def test_verify_accepts_a_fresh_signed_message_and_any_one_of_several_signatures():
+    secret, now = generate_secret(), datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
+    body = b'{"type":"mention.routed"}'
+    headers = webhook_headers(secret, "msg_1", int(now.timestamp()), body)
+    rotated = {**headers, "Webhook-Signature": "v1,bm90IGl0 " + headers["webhook-signature"]}
+    del rotated["webhook-signature"]
+
+    verify(secret, headers, body, now + timedelta(seconds=30))
+    verify(secret, rotated, body, now)
+
+
+@pytest.mark.parametrize(
+    ("change", "problem"),
+    [
+        ({"body": b'{"type":"mention.deleted"}'}, "no v1 signature matches"),
+        ({"secret": "other"}, "no v1 signature matches"),
+        ({"at": timedelta(minutes=6)}, "away from now"),
+        ({"at": -timedelta(minutes=6)}, "away from now"),
+        ({"drop": "webhook-id"}, "missing header(s): webhook-id"),
+        ({"msg_id": "msg_2"}, "no v1 signature matches"),
+    ],
+)
+def test_verify_rejects_tampering_replays_and_missing_headers(change, problem):
+    secret, now = generate_secret(), datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
+    body = b'{"type":"mention.routed"}'
+    headers = webhook_headers(secret, "msg_1", int(now.timestamp()), body)
+    if "msg_id" in change:
+        headers["webhook-id"] = change["msg_id"]
+    if "drop" in change:
+        del headers[change["drop"]]
+
+    with pytest.raises(WebhookVerificationError, match=problem.replace("(", r"\(").replace(")", r"\)")):
+        verify(
+            generate_secret() if change.get("secret") else secret,
+            headers,
+            change.get("body", body),
+            now + change.get("at", timedelta(0)),
+        )
+
+
+def test_retries_back_off_exponentially_and_keep_trying_for_at_least_72_hours():
+    now = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
+    never_jitter = random.Random()
+    never_jitter.random = lambda: 0.0  # the smallest delays jitter can give
+
+    assert next_attempt(0, now) == now
+    delays = [next_attempt(n, now, never_jitter) - now for n in range(1, MAX_ATTEMPTS)]
+    assert delays == sorted(delays)
+    assert delays[0] == timedelta(seconds=30) and delays[1] == timedelta(seconds=60)
+    assert sum(delays, timedelta()) >= RETRY_WINDOW >= timedelta(hours=72)
+    assert next_attempt(MAX_ATTEMPTS, now) is None
+
+
+def test_jitter_only_ever_lengthens_a_delay_by_up_to_a_fifth():
+    now = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
+    rng = random.Random(7)
+
+    for attempts in range(1, MAX_ATTEMPTS):
+        delay = next_attempt(attempts, now, rng) - now
+        assert backoff(attempts) <= delay <= backoff(attempts) * 1.2
+
+
+@pytest.fixture
+def routed(mentions, verdicts, now):
+    mention, verdict = mentions["jane_complains_on_x"], verdicts["complaint"]
+    the_route = route(DEFAULT_ROUTING, mention, verdict, now)[0]
+    return the_route, event_payload(the_route, mention, verdict, now, contact_id="c-jane")
+
+
+def _channel(kind: ChannelKind, **settings) -> Channel:
+    return Channel(name="customer_service", kind=kind, timeout_s=2, **settings)
+
+
+def test_webhook_is_signed_and_received_with_its_idempotency_key_as_webhook_id(receiver, routed):
+    the_route, payload = routed
+    delivery = new_delivery(the_route, payload, datetime.now(UTC))
+
+    after = deliver(
+        delivery, _channel(ChannelKind.webhook, url=receiver.url, secret=receiver.secret), datetime.now(UTC)
+    )
+
+    assert after.status is DeliveryStatus.delivered and after.attempts == 1
+    [got] = receiver.received
+    assert got.verified, got.problem
+    assert got.headers["webhook-id"] == delivery.idempotency_key
+    event = json.loads(got.body)
+    assert event["type"] == "mention.routed"
+    assert event["data"]["route"]["team"] == "customer_service"
+    assert event["data"]["mention"]["external_id"] == "1001"
+    assert event["data"]["contact_id"] == "c-jane"
+
+
+def test_receiver_that_fails_then_recovers_gets_the_same_message_id_and_loses_nothing(receiver, routed):
+    receiver.statuses = [503]
+    the_route, payload = routed
+    channel = _channel(ChannelKind.webhook, url=receiver.url, secret=receiver.secret)
+    delivery = new_delivery(the_route, payload, datetime.now(UTC))
+
+    first = deliver(delivery, channel, datetime.now(UTC))
+    second = deliver(first, channel, datetime.now(UTC))
+
+    assert first.status is DeliveryStatus.failed
+    assert first.last_error.startswith("HTTP 503")
+    assert first.next_attempt_at is not None and first.next_attempt_at > datetime.now(UTC)
+    assert second.status is DeliveryStatus.delivered and second.attempts == 2
+    assert [r.headers["webhook-id"] for r in receiver.received] == [delivery.idempotency_key] * 2
+    assert receiver.received[0].body == receiver.received[1].body  # the same bytes, re-signed per attempt
+
+
+def test_wrong_secret_is_refused_by_the_receiver_and_kept_for_retry(receiver, routed):
+    the_route, payload = routed
+    channel = _channel(ChannelKind.webhook, url=receiver.url, secret=generate_secret())
+
+    after = deliver(new_delivery(the_route, payload, datetime.now(UTC)), channel, datetime.now(UTC))
+
+    assert after.status is DeliveryStatus.failed
+    assert after.last_error.startswith("HTTP 401: no: no v1 signature matches")
+
+
+def _closed_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_receiver_that_stays_down_is_dead_lettered_after_the_last_attempt_with_the_reason(routed):
+    the_route, payload = routed
+    channel = _channel(ChannelKind.webhook, url=f"http://127.0.0.1:{_closed_port()}/hook", secret=generate_secret())
+    delivery = new_delivery(the_route, payload, datetime.now(UTC))
+
+    delivery = deliver(delivery, channel, datetime.now(UTC))
+    assert delivery.status is DeliveryStatus.failed and "ConnectError" in delivery.last_error
+
+    last_but_one = delivery.model_copy(update={"attempts": MAX_ATTEMPTS - 1})
+    dead = deliver(last_but_one, channel, datetime.now(UTC))
+
+    assert dead.status is DeliveryStatus.dead
+    assert dead.next_attempt_at is None
+    assert dead.last_error.startswith(
+        f"gave up after {MAX_ATTEMPTS} attempts (retried for at least 72 h): ConnectError"
+    )
+    assert deliver(dead, channel, datetime.now(UTC)) == dead  # dead letters are not retried
+
+
+def test_redirects_are_not_followed(routed):
+    the_route, payload = routed
+    redirecting = httpx.Client(transport=httpx.MockTransport(lambda r: httpx.Response(307, headers={"location": "/x"})))
+    channel = _channel(ChannelKind.webhook, url="http://receiver.test/hook", secret=generate_secret())
+
+    after = deliver(new_delivery(the_route, payload, datetime.now(UTC)), channel, datetime.now(UTC), client=redirecting)
+
+    assert after.status is DeliveryStatus.failed and after.last_error == "HTTP 307"
+
+
+def test_slack_channel_gets_an_incoming_webhook_message(receiver, routed):
+    receiver.require_signature = False
+    the_route, payload = routed
+
+    after = deliver(
+        new_delivery(the_route, payload, datetime.now(UTC)),
+        _channel(ChannelKind.slack, url=receiver.url),
+        datetime.now(UTC),
+    )
+
+    assert after.status is DeliveryStatus.delivered
+    message = json.loads(receiver.received[0].body)
+    assert message["text"].startswith("[high] customer_service: complaint (negative, 0.88) on x by @JANE_doe")
+    assert "> @Lumora my hub bricked" in message["blocks"][0]["text"]["text"]
+    assert "<https://x.com/JANE_doe/status/1001|open the mention>" in message["blocks"][1]["elements"][0]["text"]
+
+
+def test_slack_message_escapes_control_characters_in_customer_text(routed):
+    _, payload = routed
+    payload["data"]["mention"]["excerpt"] = "<!channel> & <https://evil.example|click>"
+
+    text = slack_message(payload)["blocks"][0]["text"]["text"]
+
+    assert "&lt;!channel&gt; &amp; &lt;https://evil.example|click&gt;" in text
+
+
+def test_crm_channel_gets_a_signed_lead_payload(receiver, routed):
+    the_route, payload = routed
+    channel = _channel(ChannelKind.crm, url=receiver.url, secret=receiver.secret)
+
+    after = deliver(new_delivery(the_route, payload, datetime.now(UTC)), channel, datetime.now(UTC))
+
+    assert after.status is DeliveryStatus.delivered and receiver.received[0].verified
+    lead = json.loads(receiver.received[0].body)
+    assert lead["idempotency_key"] == after.idempotency_key
+    assert lead["properties"]["twitterhandle"] == "JANE_doe"
+    assert lead["properties"]["lead_source"] == "social:x"
+    assert lead["properties"]["overheard_contact_id"] == "c-jane"
+
+
+def test_email_channel_sends_plain_text_through_a_real_smtp_server(smtp_server, routed):
+    the_route, payload = routed
+    channel = _channel(
+        ChannelKind.email,
+        smtp_host=smtp_server.host,
+        smtp_port=smtp_server.port,
+        mail_from="overheard@lumora.example",
+        mail_to=("service@lumora.example",),
+    )
+    delivery = new_delivery(the_route, payload, datetime.now(UTC))
+
+    after = deliver(delivery, channel, datetime.now(UTC))
+
+    assert after.status is DeliveryStatus.delivered, after.last_error
+    [message] = smtp_server.messages
+    assert smtp_server.envelopes == [("overheard@lumora.example", ["service@lumora.example"])]
+    assert message["Subject"].startswith("[high] complaint on x for customer_service, due ")
+    assert message["X-Overheard-Delivery"] == delivery.idempotency_key
+    body = message.get_payload(decode=True).decode()
+    assert "@Lumora my hub bricked" in body and "Why: rule 'complaint' matched" in body
+
+
+def test_smtp_server_that_is_down_is_a_failure_to_retry(routed):
+    the_route, payload = routed
+    channel = _channel(
+        ChannelKind.email,
+        smtp_host="127.0.0.1",
+        smtp_port=_closed_port(),
+        mail_from="a@b.example",
+        mail_to=("c@d.example",),
+    )
+
+    after = deliver(new_delivery(the_route, payload, datetime.now(UTC)), channel, datetime.now(UTC))
+
+    assert after.status is DeliveryStatus.failed and "ConnectionRefusedError" in after.last_error
+
+
+def test_same_route_always_gets_the_same_idempotency_key_and_body(routed, now):
+    the_route, payload = routed
+
+    first, again = new_delivery(the_route, payload, now), new_delivery(the_route, payload, now + timedelta(hours=1))
+
+    assert first.idempotency_key == again.idempotency_key
+    assert first.idempotency_key.startswith("msg_")
+    assert json_body(first.payload) == json_body(again.payload)
+
+
+def test_delivery_without_payload_is_dead_lettered_at_once(receiver):
+    delivery = Delivery(idempotency_key="msg_x", channel="customer_service")
+
+    after = deliver(
+        delivery, _channel(ChannelKind.webhook, url=receiver.url, secret=receiver.secret), datetime.now(UTC)
+    )
+
+    assert after.status is DeliveryStatus.dead and after.last_error == "delivery has no payload"
+    assert receiver.received == []
+
+
+@pytest.mark.parametrize(
+    ("settings", "problem"),
+    [
+        ({"kind": "webhook", "url": "http://h/x"}, "channel 'c' \\(webhook\\) needs secret"),
+        ({"kind": "webhook", "url": "http://h/x", "secret": "s3cret"}, "starts with 'whsec_'"),
+        ({"kind": "webhook", "url": "http://h/x", "secret": "whsec_!!!"}, "must be base64"),
+        ({"kind": "slack"}, "channel 'c' \\(slack\\) needs url"),
+        ({"kind": "email", "smtp_host": "mail"}, "channel 'c' \\(email\\) needs mail_from, mail_to"),
+        ({"kind": "sms", "url": "http://h/x"}, "Input should be 'webhook', 'slack', 'email' or 'crm'"),
+    ],
+)
+def test_channel_settings_are_checked_with_actionable_errors(settings, problem):
+    with pytest.raises(ValidationError, match=problem):
+        Channel(name="c", **settings)
