@@ -5,8 +5,8 @@
 
 Consent shapes what is kept, not whether the customer is answered: when enrichment of the author's
 profile is not allowed, the mention is still routed (using the contact's stated reply preference and
-segment for this one decision), but no link to the person and no finding are kept, and the delivery
-payload carries no contact id.
+segment for this one decision), but no link (not even to their company) and no finding are kept, and
+the delivery payload carries no contact id.
 """
 
 from __future__ import annotations
@@ -40,7 +40,7 @@ class Enrichment:
 
     mention_key: tuple[str, str]
     link: Link | None
-    """The link to keep: a person only when enrichment is allowed; a company-only link always."""
+    """The link to keep: only when the linked contact allows enrichment (or no contact is involved)."""
     link_reason: str
     consent: ConsentDecision | None
     """None when no contact was found, so there was nobody to ask about."""
@@ -75,18 +75,11 @@ def enrich(
     link, link_reason = resolution.link, resolution.reason
     if contact is not None:
         consent = decide(directory.consents_for(contact.id), now, ENRICHMENT_PURPOSE, contact.id)
-        if not consent.allowed and link is not None:
+        if not consent.allowed:
+            # Not even the employer is kept: attributing the mention to a company through this person
+            # would still be building on their profile.
+            link = None
             link_reason = f"author matches contact {contact.id}, but no link is kept: {consent.reason}"
-            # Keep only what is about the company, never the person.
-            link = (
-                Link(
-                    company_id=link.company_id,
-                    evidence="company of a contact not open to enrichment",
-                    confidence=link.confidence,
-                )
-                if link.company_id
-                else None
-            )
 
     named = tuple(companies.find(mention.title, mention.text)) if companies else ()
     outcome = build_finding(mention, verdict, resolution.link, consent, now, retention, relevant_queries)

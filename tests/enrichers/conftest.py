@@ -71,6 +71,16 @@ class InMemoryOutbox:
         self.routes.append((route, deliveries))
 
 
+@pytest.fixture
+def sink() -> InMemorySink:
+    return InMemorySink()
+
+
+@pytest.fixture
+def outbox() -> InMemoryOutbox:
+    return InMemoryOutbox()
+
+
 def load_crm() -> dict[str, Any]:
     return json.loads((DATA / "crm.json").read_text())
 
