@@ -45,7 +45,9 @@ class Reply:
                 continue
             for value in values if isinstance(values, list) else [values]:
                 headers.append((name, str(value)))
-        reply = cls(status=int(meta["response"]["status"]["code"]), headers=tuple(headers), body=body)
+        status = meta["response"]["status"]  # vcrpy writes {"code": 200, ...}; R's vcr writes 200
+        code = status["code"] if isinstance(status, dict) else status
+        reply = cls(status=int(code), headers=tuple(headers), body=body)
         return reply.rewritten(rewrite or {})
 
     @classmethod

@@ -1,0 +1,96 @@
+"""Bluesky post search, against the recorded bskyr searchPosts cassette on 127.0.0.1."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+
+import pytest
+
+from listener.base import SourceError
+from listener.bluesky import BlueskyCollector
+from listener.http import Http
+from tests.listener.replay import OWN_FIXTURES, SHARED_FIXTURES, FakeTime, ReplayServer, Reply
+
+SEARCH = "/xrpc/app.bsky.feed.searchPosts"
+RECORDED = SHARED_FIXTURES / "bluesky/bskyr_vcr/f_search/000_GET_xrpc_app_bsky_feed_searchPosts"
+LAST_PAGE = OWN_FIXTURES / "bluesky/search_last_page.json"
+JSON = "application/json; charset=utf-8"
+NEWEST = "2025-05-19T17:10:09.561Z"  # the newest post's createdAt (before its indexedAt), to the ms
+
+
+def collector(server: ReplayServer, http: Http, **options: object) -> BlueskyCollector:
+    return BlueskyCollector(
+        http, name="bluesky:redistricting", search="redistricting", base_url=server.base_url, **options
+    )  # type: ignore[arg-type]
+
+
+def test_search_posts_become_mentions(server: ReplayServer, http: Http) -> None:
+    server.add(SEARCH, Reply.recorded(RECORDED))
+
+    [page] = list(collector(server, http, max_pages=1).sweep(None))
+
+    assert len(page.mentions) == 21  # 25 posts, 4 of authors who opted out of logged-out visibility
+    first = page.mentions[0]
+    assert first.external_id == "at://did:plc:kkergqgbhb56ptpwj2wenkje/app.bsky.feed.post/3lpk2u6qo222m"
+    assert first.url == "https://bsky.app/profile/socpaperbot.bsky.social/post/3lpk2u6qo222m"
+    assert first.author.name == "Sociology papers (journals + SocArXiv)"
+    assert first.text.startswith("Ends Versus Means: Public Opinion on Congressional Redistricting")
+    assert first.created_at == datetime(2025, 5, 19, 17, 10, 9, 561858, tzinfo=UTC)
+    assert first.language == "en"  # no `langs` on the record: detected offline
+    replies = [m for m in page.mentions if m.reply_to_id]
+    assert replies and all(m.thread_id and m.thread_id.startswith("at://") for m in replies)
+    assert page.next_cursor == NEWEST
+
+    [request] = server.requests_to(SEARCH)
+    assert (request.param("q"), request.param("sort"), request.param("limit")) == ("redistricting", "latest", "100")
+
+
+def test_cursor_pages_to_the_end_and_quarantines_broken_posts(server: ReplayServer, http: Http) -> None:
+    server.add(SEARCH, Reply.recorded(RECORDED))
+    server.add(SEARCH, Reply.file(LAST_PAGE, JSON), query={"cursor": "25"})
+
+    pages = list(collector(server, http).sweep("2025-05-18T00:00:00.000Z"))
+
+    assert len(pages) == 2
+    last = pages[-1]
+    [bot] = last.mentions
+    assert "bot" in bot.signals
+    assert bot.reply_to_id == "at://did:plc:kkergqgbhb56ptpwj2wenkje/app.bsky.feed.post/3lpk2u6qo222m"
+    [rejected] = last.rejected
+    assert rejected.reason == "missing field 'text'"
+    assert last.next_cursor == NEWEST
+    assert [r.param("since") for r in server.requests_to(SEARCH)] == ["2025-05-18T00:00:00.000Z"] * 2
+
+
+def test_page_limit_resumes_below_the_oldest_post_stored(server: ReplayServer, http: Http) -> None:
+    server.add(SEARCH, Reply.recorded(RECORDED))
+
+    [page] = list(collector(server, http, max_pages=1).sweep("2025-05-18T00:00:00.000Z"))
+
+    saved = json.loads(page.next_cursor or "")
+    assert saved == {"floor": "2025-05-18T00:00:00.000Z", "resume": "2025-05-19T00:16:50.191Z", "ceiling": NEWEST}
+
+    server.add(SEARCH, Reply.file(LAST_PAGE, JSON), query={"until": "2025-05-19T00:16:50.192Z"})
+    [backlog] = list(collector(server, http, max_pages=1).sweep(page.next_cursor))
+    assert len(backlog.mentions) == 1
+    assert backlog.next_cursor == NEWEST
+
+
+def test_rate_limit_headers_make_the_next_request_wait(server: ReplayServer, http: Http, fake_time: FakeTime) -> None:
+    reset_at = int(fake_time.now) + 60
+    spent = Reply.recorded(RECORDED).with_headers(**{"RateLimit-Remaining": "0", "RateLimit-Reset": str(reset_at)})
+    server.add(SEARCH, spent)
+    server.add(SEARCH, Reply.file(LAST_PAGE, JSON), query={"cursor": "25"})
+
+    list(collector(server, http).sweep("2025-05-18T00:00:00.000Z"))
+
+    assert fake_time.now >= reset_at
+
+
+def test_bad_query_error_fails_the_sweep_with_the_servers_words(server: ReplayServer, http: Http) -> None:
+    bad = Reply(400, (("Content-Type", JSON),), b'{"error": "BadQueryString", "message": "query too long"}')
+    server.add(SEARCH, bad)
+
+    with pytest.raises(SourceError, match="HTTP 400"):
+        list(collector(server, http).sweep(None))
