@@ -511,6 +511,7 @@ def import_companies_csv(source: str | Path) -> CrmImport:
         errors += [RowError(1, c, f"unknown column (expected some of: {', '.join(COMPANY_COLUMNS)})") for c in unknown]
         return CrmImport((), (), (), tuple(errors))
     parsed: list[tuple[int, Company]] = []
+    keys: list[tuple[int, str, str]] = []  # (row, column, value) of every row, valid or not, for duplicates
     for row, values in enumerate(rows, start=2):
         values = {k: (v or "").strip() for k, v in values.items() if k is not None}
         reader = _RowReader(row, None, errors)
@@ -518,6 +519,8 @@ def import_companies_csv(source: str | Path) -> CrmImport:
             if not values.get(column):
                 reader.error(column, "is empty")
         domain = reader.parse("domain", values.get("domain"), parse_domain)
+        keys += [(row, "company_id", values["company_id"])] if values.get("company_id") else []
+        keys += [(row, "domain", domain)] if domain else []
         classification = reader.parse(
             "classification", values.get("classification"), lambda v: _choice(CompanyClass, v)
         )
@@ -536,17 +539,13 @@ def import_companies_csv(source: str | Path) -> CrmImport:
             )
         )
     rejected: set[int] = set()
-    for key, column in ((lambda c: c.id, "company_id"), (lambda c: c.domain, "domain")):
-        seen: dict[str, int] = {}
-        for row, company in parsed:
-            value = key(company)
-            if value is None:
-                continue
-            if value in seen:
-                for this, other in ((row, seen[value]), (seen[value], row)):
-                    errors.append(RowError(this, column, f"'{value}' is also used on row {other}"))
-                    rejected.add(this)
-            seen.setdefault(value, row)
+    first_use: dict[tuple[str, str], int] = {}
+    for row, column, value in keys:
+        earlier = first_use.setdefault((column, value), row)
+        if earlier != row:
+            for this, other in ((earlier, row), (row, earlier)):
+                errors.append(RowError(this, column, f"'{value}' is also used on row {other}"))
+                rejected.add(this)
     errors.sort(key=lambda e: (e.row, e.column or ""))
     return CrmImport((), tuple(c for row, c in parsed if row not in rejected), (), tuple(errors))
 
@@ -613,8 +612,9 @@ def _hubspot_basis(text: str) -> LawfulBasis | None:
     return LawfulBasis.consent if LawfulBasis.consent in known else known[0]
 
 
-def import_hubspot(document: Any) -> CrmImport:
-    """Import a HubSpot contacts export (already parsed from JSON)."""
+def import_hubspot(document: Any, companies: Iterable[Company] = ()) -> CrmImport:
+    """Import a HubSpot contacts export (already parsed from JSON); `companies` as for `import_csv`."""
+    known = {c.domain: c for c in companies if c.domain}
     records = document.get("results") if isinstance(document, dict) else document
     if not isinstance(records, list):
         return CrmImport((), (), (), (RowError(0, None, 'expected a list of contacts or {"results": [...]}'),))
@@ -653,9 +653,11 @@ def import_hubspot(document: Any) -> CrmImport:
         domain = reader.parse("website", props.get("website"), parse_domain)
         company_name = props.get("company")
         if company_name or domain:
-            company_id = domain or _slug(company_name or "")
-            part.companies.append(Company(id=company_id, name=company_name or company_id, domain=domain))
-            part.memberships.append(Membership(company_id=company_id, role=props.get("jobtitle") or None))
+            company = (domain and known.get(domain)) or Company(
+                id=domain or _slug(company_name or ""), name=company_name or domain or "", domain=domain
+            )
+            part.companies.append(company)
+            part.memberships.append(Membership(company_id=company.id, role=props.get("jobtitle") or None))
         elif props.get("jobtitle"):
             reader.error("jobtitle", "a job title needs the company (or website) it is held at")
         basis_text = props.get("hs_legal_basis")
