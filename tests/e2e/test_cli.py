@@ -1,0 +1,94 @@
+"""The `overheard` command as a user runs it: a real process, a real SQLite file."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+FIXTURES = Path(__file__).parent / "fixtures"
+CONFIG_FIXTURES = Path(__file__).resolve().parents[1] / "overheard" / "fixtures"
+
+
+def overheard(*args: str, cwd: Path, timeout: int = 300) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "COLUMNS": "200", "NO_COLOR": "1"}
+    return subprocess.run(
+        [sys.executable, "-m", "overheard", *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout
+    )
+
+
+@pytest.fixture
+def workspace(tmp_path: Path) -> Path:
+    """A folder with an overheard.yaml from `overheard init`, pointed at a SQLite file inside it."""
+    assert overheard("init", cwd=tmp_path).returncode == 0
+    config = tmp_path / "overheard.yaml"
+    config.write_text(config.read_text().replace("sqlite:///./var/overheard.db", f"sqlite:///{tmp_path}/o.db"))
+    return tmp_path
+
+
+@pytest.mark.slow
+def test_demo_runs_offline_and_prints_the_triage_summary(tmp_path: Path) -> None:
+    result = overheard("demo", "--workdir", str(tmp_path / "demo"), cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert "Triage summary: routes per team and intent" in out
+    assert "customer_service" in out  # complaints and questions from the sample always reach service
+    assert "most pressing:" in out
+    assert "quarantined: mentions.jsonl line 341: text: Field required" in out
+    assert (tmp_path / "demo" / "overheard.db").exists()
+    stored = int(out.split("mentions stored and classified")[0].split()[-1])
+    assert stored == 339
+
+
+def test_init_refuses_to_overwrite_an_existing_config(workspace: Path) -> None:
+    result = overheard("init", cwd=workspace)
+    assert result.returncode == 1
+    assert "already exists" in result.stderr
+
+
+def test_contacts_import_reports_each_bad_row_and_imports_the_rest(workspace: Path) -> None:
+    result = overheard("contacts", "import", str(FIXTURES / "contacts_with_bad_rows.csv"), cwd=workspace)
+    assert result.returncode == 1
+    assert "row 3, email" in result.stderr
+    assert "row 4, consent_granted_at" in result.stderr
+    assert "imported 2 contacts" in result.stdout
+    exported = overheard("gdpr", "export", "c-9004", cwd=workspace)
+    assert exported.returncode == 0, exported.stderr
+    document = json.loads(exported.stdout)
+    assert document["tables"]["identities"][0]["handle"] in {"dev_rao", "dev@fosstodon.org"}
+    missing = overheard("gdpr", "export", "c-9002", cwd=workspace)
+    assert missing.returncode == 1
+    assert "no contact with id 'c-9002'" in missing.stderr
+
+
+def test_gdpr_erase_needs_confirmation_then_removes_the_contact(workspace: Path) -> None:
+    overheard("contacts", "import", str(FIXTURES / "contacts_with_bad_rows.csv"), cwd=workspace)
+    assert overheard("gdpr", "erase", "c-9001", cwd=workspace).returncode == 1
+    erased = overheard("gdpr", "erase", "c-9001", "--yes", cwd=workspace)
+    assert erased.returncode == 0, erased.stderr
+    assert "erased c-9001" in erased.stdout
+    assert overheard("gdpr", "export", "c-9001", cwd=workspace).returncode == 1
+
+
+def test_an_invalid_config_stops_before_anything_runs(tmp_path: Path) -> None:
+    result = overheard("collect", "--config", str(CONFIG_FIXTURES / "bad_unknown_key.yaml"), cwd=tmp_path)
+    assert result.returncode == 1
+    assert "line 8" in result.stderr and "pagesize" in result.stderr
+    assert not (tmp_path / "var").exists()
+
+
+@pytest.mark.parametrize(("command", "issue"), [("serve", "#7"), ("worker", "#6")])
+def test_commands_not_built_yet_say_so_and_exit_non_zero(command: str, issue: str, tmp_path: Path) -> None:
+    result = overheard(command, cwd=tmp_path)
+    assert result.returncode == 2
+    assert "not built yet" in result.stderr and issue in result.stderr
+
+
+def test_report_in_a_format_not_built_yet_exits_non_zero(workspace: Path) -> None:
+    result = overheard("report", "--format", "html", cwd=workspace)
+    assert result.returncode == 2
+    assert "#8" in result.stderr
