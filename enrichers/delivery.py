@@ -17,6 +17,7 @@ import base64
 import hashlib
 import hmac
 import json
+import logging
 import random
 import secrets
 import smtplib
@@ -33,7 +34,10 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, m
 from classifiers.verdict import Verdict
 from enrichers.findings import excerpt
 from enrichers.model import Delivery, DeliveryStatus, Route
+from enrichers.ports import DeliveryQueue
 from listener.mention import Mention
+
+log = logging.getLogger(__name__)
 
 EVENT_TYPE = "mention.routed"
 SECRET_PREFIX = "whsec_"
@@ -478,4 +482,44 @@ def deliver(
         return delivery.model_copy(
             update={"status": DeliveryStatus.dead, "next_attempt_at": None, "last_error": "delivery has no payload"}
         )
-    return record_attempt(delivery, send_once(delivery, channel, now, client, smtp), now, rng)
+    result = send_once(delivery, channel, now, client, smtp)
+    after = record_attempt(delivery, result, now, rng)
+    log.info(
+        "delivery.attempted",
+        extra={
+            "delivery": delivery.idempotency_key,
+            "channel": channel.name,
+            "kind": channel.kind.value,
+            "status": after.status.value,
+            "attempts": after.attempts,
+            "reason": result.reason,
+        },
+    )
+    return after
+
+
+def deliver_due(
+    queue: DeliveryQueue,
+    channels: Mapping[str, Channel],
+    now: datetime,
+    limit: int = 100,
+    client: httpx.Client | None = None,
+    smtp: SmtpFactory = smtplib.SMTP,
+    rng: random.Random | None = None,
+) -> list[Delivery]:
+    """Attempt every due delivery once, saving each new state as it goes; returns the new states.
+
+    A delivery for a channel that is not configured is kept and retried like a failed send, so
+    fixing the configuration within the retry window loses nothing.
+    """
+    done: list[Delivery] = []
+    for delivery in queue.due(now, limit):
+        channel = channels.get(delivery.channel)
+        if channel is None:
+            missing = SendResult(False, f"channel '{delivery.channel}' is not configured")
+            after = record_attempt(delivery, missing, now, rng)
+        else:
+            after = deliver(delivery, channel, now, client, smtp, rng)
+        queue.save(after)
+        done.append(after)
+    return done

@@ -25,7 +25,7 @@ from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from enrichers.model import Company, Contact
+from enrichers.model import Company, Contact, Identity
 from enrichers.ports import ContactDirectory
 from listener.mention import Mention, Platform
 
@@ -60,6 +60,37 @@ class Link(BaseModel):
     company_id: str | None = Field(default=None, description="The author's company, when one was linked.")
     evidence: str = Field(min_length=1, description='The evidence in words, e.g. "handle x:jane_doe (crm_import)".')
     confidence: float = Field(ge=0, le=1, description="How sure the evidence makes us (0–1).")
+    confirmed_by: str | None = Field(default=None, description="The person who confirmed the link, if one did.")
+
+
+def confirm(link: Link, by: str) -> Link:
+    """A person checked the link and agrees: it becomes certain, and says who confirmed it."""
+    return link.model_copy(update={"confirmed_by": by, "confidence": 1.0})
+
+
+def confirm_identity(contact: Contact, platform: str, handle: str, by: str) -> Contact:
+    """The contact with `platform:handle` marked confirmed by `by` (added when missing), so later
+    mentions from that handle link with `CONFIDENCE_CONFIRMED_HANDLE`."""
+    wanted = normalise_handle(platform, handle)
+    kept = tuple(
+        i for i in contact.identities if not (i.platform == platform and normalise_handle(platform, i.handle) == wanted)
+    )
+    confirmed = Identity(platform=platform, handle=wanted, evidence=f"confirmed_by:{by}", verified=True)
+    return contact.model_copy(update={"identities": (*kept, confirmed)})
+
+
+def unlink_identity(contact: Contact, platform: str, handle: str) -> Contact:
+    """The contact without `platform:handle` (a person found the link wrong); other identities stay."""
+    wanted = normalise_handle(platform, handle)
+    return contact.model_copy(
+        update={
+            "identities": tuple(
+                i
+                for i in contact.identities
+                if not (i.platform == platform and normalise_handle(platform, i.handle) == wanted)
+            )
+        }
+    )
 
 
 @dataclass(frozen=True)

@@ -281,7 +281,7 @@ def check(
         results.append((ok, "classifier asked for a person" if verdict.needs_human else "classifier was confident"))
     one_of("source", mention.source, when.source)
     if when.language is not None:
-        language = (mention.language or "").lower() or None
+        language = (mention.language or "").lower().split("-")[0] or None  # 'en-GB' counts as 'en'
         ok = language in when.language
         results.append(
             (ok, f"language {language or 'unknown'} {'is' if ok else 'is not'} in {_listing(when.language)}")

@@ -19,7 +19,7 @@ import pytest
 from classifiers.verdict import Verdict
 from enrichers.delivery import WebhookVerificationError, generate_secret, verify
 from enrichers.linking import normalise_handle
-from enrichers.model import Company, Consent, Contact, Delivery, Finding, Route
+from enrichers.model import Company, Consent, Contact, Delivery, DeliveryStatus, Finding, Route
 from listener.mention import Mention
 
 DATA = Path(__file__).parent / "data"
@@ -64,11 +64,29 @@ class InMemorySink:
 
 
 class InMemoryOutbox:
+    """Outbox and DeliveryQueue over one dict keyed by idempotency key, as storage keeps one table."""
+
     def __init__(self) -> None:
         self.routes: list[tuple[Route, list[Delivery]]] = []
+        self.deliveries: dict[str, Delivery] = {}
 
     def add(self, route: Route, deliveries: list[Delivery]) -> None:
         self.routes.append((route, deliveries))
+        for delivery in deliveries:
+            self.deliveries.setdefault(delivery.idempotency_key, delivery)  # re-adding changes nothing
+
+    def due(self, now: datetime, limit: int) -> list[Delivery]:
+        waiting = [
+            d
+            for d in self.deliveries.values()
+            if d.status in (DeliveryStatus.pending, DeliveryStatus.failed)
+            and d.next_attempt_at is not None
+            and d.next_attempt_at <= now
+        ]
+        return sorted(waiting, key=lambda d: d.next_attempt_at or now)[:limit]
+
+    def save(self, delivery: Delivery) -> None:
+        self.deliveries[delivery.idempotency_key] = delivery
 
 
 @pytest.fixture

@@ -9,8 +9,11 @@ from enrichers.linking import (
     CONFIDENCE_IMPORTED_HANDLE,
     CONFIDENCE_PROFILE_DOMAIN,
     CompanyIndex,
+    confirm,
+    confirm_identity,
     link_author,
     normalise_handle,
+    unlink_identity,
 )
 from enrichers.model import Company, Contact, Identity
 
@@ -142,3 +145,22 @@ def test_company_found_in_title_or_text_is_reported_once_with_the_words_that_nam
     found = index.find("Nimbus Home vs Lumora", "I left nimbushome.co for good; Nimbus Home support was slow")
 
     assert [(m.company.id, m.matched) for m in found] == [("co-1", "Nimbus Home")]
+
+
+def test_a_person_confirming_an_identity_makes_later_links_certain_and_says_who(mentions, directory):
+    jane = directory.contacts["c-jane"]
+    directory.contacts["c-jane"] = confirm_identity(jane, "x", "@JANE_DOE", by="ana")
+
+    link = link_author(mentions["jane_complains_on_x"], directory).link
+
+    assert link is not None and link.confidence == CONFIDENCE_CONFIRMED_HANDLE
+    assert "handle x:jane_doe (confirmed_by:ana)" in link.evidence
+    assert len([i for i in directory.contacts["c-jane"].identities if i.platform == "x"]) == 1
+    assert confirm(link, by="ana").confirmed_by == "ana" and confirm(link, by="ana").confidence == 1.0
+
+
+def test_a_person_unlinking_an_identity_stops_later_links(mentions, directory):
+    directory.contacts["c-jane"] = unlink_identity(directory.contacts["c-jane"], "x", "jane_doe")
+
+    assert link_author(mentions["jane_complains_on_x"], directory).link is None
+    assert [i.platform for i in directory.contacts["c-jane"].identities] == ["mastodon"]

@@ -160,6 +160,12 @@ def test_language_and_sentiment_conditions_and_a_rule_without_conditions(operato
     assert routes[1].explanation == "rule 'catch-all' matched: it has no conditions"
 
 
+def test_a_regional_language_tag_counts_as_its_language(operator_rules, mentions, verdicts):
+    austrian = mentions["german_praise"].model_copy(update={"language": "de-AT"})
+
+    assert check(operator_rules.rules[3], austrian, verdicts["praise"]).matched
+
+
 def test_a_final_rule_stops_the_rules_below_it(operator_rules, mentions, verdicts, now):
     outcomes = evaluate(operator_rules, mentions["same_name_other_handle"], verdicts["uncertain"])
 

@@ -19,6 +19,7 @@ from enrichers.delivery import (
     WebhookVerificationError,
     backoff,
     deliver,
+    deliver_due,
     event_payload,
     generate_secret,
     json_body,
@@ -308,3 +309,29 @@ def test_delivery_without_payload_is_dead_lettered_at_once(receiver):
 def test_channel_settings_are_checked_with_actionable_errors(settings, problem):
     with pytest.raises(ValidationError, match=problem):
         Channel(name="c", **settings)
+
+
+def test_due_deliveries_are_sent_saved_and_not_sent_again(receiver, routed, outbox):
+    the_route, payload = routed
+    channel = _channel(ChannelKind.webhook, url=receiver.url, secret=receiver.secret)
+    start = datetime.now(UTC)
+    outbox.add(the_route, [new_delivery(the_route, payload, start)])
+    outbox.add(the_route, [new_delivery(the_route, payload, start)])  # the same route written twice
+
+    first = deliver_due(outbox, {channel.name: channel}, datetime.now(UTC))
+    second = deliver_due(outbox, {channel.name: channel}, datetime.now(UTC))
+
+    assert [d.status for d in first] == [DeliveryStatus.delivered]
+    assert second == []
+    assert len(receiver.received) == 1
+
+
+def test_delivery_to_an_unconfigured_channel_waits_for_the_configuration(routed, outbox, now):
+    the_route, payload = routed
+    outbox.add(the_route, [new_delivery(the_route, payload, now)])
+
+    [after] = deliver_due(outbox, {}, now)
+
+    assert after.status is DeliveryStatus.failed
+    assert after.last_error == "channel 'customer_service' is not configured"
+    assert outbox.due(now, 10) == [] and outbox.due(after.next_attempt_at, 10) == [after]
