@@ -78,7 +78,7 @@ def migrate(engine: Engine) -> None:
     try:
         with engine.begin() as connection:
             config.attributes["connection"] = connection
-            command.upgrade(config, "head")
+            command.upgrade(config, "heads")  # parallel branches of work may each add a head
     except OperationalError as exc:
         raise StorageError(
             f"cannot open the database {engine.url.render_as_string(hide_password=True)}: {exc.orig}"

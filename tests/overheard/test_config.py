@@ -17,7 +17,7 @@ def test_the_commented_example_is_a_valid_config() -> None:
     config = load_config(TEMPLATE)
     assert isinstance(config, OverheardConfig)
     assert "competitor:Globex" in config.queries()
-    assert [rule.name for rule in config.routing.rules][0] == "influencer-complaint"
+    assert config.routing.rules[0].name == "influencer-complaint"
 
 
 def test_the_demo_config_names_every_product_and_competitor_query() -> None:
@@ -47,7 +47,7 @@ def test_unparseable_query_names_the_position() -> None:
 
 
 def test_invalid_yaml_names_the_line() -> None:
-    with pytest.raises(ConfigError, match="x.yaml line 2: not valid YAML"):
+    with pytest.raises(ConfigError, match=r"x\.yaml line 2: not valid YAML"):
         parse_config("brands: []\ndatabase: a: b\n", Path("x.yaml"))
 
 
@@ -59,7 +59,7 @@ def test_a_rule_sending_to_an_unknown_channel_is_refused() -> None:
 
 def test_a_webhook_channel_without_its_secret_variable_is_refused() -> None:
     text = "brands: [{name: a, query: a}]\nchannels:\n  hook: {kind: webhook, url: 'https://h.example/x'}\n"
-    with pytest.raises(ConfigError, match="line 3: channels.hook: a webhook channel needs secret_env"):
+    with pytest.raises(ConfigError, match=r"line 3: channels\.hook: a webhook channel needs secret_env"):
         parse_config(text)
 
 
