@@ -341,7 +341,7 @@ class Http:
         if not 200 <= response.status_code < 300:
             raise HttpStatusError(response.url, _status_reason(response), status=response.status_code)
         if accept is not None:
-            _check_content_type(response, tuple(accept))
+            check_content_type(response, tuple(accept))
         return response
 
     def get_json(
@@ -574,7 +574,7 @@ def _status_reason(response: requests.Response) -> str:
     return f"HTTP {response.status_code} {response.reason or ''}".strip()
 
 
-def _check_content_type(response: requests.Response, accept: tuple[str, ...]) -> None:
+def check_content_type(response: requests.Response, accept: tuple[str, ...]) -> None:
     media_type = response.headers.get("content-type", "").split(";", 1)[0].strip().lower()
     for wanted in accept:
         wanted = wanted.lower()
