@@ -36,6 +36,7 @@ The due time is `now` (when we routed it) plus `respond_within`.
 
 from __future__ import annotations
 
+import difflib
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -185,29 +186,38 @@ class RoutingConfigError(ValueError):
         self.problems = problems
 
 
+def _rule_name(data: Any, index: int) -> str | None:
+    rules = data.get("rules") if isinstance(data, dict) else None
+    if isinstance(rules, list) and index < len(rules) and isinstance(rules[index], dict):
+        name = rules[index].get("name")
+        return str(name) if name else None
+    return None
+
+
+def _unknown_setting(loc: tuple[Any, ...]) -> str:
+    model: type[BaseModel] = When if "when" in loc else RoutingRule if "rules" in loc else RoutingConfig
+    known = list(model.model_fields)
+    close = difflib.get_close_matches(str(loc[-1]), known, n=1)
+    hint = f"did you mean '{close[0]}'? " if close else ""
+    return f"unknown setting '{loc[-1]}' ({hint}known: {', '.join(known)})"
+
+
 def describe_errors(error: ValidationError, data: Any, prefix: str = "routing") -> list[str]:
-    """Pydantic errors as 'routing.rules[2] ('vip').when.intent[0]: ...' lines, naming the rule."""
+    """Pydantic errors as "routing.rules[2] ('vip').when.intent[0]: ..." lines, naming the rule."""
     lines = []
     for item in error.errors():
-        loc = item["loc"]
+        loc = tuple(item["loc"])
         path = prefix
-        for part in loc:
+        for position, part in enumerate(loc):
             path += f"[{part}]" if isinstance(part, int) else f".{part}"
-            if (
-                isinstance(part, int)
-                and path.endswith(f"rules[{part}]")
-                and isinstance(data, dict)
-                and isinstance(data.get("rules"), list)
-                and part < len(data["rules"])
-                and isinstance(data["rules"][part], dict)
-                and "name" in data["rules"][part]
-            ):
-                path += f" ('{data['rules'][part]['name']}')"
+            if isinstance(part, int) and position > 0 and loc[position - 1] == "rules":
+                name = _rule_name(data, part)
+                path += f" ('{name}')" if name else ""
         message = item["msg"].removeprefix("Value error, ")
         if item["type"] == "enum":
             message = f"{item.get('input')!r} is not one of {message.removeprefix('Input should be ')}"
         elif item["type"] == "extra_forbidden":
-            message = f"unknown setting '{loc[-1]}' (check the spelling; see enrichers/routing.py for the settings)"
+            message = _unknown_setting(loc)
         lines.append(f"{path}: {message}")
     return lines
 

@@ -208,7 +208,7 @@ def test_rules_sending_to_unconfigured_channels_are_reported(operator_rules):
         ),
         (
             [{"name": "typo", "when": {"intnet": "complaint"}, "team": "sales"}],
-            "routing.rules[0] ('typo').when.intnet: unknown setting 'intnet'",
+            "routing.rules[0] ('typo').when.intnet: unknown setting 'intnet' (did you mean 'intent'? known: intent,",
         ),
         (
             [{"name": "slow", "team": "sales", "respond_within": "2 days"}],
