@@ -179,7 +179,9 @@ def _next_page(parsed: Any, current: str) -> str | None:
     """RFC 5005 paged feeds: the rel="next" link, resolved against the current page."""
     for link in parsed.feed.get("links", []):
         if link.get("rel") == "next" and link.get("href"):
-            return urljoin(current, link["href"])
+            target = urljoin(current, link["href"])
+            # Paging stays on the feed's own site; a "next" elsewhere ends the sweep.
+            return target if urlsplit(target).netloc == urlsplit(current).netloc else None
     return None
 
 

@@ -2,12 +2,27 @@
 
 from __future__ import annotations
 
+import socket
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 
 from listener.http import Http
 from tests.listener.replay import FakeTime, ReplayServer, start_server
+
+
+@pytest.fixture(autouse=True)
+def no_internet(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Listener tests never leave 127.0.0.1: resolving any other name fails loudly instead of going online."""
+    real = socket.getaddrinfo
+
+    def local_only(host: Any, *args: Any, **kwargs: Any) -> Any:
+        if host not in ("127.0.0.1", "localhost", "127.0.0.2", "::1"):
+            raise socket.gaierror(f"test tried to reach {host!r}: listener tests stay on 127.0.0.1")
+        return real(host, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", local_only)
 
 
 @pytest.fixture
