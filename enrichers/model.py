@@ -186,16 +186,3 @@ class Delivery(BaseModel):
         description="Channel-neutral event written with the route (see enrichers.delivery.event_payload); "
         "rendered per channel kind at send time. Holds personal data (author handle, excerpt).",
     )
-
-
-PERSONAL_FIELDS: dict[type[BaseModel], tuple[str, ...]] = {
-    Identity: ("handle",),
-    Contact: ("name", "emails", "identities", "role", "preferred_channel", "external_ref"),
-    Consent: ("contact_id", "source"),
-    Finding: ("contact_id", "external_id", "url", "excerpt", "link_evidence"),
-    Route: ("external_id", "reply_channel", "explanation"),
-    Delivery: ("payload", "last_error"),
-}
-"""Fields of these types that hold personal data, in one place so export and erasure cannot forget one.
-(A mention's author and text are listed by `listener`; `Delivery.payload` holds the author handle and an excerpt;
-`Route.explanation` can quote keywords from the text; `Delivery.last_error` can echo a receiver's reply.)"""

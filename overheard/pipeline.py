@@ -19,17 +19,18 @@ from sqlalchemy import Engine
 
 from classifiers.verdict import Classifier, Document, Verdict
 from enrichers.delivery import Channel as DeliveryChannel
-from enrichers.delivery import ChannelKind, deliver
+from enrichers.delivery import ChannelKind
+from enrichers.delivery import deliver_due as deliver_due_once
 from enrichers.enrich import enrich, record
 from enrichers.linking import CompanyIndex
-from enrichers.model import Company, CompanyClass, Delivery, DeliveryStatus
+from enrichers.model import Company, CompanyClass, DeliveryStatus
 from listener.base import Collector, Rejected
 from listener.mention import Mention
 from listener.query import QuerySet
 from overheard.config import Channel, OverheardConfig, secret
 from storage.contacts import SqlContactDirectory, save_link
 from storage.mentions import get_cursor, quarantine_items, save_mentions, save_verdicts, set_cursor
-from storage.outbox import SqlFindingSink, SqlOutbox
+from storage.outbox import SqlDeliveryQueue, SqlFindingSink, SqlOutbox
 
 log = logging.getLogger("overheard.pipeline")
 
@@ -187,53 +188,27 @@ class DeliveryReport:
     dead: int = 0
 
 
-def _delivery(row: Any) -> Delivery:
-    return Delivery(
-        idempotency_key=row.idempotency_key,
-        channel=row.channel,
-        status=DeliveryStatus(row.status),
-        attempts=row.attempts,
-        next_attempt_at=row.next_attempt_at,
-        last_error=row.last_error,
-        payload=row.payload,
-    )
-
-
 def deliver_due(runtime: Runtime, limit: int = 500, client: httpx.Client | None = None) -> DeliveryReport:
-    """Attempt every due delivery once; inbox channels are delivered by being stored.
+    """Attempt every due delivery once (enrichers.delivery.deliver_due over the storage outbox).
 
-    Sending happens outside any database transaction (a slow endpoint must not hold a write lock);
-    each outcome is recorded in its own short transaction. The idempotency key makes a repeat safe.
+    Inbox channels deliver by being stored. A channel that cannot send (e.g. its secret's environment
+    variable is unset) is left out, so its deliveries are retried on the normal schedule and nothing
+    is lost while the operator fixes it.
     """
-    report = DeliveryReport()
     now = runtime.clock()
-    with runtime.engine.begin() as connection:
-        due = [_delivery(row) for row in SqlOutbox(connection).due(now, limit)]
-    for delivery in due:
-        configured = runtime.config.channels.get(delivery.channel)
+    queue = SqlDeliveryQueue(runtime.engine)
+    inbox = [name for name, channel in runtime.config.channels.items() if channel.kind == "inbox"]
+    report = DeliveryReport(delivered=queue.deliver_to_inbox(inbox, now))
+    senders: dict[str, DeliveryChannel] = {}
+    for name, channel in runtime.config.channels.items():
         try:
-            sender = delivery_channel(delivery.channel, configured) if configured else None
-        except ValueError as exc:  # e.g. the secret's environment variable is not set
-            after = delivery.model_copy(update={"status": DeliveryStatus.failed, "attempts": delivery.attempts + 1,
-                                                "next_attempt_at": now + timedelta(minutes=5),
-                                                "last_error": f"channel '{delivery.channel}' cannot send: {exc}"})  # fmt: skip
-        else:
-            if configured is None:
-                after = delivery.model_copy(
-                    update={
-                        "status": DeliveryStatus.dead,
-                        "last_error": f"channel '{delivery.channel}' is not configured",
-                    }
-                )
-            elif sender is None:
-                after = delivery.model_copy(
-                    update={"status": DeliveryStatus.delivered, "attempts": delivery.attempts + 1}
-                )
-            else:
-                after = deliver(delivery, sender, now, client)
-        with runtime.engine.begin() as connection:
-            SqlOutbox(connection).mark(after.idempotency_key, after.status, attempts=after.attempts,
-                                       next_attempt_at=after.next_attempt_at, error=after.last_error)  # fmt: skip
+            sender = delivery_channel(name, channel)
+        except ValueError as exc:
+            log.warning("channel.unusable", extra={"channel": name, "reason": str(exc)})
+            continue
+        if sender is not None:
+            senders[name] = sender
+    for after in deliver_due_once(queue, senders, now, limit, client):
         report.delivered += after.status is DeliveryStatus.delivered
         report.failed += after.status is DeliveryStatus.failed
         report.dead += after.status is DeliveryStatus.dead

@@ -7,15 +7,15 @@ from typing import Any
 
 from sqlalchemy import Connection, delete, func, select
 
-from enrichers.linking import Link
+from enrichers.linking import Link, normalise_handle
 from enrichers.model import Company, CompanyClass, Consent, Contact, Identity, LawfulBasis, Membership
 from storage.database import upsert
 from storage.schema import companies, consents, contact_emails, contacts, identities, links, memberships, now_utc
 
 
-def handle_key(handle: str) -> str:
-    """How handles are compared: case-insensitive, without a leading '@'."""
-    return handle.strip().lstrip("@").lower()
+def handle_key(platform: str, handle: str) -> str:
+    """How handles are compared: the enrichers' normal form (case-folded, no '@', Mastodon user@instance)."""
+    return normalise_handle(platform, handle)
 
 
 def save_company(connection: Connection, company: Company) -> None:
@@ -45,6 +45,7 @@ def save_contact(connection: Connection, contact: Contact) -> None:
             {
                 "id": contact.id,
                 "name": contact.name,
+                "role": contact.role,
                 "segment": contact.segment,
                 "preferred_channel": contact.preferred_channel,
                 "external_ref": contact.external_ref,
@@ -53,7 +54,7 @@ def save_contact(connection: Connection, contact: Contact) -> None:
             }
         ],
         ("id",),
-        update=("name", "segment", "preferred_channel", "external_ref", "updated_at"),
+        update=("name", "role", "segment", "preferred_channel", "external_ref", "updated_at"),
     )
     for table in (contact_emails, identities, memberships):
         connection.execute(delete(table).where(table.c.contact_id == contact.id))
@@ -69,7 +70,7 @@ def save_contact(connection: Connection, contact: Contact) -> None:
                     "contact_id": contact.id,
                     "platform": i.platform,
                     "handle": i.handle,
-                    "handle_key": handle_key(i.handle),
+                    "handle_key": handle_key(i.platform, i.handle),
                     "evidence": i.evidence,
                     "verified": i.verified,
                 }
@@ -143,6 +144,7 @@ class SqlContactDirectory:
         return Contact(
             id=row.id,
             name=row.name,
+            role=row.role,
             emails=tuple(sorted(emails)),
             identities=tuple(
                 Identity(platform=i.platform, handle=i.handle, evidence=i.evidence, verified=i.verified) for i in idents
@@ -156,7 +158,7 @@ class SqlContactDirectory:
     def contact_by_handle(self, platform: str, handle: str) -> Contact | None:
         contact_id = self.connection.execute(
             select(identities.c.contact_id).where(
-                identities.c.platform == platform, identities.c.handle_key == handle_key(handle)
+                identities.c.platform == platform, identities.c.handle_key == handle_key(platform, handle)
             )
         ).scalar_one_or_none()
         return self.contact(contact_id) if contact_id else None
@@ -206,6 +208,7 @@ def save_link(connection: Connection, mention_id: int, link: Link | None) -> Non
         "company_id": link.company_id,
         "evidence": link.evidence,
         "confidence": link.confidence,
-        "status": "auto",
+        "status": "confirmed" if link.confirmed_by else "auto",
+        "decided_by": link.confirmed_by,
     }
     upsert(connection, links, [row], ("mention_id",))

@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, and_, or_, select, update
+from sqlalchemy import Connection, Engine, and_, or_, select, update
 
 from enrichers.model import Delivery, DeliveryStatus, Finding, Route
 from storage.database import upsert
@@ -132,3 +132,57 @@ class SqlFindingSink:
         row = finding.model_dump()
         row["mention_id"] = mention_id
         upsert(self.connection, findings, [row], ("contact_id", "source", "external_id"))
+
+
+def _delivery(row: Any) -> Delivery:
+    return Delivery(
+        idempotency_key=row.idempotency_key,
+        channel=row.channel,
+        status=DeliveryStatus(row.status),
+        attempts=row.attempts,
+        next_attempt_at=row.next_attempt_at,
+        last_error=row.last_error,
+        payload=row.payload,
+    )
+
+
+class SqlDeliveryQueue:
+    """The sending side of the outbox (enrichers' DeliveryQueue port).
+
+    Each call is its own short transaction, so no write lock is held while a send is in flight.
+    """
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    def due(self, now: datetime, limit: int) -> list[Delivery]:
+        with self.engine.begin() as connection:
+            return [_delivery(row) for row in SqlOutbox(connection).due(now, limit)]
+
+    def save(self, delivery: Delivery) -> None:
+        with self.engine.begin() as connection:
+            SqlOutbox(connection).mark(
+                delivery.idempotency_key,
+                delivery.status,
+                attempts=delivery.attempts,
+                next_attempt_at=delivery.next_attempt_at,
+                error=delivery.last_error,
+            )
+
+    def deliver_to_inbox(self, channels: list[str], now: datetime) -> int:
+        """Inbox channels deliver by being stored: mark their due deliveries delivered."""
+        if not channels:
+            return 0
+        with self.engine.begin() as connection:
+            result = connection.execute(
+                update(deliveries)
+                .where(deliveries.c.channel.in_(channels), deliveries.c.status.in_(("pending", "failed")))
+                .values(
+                    status=DeliveryStatus.delivered.value,
+                    attempts=deliveries.c.attempts + 1,
+                    delivered_at=now,
+                    next_attempt_at=None,
+                    last_error=None,
+                )
+            )
+            return result.rowcount or 0

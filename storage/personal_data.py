@@ -31,7 +31,7 @@ class PersonalData:
 PERSONAL_DATA: tuple[PersonalData, ...] = (
     PersonalData(
         "contacts",
-        ("id", "name", "segment", "preferred_channel", "external_ref"),
+        ("id", "name", "role", "segment", "preferred_channel", "external_ref"),
         TiedBy.contact_key,
         "the CRM record of the person",
     ),

@@ -126,6 +126,7 @@ contacts = Table(
     metadata,
     Column("id", String(64), primary_key=True),
     Column("name", String(512)),
+    Column("role", String(256)),  # a role held at no company (a creator, a freelancer)
     Column("segment", String(64)),
     Column("preferred_channel", String(64)),
     Column("external_ref", String(128)),
