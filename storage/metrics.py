@@ -1,0 +1,710 @@
+"""Every reporting metric, computed from stored mentions in SQL that runs on SQLite and PostgreSQL.
+
+The API, the dashboard, the CLI report and the CSV/JSON exports all call these functions, so a number
+means the same thing everywhere. Definitions:
+
+- a mention is *in a period* when `start <= created_at < end`; a brand scope (`brand="Lumora"`) keeps
+  mentions whose `matched_queries` hold `brand:Lumora` (any query name with a ':' is used as given);
+- **potential reach** is the sum, over the *distinct* authors (source, handle) of the mentions, of each
+  author's largest follower count reported in the period. It is potential: followers who could have seen
+  it, not people who did. Authors whose platform reports no follower count add nothing;
+- **impressions** are summed only over mentions whose platform reports them (`impressions_reported`
+  says how many did); they are never estimated;
+- **engagement** is likes + reposts + replies + quotes (unknown counts as 0; Reddit/HN score is not
+  engagement). **Engagement rate** = engagement / potential reach;
+- a mention's sentiment is the person's relabel when there is one, else the classifier's;
+  **net sentiment** = (positive − negative) / classified mentions, from −1 to +1;
+- **share of voice** compares `brand:*` and `competitor:*` queries: each one's mentions (or potential
+  reach) over the sum across all of them in the period;
+- **period-over-period change** compares with the period of the same length just before.
+
+Time series are bucketed by hour, day or ISO week (starting Monday) in the caller's time zone; empty
+buckets are returned with zeros, so a chart shows the gaps.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field, fields
+from datetime import UTC, datetime, timedelta
+from enum import StrEnum
+from typing import Any
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import (
+    BigInteger,
+    ColumnElement,
+    Connection,
+    Select,
+    case,
+    cast,
+    func,
+    literal_column,
+    or_,
+    select,
+)
+from sqlalchemy import Text as SqlText
+
+from storage.schema import mentions, verdicts
+
+SLOT_SECONDS = 900
+"""SQL groups by 15-minute slot: every real time-zone offset is a multiple of it, so any zone's hours fit."""
+
+TERM_SAMPLE_LIMIT = 20_000
+"""Top terms read at most this many of the period's mentions (the most engaged first): tokenising is Python."""
+
+
+class Granularity(StrEnum):
+    hour = "hour"
+    day = "day"
+    week = "week"
+
+
+# ---- results ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Kpis:
+    """Headline numbers of one period. Reach is *potential* reach (see the module docstring)."""
+
+    mentions: int
+    unique_authors: int
+    potential_reach: int = field(metadata={"unit": "followers"})
+    impressions: int = field(metadata={"unit": "views, where the platform reports them"})
+    impressions_reported: int = field(metadata={"unit": "mentions whose platform reported impressions"})
+    engagement: int = field(metadata={"unit": "likes + reposts + replies + quotes"})
+    engagement_rate: float | None = field(metadata={"unit": "engagement / potential reach"})
+    positive: int
+    neutral: int
+    negative: int
+    unclassified: int
+    net_sentiment: float | None = field(metadata={"unit": "(positive - negative) / classified, -1..1"})
+
+
+@dataclass(frozen=True)
+class Change:
+    """How a number moved from the previous period: `relative` is None when the previous value was 0."""
+
+    previous: float | None
+    current: float | None
+    absolute: float | None
+    relative: float | None
+
+
+@dataclass(frozen=True)
+class KpiReport:
+    """KPIs of [start, end) and of the period of the same length just before, with the change of each."""
+
+    start: datetime
+    end: datetime
+    brand: str | None
+    current: Kpis
+    previous: Kpis
+    changes: dict[str, Change]
+
+
+@dataclass(frozen=True)
+class VolumePoint:
+    bucket: datetime  # bucket start, in the requested time zone
+    mentions: int
+
+
+@dataclass(frozen=True)
+class SentimentPoint:
+    bucket: datetime
+    positive: int
+    neutral: int
+    negative: int
+    unclassified: int
+    net_sentiment: float | None
+
+
+@dataclass(frozen=True)
+class VoiceShare:
+    """One brand or competitor's share of voice; shares are 0..1 over all brands and competitors."""
+
+    query: str  # 'brand:Lumora', 'competitor:Brightwave'
+    name: str
+    kind: str  # 'brand' | 'competitor'
+    mentions: int
+    potential_reach: int
+    share_by_mentions: float
+    share_by_reach: float
+
+
+@dataclass(frozen=True)
+class AuthorReach:
+    source: str
+    handle: str
+    followers: int | None
+    mentions: int
+    engagement: int
+
+
+@dataclass(frozen=True)
+class SourceReach:
+    source: str
+    mentions: int
+    unique_authors: int
+    potential_reach: int
+    engagement: int
+
+
+@dataclass(frozen=True)
+class TermCount:
+    term: str
+    mentions: int  # mentions that use it (a mention counts once)
+
+
+@dataclass(frozen=True)
+class TermsAndHashtags:
+    terms: list[TermCount]
+    hashtags: list[TermCount]
+    mentions_read: int  # at most TERM_SAMPLE_LIMIT
+    mentions_in_period: int
+
+
+@dataclass(frozen=True)
+class CampaignReport:
+    """A campaign's mentions: those carrying `#hashtag` or a link with `utm_campaign=<utm_campaign>`."""
+
+    hashtag: str | None
+    utm_campaign: str | None
+    kpis: KpiReport
+    daily: list[VolumePoint]
+
+
+@dataclass(frozen=True)
+class SiteRatings:
+    site: str  # host of the review URL, e.g. 'www.homereviews.example'
+    reviews: int
+    average: float
+    distribution: dict[int, int]  # stars (rounded half up, 0..5) -> reviews
+
+
+# ---- scoping ---------------------------------------------------------------------------------------------
+
+
+def query_name(brand: str) -> str:
+    """'Lumora' → 'brand:Lumora'; a full query name ('product:Lumora Hub', 'competitor:X') is kept."""
+    return brand if ":" in brand else f"brand:{brand}"
+
+
+def _like_escape(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def matches_query(name: str) -> ColumnElement[bool]:
+    """True where a mention's matched_queries hold `name`: a LIKE on the JSON text, the same on both backends.
+
+    Stored JSON is written by json.dumps on both backends, so the quoted name appears exactly so.
+    """
+    needle = _like_escape(json.dumps(name))
+    return cast(mentions.c.matched_queries, SqlText).like(f"%{needle}%", escape="\\")
+
+
+def _aware(value: datetime, what: str) -> datetime:
+    if value.tzinfo is None:
+        raise ValueError(f"{what} {value!r} has no time zone; pass an aware datetime")
+    return value.astimezone(UTC)
+
+
+def _scope(start: datetime, end: datetime, brand: str | None) -> list[ColumnElement[bool]]:
+    start, end = _aware(start, "start"), _aware(end, "end")
+    if end <= start:
+        raise ValueError(f"the period ends ({end:%Y-%m-%d %H:%M}) before it starts ({start:%Y-%m-%d %H:%M})")
+    conditions = [mentions.c.created_at >= start, mentions.c.created_at < end]
+    if brand:
+        conditions.append(matches_query(query_name(brand)))
+    return conditions
+
+
+_SENTIMENT = func.coalesce(verdicts.c.human_sentiment, verdicts.c.sentiment)
+_ENGAGEMENT = (
+    func.coalesce(mentions.c.likes, 0)
+    + func.coalesce(mentions.c.reposts, 0)
+    + func.coalesce(mentions.c.replies, 0)
+    + func.coalesce(mentions.c.quotes, 0)
+)
+
+
+def _count_if(condition: ColumnElement[bool]) -> Any:
+    return func.sum(case((condition, 1), else_=0))
+
+
+def _int(value: Any) -> int:
+    return int(value or 0)
+
+
+def _ratio(numerator: float, denominator: float) -> float | None:
+    return numerator / denominator if denominator else None
+
+
+def _net(positive: int, negative: int, classified: int) -> float | None:
+    return _ratio(positive - negative, classified)
+
+
+# ---- KPIs ------------------------------------------------------------------------------------------------
+
+
+def _potential_reach(connection: Connection, conditions: Sequence[ColumnElement[bool]]) -> tuple[int, int]:
+    """(distinct authors, sum of their largest follower counts) over the mentions matching `conditions`."""
+    per_author = (
+        select(mentions.c.source, mentions.c.author_handle, func.max(mentions.c.author_followers).label("followers"))
+        .where(*conditions)
+        .group_by(mentions.c.source, mentions.c.author_handle)
+        .subquery()
+    )
+    authors, reach = connection.execute(
+        select(func.count(), func.sum(per_author.c.followers)).select_from(per_author)
+    ).one()
+    return _int(authors), _int(reach)
+
+
+def _kpis(connection: Connection, conditions: Sequence[ColumnElement[bool]]) -> Kpis:
+    sentiment = _SENTIMENT
+    row = connection.execute(
+        select(
+            func.count(),
+            func.sum(mentions.c.impressions),
+            func.count(mentions.c.impressions),
+            func.sum(_ENGAGEMENT),
+            _count_if(sentiment == "positive"),
+            _count_if(sentiment == "neutral"),
+            _count_if(sentiment == "negative"),
+            _count_if(verdicts.c.mention_id.is_(None)),
+        )
+        .select_from(mentions.outerjoin(verdicts, verdicts.c.mention_id == mentions.c.id))
+        .where(*conditions)
+    ).one()
+    count, impressions, reported, engagement, positive, neutral, negative, unclassified = map(_int, row)
+    authors, reach = _potential_reach(connection, conditions)
+    return Kpis(
+        mentions=count,
+        unique_authors=authors,
+        potential_reach=reach,
+        impressions=impressions,
+        impressions_reported=reported,
+        engagement=engagement,
+        engagement_rate=_ratio(engagement, reach),
+        positive=positive,
+        neutral=neutral,
+        negative=negative,
+        unclassified=unclassified,
+        net_sentiment=_net(positive, negative, positive + neutral + negative),
+    )
+
+
+def change(previous: float | None, current: float | None) -> Change:
+    """Period-over-period change of one number."""
+    if previous is None or current is None:
+        return Change(previous, current, None, None)
+    return Change(previous, current, current - previous, _ratio(current - previous, previous))
+
+
+def _changes(previous: Kpis, current: Kpis) -> dict[str, Change]:
+    return {f.name: change(getattr(previous, f.name), getattr(current, f.name)) for f in fields(Kpis)}
+
+
+def _report(
+    connection: Connection,
+    start: datetime,
+    end: datetime,
+    brand: str | None,
+    extra: Sequence[ColumnElement[bool]] = (),
+) -> KpiReport:
+    before = start - (end - start)
+    current = _kpis(connection, [*_scope(start, end, brand), *extra])
+    previous = _kpis(connection, [*_scope(before, start, brand), *extra])
+    return KpiReport(start, end, brand, current, previous, _changes(previous, current))
+
+
+def kpis(connection: Connection, start: datetime, end: datetime, brand: str | None = None) -> KpiReport:
+    """Headline numbers of [start, end), with the previous period of the same length and the change."""
+    return _report(connection, start, end, brand)
+
+
+# ---- time series -----------------------------------------------------------------------------------------
+
+
+def _slot(connection: Connection) -> Any:
+    """The mention's 15-minute slot since the epoch (UTC), as an integer, on either backend."""
+    if connection.dialect.name == "sqlite":
+        return cast(func.strftime("%s", mentions.c.created_at), BigInteger) / SLOT_SECONDS
+    return func.floor(func.extract("epoch", mentions.c.created_at) / SLOT_SECONDS)
+
+
+def _zone(tz: str | ZoneInfo) -> ZoneInfo:
+    return tz if isinstance(tz, ZoneInfo) else ZoneInfo(tz)
+
+
+def bucket_start(instant: datetime, granularity: Granularity | str, tz: str | ZoneInfo) -> datetime:
+    """The start of the hour, day or week (Monday) holding `instant`, as wall time in `tz`."""
+    zone, granularity = _zone(tz), Granularity(granularity)
+    local = instant.astimezone(zone)
+    if granularity is Granularity.hour:
+        return local.replace(minute=0, second=0, microsecond=0)
+    day = datetime(local.year, local.month, local.day, tzinfo=zone)
+    if granularity is Granularity.week:
+        day = datetime.combine((day - timedelta(days=day.weekday())).date(), datetime.min.time(), tzinfo=zone)
+    return day
+
+
+def buckets(start: datetime, end: datetime, granularity: Granularity | str, tz: str | ZoneInfo) -> list[datetime]:
+    """Every bucket start that overlaps [start, end), in order (DST days are 23 or 25 hours long)."""
+    seen: dict[datetime, datetime] = {}
+    step = timedelta(seconds=SLOT_SECONDS)
+    cursor = _aware(start, "start")
+    end = _aware(end, "end")
+    cursor -= timedelta(seconds=cursor.timestamp() % SLOT_SECONDS)
+    while cursor < end:
+        local = bucket_start(cursor, granularity, tz)
+        seen.setdefault(local.astimezone(UTC), local)  # keyed by instant: the repeated DST hour stays two
+        cursor += step
+    return list(seen.values())
+
+
+def _slot_rows(
+    connection: Connection, conditions: Sequence[ColumnElement[bool]], *columns: Any
+) -> list[tuple[Any, ...]]:
+    slot = _slot(connection).label("slot")
+    statement: Select[Any] = (
+        select(slot, *columns, func.count())
+        .select_from(mentions.outerjoin(verdicts, verdicts.c.mention_id == mentions.c.id))
+        .where(*conditions)
+        .group_by(slot, *columns)
+    )
+    return [tuple(r) for r in connection.execute(statement)]
+
+
+def _bucket_of(slot: Any, granularity: Granularity | str, tz: str | ZoneInfo) -> datetime:
+    return bucket_start(datetime.fromtimestamp(int(slot) * SLOT_SECONDS, UTC), granularity, tz).astimezone(UTC)
+
+
+def volume_series(
+    connection: Connection,
+    start: datetime,
+    end: datetime,
+    granularity: Granularity | str = Granularity.day,
+    tz: str | ZoneInfo = "UTC",
+    brand: str | None = None,
+) -> list[VolumePoint]:
+    """Mentions per hour/day/week bucket of `tz`, every bucket of the period included."""
+    return _volume(connection, start, end, granularity, tz, _scope(start, end, brand))
+
+
+def _volume(
+    connection: Connection,
+    start: datetime,
+    end: datetime,
+    granularity: Granularity | str,
+    tz: str | ZoneInfo,
+    conditions: Sequence[ColumnElement[bool]],
+) -> list[VolumePoint]:
+    counts: Counter[datetime] = Counter()
+    for slot, n in _slot_rows(connection, conditions):
+        counts[_bucket_of(slot, granularity, tz)] += int(n)
+    return [VolumePoint(b, counts[b.astimezone(UTC)]) for b in buckets(start, end, granularity, tz)]
+
+
+def sentiment_series(
+    connection: Connection,
+    start: datetime,
+    end: datetime,
+    granularity: Granularity | str = Granularity.day,
+    tz: str | ZoneInfo = "UTC",
+    brand: str | None = None,
+) -> list[SentimentPoint]:
+    """Positive / neutral / negative / unclassified mentions and net sentiment per bucket of `tz`."""
+    counts: dict[datetime, Counter[str]] = defaultdict(Counter)
+    for slot, sentiment, n in _slot_rows(connection, _scope(start, end, brand), _SENTIMENT.label("sentiment")):
+        counts[_bucket_of(slot, granularity, tz)][sentiment or "unclassified"] += int(n)
+    points = []
+    for b in buckets(start, end, granularity, tz):
+        c = counts.get(b.astimezone(UTC), Counter())
+        pos, neu, neg = c["positive"], c["neutral"], c["negative"]
+        points.append(SentimentPoint(b, pos, neu, neg, c["unclassified"], _net(pos, neg, pos + neu + neg)))
+    return points
+
+
+# ---- share of voice --------------------------------------------------------------------------------------
+
+
+def _queries_of_mentions(connection: Connection) -> Any:
+    """A table-valued function listing each mention's matched query names (column `value`)."""
+    if connection.dialect.name == "sqlite":
+        return func.json_each(mentions.c.matched_queries).table_valued("value").alias("q")
+    return func.json_array_elements_text(mentions.c.matched_queries).table_valued("value").alias("q")
+
+
+def share_of_voice(connection: Connection, start: datetime, end: datetime) -> list[VoiceShare]:
+    """Each brand and competitor's mentions and potential reach, and its share of all of them; largest first."""
+    q = _queries_of_mentions(connection)
+    name = q.c.value
+    watched = or_(name.like("brand:%"), name.like("competitor:%"))
+    conditions = [*_scope(start, end, None), watched]
+    volume = dict(
+        connection.execute(select(name, func.count()).select_from(mentions).join(q, literal_column("1") == 1)
+                           .where(*conditions).group_by(name)).all()
+    )  # fmt: skip
+    per_author = (
+        select(name.label("query"), func.max(mentions.c.author_followers).label("followers"))
+        .select_from(mentions)
+        .join(q, literal_column("1") == 1)
+        .where(*conditions)
+        .group_by(name, mentions.c.source, mentions.c.author_handle)
+        .subquery()
+    )
+    reach = dict(
+        connection.execute(
+            select(per_author.c.query, func.sum(per_author.c.followers)).group_by(per_author.c.query)
+        ).all()
+    )
+    total_mentions = sum(int(n) for n in volume.values())
+    total_reach = sum(_int(r) for r in reach.values())
+    shares = [
+        VoiceShare(
+            query=query,
+            name=query.split(":", 1)[1],
+            kind=query.split(":", 1)[0],
+            mentions=int(n),
+            potential_reach=_int(reach.get(query)),
+            share_by_mentions=_ratio(int(n), total_mentions) or 0.0,
+            share_by_reach=_ratio(_int(reach.get(query)), total_reach) or 0.0,
+        )
+        for query, n in volume.items()
+    ]
+    return sorted(shares, key=lambda s: (-s.mentions, s.query))
+
+
+# ---- authors, sources ------------------------------------------------------------------------------------
+
+
+def top_authors(
+    connection: Connection, start: datetime, end: datetime, brand: str | None = None, limit: int = 10
+) -> list[AuthorReach]:
+    """Authors with the largest follower counts who mentioned us in the period (unknown counts last)."""
+    followers = func.max(mentions.c.author_followers)
+    rows = connection.execute(
+        select(mentions.c.source, mentions.c.author_handle, followers, func.count(), func.sum(_ENGAGEMENT))
+        .where(*_scope(start, end, brand))
+        .group_by(mentions.c.source, mentions.c.author_handle)
+        .order_by(func.coalesce(followers, -1).desc(), func.count().desc(), mentions.c.author_handle)
+        .limit(limit)
+    )
+    return [AuthorReach(s, h, None if f is None else int(f), int(n), _int(e)) for s, h, f, n, e in rows]
+
+
+def top_sources(
+    connection: Connection, start: datetime, end: datetime, brand: str | None = None, limit: int = 20
+) -> list[SourceReach]:
+    """Platforms by mentions, with distinct authors, their potential reach and engagement."""
+    per_author = (
+        select(
+            mentions.c.source,
+            func.max(mentions.c.author_followers).label("followers"),
+            func.count().label("mentions"),
+            func.sum(_ENGAGEMENT).label("engagement"),
+        )
+        .where(*_scope(start, end, brand))
+        .group_by(mentions.c.source, mentions.c.author_handle)
+        .subquery()
+    )
+    rows = connection.execute(
+        select(
+            per_author.c.source,
+            func.sum(per_author.c.mentions),
+            func.count(),
+            func.sum(per_author.c.followers),
+            func.sum(per_author.c.engagement),
+        )
+        .group_by(per_author.c.source)
+        .order_by(func.sum(per_author.c.mentions).desc(), per_author.c.source)
+        .limit(limit)
+    )
+    return [SourceReach(s, int(n), int(a), _int(r), _int(e)) for s, n, a, r, e in rows]
+
+
+# ---- terms and hashtags ----------------------------------------------------------------------------------
+
+_HASHTAG = re.compile(r"(?<![\w&])#(\w*[^\W\d_]\w*)")
+_WORD = re.compile(r"[^\W\d_][\w'’-]{2,}")
+_NOISE = re.compile(r"https?://\S+|www\.\S+|@[\w.@-]+|#\w+")
+_STOPWORD_TEXT = """
+    the and for are but not you your yours with this that these those have has had was were will would
+    can could should just than then them they their there here what when where which who whom why how
+    all any both each few more most other some such only own same too very its it's i'm i've i'd don't
+    doesn't didn't isn't aren't wasn't can't won't from into onto about over under again after before out
+    off our ours ourselves him his her hers she he we me my mine myself yourself itself get got gets also
+    like one two now still even much many been being because while did does doing let lets via amp
+    der die das und ist nicht mit ein eine auf für den dem des von sich auch auf wir ich sie es zu im
+    les des une est pas pour que qui sur avec dans
+"""
+STOPWORDS = frozenset(_STOPWORD_TEXT.split())
+
+
+def _terms_of(text: str) -> tuple[set[str], set[str]]:
+    hashtags = {tag.lower() for tag in _HASHTAG.findall(text)}
+    words = {w.lower().strip("'’-") for w in _WORD.findall(_NOISE.sub(" ", text))}
+    return {w for w in words if len(w) > 2 and w not in STOPWORDS}, hashtags
+
+
+def top_terms_and_hashtags(
+    connection: Connection, start: datetime, end: datetime, brand: str | None = None, limit: int = 20
+) -> TermsAndHashtags:
+    """Most used words (stopwords, links and handles left out) and hashtags; each counted once per mention.
+
+    Reads at most TERM_SAMPLE_LIMIT mentions of the period, the most engaged first, and says how many.
+    """
+    conditions = _scope(start, end, brand)
+    in_period = connection.execute(select(func.count()).select_from(mentions).where(*conditions)).scalar_one()
+    texts = connection.execute(
+        select(mentions.c.title, mentions.c.text)
+        .where(*conditions)
+        .order_by(_ENGAGEMENT.desc(), mentions.c.id)
+        .limit(TERM_SAMPLE_LIMIT)
+    ).all()
+    terms: Counter[str] = Counter()
+    hashtags: Counter[str] = Counter()
+    for title, text in texts:
+        words, tags = _terms_of(f"{title or ''}\n{text}")
+        terms.update(words)
+        hashtags.update(tags)
+
+    def top(counter: Counter[str]) -> list[TermCount]:
+        return [TermCount(t, n) for t, n in sorted(counter.items(), key=lambda kv: (-kv[1], kv[0]))[:limit]]
+
+    return TermsAndHashtags(top(terms), top(hashtags), len(texts), int(in_period))
+
+
+# ---- campaigns -------------------------------------------------------------------------------------------
+
+
+def _campaign_ids(
+    connection: Connection,
+    conditions: Sequence[ColumnElement[bool]],
+    hashtag: str | None,
+    utm_campaign: str | None,
+) -> list[int]:
+    """Mention ids of the campaign: a cheap LIKE narrows the candidates, an exact pattern decides."""
+    text = func.lower(
+        func.coalesce(mentions.c.title, "") + " " + mentions.c.text + " " + func.coalesce(mentions.c.url, "")
+    )
+    patterns: list[re.Pattern[str]] = []
+    likes: list[ColumnElement[bool]] = []
+    if hashtag:
+        tag = hashtag.lstrip("#").lower()
+        patterns.append(re.compile(rf"(?<![\w&])#{re.escape(tag)}(?!\w)", re.IGNORECASE))
+        likes.append(text.like(f"%#{_like_escape(tag)}%", escape="\\"))
+    if utm_campaign:
+        value = utm_campaign.lower()
+        patterns.append(re.compile(rf"[?&]utm_campaign={re.escape(value)}(?![\w.-])", re.IGNORECASE))
+        likes.append(text.like(f"%utm_campaign={_like_escape(value)}%", escape="\\"))
+    if not patterns:
+        raise ValueError("a campaign needs a hashtag or a utm_campaign value")
+    rows = connection.execute(
+        select(mentions.c.id, mentions.c.title, mentions.c.text, mentions.c.url).where(*conditions, or_(*likes))
+    )
+    return [
+        r.id
+        for r in rows
+        if any(p.search(f"{r.title or ''} {r.text} {r.url or ''}") for p in patterns)
+    ]  # fmt: skip
+
+
+def campaign(
+    connection: Connection,
+    start: datetime,
+    end: datetime,
+    *,
+    hashtag: str | None = None,
+    utm_campaign: str | None = None,
+    brand: str | None = None,
+    tz: str | ZoneInfo = "UTC",
+) -> CampaignReport:
+    """KPIs (with period-over-period change) and daily volume of the mentions carrying a hashtag or UTM link."""
+    before = start - (end - start)
+    ids = _campaign_ids(connection, _scope(before, end, brand), hashtag, utm_campaign)
+    in_campaign = mentions.c.id.in_(ids)
+    report = _report(connection, start, end, brand, [in_campaign])
+    daily = _volume(connection, start, end, Granularity.day, tz, [*_scope(start, end, brand), in_campaign])
+    return CampaignReport(hashtag, utm_campaign, report, daily)
+
+
+# ---- reviews ---------------------------------------------------------------------------------------------
+
+
+def _site(url: str | None) -> str:
+    return (urlsplit(url).hostname or "unknown") if url else "unknown"
+
+
+def review_ratings(
+    connection: Connection, start: datetime, end: datetime, brand: str | None = None
+) -> list[SiteRatings]:
+    """Average stars and the count of each star (rounded half up) per review site (the URL's host)."""
+    rows = connection.execute(
+        select(mentions.c.url, mentions.c.rating)
+        .where(*_scope(start, end, brand), mentions.c.rating.is_not(None))
+        .order_by(mentions.c.id)
+    )
+    per_site: dict[str, list[float]] = defaultdict(list)
+    for url, rating in rows:
+        per_site[_site(url)].append(float(rating))
+    result = []
+    for site, ratings in sorted(per_site.items()):
+        distribution = dict.fromkeys(range(6), 0)
+        for rating in ratings:
+            distribution[int(rating + 0.5)] += 1
+        result.append(SiteRatings(site, len(ratings), sum(ratings) / len(ratings), distribution))
+    return result
+
+
+# ---- helpers for exports ---------------------------------------------------------------------------------
+
+
+def as_rows(items: Iterable[Any]) -> list[dict[str, Any]]:
+    """Dataclass results as plain dicts (for CSV/JSON); datetimes as ISO 8601."""
+    rows = []
+    for item in items:
+        row = {}
+        for f in fields(item):
+            value = getattr(item, f.name)
+            row[f.name] = value.isoformat() if isinstance(value, datetime) else value
+        rows.append(row)
+    return rows
+
+
+__all__ = [
+    "AuthorReach",
+    "CampaignReport",
+    "Change",
+    "Granularity",
+    "KpiReport",
+    "Kpis",
+    "SentimentPoint",
+    "SiteRatings",
+    "SourceReach",
+    "TermCount",
+    "TermsAndHashtags",
+    "VoiceShare",
+    "VolumePoint",
+    "as_rows",
+    "bucket_start",
+    "buckets",
+    "campaign",
+    "change",
+    "kpis",
+    "matches_query",
+    "query_name",
+    "review_ratings",
+    "sentiment_series",
+    "share_of_voice",
+    "top_authors",
+    "top_sources",
+    "top_terms_and_hashtags",
+    "volume_series",
+]
