@@ -14,6 +14,9 @@ so the shell may save any page's cursor, and must at least save the last one aft
 A cursor with only a floor is written as the bare position (`"1578516068309794817"`), which also
 reads old, plain cursors.
 
+The first sweep that finds anything sets the first floor: what was published before it (beyond the pages
+that sweep read) is history, which the listener does not dig into.
+
 Positions are strings the source compares in its own way (snowflake ids, epoch seconds, timestamps).
 """
 
