@@ -157,9 +157,61 @@ def serve() -> None:
 
 
 @app.command()
-def worker() -> None:
-    """Run a Celery worker (scaling out with Redis)."""
-    not_built("The Celery worker (`overheard worker`)", 6)
+def worker(
+    config: ConfigOption = Path("overheard.yaml"),
+    concurrency: Annotated[int, typer.Option(help="Pool processes; one task each at a time.")] = 1,
+    pool: Annotated[str, typer.Option(help="prefork (default), solo or threads.")] = "prefork",
+    name: Annotated[str | None, typer.Option(help="Worker node name (default: overheard@<host>).")] = None,
+    loglevel: Annotated[str, typer.Option(help="Celery log level.")] = "INFO",
+) -> None:
+    """Run a Celery worker (scaling out with Redis); see docs/scaling.md for the guarantees."""
+    import os
+
+    from pydantic import ValidationError
+
+    _config(config)  # a broken file is reported here, not by every task
+    os.environ["OVERHEARD_CONFIG"] = str(config.resolve())
+    from overheard.tasks import WorkerSettings
+
+    try:
+        settings = WorkerSettings()
+    except ValidationError as exc:
+        fail("; ".join(e["msg"].removeprefix("Value error, ") for e in exc.errors()))
+    if not settings.redis_url:
+        fail("set OVERHEARD_REDIS_URL (e.g. redis://127.0.0.1:6379/0) to the Redis broker workers share")
+    from overheard.tasks import celery_app
+
+    argv = ["worker", f"--concurrency={concurrency}", f"--pool={pool}", f"--loglevel={loglevel}"]
+    argv += ["--queues", settings.queue, "--without-gossip", "--without-mingle"]
+    celery_app.worker_main([*argv, f"--hostname={name or 'overheard@%h'}"])
+
+
+@app.command()
+def scheduler(
+    config: ConfigOption = Path("overheard.yaml"),
+    state: Annotated[Path, typer.Option(help="File keeping each schedule entry's last run.")] = Path(
+        "var/celerybeat-schedule"
+    ),
+) -> None:
+    """Send a collect per source every `poll_every`, and the sweeper that re-sends stuck work (Celery beat)."""
+    import os
+
+    from pydantic import ValidationError
+
+    conf = _config(config)
+    os.environ["OVERHEARD_CONFIG"] = str(config.resolve())
+    from overheard.scheduler import run_scheduler
+    from overheard.tasks import WorkerSettings, celery_app
+
+    try:
+        settings = WorkerSettings()
+        if not settings.redis_url:
+            fail("set OVERHEARD_REDIS_URL (e.g. redis://127.0.0.1:6379/0) to the Redis broker workers share")
+        run_scheduler(celery_app, conf, settings, state)
+    except ValidationError as exc:
+        fail("; ".join(e["msg"].removeprefix("Value error, ") for e in exc.errors()))
+    except ConfigError as exc:
+        fail(str(exc))
 
 
 @app.command()

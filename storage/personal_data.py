@@ -80,6 +80,9 @@ PERSONAL_DATA: tuple[PersonalData, ...] = (
     PersonalData("routes", ("explanation",), TiedBy.mention, "routing explanations may quote the post"),
     PersonalData("deliveries", ("payload", "last_error"), TiedBy.mention, "payloads sent to teams carry the post"),
     PersonalData("quarantine", ("payload",), TiedBy.nobody, "raw items that failed validation may hold posts"),
+    PersonalData(
+        "task_runs", ("arguments", "last_error"), TiedBy.nobody, "a pushed page of mentions waits here until stored"
+    ),
 )
 
 NOT_PERSONAL: dict[str, tuple[str, ...]] = {
@@ -162,6 +165,7 @@ NOT_PERSONAL: dict[str, tuple[str, ...]] = {
     "cursors": ("name", "position", "updated_at"),
     "quarantine": ("id", "source", "reason", "payload_hash", "created_at"),
     "tombstones": ("source", "external_id", "reason", "at"),
+    "task_runs": ("id", "task", "subject", "status", "attempts", "worker", "outcome", "created_at", "updated_at"),
     # The audit log names contacts by their pseudonymous id only; details never carry personal data.
     "audit_log": ("id", "at", "actor", "action", "subject_type", "subject_id", "detail"),
 }

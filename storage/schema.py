@@ -295,3 +295,22 @@ audit_log = Table(
 
 def now_utc() -> datetime:
     return datetime.now(UTC)
+
+
+# Appended by the distributed runtime (issue 6): one row per Celery task, whatever the broker forgets.
+task_runs = Table(
+    "task_runs",
+    metadata,
+    Column("id", String(64), primary_key=True),  # the Celery task id; kept across retries and redeliveries
+    Column("task", String(128), nullable=False),  # e.g. overheard.collect
+    Column("subject", String(256), nullable=False),  # what it works on: a source name, "deliveries", a page
+    Column("arguments", JSON),  # what re-enqueueing it needs; a pushed page's mentions
+    Column("status", String(16), nullable=False),  # queued | running | retrying | done | dead
+    Column("attempts", Integer, nullable=False, default=0),  # attempts started, killed ones included
+    Column("worker", String(256)),  # host:pid of the process running the latest attempt
+    Column("last_error", Text),  # why the latest attempt failed, or why it was dead-lettered
+    Column("outcome", Text),  # what the finished run did, in words
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    Index("ix_task_runs_status_updated", "status", "updated_at"),
+)

@@ -1,0 +1,333 @@
+"""Celery tasks: the pipeline's steps run by many workers that share one database through a Redis broker.
+
+Each task calls the same function the in-process pipeline calls (`sweep`, `process_batch`,
+`deliver_due`); nothing here stores, classifies or sends on its own.
+
+Delivery semantics (at-least-once execution, exactly-once effects):
+- A message is acknowledged only after its task returned (`task_acks_late`); a worker process that
+  dies mid-task has its message put back (`task_reject_on_worker_lost`); each process reserves one
+  message at a time (`worker_prefetch_multiplier=1`); Redis hands an unacknowledged message to another
+  worker only after `visibility_timeout`, which must exceed the hard time limit of every task.
+- Every attempt is counted in the database (`task_runs`) before the work starts, so attempts killed
+  by SIGKILL count too. A failed attempt is retried after an exponential delay with jitter; after
+  `task_max_attempts` the run is dead-lettered with the reason (and, for a pushed page, its mentions).
+- Running a task twice changes nothing: mentions are upserts on (source, external_id), a sweep saves
+  its cursor only after every page is stored, one sweep per source runs at a time (a database lock),
+  and every delivery carries an idempotency key that a receiver sees as `webhook-id`.
+- Redis only carries wake-up calls. The database is the source of truth: `recover` re-sends any run
+  left unfinished and wakes the sender while deliveries are due, so a broker that loses messages
+  delays work but loses none.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import os
+import random
+import socket
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import asdict
+from datetime import timedelta
+from typing import Any
+
+import httpx
+from celery import Celery, Task
+from celery.signals import worker_process_init
+from pydantic import Field, model_validator
+from sqlalchemy import Engine
+from sqlalchemy.exc import DBAPIError
+
+from classifiers.verdict import Classifier
+from listener.base import Rejected
+from listener.mention import Mention
+from overheard.config import Settings
+from overheard.pipeline import Runtime, deliver_due, process_batch, sweep
+from overheard.sources import SourceNotAvailable, build_collector
+from storage import task_runs
+from storage.outbox import SqlOutbox
+from storage.schema import now_utc
+
+log = logging.getLogger("overheard.tasks")
+
+COLLECT, PROCESS_PAGE, DELIVER, RECOVER = (
+    "overheard.collect",
+    "overheard.process_page",
+    "overheard.deliver",
+    "overheard.recover",
+)
+DELIVERIES = "deliveries"  # the subject of a deliver run
+DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/0"
+
+
+class WorkerSettings(Settings):
+    """Settings of workers and the scheduler (OVERHEARD_*), on top of the process settings."""
+
+    visibility_timeout_s: float = Field(
+        default=3600, gt=0, description="Redis redelivers a message not acknowledged within this many seconds."
+    )
+    task_time_limit_s: float = Field(default=900, gt=0, description="A task running longer is killed (hard limit).")
+    task_max_attempts: int = Field(default=5, ge=1, description="Attempts before a run is dead-lettered.")
+    retry_base_s: float = Field(default=10, gt=0, description="Delay before the first retry; doubles each attempt.")
+    retry_max_s: float = Field(default=600, gt=0, description="Longest delay between retries.")
+    stuck_after_s: float | None = Field(
+        default=None, description="Re-send an unfinished run untouched this long (default: 2 × visibility timeout)."
+    )
+    recover_every_s: float = Field(default=30, gt=0, description="How often the scheduler sends `recover`.")
+    soft_shutdown_s: float = Field(default=60, ge=0, description="On shutdown, running tasks get this long to end.")
+    runs_kept_days: int = Field(default=7, ge=1, description="Finished task runs are forgotten after this many days.")
+    classifier: str = Field(
+        default="overheard.runtime:load_classifier", description="'module:function' returning the classifier."
+    )
+    queue: str = "overheard"
+
+    @model_validator(mode="after")
+    def _ordered(self) -> WorkerSettings:
+        problems = []
+        if self.visibility_timeout_s <= self.task_time_limit_s:
+            problems.append(
+                f"OVERHEARD_VISIBILITY_TIMEOUT_S ({self.visibility_timeout_s:g}) must be longer than "
+                f"OVERHEARD_TASK_TIME_LIMIT_S ({self.task_time_limit_s:g}), or Redis hands a running task "
+                "to a second worker"
+            )
+        if self.retry_max_s >= self.stuck_seconds:
+            problems.append(
+                f"OVERHEARD_RETRY_MAX_S ({self.retry_max_s:g}) must be shorter than OVERHEARD_STUCK_AFTER_S "
+                f"({self.stuck_seconds:g}), or a run waiting for its retry is re-sent as stuck"
+            )
+        if problems:
+            raise ValueError("; ".join(problems))
+        return self
+
+    @property
+    def stuck_seconds(self) -> float:
+        return self.stuck_after_s if self.stuck_after_s is not None else 2 * self.visibility_timeout_s
+
+
+def make_app(settings: WorkerSettings | None = None) -> Celery:
+    """The Celery app, configured from the environment; each setting below is a stated guarantee."""
+    settings = settings or WorkerSettings()
+    app = Celery("overheard", broker=settings.redis_url or DEFAULT_REDIS_URL, set_as_current=True)
+    app.conf.update(
+        broker_transport_options={"visibility_timeout": settings.visibility_timeout_s},
+        broker_connection_retry_on_startup=True,
+        broker_connection_max_retries=None,  # a Redis restart is waited out, never fatal
+        task_acks_late=True,
+        task_reject_on_worker_lost=True,
+        task_acks_on_failure_or_timeout=True,  # failures are recorded in task_runs and retried from there
+        worker_prefetch_multiplier=1,
+        task_time_limit=settings.task_time_limit_s,
+        task_soft_time_limit=settings.task_time_limit_s * 0.9,
+        worker_soft_shutdown_timeout=settings.soft_shutdown_s,
+        worker_enable_soft_shutdown_on_idle=True,  # also give back reserved retries (ETA) on shutdown
+        worker_cancel_long_running_tasks_on_connection_loss=True,  # Redis will redeliver them
+        task_publish_retry=True,
+        task_publish_retry_policy={"max_retries": 5, "interval_start": 0.2, "interval_step": 0.5, "interval_max": 2},
+        task_ignore_result=True,  # outcomes live in task_runs
+        task_default_queue=settings.queue,
+        task_serializer="json",
+        accept_content=["json"],
+        timezone="UTC",
+        worker_hijack_root_logger=False,
+    )
+    return app
+
+
+celery_app = make_app()
+_settings: WorkerSettings | None = None
+_runtime: Runtime | None = None
+
+
+def worker_settings() -> WorkerSettings:
+    global _settings
+    if _settings is None:
+        _settings = WorkerSettings()
+    return _settings
+
+
+def load_classifier_from(path: str) -> Classifier:
+    """Call the 'module:function' named by OVERHEARD_CLASSIFIER (the shipped model by default)."""
+    module, _, name = path.partition(":")
+    factory: Callable[[], Classifier] = getattr(importlib.import_module(module), name or "load_classifier")
+    return factory()
+
+
+def runtime() -> Runtime:
+    """This process's runtime: config, database engine and classifier, built once per worker process."""
+    global _runtime
+    if _runtime is None:
+        from overheard.runtime import open_runtime
+
+        settings = worker_settings()
+        _runtime = open_runtime(config_path=settings.config, classifier=load_classifier_from(settings.classifier))
+    return _runtime
+
+
+@worker_process_init.connect
+def _load_once_per_process(**_: Any) -> None:
+    # A forked pool process builds its own engine (connections must not cross a fork) and loads the
+    # classifier before its first task, so the first task's time is not spent loading a model.
+    global _runtime
+    _runtime = None
+    runtime()
+
+
+def retry_delay(attempt: int, settings: WorkerSettings, rng: random.Random | None = None) -> float:
+    """Seconds before the retry that follows attempt number `attempt`: doubling, capped, with equal jitter."""
+    ceiling = min(settings.retry_max_s, settings.retry_base_s * 2 ** max(attempt - 1, 0))
+    return ceiling / 2 + (rng or random).uniform(0, ceiling / 2)
+
+
+def _worker_name() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def _attempt(task: Task, subject: str, work: Callable[[Runtime, Any], str]) -> str:
+    """Count the attempt, do the work, record the outcome; retry with backoff or dead-letter on failure."""
+    settings, rt, run_id = worker_settings(), runtime(), task.request.id
+    try:
+        with rt.engine.begin() as connection:
+            attempt = task_runs.begin(connection, run_id, task.name, subject, _worker_name())
+    except DBAPIError as exc:  # the database is unreachable: wait for it without spending an attempt
+        raise task.retry(exc=exc, countdown=retry_delay(1, settings), max_retries=None) from exc
+    if attempt.finished:
+        return "already finished"
+    if attempt.number > settings.task_max_attempts:  # the previous attempts were lost (killed workers)
+        reason = f"gave up after {attempt.number - 1} attempts; last: {attempt.previous_error}"
+        with rt.engine.begin() as connection:
+            task_runs.fail(connection, run_id, reason, dead=True)
+        log.error("task.dead", extra={"run": run_id, "task": task.name, "subject": subject, "reason": reason})
+        return "dead"
+    try:
+        outcome = work(rt, attempt.arguments)
+    except Exception as exc:
+        reason = f"{type(exc).__name__}: {exc}"
+        dead = attempt.number >= settings.task_max_attempts
+        if dead:
+            reason = f"gave up after {attempt.number} attempts; last: {reason}"
+        with rt.engine.begin() as connection:
+            task_runs.fail(connection, run_id, reason, dead=dead)
+        if dead:
+            log.error("task.dead", extra={"run": run_id, "task": task.name, "subject": subject, "reason": reason})
+            return "dead"
+        delay = retry_delay(attempt.number, settings)
+        log.warning("task.retry", extra={"run": run_id, "task": task.name, "reason": reason, "delay_s": delay})
+        raise task.retry(exc=exc, countdown=delay, max_retries=None) from exc
+    with rt.engine.begin() as connection:
+        task_runs.finish(connection, run_id, outcome)
+    return outcome
+
+
+def _wake_sender() -> None:
+    """Ask for due deliveries to be sent; a lost wake-up is repaired by `recover`."""
+    try:
+        deliver.apply_async(args=[DELIVERIES])
+    except Exception as exc:  # the broker is down: recover sends it when due deliveries remain
+        log.warning("deliver.not_enqueued", extra={"reason": f"{type(exc).__name__}: {exc}"})
+
+
+def _collect(rt: Runtime, source_name: str) -> str:
+    source = next((s for s in rt.config.sources if s.name == source_name and s.enabled), None)
+    if source is None:
+        raise SourceNotAvailable(f"no enabled source named '{source_name}' in the configuration")
+    collector = build_collector(source, rt.config)
+    with task_runs.exclusive(rt.engine, f"sweep:{collector.name}") as mine:
+        if not mine:  # the running sweep continues from the same cursor; a second one would race it
+            return f"skipped: {collector.name} is being swept by another worker"
+        report = sweep(rt, collector)
+    if report.routes:
+        _wake_sender()
+    return (
+        f"stored {report.stored} mentions, quarantined {len(report.quarantined)}, routes {sum(report.routes.values())}"
+    )
+
+
+def _process_page(rt: Runtime, arguments: Any) -> str:
+    if not arguments:
+        raise ValueError("the page's mentions are not in task_runs.arguments")
+    mentions = [Mention.model_validate(m) for m in arguments["mentions"]]
+    rejected = [Rejected(**r) for r in arguments.get("rejected", [])]
+    report = process_batch(rt, mentions, rejected)
+    if report.routes:
+        _wake_sender()
+    return (
+        f"stored {report.stored} mentions, quarantined {len(report.quarantined)}, routes {sum(report.routes.values())}"
+    )
+
+
+def _deliver(rt: Runtime, limit: int = 500) -> str:
+    # One sender at a time: a due delivery is read and then sent outside any transaction, so two
+    # senders would both send it. The lock makes a duplicate send happen only after a crash.
+    with task_runs.exclusive(rt.engine, "deliver") as mine:
+        if not mine:
+            return "skipped: another worker is sending"
+        delivered = failed = dead = 0
+        with httpx.Client(follow_redirects=False) as client:  # one connection pool for the whole pass
+            while True:
+                report = deliver_due(rt, limit, client)
+                delivered, failed, dead = delivered + report.delivered, failed + report.failed, dead + report.dead
+                if report.delivered + report.failed + report.dead < limit:
+                    break
+    return f"delivered {delivered}, to retry {failed}, dead {dead}"
+
+
+@celery_app.task(name=COLLECT, bind=True)
+def collect(self: Task, source: str) -> str:
+    """Sweep one source from its saved cursor (`pipeline.sweep`), then wake the sender."""
+    return _attempt(self, source, lambda rt, _: _collect(rt, source))
+
+
+@celery_app.task(name=PROCESS_PAGE, bind=True)
+def process_page(self: Task, subject: str) -> str:
+    """Store one pushed page (`pipeline.process_batch`); the mentions wait in task_runs until stored."""
+    return _attempt(self, subject, _process_page)
+
+
+@celery_app.task(name=DELIVER, bind=True)
+def deliver(self: Task, subject: str = DELIVERIES) -> str:
+    """Send every due delivery once (`pipeline.deliver_due`), until none is due."""
+    return _attempt(self, subject, lambda rt, _: _deliver(rt))
+
+
+@celery_app.task(name=RECOVER)
+def recover() -> str:
+    """The sweeper: re-send runs the broker or a dead worker lost, wake the sender, forget old runs."""
+    settings, rt = worker_settings(), runtime()
+    now = now_utc()
+    with rt.engine.begin() as connection:
+        stuck = task_runs.stuck(connection, now - timedelta(seconds=settings.stuck_seconds))
+        due = bool(SqlOutbox(connection).due(now, 1))
+        pruned = task_runs.prune(connection, timedelta(days=settings.runs_kept_days), now)
+    resent = 0
+    for run in stuck:
+        if run.task not in (COLLECT, PROCESS_PAGE, DELIVER):
+            continue
+        # The same id: the attempt counter goes on, so a run that keeps dying is dead-lettered.
+        celery_app.send_task(run.task, args=[run.subject], task_id=run.id)
+        with rt.engine.begin() as connection:
+            task_runs.touch(connection, run.id)
+        resent += 1
+    if due:
+        _wake_sender()
+    if resent:
+        log.warning("recover.resent", extra={"runs": resent})
+    return f"re-sent {resent} runs, deliveries due: {due}, forgot {pruned} finished runs"
+
+
+def submit_page(
+    app: Celery, engine: Engine, mentions: Sequence[Mention], rejected: Sequence[Rejected] = (), subject: str = "page"
+) -> str:
+    """Queue a pushed page (a stream, an import): kept in task_runs first, so no broker loss can drop it."""
+    run_id = uuid.uuid4().hex
+    arguments = {
+        "mentions": [m.model_dump(mode="json") for m in mentions],
+        "rejected": [asdict(r) for r in rejected],
+    }
+    with engine.begin() as connection:
+        task_runs.enqueue(connection, run_id, PROCESS_PAGE, subject, arguments)
+    try:
+        app.send_task(PROCESS_PAGE, args=[subject], task_id=run_id)
+    except Exception as exc:  # kept: `recover` sends it once the broker is back
+        log.warning("page.not_enqueued", extra={"run": run_id, "reason": f"{type(exc).__name__}: {exc}"})
+    return run_id
