@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import json
 import re
+from bisect import bisect_right
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, fields
@@ -213,10 +214,15 @@ def _aware(value: datetime, what: str) -> datetime:
     return value.astimezone(UTC)
 
 
-def _scope(start: datetime, end: datetime, brand: str | None) -> list[ColumnElement[bool]]:
+def _period(start: datetime, end: datetime) -> tuple[datetime, datetime]:
     start, end = _aware(start, "start"), _aware(end, "end")
     if end <= start:
         raise ValueError(f"the period ends ({end:%Y-%m-%d %H:%M}) before it starts ({start:%Y-%m-%d %H:%M})")
+    return start, end
+
+
+def _scope(start: datetime, end: datetime, brand: str | None) -> list[ColumnElement[bool]]:
+    start, end = _period(start, end)
     conditions = [mentions.c.created_at >= start, mentions.c.created_at < end]
     if brand:
         conditions.append(matches_query(query_name(brand)))
@@ -317,6 +323,7 @@ def _report(
     brand: str | None,
     extra: Sequence[ColumnElement[bool]] = (),
 ) -> KpiReport:
+    start, end = _period(start, end)
     before = start - (end - start)
     current = _kpis(connection, [*_scope(start, end, brand), *extra])
     previous = _kpis(connection, [*_scope(before, start, brand), *extra])
@@ -334,7 +341,7 @@ def kpis(connection: Connection, start: datetime, end: datetime, brand: str | No
 def _slot(connection: Connection) -> Any:
     """The mention's 15-minute slot since the epoch (UTC), as an integer, on either backend."""
     if connection.dialect.name == "sqlite":
-        return cast(func.strftime("%s", mentions.c.created_at), BigInteger) / SLOT_SECONDS
+        return cast(func.strftime("%s", mentions.c.created_at), BigInteger) // SLOT_SECONDS
     return func.floor(func.extract("epoch", mentions.c.created_at) / SLOT_SECONDS)
 
 
@@ -354,18 +361,24 @@ def bucket_start(instant: datetime, granularity: Granularity | str, tz: str | Zo
     return day
 
 
+_STEP = {
+    Granularity.hour: timedelta(hours=1),
+    Granularity.day: timedelta(hours=25),
+    Granularity.week: timedelta(days=7, hours=1),
+}
+"""From a bucket's start, this far on always lands in the next bucket: a DST day is 23 to 25 hours long."""
+
+
 def buckets(start: datetime, end: datetime, granularity: Granularity | str, tz: str | ZoneInfo) -> list[datetime]:
-    """Every bucket start that overlaps [start, end), in order (DST days are 23 or 25 hours long)."""
-    seen: dict[datetime, datetime] = {}
-    step = timedelta(seconds=SLOT_SECONDS)
-    cursor = _aware(start, "start")
+    """Every bucket start that overlaps [start, end), in order; the repeated hour of a DST change is two buckets."""
+    granularity, zone = Granularity(granularity), _zone(tz)
     end = _aware(end, "end")
-    cursor -= timedelta(seconds=cursor.timestamp() % SLOT_SECONDS)
-    while cursor < end:
-        local = bucket_start(cursor, granularity, tz)
-        seen.setdefault(local.astimezone(UTC), local)  # keyed by instant: the repeated DST hour stays two
-        cursor += step
-    return list(seen.values())
+    current = bucket_start(_aware(start, "start"), granularity, zone)
+    found = []
+    while current.astimezone(UTC) < end:
+        found.append(current)
+        current = bucket_start(current.astimezone(UTC) + _STEP[granularity], granularity, zone)
+    return found
 
 
 def _slot_rows(
@@ -381,8 +394,15 @@ def _slot_rows(
     return [tuple(r) for r in connection.execute(statement)]
 
 
-def _bucket_of(slot: Any, granularity: Granularity | str, tz: str | ZoneInfo) -> datetime:
-    return bucket_start(datetime.fromtimestamp(int(slot) * SLOT_SECONDS, UTC), granularity, tz).astimezone(UTC)
+def _index(start: datetime, end: datetime, granularity: Granularity | str, tz: str | ZoneInfo) -> Any:
+    """The period's buckets, and a function giving the bucket number of a 15-minute slot."""
+    starts = buckets(start, end, granularity, tz)
+    bounds = [b.timestamp() for b in starts]
+
+    def number(slot: Any) -> int:
+        return bisect_right(bounds, int(slot) * SLOT_SECONDS) - 1
+
+    return starts, number
 
 
 def volume_series(
@@ -405,10 +425,11 @@ def _volume(
     tz: str | ZoneInfo,
     conditions: Sequence[ColumnElement[bool]],
 ) -> list[VolumePoint]:
-    counts: Counter[datetime] = Counter()
+    starts, number = _index(start, end, granularity, tz)
+    counts = [0] * len(starts)
     for slot, n in _slot_rows(connection, conditions):
-        counts[_bucket_of(slot, granularity, tz)] += int(n)
-    return [VolumePoint(b, counts[b.astimezone(UTC)]) for b in buckets(start, end, granularity, tz)]
+        counts[number(slot)] += int(n)
+    return [VolumePoint(b, n) for b, n in zip(starts, counts, strict=True)]
 
 
 def sentiment_series(
@@ -420,12 +441,12 @@ def sentiment_series(
     brand: str | None = None,
 ) -> list[SentimentPoint]:
     """Positive / neutral / negative / unclassified mentions and net sentiment per bucket of `tz`."""
-    counts: dict[datetime, Counter[str]] = defaultdict(Counter)
+    starts, number = _index(start, end, granularity, tz)
+    counts: list[Counter[str]] = [Counter() for _ in starts]
     for slot, sentiment, n in _slot_rows(connection, _scope(start, end, brand), _SENTIMENT.label("sentiment")):
-        counts[_bucket_of(slot, granularity, tz)][sentiment or "unclassified"] += int(n)
+        counts[number(slot)][sentiment or "unclassified"] += int(n)
     points = []
-    for b in buckets(start, end, granularity, tz):
-        c = counts.get(b.astimezone(UTC), Counter())
+    for b, c in zip(starts, counts, strict=True):
         pos, neu, neg = c["positive"], c["neutral"], c["negative"]
         points.append(SentimentPoint(b, pos, neu, neg, c["unclassified"], _net(pos, neg, pos + neu + neg)))
     return points
@@ -627,6 +648,7 @@ def campaign(
     tz: str | ZoneInfo = "UTC",
 ) -> CampaignReport:
     """KPIs (with period-over-period change) and daily volume of the mentions carrying a hashtag or UTM link."""
+    start, end = _period(start, end)
     before = start - (end - start)
     ids = _campaign_ids(connection, _scope(before, end, brand), hashtag, utm_campaign)
     in_campaign = mentions.c.id.in_(ids)

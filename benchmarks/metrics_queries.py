@@ -1,0 +1,260 @@
+"""How fast are the dashboard's metric queries over 100k and 1M stored mentions, on SQLite and PostgreSQL?
+
+    .venv/bin/python benchmarks/metrics_queries.py                      # 100k and 1M on SQLite (+ PostgreSQL
+    .venv/bin/python benchmarks/metrics_queries.py --sizes 100000       #  when OVERHEARD_TEST_POSTGRES_URL is set)
+    .venv/bin/python benchmarks/metrics_queries.py --postgres postgresql+psycopg://…  --no-sqlite
+
+Synthetic mentions (a fixed seed) spread over 365 days, ~40% of them from 5 platforms with reach; authors
+follow a long tail (a few post a lot). Each query runs against the windows a dashboard shows (the last 7
+and 30 days) and the whole year, and prints the median of 3 runs in milliseconds. The target is < 300 ms
+for the 7- and 30-day windows. The generated databases are kept under var/bench/ to re-run quickly
+(--rebuild makes them again). This is a script that prints figures, never a test.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import statistics
+import sys
+import time
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Connection, Engine, func, insert, select, text
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from storage import metrics
+from storage.database import create_db_engine, open_database
+from storage.schema import mentions, verdicts
+
+END = datetime(2026, 11, 23, tzinfo=UTC)
+DAYS = 365
+SOURCES = ("x", "x", "x", "mastodon", "reddit", "reddit", "bluesky", "hackernews", "rss", "review")
+QUERIES = (
+    ["brand:Lumora"],
+    ["brand:Lumora"],
+    ["brand:Lumora", "product:Lumora Hub"],
+    ["brand:Lumora", "product:Lumora Glow"],
+    ["brand:Lumora", "competitor:Brightwave"],
+    ["competitor:Brightwave"],
+    ["competitor:Nimbus Home"],
+    [],
+)
+WORDS = [
+    "hub",
+    "offline",
+    "update",
+    "bulbs",
+    "glow",
+    "app",
+    "support",
+    "refund",
+    "setup",
+    "router",
+    "firmware",
+    "bright",
+    "warm",
+    "colour",
+    "scene",
+    "schedule",
+    "motion",
+    "sensor",
+    "battery",
+    "wifi",
+    "pairing",
+    "outage",
+    "fixed",
+    "great",
+    "love",
+    "terrible",
+    "slow",
+    "fast",
+    "price",
+    "deal",
+]
+SENTIMENTS = ("positive", "neutral", "negative")
+
+
+def _rows(count: int, seed: int = 8) -> Iterator[tuple[dict[str, Any], str]]:
+    rng = random.Random(seed)
+    authors = max(1000, count // 5)
+    span = DAYS * 86400
+    for i in range(count):
+        author = int(rng.paretovariate(1.2)) % authors
+        source = SOURCES[author % len(SOURCES)]
+        created = END - timedelta(seconds=rng.random() * span)
+        words = rng.sample(WORDS, 6)
+        if rng.random() < 0.05:
+            words.append(rng.choice(("#lumora", "#smarthome", "#glowup")))
+        has_reach = source in ("x", "mastodon", "bluesky")
+        yield (
+            {
+                "source": source,
+                "external_id": f"bench-{i}",
+                "url": f"https://reviews{author % 3}.example/p/{i}" if source == "review" else None,
+                "author_handle": f"author{author}",
+                "author_followers": int(rng.lognormvariate(5, 2)) if has_reach else None,
+                "text": "Lumora " + " ".join(words),
+                "created_at": created,
+                "collected_at": created + timedelta(minutes=10),
+                "likes": rng.randint(0, 50),
+                "reposts": rng.randint(0, 10) if has_reach else None,
+                "replies": rng.randint(0, 5),
+                "quotes": rng.randint(0, 3) if source == "x" else None,
+                "impressions": rng.randint(100, 50_000) if source == "x" else None,
+                "rating": float(rng.randint(1, 5)) if source == "review" else None,
+                "matched_queries": rng.choice(QUERIES),
+                "signals": [],
+                "raw_hash": "",
+                "status": "new",
+            },
+            rng.choice(SENTIMENTS),
+        )
+
+
+def populate(engine: Engine, count: int) -> None:
+    batch: list[dict[str, Any]] = []
+    feelings: list[str] = []
+    started = time.perf_counter()
+    now = datetime.now(UTC)
+
+    def flush(connection: Connection) -> None:
+        first = connection.execute(select(func.coalesce(func.max(mentions.c.id), 0))).scalar_one()
+        connection.execute(insert(mentions), batch)
+        connection.execute(
+            insert(verdicts),
+            [
+                {
+                    "mention_id": first + n + 1,
+                    "sentiment": feeling,
+                    "sentiment_confidence": 0.9,
+                    "intent": "other",
+                    "intent_confidence": 0.9,
+                    "needs_human": False,
+                    "reasons": [],
+                    "model_version": "bench",
+                    "classified_at": now,
+                }
+                for n, feeling in enumerate(feelings)
+            ],
+        )
+        batch.clear()
+        feelings.clear()
+
+    with engine.begin() as connection:
+        for row, feeling in _rows(count):
+            batch.append(row)
+            feelings.append(feeling)
+            if len(batch) == 20_000:
+                flush(connection)
+        if batch:
+            flush(connection)
+    with engine.begin() as connection:
+        connection.execute(text("ANALYZE"))
+    print(f"  stored {count:,} mentions in {time.perf_counter() - started:.0f} s", flush=True)
+
+
+def _stored(engine: Engine) -> int:
+    with engine.connect() as connection:
+        return connection.execute(select(func.count()).select_from(mentions)).scalar_one()
+
+
+def queries(start: datetime, end: datetime) -> dict[str, Callable[[Connection], Any]]:
+    return {
+        "kpis (with previous period)": lambda c: metrics.kpis(c, start, end),
+        "kpis, brand": lambda c: metrics.kpis(c, start, end, "Lumora"),
+        "volume by day, Europe/Berlin": lambda c: metrics.volume_series(c, start, end, "day", "Europe/Berlin"),
+        "volume by hour": lambda c: metrics.volume_series(c, start, end, "hour", "UTC"),
+        "sentiment by day": lambda c: metrics.sentiment_series(c, start, end, "day", "UTC"),
+        "share of voice": lambda c: metrics.share_of_voice(c, start, end),
+        "top authors": lambda c: metrics.top_authors(c, start, end),
+        "top sources": lambda c: metrics.top_sources(c, start, end),
+        "top terms and hashtags": lambda c: metrics.top_terms_and_hashtags(c, start, end),
+        "campaign #lumora": lambda c: metrics.campaign(c, start, end, hashtag="lumora"),
+        "review ratings": lambda c: metrics.review_ratings(c, start, end),
+    }
+
+
+def measure(engine: Engine, label: str) -> dict[str, dict[str, float]]:
+    windows = {"7 days": timedelta(days=7), "30 days": timedelta(days=30), "365 days": timedelta(days=365)}
+    figures: dict[str, dict[str, float]] = {}
+    with engine.connect() as connection:
+        for window, length in windows.items():
+            for name, run in queries(END - length, END).items():
+                times = []
+                for _ in range(3):
+                    started = time.perf_counter()
+                    run(connection)
+                    times.append((time.perf_counter() - started) * 1000)
+                figures.setdefault(name, {})[window] = statistics.median(times)
+    print(f"\n{label}: median of 3 runs, ms")
+    print(f"  {'query':<32}" + "".join(f"{w:>10}" for w in windows))
+    for name, by_window in figures.items():
+        flags = "  ✗ over 300 ms" if max(by_window["7 days"], by_window["30 days"]) >= 300 else ""
+        print(f"  {name:<32}" + "".join(f"{by_window[w]:>10.0f}" for w in windows) + flags)
+    return figures
+
+
+def sqlite_engine(count: int, rebuild: bool) -> Engine:
+    path = Path("var/bench") / f"metrics-{count}.db"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if rebuild and path.exists():
+        path.unlink()
+    engine = open_database(f"sqlite:///{path}")
+    if _stored(engine) != count:
+        engine.dispose()
+        path.unlink()
+        engine = open_database(f"sqlite:///{path}")
+        populate(engine, count)
+    return engine
+
+
+def postgres_engine(base: str, count: int, rebuild: bool) -> Engine:
+    schema = f"bench_metrics_{count}"
+    admin = create_db_engine(base)
+    with admin.begin() as connection:
+        if rebuild:
+            connection.execute(text(f"DROP SCHEMA IF EXISTS {schema} CASCADE"))
+        connection.execute(text(f"CREATE SCHEMA IF NOT EXISTS {schema}"))
+    admin.dispose()
+    sep = "&" if "?" in base else "?"
+    engine = open_database(f"{base}{sep}options=-csearch_path%3D{schema}")
+    if _stored(engine) != count:
+        with engine.begin() as connection:
+            connection.execute(text("TRUNCATE mentions CASCADE"))
+        populate(engine, count)
+    return engine
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[100_000, 1_000_000])
+    parser.add_argument("--postgres", default=os.environ.get("OVERHEARD_TEST_POSTGRES_URL"))
+    parser.add_argument("--no-sqlite", action="store_true")
+    parser.add_argument("--rebuild", action="store_true", help="Generate the databases again.")
+    parser.add_argument("--json", type=Path, help="Also write the figures here.")
+    args = parser.parse_args()
+    results: dict[str, Any] = {}
+    for count in args.sizes:
+        if not args.no_sqlite:
+            print(f"SQLite, {count:,} mentions", flush=True)
+            engine = sqlite_engine(count, args.rebuild)
+            results[f"sqlite-{count}"] = measure(engine, f"SQLite, {count:,} mentions")
+            engine.dispose()
+        if args.postgres:
+            print(f"PostgreSQL, {count:,} mentions", flush=True)
+            engine = postgres_engine(args.postgres, count, args.rebuild)
+            results[f"postgresql-{count}"] = measure(engine, f"PostgreSQL, {count:,} mentions")
+            engine.dispose()
+    if args.json:
+        args.json.write_text(json.dumps(results, indent=2))
+
+
+if __name__ == "__main__":
+    main()
