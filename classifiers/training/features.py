@@ -1,0 +1,48 @@
+"""Mean-pooled encoder states for many texts, cached on disk per encoder weights so that only new texts
+are encoded when the labeled set grows."""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+
+from classifiers.cache import cache_dir
+from classifiers.encoder import HIDDEN, Encoder, TorchBackend
+
+
+def _weights_key(layers: Path | None) -> str:
+    return hashlib.sha1(layers.read_bytes()).hexdigest()[:12] if layers is not None else "base"
+
+
+def _text_key(text: str) -> str:
+    return hashlib.sha1(text.encode("utf-8", "replace")).hexdigest()
+
+
+def pooled_states(texts: Sequence[str], layers: Path | None, batch_size: int = 64) -> tuple[np.ndarray, np.ndarray]:
+    """(mid, final) mean-pooled states, each (len(texts), HIDDEN)."""
+    path = cache_dir() / f"pooled-{_weights_key(layers)}.npz"
+    known: dict[str, np.ndarray] = {}
+    if path.exists():
+        with np.load(path) as z:
+            known = dict(zip(z["keys"].tolist(), z["vectors"], strict=True))
+    keys = [_text_key(t) for t in texts]
+    missing = sorted({k: t for k, t in zip(keys, texts, strict=True) if k not in known}.items())
+    if missing:
+        encoder = Encoder(TorchBackend(layers, threads=2), batch_size=batch_size)
+        started = time.time()
+        step = 2048
+        for start in range(0, len(missing), step):
+            chunk = missing[start : start + step]
+            for (key, _), enc in zip(chunk, encoder.encode(encoder.tokenize([t for _, t in chunk])), strict=True):
+                known[key] = np.concatenate([enc.mid.mean(axis=0), enc.final.mean(axis=0)]).astype(np.float32)
+            print(
+                f"  encoded {min(start + step, len(missing))}/{len(missing)} new texts in {time.time() - started:.0f}s",
+                flush=True,
+            )
+        np.savez(path, keys=np.array(list(known)), vectors=np.stack(list(known.values())))
+    vectors = np.stack([known[k] for k in keys])
+    return vectors[:, :HIDDEN], vectors[:, HIDDEN:]
