@@ -50,6 +50,7 @@ from sqlalchemy import (
 )
 from sqlalchemy import Text as SqlText
 
+from enrichers.alerts import Alert, AlertKind, AlertsConfig, Evidence, HourCount, detect
 from storage.schema import mentions, verdicts
 
 SLOT_SECONDS = 900
@@ -229,8 +230,8 @@ def _scope(start: datetime, end: datetime, brand: str | None) -> list[ColumnElem
     return conditions
 
 
-_SENTIMENT = func.coalesce(verdicts.c.human_sentiment, verdicts.c.sentiment)
-_ENGAGEMENT = (
+_sentiment = func.coalesce(verdicts.c.human_sentiment, verdicts.c.sentiment)
+_engagement = (
     func.coalesce(mentions.c.likes, 0)
     + func.coalesce(mentions.c.reposts, 0)
     + func.coalesce(mentions.c.replies, 0)
@@ -272,13 +273,13 @@ def _potential_reach(connection: Connection, conditions: Sequence[ColumnElement[
 
 
 def _kpis(connection: Connection, conditions: Sequence[ColumnElement[bool]]) -> Kpis:
-    sentiment = _SENTIMENT
+    sentiment = _sentiment
     row = connection.execute(
         select(
             func.count(),
             func.sum(mentions.c.impressions),
             func.count(mentions.c.impressions),
-            func.sum(_ENGAGEMENT),
+            func.sum(_engagement),
             _count_if(sentiment == "positive"),
             _count_if(sentiment == "neutral"),
             _count_if(sentiment == "negative"),
@@ -443,7 +444,7 @@ def sentiment_series(
     """Positive / neutral / negative / unclassified mentions and net sentiment per bucket of `tz`."""
     starts, number = _index(start, end, granularity, tz)
     counts: list[Counter[str]] = [Counter() for _ in starts]
-    for slot, sentiment, n in _slot_rows(connection, _scope(start, end, brand), _SENTIMENT.label("sentiment")):
+    for slot, sentiment, n in _slot_rows(connection, _scope(start, end, brand), _sentiment.label("sentiment")):
         counts[number(slot)][sentiment or "unclassified"] += int(n)
     points = []
     for b, c in zip(starts, counts, strict=True):
@@ -511,7 +512,7 @@ def top_authors(
     """Authors with the largest follower counts who mentioned us in the period (unknown counts last)."""
     followers = func.max(mentions.c.author_followers)
     rows = connection.execute(
-        select(mentions.c.source, mentions.c.author_handle, followers, func.count(), func.sum(_ENGAGEMENT))
+        select(mentions.c.source, mentions.c.author_handle, followers, func.count(), func.sum(_engagement))
         .where(*_scope(start, end, brand))
         .group_by(mentions.c.source, mentions.c.author_handle)
         .order_by(func.coalesce(followers, -1).desc(), func.count().desc(), mentions.c.author_handle)
@@ -529,7 +530,7 @@ def top_sources(
             mentions.c.source,
             func.max(mentions.c.author_followers).label("followers"),
             func.count().label("mentions"),
-            func.sum(_ENGAGEMENT).label("engagement"),
+            func.sum(_engagement).label("engagement"),
         )
         .where(*_scope(start, end, brand))
         .group_by(mentions.c.source, mentions.c.author_handle)
@@ -586,7 +587,7 @@ def top_terms_and_hashtags(
     texts = connection.execute(
         select(mentions.c.title, mentions.c.text)
         .where(*conditions)
-        .order_by(_ENGAGEMENT.desc(), mentions.c.id)
+        .order_by(_engagement.desc(), mentions.c.id)
         .limit(TERM_SAMPLE_LIMIT)
     ).all()
     terms: Counter[str] = Counter()
@@ -719,6 +720,8 @@ __all__ = [
     "buckets",
     "campaign",
     "change",
+    "check_alerts",
+    "hourly_counts",
     "kpis",
     "matches_query",
     "query_name",
@@ -726,7 +729,79 @@ __all__ = [
     "sentiment_series",
     "share_of_voice",
     "top_authors",
+    "top_mentions",
     "top_sources",
     "top_terms_and_hashtags",
     "volume_series",
 ]
+
+
+# ---- alerts' inputs --------------------------------------------------------------------------------------
+
+
+def hourly_counts(connection: Connection, start: datetime, end: datetime, brand: str) -> list[HourCount]:
+    """One brand's mentions, negative and classified mentions per UTC hour with any (the alerts' input)."""
+    per_hour: dict[int, Counter[str]] = defaultdict(Counter)
+    for slot, sentiment, n in _slot_rows(connection, _scope(start, end, brand), _sentiment.label("sentiment")):
+        per_hour[int(slot) * SLOT_SECONDS // 3600][sentiment or "unclassified"] += int(n)
+    return [
+        HourCount(
+            hour=datetime.fromtimestamp(hour * 3600, UTC),
+            mentions=sum(c.values()),
+            negative=c["negative"],
+            classified=sum(c.values()) - c["unclassified"],
+        )
+        for hour, c in sorted(per_hour.items())
+    ]
+
+
+def top_mentions(
+    connection: Connection,
+    start: datetime,
+    end: datetime,
+    brand: str | None = None,
+    sentiment: str | None = None,
+    limit: int = 5,
+) -> list[Evidence]:
+    """The period's most engaging mentions (then the widest-followed authors): an alert's evidence."""
+    conditions = _scope(start, end, brand)
+    if sentiment:
+        conditions.append(_sentiment == sentiment)
+    rows = connection.execute(
+        select(mentions, _sentiment.label("sentiment"), _engagement.label("engagement"))
+        .select_from(mentions.outerjoin(verdicts, verdicts.c.mention_id == mentions.c.id))
+        .where(*conditions)
+        .order_by(_engagement.desc(), func.coalesce(mentions.c.author_followers, -1).desc(), mentions.c.id)
+        .limit(limit)
+    )
+    return [
+        Evidence(
+            source=r.source,
+            external_id=r.external_id,
+            url=r.url,
+            author=r.author_handle,
+            followers=r.author_followers,
+            engagement=int(r.engagement),
+            sentiment=r.sentiment,
+            excerpt=" ".join(r.text.split())[:140],
+        )
+        for r in rows
+    ]
+
+
+def check_alerts(
+    connection: Connection, brand: str, config: AlertsConfig, since: datetime, until: datetime
+) -> list[tuple[Alert, list[Evidence]]]:
+    """Alerts of one brand for the hours in [since, until), each with the mentions that drove it.
+
+    Reads `config.baseline_hours` before `since` as the baseline; turn the result into routes with
+    `enrichers.alerts.routes_for` and store them through the outbox like any route.
+    """
+    since, until = _period(since, until)
+    series = hourly_counts(connection, since - timedelta(hours=config.baseline_hours), until, brand)
+    found = []
+    for alert in detect(brand, series, config, since=since):
+        negative = "negative" if alert.kind is AlertKind.negative_share else None
+        hour_end = alert.hour + timedelta(hours=1)
+        found.append((alert, top_mentions(connection, alert.hour, hour_end, brand, negative, config.evidence)))
+    return found
