@@ -27,6 +27,8 @@ gdpr_app = typer.Typer(
 )
 app.add_typer(contacts_app, name="contacts")
 app.add_typer(gdpr_app, name="gdpr")
+tokens_app = typer.Typer(help="API tokens for the web app and the API.", no_args_is_help=True)
+app.add_typer(tokens_app, name="tokens")
 
 console = Console()
 errors = Console(stderr=True)
@@ -151,9 +153,48 @@ def run(
 
 
 @app.command()
-def serve() -> None:
-    """Serve the API and web app."""
-    not_built("The API and web app (`overheard serve`)", 7)
+def serve(
+    config: ConfigOption = Path("overheard.yaml"),
+    host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="TCP port.")] = 8000,
+) -> None:
+    """Serve the API (/api, OpenAPI at /api/docs) and the web app on the configured database."""
+    import uvicorn
+
+    from overheard.api import create_app
+    from storage.database import open_database
+
+    conf = _config(config)
+    try:
+        engine = open_database(conf.database_url())
+    except StorageError as exc:
+        fail(str(exc))
+    console.print(f"serving on http://{host}:{port}  (sign in with a token from `overheard tokens create`)")
+    uvicorn.run(create_app(engine, conf), host=host, port=port, log_level="info")
+
+
+@tokens_app.command("create")
+def tokens_create(
+    name: Annotated[str, typer.Argument(help="Who the token is for (shown as the actor in the audit log).")],
+    role: Annotated[str, typer.Option("--role", help="admin, service, sales, marketing or privacy.")],
+    config: ConfigOption = Path("overheard.yaml"),
+) -> None:
+    """Create an API token; it is printed once and only its hash is kept."""
+    from storage.database import open_database
+    from storage.tokens import Role, TokenNameTaken, create_token
+
+    try:
+        chosen = Role(role)
+    except ValueError:
+        fail(f"--role '{role}' is not one of {', '.join(r.value for r in Role)}")
+    conf = _config(config)
+    try:
+        with open_database(conf.database_url()).begin() as connection:
+            secret, token = create_token(connection, name, chosen)
+    except (StorageError, TokenNameTaken) as exc:
+        fail(str(exc))
+    errors.print(f"created {token.role} token '{token.name}'; it is shown once, store it now:", highlight=False)
+    sys.stdout.write(secret + "\n")
 
 
 @app.command()

@@ -168,6 +168,21 @@ NOT_PERSONAL: dict[str, tuple[str, ...]] = {
     "task_runs": ("id", "task", "subject", "status", "attempts", "worker", "outcome", "created_at", "updated_at"),
     # The audit log names contacts by their pseudonymous id only; details never carry personal data.
     "audit_log": ("id", "at", "actor", "action", "subject_type", "subject_id", "detail"),
+    # Tokens name staff members and services, never contacts; only the secret's hash is kept.
+    "api_tokens": ("id", "name", "role", "token_hash", "created_at", "last_used_at", "revoked_at"),
+    # Labels and ids only (no text); rows are deleted with their mention by ON DELETE CASCADE.
+    "triage_feedback": (
+        "id",
+        "mention_id",
+        "action",
+        "actor",
+        "model_intent",
+        "model_sentiment",
+        "human_intent",
+        "human_sentiment",
+        "model_version",
+        "at",
+    ),
 }
 
 

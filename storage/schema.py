@@ -292,6 +292,35 @@ audit_log = Table(
     Index("ix_audit_subject", "subject_type", "subject_id"),
 )
 
+api_tokens = Table(
+    "api_tokens",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("name", String(128), nullable=False, unique=True),  # the staff member or service it was issued to
+    Column("role", String(16), nullable=False),  # admin | service | sales | marketing | privacy
+    Column("token_hash", String(64), nullable=False, unique=True),  # sha256 of the secret; the secret is not kept
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("last_used_at", UTCDateTime),
+    Column("revoked_at", UTCDateTime),
+)
+
+triage_feedback = Table(
+    "triage_feedback",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    # Goes with its mention: erasing the mention removes the feedback.
+    Column("mention_id", ForeignKey("mentions.id", ondelete="CASCADE"), nullable=False),
+    Column("action", String(16), nullable=False),  # assign | resolve | snooze | relabel
+    Column("actor", String(128), nullable=False),
+    Column("model_intent", String(32)),
+    Column("model_sentiment", String(16)),
+    Column("human_intent", String(32)),
+    Column("human_sentiment", String(16)),
+    Column("model_version", String(128)),
+    Column("at", UTCDateTime, nullable=False),
+    Index("ix_triage_feedback_mention", "mention_id"),
+)
+
 
 def now_utc() -> datetime:
     return datetime.now(UTC)

@@ -1,0 +1,56 @@
+"""The HTTP API and the web app: `create_app(engine, config)` builds both on one database.
+
+The API lives under /api (OpenAPI at /api/openapi.json, docs at /api/docs); web pages are server-rendered
+under / and sign in with the same tokens, kept in a session cookie.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from fastapi import FastAPI
+from sqlalchemy import Engine
+
+from classifiers.verdict import Document, Verdict
+from overheard.api.auth import RateLimiter
+from overheard.api.routes import contacts, delivery, gdpr, health, mentions, metrics, rules
+from overheard.config import OverheardConfig
+from overheard.pipeline import Runtime
+
+DEFAULT_RATE_LIMIT = 600  # requests per token per minute
+
+
+class _NoClassifier:
+    """The API reads verdicts; it never classifies. Routing dry runs use the stored verdicts."""
+
+    version = "none"
+
+    def classify(self, documents: Sequence[Document]) -> list[Verdict]:
+        raise RuntimeError("the web app does not classify; run `overheard collect` or the worker")
+
+
+def create_app(engine: Engine, config: OverheardConfig, *, rate_limit_per_minute: int = DEFAULT_RATE_LIMIT) -> FastAPI:
+    from overheard.web import pages
+
+    app = FastAPI(
+        title="Overheard",
+        version="0.1.0",
+        summary="Social listening and social CRM: mentions, triage, contacts, routing, metrics and GDPR requests.",
+        description=(
+            "Authenticate with `Authorization: Bearer <token>`; create tokens with "
+            "`overheard tokens create NAME --role ROLE`. Roles: admin, service (complaints and questions routed "
+            "to customer service), sales (leads), marketing (aggregates only), privacy (contacts, consents, "
+            "export and erasure). Everything a role may not see answers 403, or 404 for single records."
+        ),
+        openapi_url="/api/openapi.json",
+        docs_url="/api/docs",
+        redoc_url=None,
+    )
+    app.state.engine = engine
+    app.state.config = config
+    app.state.runtime = Runtime.build(config, engine, _NoClassifier())
+    app.state.limiter = RateLimiter(rate_limit_per_minute)
+    for module in (health, mentions, contacts, delivery, rules, metrics, gdpr):
+        app.include_router(module.router)
+    pages.mount(app)
+    return app

@@ -1,0 +1,193 @@
+"""Who may do what: token authentication, the role policy, record scopes and per-token rate limits.
+
+The policy is one table (`POLICY`): each capability lists the roles that have it (function-level
+authorization). What a role sees inside a capability is its `Scope` (object-level authorization):
+service sees complaints and questions routed to customer service, sales sees leads, admin and privacy
+see everything; marketing holds no record-level capability at all, only aggregates.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Annotated
+
+from fastapi import Depends, HTTPException, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from pydantic import BaseModel
+from sqlalchemy import Engine
+
+from storage.inbox import Scope
+from storage.tokens import Role, authenticate, touch
+
+SESSION_COOKIE = "overheard_session"
+
+
+class Capability(StrEnum):
+    read_mentions = "read_mentions"
+    triage = "triage"
+    read_contacts = "read_contacts"
+    manage_consents = "manage_consents"
+    read_routes = "read_routes"
+    retry_deliveries = "retry_deliveries"
+    read_rules = "read_rules"
+    dry_run_rules = "dry_run_rules"
+    read_metrics = "read_metrics"
+    gdpr = "gdpr"
+
+
+_ALL = frozenset(Role)
+POLICY: dict[Capability, frozenset[Role]] = {
+    Capability.read_mentions: frozenset({Role.admin, Role.service, Role.sales}),
+    Capability.triage: frozenset({Role.admin, Role.service, Role.sales}),
+    Capability.read_contacts: frozenset({Role.admin, Role.service, Role.sales, Role.privacy}),
+    Capability.manage_consents: frozenset({Role.admin, Role.privacy}),
+    Capability.read_routes: frozenset({Role.admin, Role.service, Role.sales}),
+    Capability.retry_deliveries: frozenset({Role.admin, Role.service, Role.sales}),
+    # Rules hold no personal data; a dry run shows excerpts of posts, so only admins run it.
+    Capability.read_rules: _ALL - {Role.privacy},
+    Capability.dry_run_rules: frozenset({Role.admin}),
+    Capability.read_metrics: frozenset({Role.admin, Role.marketing, Role.service, Role.sales}),
+    Capability.gdpr: frozenset({Role.admin, Role.privacy}),
+}
+
+SCOPES: dict[Role, Scope] = {
+    Role.admin: Scope(),
+    Role.privacy: Scope(),
+    Role.service: Scope(team="customer_service", intents=("complaint", "question")),
+    Role.sales: Scope(team="sales", intents=("purchase_intent",)),
+    # Marketing holds no record capability; the scope is never used, and would show nothing if it were.
+    Role.marketing: Scope(team="marketing", intents=()),
+}
+
+HOME: dict[Role, str] = {
+    Role.admin: "/inbox",
+    Role.service: "/inbox",
+    Role.sales: "/leads",
+    Role.marketing: "/dashboard",
+    Role.privacy: "/privacy",
+}
+
+
+@dataclass(frozen=True)
+class Principal:
+    """The caller: the token's name (the actor in the audit log) and role."""
+
+    token_id: int
+    name: str
+    role: Role
+
+    @property
+    def scope(self) -> Scope:
+        return SCOPES[self.role]
+
+    def can(self, capability: Capability) -> bool:
+        return self.role in POLICY[capability]
+
+
+class Problem(BaseModel):
+    """Every error: what went wrong and what to do about it."""
+
+    detail: str
+
+
+class RateLimiter:
+    """A fixed one-minute window per token; thread-safe because sync routes run in a thread pool."""
+
+    def __init__(self, per_minute: int, clock: Callable[[], float] = time.monotonic) -> None:
+        self.per_minute = per_minute
+        self.clock = clock
+        self._windows: dict[int, tuple[float, int]] = {}
+        self._lock = threading.Lock()
+
+    def hit(self, token_id: int) -> tuple[bool, int, bool]:
+        """(allowed, seconds until the window resets, whether this request opened a new window)."""
+        now = self.clock()
+        with self._lock:
+            start, count = self._windows.get(token_id, (now, 0))
+            opened = count == 0
+            if now - start >= 60:
+                start, count, opened = now, 0, True
+            count += 1
+            self._windows[token_id] = (start, count)
+        return count <= self.per_minute, max(1, int(60 - (now - start))), opened
+
+
+ERRORS: dict[int | str, dict[str, object]] = {
+    401: {"model": Problem, "description": "No token, or an unknown or revoked one."},
+    403: {"model": Problem, "description": "The token's role may not do this."},
+    429: {"model": Problem, "description": "Too many requests for this token; retry after `Retry-After` seconds."},
+}
+
+_bearer = HTTPBearer(auto_error=False, description="An API token from `overheard tokens create --role ROLE`.")
+
+
+def engine_of(request: Request) -> Engine:
+    return request.app.state.engine  # type: ignore[no-any-return]
+
+
+def identify(request: Request, secret: str | None) -> Principal:
+    if not secret:
+        raise HTTPException(
+            401,
+            "send an API token as 'Authorization: Bearer <token>' (create one with `overheard tokens create`)",
+            headers={"WWW-Authenticate": "Bearer"},
+        )
+    with engine_of(request).begin() as connection:
+        token = authenticate(connection, secret)
+    if token is None:
+        raise HTTPException(
+            401, "this token is unknown or revoked; ask an admin for a new one", headers={"WWW-Authenticate": "Bearer"}
+        )
+    principal = Principal(token.id, token.name, token.role)
+    allowed, retry_after, opened = request.app.state.limiter.hit(token.id)
+    if not allowed:
+        raise HTTPException(
+            429,
+            f"rate limit of {request.app.state.limiter.per_minute} requests a minute reached; retry in {retry_after} s",
+            headers={"Retry-After": str(retry_after)},
+        )
+    if opened:  # at most one write a minute per token
+        with engine_of(request).begin() as connection:
+            touch(connection, token.id)
+    return principal
+
+
+def api_principal(
+    request: Request, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
+) -> Principal:
+    return identify(request, credentials.credentials if credentials else None)
+
+
+def session_principal(request: Request) -> Principal | None:
+    """The signed-in web user (the session cookie holds their token), or None."""
+    secret = request.cookies.get(SESSION_COOKIE)
+    if not secret:
+        return None
+    try:
+        return identify(request, secret)
+    except HTTPException as exc:
+        if exc.status_code == 429:
+            raise
+        return None
+
+
+def forbidden(principal: Principal, capability: Capability) -> HTTPException:
+    allowed = ", ".join(sorted(POLICY[capability]))
+    return HTTPException(
+        403, f"role '{principal.role}' may not {capability.value.replace('_', ' ')} (allowed: {allowed})"
+    )
+
+
+def allow(capability: Capability) -> Callable[..., Principal]:
+    """A dependency: the authenticated caller, if their role has `capability`; 403 otherwise."""
+
+    def dependency(principal: Annotated[Principal, Depends(api_principal)]) -> Principal:
+        if not principal.can(capability):
+            raise forbidden(principal, capability)
+        return principal
+
+    return dependency

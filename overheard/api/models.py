@@ -1,0 +1,78 @@
+"""Request models of the API. Every one forbids unknown fields, so a typo is an error and not a no-op."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
+
+from classifiers.verdict import Intent, Sentiment
+from enrichers.model import ENRICHMENT_PURPOSE, LawfulBasis
+
+# PostgreSQL cannot store NUL characters; refusing them here keeps them from ever reaching it.
+_NO_NUL = r"^[^\x00]*$"
+
+
+def text(max_length: int, min_length: int = 0) -> Any:
+    return Annotated[str, StringConstraints(pattern=_NO_NUL, min_length=min_length, max_length=max_length)]
+
+
+_STRICT = ConfigDict(extra="forbid")
+
+ContactId = text(64, 1)
+StaffName = text(128, 1)
+Purpose = text(64, 1)
+ConsentSource = text(256, 1)
+MAX_MENTION_ID = 2**63 - 1
+MAX_ROW_ID = 2**31 - 1
+
+
+class AssignIn(BaseModel):
+    model_config = _STRICT
+
+    assignee: StaffName = Field(description="Who handles the mention (a staff name).")
+
+
+class SnoozeIn(BaseModel):
+    model_config = _STRICT
+
+    hours: int = Field(ge=1, le=720, description="Hide the mention from the open inbox for this many hours.")
+
+
+class RelabelIn(BaseModel):
+    """A person's correction of the model; kept on the mention and as training feedback."""
+
+    model_config = _STRICT
+
+    intent: Intent
+    sentiment: Sentiment | None = None
+
+
+class ConsentIn(BaseModel):
+    """A consent or other lawful basis to record for a contact (withdraw by sending `withdrawn_at`)."""
+
+    model_config = _STRICT
+
+    purpose: Purpose = ENRICHMENT_PURPOSE
+    basis: LawfulBasis
+    source: ConsentSource = Field(description="Where it was recorded: 'signup_form', 'dpo:<name>'.")
+    granted_at: AwareDatetime
+    withdrawn_at: AwareDatetime | None = None
+    review_due: AwareDatetime | None = None
+
+
+class DryRunIn(BaseModel):
+    """A routing rule to try on the most recent mentions, without routing anything."""
+
+    model_config = _STRICT
+
+    rule: dict[str, Any] = Field(
+        description="One rule as in overheard.yaml `routing.rules`: {name, when: {...}, team, priority, respond_within}."
+    )
+    recent: int = Field(default=200, ge=1, le=1000, description="How many of the newest mentions to check.")
+
+
+class EraseIn(BaseModel):
+    model_config = _STRICT
+
+    confirm: Literal[True] = Field(description="Erasure cannot be undone; send true to confirm.")

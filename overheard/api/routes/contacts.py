@@ -1,0 +1,84 @@
+"""Contacts: search, the 360° view (identities, companies and roles, consents, findings, routes), consents."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, HTTPException, Path, Query
+from sqlalchemy import Engine
+
+from enrichers.model import Consent
+from overheard.api.auth import ERRORS, Capability, Principal, Problem, allow, engine_of
+from overheard.api.models import ConsentIn, ContactId, text
+from storage import inbox
+from storage.audit import record
+from storage.contacts import save_consent
+
+router = APIRouter(prefix="/api/contacts", tags=["contacts"], responses=ERRORS)
+ContactPath = Annotated[ContactId, Path(description="The contact's id (stable across every view and export).")]
+NOT_FOUND = {404: {"model": Problem, "description": "No such contact, or not one this role may see."}}
+SearchText = text(200)
+
+
+def visible_contact(engine: Engine, principal: Principal, contact_id: str) -> inbox.ContactView:
+    with engine.connect() as connection:
+        found = inbox.contact_view(connection, principal.scope, contact_id)
+    if found is None:
+        raise HTTPException(404, f"contact '{contact_id}' does not exist or is not linked to anything your role sees")
+    return found
+
+
+@router.get("", response_model=list[inbox.ContactSummary], summary="Search contacts")
+def search(
+    principal: Annotated[Principal, Depends(allow(Capability.read_contacts))],
+    engine: Annotated[Engine, Depends(engine_of)],
+    q: Annotated[SearchText | None, Query(description="Part of an id, name, email or handle.")] = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+) -> list[inbox.ContactSummary]:
+    with engine.begin() as connection:
+        found = inbox.search_contacts(connection, principal.scope, q, limit)
+        # The query itself may be a name or an email: the audit keeps only how many were shown.
+        record(connection, principal.name, "contact.search", "contact", "*", shown=len(found))
+    return found
+
+
+@router.get("/{contact_id}", response_model=inbox.ContactView, responses=NOT_FOUND, summary="The 360° view")
+def contact(
+    contact_id: ContactPath,
+    principal: Annotated[Principal, Depends(allow(Capability.read_contacts))],
+    engine: Annotated[Engine, Depends(engine_of)],
+) -> inbox.ContactView:
+    found = visible_contact(engine, principal, contact_id)
+    with engine.begin() as connection:
+        record(connection, principal.name, "contact.view", "contact", contact_id)
+    return found
+
+
+@router.get("/{contact_id}/consents", response_model=list[inbox.ConsentView], responses=NOT_FOUND)
+def consents(
+    contact_id: ContactPath,
+    principal: Annotated[Principal, Depends(allow(Capability.read_contacts))],
+    engine: Annotated[Engine, Depends(engine_of)],
+) -> list[inbox.ConsentView]:
+    found = visible_contact(engine, principal, contact_id)
+    with engine.begin() as connection:
+        record(connection, principal.name, "consent.view", "contact", contact_id)
+    return found.consents
+
+
+@router.post("/{contact_id}/consents", response_model=list[inbox.ConsentView], responses=NOT_FOUND)
+def record_consent(
+    contact_id: ContactPath,
+    body: ConsentIn,
+    principal: Annotated[Principal, Depends(allow(Capability.manage_consents))],
+    engine: Annotated[Engine, Depends(engine_of)],
+) -> list[inbox.ConsentView]:
+    """Record a consent or lawful basis; the same (purpose, basis, source) is updated, e.g. to withdraw it."""
+    visible_contact(engine, principal, contact_id)
+    with engine.begin() as connection:
+        save_consent(connection, Consent(contact_id=contact_id, **body.model_dump()))
+        record(
+            connection, principal.name, "consent.record", "contact", contact_id,
+            purpose=body.purpose, basis=body.basis.value, withdrawn=body.withdrawn_at is not None,
+        )  # fmt: skip
+    return visible_contact(engine, principal, contact_id).consents

@@ -1,0 +1,491 @@
+"""Web pages: the triage inbox, the lead feed, contact 360°, the privacy desk and the marketing dashboard.
+
+Server-rendered with Jinja2; forms post back and redirect (so every action works without JavaScript), and a
+little plain JavaScript adds keyboard shortcuts and the response-time countdown. Sign-in takes an API token
+and keeps it in an HttpOnly, SameSite=Strict cookie; the same role policy and scopes as the API apply.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Annotated, Any
+from urllib.parse import quote, urlencode
+
+from fastapi import APIRouter, Depends, FastAPI, Form, HTTPException, Request
+from fastapi.exception_handlers import http_exception_handler
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
+from fastapi.templating import Jinja2Templates
+from sqlalchemy import Engine, func, select
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from classifiers.verdict import Intent, Sentiment
+from enrichers.model import Team
+from listener.mention import Platform
+from overheard import services
+from overheard.api.auth import HOME, SESSION_COOKIE, Capability, Principal, engine_of, identify, session_principal
+from overheard.web import charts
+from storage import inbox, metrics
+from storage.audit import entries_for, record
+from storage.gdpr import UnknownContact
+from storage.schema import deliveries, mentions, now_utc, routes
+
+HERE = Path(__file__).parent
+templates = Jinja2Templates(directory=HERE / "templates")
+router = APIRouter(include_in_schema=False)
+
+
+class SignInRequired(Exception):
+    def __init__(self, next_url: str) -> None:
+        self.next_url = next_url
+
+
+def user(request: Request) -> Principal:
+    principal = session_principal(request)
+    if principal is None:
+        raise SignInRequired(str(request.url.path) + (f"?{request.url.query}" if request.url.query else ""))
+    return principal
+
+
+User = Annotated[Principal, Depends(user)]
+Db = Annotated[Engine, Depends(engine_of)]
+
+
+def need(principal: Principal, capability: Capability) -> None:
+    if not principal.can(capability):
+        raise HTTPException(403, f"Your role ({principal.role}) cannot open this page.")
+
+
+def render(
+    request: Request, name: str, principal: Principal | None, status_code: int = 200, **context: Any
+) -> HTMLResponse:
+    nav = []
+    if principal:
+        pages = [
+            ("Inbox", "/inbox", Capability.read_mentions),
+            ("Leads", "/leads", Capability.read_mentions),
+            ("Dashboard", "/dashboard", Capability.read_metrics),
+            ("Privacy", "/privacy", Capability.gdpr),
+        ]
+        nav = [(label, url) for label, url, cap in pages if principal.can(cap)]
+        if principal.role.value == "service":
+            nav = [(label, url) for label, url in nav if url != "/leads"]
+        if principal.role.value == "sales":
+            nav = [(label, url) for label, url in nav if url != "/inbox"]
+    return templates.TemplateResponse(
+        request,
+        name,
+        {
+            "user": principal,
+            "nav": nav,
+            "path": request.url.path,
+            "notice": request.query_params.get("notice"),
+            **context,
+        },
+        status_code=status_code,
+    )
+
+
+def _safe_next(next_url: str | None, fallback: str) -> str:
+    # Only same-site paths: never redirect a signed-in user to another origin.
+    if next_url and next_url.startswith("/") and not next_url.startswith("//"):
+        return next_url
+    return fallback
+
+
+def back(next_url: str | None, fallback: str, notice: str) -> RedirectResponse:
+    target = _safe_next(next_url, fallback)
+    separator = "&" if "?" in target else "?"
+    return RedirectResponse(f"{target}{separator}notice={quote(notice)}", status_code=303)
+
+
+# ---- sign in -------------------------------------------------------------------------------------------------
+
+
+@router.get("/login", response_class=HTMLResponse)
+def login_page(request: Request, next: str | None = None) -> HTMLResponse:
+    return render(request, "login.html", None, next=next or "", error=None)
+
+
+@router.post("/login", response_class=HTMLResponse, response_model=None)
+def login(request: Request, token: Annotated[str, Form()], next: Annotated[str, Form()] = "") -> Response:
+    try:
+        principal: Principal | None = identify(request, token.strip())
+    except HTTPException as exc:
+        if exc.status_code == 429:
+            raise
+        principal = None
+    if principal is None:
+        return render(
+            request, "login.html", None, 401, next=next,
+            error="That token is unknown or revoked. Ask an admin to run `overheard tokens create NAME --role ROLE`.",
+        )  # fmt: skip
+    response = RedirectResponse(_safe_next(next, HOME[principal.role]), status_code=303)
+    response.set_cookie(
+        SESSION_COOKIE, token.strip(), httponly=True, samesite="strict", secure=request.url.scheme == "https"
+    )
+    return response
+
+
+@router.post("/logout")
+def logout() -> RedirectResponse:
+    response = RedirectResponse("/login", status_code=303)
+    response.delete_cookie(SESSION_COOKIE)
+    return response
+
+
+@router.get("/")
+def home(principal: User) -> RedirectResponse:
+    return RedirectResponse(HOME[principal.role], status_code=303)
+
+
+# ---- inbox and leads -------------------------------------------------------------------------------------------
+
+
+def _enum(value: str | None, choices: type[Any]) -> str | None:
+    return value if value in {c.value for c in choices} else None
+
+
+def _filters(request: Request, default_status: str = "open") -> inbox.MentionFilter:
+    p = request.query_params
+    status = p.get("status", default_status)
+    return inbox.MentionFilter(
+        team=_enum(p.get("team"), Team),
+        intent=_enum(p.get("intent"), Intent),
+        sentiment=_enum(p.get("sentiment"), Sentiment),
+        source=_enum(p.get("source"), Platform),
+        status=status if status in (*inbox.STATUSES, "open") else None,
+        language=(p.get("language") or "")[:2] or None,
+        query=(p.get("q") or "").replace("\x00", "")[:200] or None,
+    )
+
+
+def _page(engine: Engine, principal: Principal, filters: inbox.MentionFilter, cursor: str | None) -> inbox.MentionPage:
+    if cursor and not re.fullmatch(inbox.CURSOR_PATTERN, cursor):
+        cursor = None
+    with engine.connect() as connection:
+        return inbox.list_mentions(connection, principal.scope, filters, cursor=cursor, limit=50)
+
+
+def _older(request: Request, page: inbox.MentionPage) -> str | None:
+    if not page.next_cursor:
+        return None
+    kept = {k: v for k, v in request.query_params.items() if k not in ("cursor", "notice")}
+    return f"{request.url.path}?{urlencode({**kept, 'cursor': page.next_cursor})}"
+
+
+def _choices() -> dict[str, list[str]]:
+    return {
+        "teams": [t.value for t in Team],
+        "intents": [i.value for i in Intent],
+        "sentiments": [s.value for s in Sentiment],
+        "sources": [s.value for s in Platform],
+        "statuses": ["open", *inbox.STATUSES, ""],
+    }
+
+
+@router.get("/inbox", response_class=HTMLResponse)
+def inbox_page(request: Request, principal: User, engine: Db) -> HTMLResponse:
+    need(principal, Capability.read_mentions)
+    filters = _filters(request)
+    page = _page(engine, principal, filters, request.query_params.get("cursor"))
+    with engine.connect() as connection:
+        stored = connection.execute(select(func.count()).select_from(mentions)).scalar_one()
+    return render(
+        request, "inbox.html", principal, page=page, filters=filters, choices=_choices(), stored=stored,
+        older=_older(request, page),
+        here=str(request.url.path) + (f"?{request.url.query}" if request.url.query else ""),
+        can_contacts=principal.can(Capability.read_contacts), now=now_utc(),
+    )  # fmt: skip
+
+
+@router.get("/leads", response_class=HTMLResponse)
+def leads_page(request: Request, principal: User, engine: Db) -> HTMLResponse:
+    need(principal, Capability.read_mentions)
+    base = _filters(request)
+    filters = inbox.MentionFilter(**{**base.__dict__, "team": "sales"})
+    page = _page(engine, principal, filters, request.query_params.get("cursor"))
+    with engine.connect() as connection:
+        crm = _crm_status(connection, [m.id for m in page.items])
+    return render(
+        request, "leads.html", principal, page=page, filters=filters, crm=crm, choices=_choices(),
+        here=str(request.url.path) + (f"?{request.url.query}" if request.url.query else ""),
+        can_contacts=principal.can(Capability.read_contacts), now=now_utc(),
+    )  # fmt: skip
+
+
+def _crm_status(connection: Any, mention_ids: list[int]) -> dict[int, str]:
+    if not mention_ids:
+        return {}
+    rows = connection.execute(
+        select(routes.c.mention_id, deliveries.c.status)
+        .join(deliveries, deliveries.c.route_id == routes.c.id)
+        .where(routes.c.mention_id.in_(mention_ids), routes.c.team == "sales")
+    )
+    return {r.mention_id: r.status for r in rows}
+
+
+@router.get("/mentions/{mention_id}", response_class=HTMLResponse)
+def mention_page(request: Request, mention_id: int, principal: User, engine: Db) -> HTMLResponse:
+    need(principal, Capability.read_mentions)
+    with engine.begin() as connection:
+        found = inbox.get_mention(connection, principal.scope, mention_id) if 0 < mention_id < 2**63 else None
+        if found is None:
+            raise HTTPException(404, "This mention does not exist, or it is not in your role's inbox.")
+        record(connection, principal.name, "mention.view", "mention", str(mention_id))
+        history = inbox.feedback_for(connection, mention_id)
+    return render(
+        request, "mention.html", principal, m=found, history=history, choices=_choices(),
+        here=f"/mentions/{mention_id}", can_contacts=principal.can(Capability.read_contacts), now=now_utc(),
+    )  # fmt: skip
+
+
+def _triage_target(engine: Engine, principal: Principal, mention_id: int) -> None:
+    need(principal, Capability.triage)
+    with engine.connect() as connection:
+        if not (0 < mention_id < 2**63) or inbox.get_mention(connection, principal.scope, mention_id) is None:
+            raise HTTPException(404, "This mention does not exist, or it is not in your role's inbox.")
+
+
+@router.post("/mentions/{mention_id}/assign")
+def assign_action(
+    mention_id: int,
+    principal: User,
+    engine: Db,
+    assignee: Annotated[str, Form()] = "",
+    next: Annotated[str, Form()] = "",
+) -> RedirectResponse:
+    _triage_target(engine, principal, mention_id)
+    who = (assignee.strip() or principal.name).replace("\x00", "")[:128]
+    with engine.begin() as connection:
+        inbox.assign(connection, mention_id, who, principal.name)
+    return back(next, "/inbox", f"Mention {mention_id} assigned to {who}.")
+
+
+@router.post("/mentions/{mention_id}/resolve")
+def resolve_action(mention_id: int, principal: User, engine: Db, next: Annotated[str, Form()] = "") -> RedirectResponse:
+    _triage_target(engine, principal, mention_id)
+    with engine.begin() as connection:
+        inbox.resolve(connection, mention_id, principal.name, principal.scope.team)
+    return back(next, "/inbox", f"Mention {mention_id} resolved.")
+
+
+@router.post("/mentions/{mention_id}/snooze")
+def snooze_action(
+    mention_id: int,
+    principal: User,
+    engine: Db,
+    hours: Annotated[int, Form(ge=1, le=720)] = 4,
+    next: Annotated[str, Form()] = "",
+) -> RedirectResponse:
+    _triage_target(engine, principal, mention_id)
+    with engine.begin() as connection:
+        inbox.snooze(connection, mention_id, now_utc() + timedelta(hours=hours), principal.name)
+    return back(next, "/inbox", f"Mention {mention_id} snoozed for {hours} h.")
+
+
+@router.post("/mentions/{mention_id}/relabel")
+def relabel_action(
+    mention_id: int,
+    principal: User,
+    engine: Db,
+    intent: Annotated[Intent, Form()],
+    sentiment: Annotated[str, Form()] = "",
+    next: Annotated[str, Form()] = "",
+) -> RedirectResponse:
+    _triage_target(engine, principal, mention_id)
+    chosen = _enum(sentiment, Sentiment)
+    with engine.begin() as connection:
+        inbox.relabel(connection, mention_id, principal.name, intent.value, chosen)
+    return back(next, "/inbox", f"Mention {mention_id} relabelled as {intent.value}; kept as training feedback.")
+
+
+@router.post("/mentions/{mention_id}/send-to-crm")
+def send_to_crm(mention_id: int, principal: User, engine: Db, next: Annotated[str, Form()] = "") -> RedirectResponse:
+    """Queue the lead's CRM delivery again (a failed or dead one); a delivered one is already in the CRM."""
+    _triage_target(engine, principal, mention_id)
+    with engine.begin() as connection:
+        rows = list(
+            connection.execute(
+                select(deliveries.c.id, deliveries.c.status)
+                .join(routes, routes.c.id == deliveries.c.route_id)
+                .where(routes.c.mention_id == mention_id, routes.c.team == "sales")
+            )
+        )
+        if not rows:
+            return back(next, "/leads", "This lead has no sales route, so there is nothing to send.")
+        for delivery_id, status in rows:
+            if status in ("failed", "dead"):
+                inbox.retry_delivery(connection, delivery_id)
+        statuses = {status for _, status in rows}
+    if statuses == {"delivered"}:
+        return back(next, "/leads", f"Lead {mention_id} is already in the CRM.")
+    return back(next, "/leads", f"Lead {mention_id} is queued for the CRM; the next delivery run sends it.")
+
+
+# ---- contacts and privacy ------------------------------------------------------------------------------------
+
+
+@router.get("/contacts/{contact_id}", response_class=HTMLResponse)
+def contact_page(request: Request, contact_id: str, principal: User, engine: Db) -> HTMLResponse:
+    need(principal, Capability.read_contacts)
+    with engine.begin() as connection:
+        view = inbox.contact_view(connection, principal.scope, contact_id[:64])
+        if view is None:
+            raise HTTPException(404, "This contact does not exist, or is not linked to anything your role sees.")
+        record(connection, principal.name, "contact.view", "contact", contact_id)
+    return render(request, "contact.html", principal, c=view, can_gdpr=principal.can(Capability.gdpr), now=now_utc())
+
+
+@router.get("/privacy", response_class=HTMLResponse)
+def privacy_page(request: Request, principal: User, engine: Db) -> HTMLResponse:
+    need(principal, Capability.gdpr)
+    q = (request.query_params.get("q") or "").replace("\x00", "")[:200]
+    results: list[inbox.ContactSummary] = []
+    if q:
+        with engine.begin() as connection:
+            results = inbox.search_contacts(connection, principal.scope, q)
+            record(connection, principal.name, "contact.search", "contact", "*", shown=len(results))
+    return render(request, "privacy.html", principal, q=q, results=results)
+
+
+@router.get("/privacy/{contact_id}", response_class=HTMLResponse)
+def privacy_contact(request: Request, contact_id: str, principal: User, engine: Db) -> HTMLResponse:
+    need(principal, Capability.gdpr)
+    with engine.begin() as connection:
+        view = inbox.contact_view(connection, principal.scope, contact_id[:64])
+        if view is None:
+            raise HTTPException(404, "No contact has this id. Search again by name, email or handle.")
+        record(connection, principal.name, "contact.view", "contact", contact_id)
+        trail = entries_for(connection, "contact", contact_id)
+    return render(request, "privacy_contact.html", principal, c=view, trail=trail)
+
+
+@router.post("/privacy/{contact_id}/export")
+def privacy_export(contact_id: str, principal: User, engine: Db) -> Response:
+    need(principal, Capability.gdpr)
+    try:
+        document = services.gdpr_export(engine, contact_id[:64], principal.name)
+    except UnknownContact as exc:
+        raise HTTPException(404, str(exc)) from None
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    return Response(
+        json.dumps(document, indent=2, ensure_ascii=False),
+        media_type="application/json",
+        headers={"Content-Disposition": f'attachment; filename="export-{quote(contact_id)}-{stamp}.json"'},
+    )
+
+
+@router.post("/privacy/{contact_id}/erase")
+def privacy_erase(
+    contact_id: str, principal: User, engine: Db, confirm_id: Annotated[str, Form()] = ""
+) -> RedirectResponse:
+    need(principal, Capability.gdpr)
+    if confirm_id.strip() != contact_id:
+        return back(f"/privacy/{quote(contact_id)}", "/privacy", "Nothing was erased: type the contact id to confirm.")
+    try:
+        report = services.gdpr_erase(engine, contact_id[:64], principal.name)
+    except UnknownContact as exc:
+        raise HTTPException(404, str(exc)) from None
+    removed = sum(report.deleted.values())
+    return back(
+        "/privacy", "/privacy",
+        f"Erased {contact_id}: {removed} records deleted, {report.tombstoned_mentions} posts tombstoned.",
+    )  # fmt: skip
+
+
+# ---- dashboard ------------------------------------------------------------------------------------------------
+
+
+def _end(value: str | None) -> datetime:
+    try:
+        parsed = datetime.fromisoformat(value) if value else None
+    except ValueError:
+        parsed = None
+    if parsed is None:
+        return now_utc()
+    return (parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)).astimezone(UTC)
+
+
+@router.get("/dashboard", response_class=HTMLResponse)
+def dashboard(request: Request, principal: User, engine: Db) -> HTMLResponse:
+    need(principal, Capability.read_metrics)
+    end = min(
+        max(_end(request.query_params.get("end")), datetime(1971, 1, 1, tzinfo=UTC)), datetime(2999, 1, 1, tzinfo=UTC)
+    )
+    try:
+        days = min(366, max(1, int(request.query_params.get("days", "30"))))
+    except ValueError:
+        days = 30
+    start = end - timedelta(days=days)
+    with engine.begin() as connection:
+        report = metrics.kpis(connection, start, end)
+        volume = metrics.volume_series(connection, start, end)
+        sentiment = metrics.sentiment_series(connection, start, end)
+        voice = metrics.share_of_voice(connection, start, end)
+        sources = metrics.top_sources(connection, start, end)
+        authors = metrics.top_authors(connection, start, end)
+        latest = connection.execute(select(func.max(mentions.c.created_at))).scalar_one()
+        if authors:
+            record(connection, principal.name, "metrics.top_authors", "authors", "*", shown=len(authors))
+    labels = [p.bucket.strftime("%d %b") for p in volume]
+    counts = [float(p.mentions) for p in volume]
+    marked = charts.spikes(counts)
+    context = {
+        "kpis": report,
+        "days": days,
+        "end": end,
+        "latest": latest,
+        "latest_link": "/dashboard?" + urlencode({"end": (latest + timedelta(days=1)).date().isoformat(), "days": days})
+        if latest
+        else None,
+        "spike_days": [labels[i] for i in marked],
+        "volume_chart": charts.line_chart(
+            "Mentions per day", [charts.Point(label, c) for label, c in zip(labels, counts, strict=True)], marked
+        ),
+        "sentiment_chart": charts.stacked_bars(
+            "Sentiment per day",
+            [p.bucket.strftime("%d %b") for p in sentiment],
+            {
+                "negative": [p.negative for p in sentiment],
+                "neutral": [p.neutral for p in sentiment],
+                "positive": [p.positive for p in sentiment],
+            },
+        ),
+        "voice_chart": charts.horizontal_bars(
+            "Share of voice (mentions)",
+            [(v.name, v.share_by_mentions, f"{v.share_by_mentions:.0%} · {v.mentions}") for v in voice],
+        ),
+        "sources_chart": charts.horizontal_bars(
+            "Mentions by source",
+            [(s.source, float(s.mentions), f"{s.mentions} · reach {s.potential_reach:,}") for s in sources],
+        ),
+        "authors": authors,
+    }
+    return render(request, "dashboard.html", principal, **context)
+
+
+# ---- wiring ---------------------------------------------------------------------------------------------------
+
+
+def mount(app: FastAPI) -> None:
+    app.include_router(router)
+    app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
+
+    @app.exception_handler(SignInRequired)
+    def _sign_in(request: Request, exc: SignInRequired) -> RedirectResponse:
+        return RedirectResponse("/login?" + urlencode({"next": exc.next_url}), status_code=303)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _page_errors(request: Request, exc: StarletteHTTPException) -> Response:
+        if request.url.path.startswith(("/api", "/static")):
+            return await http_exception_handler(request, exc)
+        principal = None
+        try:
+            principal = session_principal(request)
+        except HTTPException:
+            principal = None
+        return render(request, "error.html", principal, exc.status_code, message=exc.detail, status=exc.status_code)
