@@ -27,7 +27,8 @@ import random
 import socket
 import threading
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
@@ -380,6 +381,53 @@ class Http:
                 exc.url, f"{exc.reason} (gave up after {self.max_attempts} attempts)", status=exc.status
             ) from exc
 
+    @contextmanager
+    def stream(
+        self,
+        url: str,
+        *,
+        params: Mapping[str, Any] | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> Iterator[Iterator[bytes]]:
+        """Open a long-lived GET (a streaming API) and yield an iterator over its lines, each capped at the
+        body cap. One attempt, no retries: the caller owns reconnecting, because streaming APIs prescribe
+        their own backoff. A non-200 answer raises like `get` (`RateLimited` when the host says to wait).
+        The read timeout applies between lines, so a stalled stream raises instead of hanging."""
+        _check_scheme(url)
+        host = urlsplit(url).netloc.lower()
+        self._wait_for_host(host, url)
+        merged = {"User-Agent": self.user_agent, **(headers or {})}
+        try:
+            response = self.session.get(
+                url, params=params, headers=merged, timeout=self.timeout, stream=True, allow_redirects=False
+            )
+        except (requests.Timeout, requests.ConnectionError) as exc:
+            self._mark_request(host, None)
+            refusal = _refusal_in(exc)
+            if refusal is not None:
+                raise refusal from None
+            raise HttpError(url, f"{type(exc).__name__}: {exc}") from exc
+        try:
+            wait = rate_limit_wait(response.headers, self.clock())
+            self._mark_request(host, wait)
+            if response.status_code != 200:
+                self._read_capped(response)
+                if response.status_code == 429 or wait is not None:
+                    raise RateLimited(url, _status_reason(response), reset_in_s=wait, status=response.status_code)
+                raise HttpStatusError(url, _status_reason(response), status=response.status_code)
+            yield self._lines(response, url)
+        finally:
+            response.close()
+
+    def _lines(self, response: requests.Response, url: str) -> Iterator[bytes]:
+        try:
+            for line in response.iter_lines(chunk_size=8192, delimiter=b"\n"):
+                if len(line) > self.max_body_bytes:
+                    raise TooLarge(url, f"a line of the stream is over the {self.max_body_bytes}-byte cap")
+                yield line.rstrip(b"\r")
+        except (requests.exceptions.ChunkedEncodingError, requests.ConnectionError) as exc:
+            raise HttpError(url, f"stream broke: {exc}") from exc
+
     def robots_rules(self, url: str) -> RobotsRules:
         """The robots.txt rules of `url`'s site for our User-Agent (cached ≤ 24 h)."""
         parts = urlsplit(url)
@@ -441,8 +489,9 @@ class Http:
             )
         except (requests.Timeout, requests.ConnectionError) as exc:
             self._mark_request(host, None)
-            if isinstance(exc.__context__, AddressRefused) or _refusal_in(exc):
-                raise _refusal_in(exc) or exc from None
+            refusal = _refusal_in(exc)
+            if refusal is not None:
+                raise refusal from None
             raise _Retryable(url, f"{type(exc).__name__}: {exc}") from exc
         try:
             self._read_capped(response)

@@ -27,6 +27,7 @@ it at a local server.
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Iterator, Mapping
 from datetime import UTC, datetime
@@ -38,7 +39,7 @@ import tweepy
 
 from listener.base import Page, SourceError
 from listener.cursor import Watermark
-from listener.http import Http, HttpError
+from listener.http import Http, HttpError, HttpStatusError, RateLimited
 from listener.language import normalise_language
 from listener.mention import Author, Engagement, Mention, Platform, payload_hash
 from listener.normalise import Converted, Finishing, convert_items, page_error, source_error
@@ -209,3 +210,172 @@ class XCollector:
         if not isinstance(body, dict):
             raise page_error(self.name, "/2/tweets/search/recent", "response is not a JSON object")
         return body
+
+
+# --- filtered stream --------------------------------------------------------------------------------------
+
+STREAM_PATH = "/2/tweets/search/stream"
+RULES_PATH = "/2/tweets/search/stream/rules"
+
+
+class XFilteredStream:
+    """X's filtered stream: our queries become stream rules (tagged with the query name), matching tweets
+    arrive as they are posted. A sweep listens for at most `listen_s` seconds or `max_mentions` tweets and
+    yields pages of at most `page_size`; the stream has no cursor (X only offers backfill on paid tiers),
+    so `next_cursor` stays None and the recent-search collector covers any gap between sweeps.
+
+    Constructor:
+
+        XFilteredStream(
+            http: Http,
+            *,
+            name: str,                          # 'x-stream:<account>'; one stream per app
+            queries: Mapping[str, Query | str], # rule tag -> our query (rendered to X syntax)
+            bearer_token: str | None = None,    # default: $X_BEARER_TOKEN
+            base_url: str = "https://api.twitter.com",
+            listen_s: float = 60.0,
+            max_mentions: int = 1000,
+            page_size: int = 100,
+            max_reconnects: int = 5,
+            finishing: Finishing | None = None,
+        )
+
+    Reconnects follow X's guidance: network errors back off linearly (0.25 s steps up to 16 s), HTTP
+    errors exponentially from 5 s (up to 320 s), 429 exponentially from 60 s — or what the rate-limit
+    headers say. More than `max_reconnects` in one sweep fails the sweep with `SourceError`.
+    Matching rule tags become `matched_queries`, besides any local query tagging.
+    """
+
+    def __init__(
+        self,
+        http: Http,
+        *,
+        name: str,
+        queries: Mapping[str, Query | str],
+        bearer_token: str | None = None,
+        base_url: str = TWEEPY_HOST,
+        listen_s: float = 60.0,
+        max_mentions: int = 1000,
+        page_size: int = 100,
+        max_reconnects: int = 5,
+        finishing: Finishing | None = None,
+    ) -> None:
+        token = bearer_token or os.environ.get("X_BEARER_TOKEN")
+        if not token:
+            raise ValueError("X needs a bearer token: set X_BEARER_TOKEN in the environment")
+        self.http = http
+        self.name = name
+        self.rules = {
+            tag: to_x_query(q if isinstance(q, Query) else parse(q), exclude_retweets=True)
+            for tag, q in queries.items()
+        }
+        self.base_url = base_url.rstrip("/")
+        self.headers = {"Authorization": f"Bearer {token}"}
+        self.listen_s = listen_s
+        self.max_mentions = max_mentions
+        self.page_size = page_size
+        self.max_reconnects = max_reconnects
+        self.finishing = finishing or Finishing()
+
+    def sync_rules(self) -> dict[str, int]:
+        """Make the stream's rules equal to our queries: add missing ones, delete ones we no longer have.
+        Returns counts {'added': n, 'deleted': m}."""
+        try:
+            current = self.http.get_json(self.base_url + RULES_PATH, headers=self.headers).get("data") or []
+            wanted = {(tag, value) for tag, value in self.rules.items()}
+            existing = {(r.get("tag"), r.get("value")): r["id"] for r in current}
+            stale = [rule_id for key, rule_id in existing.items() if key not in wanted]
+            missing = [{"value": value, "tag": tag} for tag, value in sorted(wanted) if (tag, value) not in existing]
+            if stale:
+                self._post_rules({"delete": {"ids": stale}})
+            if missing:
+                self._post_rules({"add": missing})
+        except HttpError as exc:
+            raise source_error(self.name, exc) from exc
+        return {"added": len(missing), "deleted": len(stale)}
+
+    def _post_rules(self, body: Mapping[str, Any]) -> None:
+        response = self.http.request("POST", self.base_url + RULES_PATH, json_body=body, headers=self.headers)
+        answer = response.json() if response.content else {}
+        if not 200 <= response.status_code < 300 or answer.get("errors"):
+            raise HttpError(response.url, f"rules update refused: {answer.get('errors') or response.status_code}")
+
+    def sweep(self, cursor: str | None) -> Iterator[Page]:
+        started = self.http.clock()
+        received = 0
+        failures = 0
+        batch: list[Mapping[str, Any]] = []
+        while True:
+            try:
+                for item in self._connect():
+                    if item is not None:  # only tweets prove the stream healthy; keep-alives do not
+                        failures = 0
+                        batch.append(item)
+                        received += 1
+                    if len(batch) >= self.page_size:
+                        yield self._page(batch)
+                        batch = []
+                    if received >= self.max_mentions or self.http.clock() - started >= self.listen_s:
+                        break
+                else:
+                    raise _StreamEnded()
+                break
+            except (HttpError, _StreamEnded) as exc:
+                failures += 1
+                if failures > self.max_reconnects:
+                    if batch:
+                        yield self._page(batch)
+                    error = (
+                        exc if isinstance(exc, HttpError) else HttpError(self.base_url + STREAM_PATH, "stream ended")
+                    )
+                    raise source_error(self.name, error) from exc
+                self.http.sleep(self._backoff(exc, failures))
+            if self.http.clock() - started >= self.listen_s:
+                break
+        if batch:
+            yield self._page(batch)
+
+    def _connect(self) -> Iterator[Mapping[str, Any] | None]:
+        """Tweets as they arrive; None for each keep-alive, so the caller can check its clock."""
+        params = {
+            "expansions": "author_id",
+            "tweet.fields": ",".join(TWEET_FIELDS),
+            "user.fields": ",".join(USER_FIELDS),
+        }
+        with self.http.stream(self.base_url + STREAM_PATH, params=params, headers=self.headers) as lines:
+            for line in lines:
+                if not line.strip():
+                    yield None  # keep-alive (X sends one every 20 s)
+                    continue
+                try:
+                    message = json.loads(line)
+                except (json.JSONDecodeError, UnicodeDecodeError):
+                    yield {"_unreadable": line.decode("utf-8", errors="replace")}
+                    continue
+                if "data" not in message and message.get("errors"):
+                    raise HttpError(self.base_url + STREAM_PATH, f"stream error: {message['errors']}")
+                yield message
+
+    def _page(self, messages: list[Mapping[str, Any]]) -> Page:
+        return Page(*convert_items(self.name, messages, self._convert, self.finishing), next_cursor=None)
+
+    @staticmethod
+    def _convert(message: Mapping[str, Any]) -> Converted:
+        if "_unreadable" in message:
+            raise ValueError("stream line is not JSON")
+        users = {str(u["id"]): u for u in (message.get("includes") or {}).get("users", []) if "id" in u}
+        converted = tweet_to_mention(message["data"], users)
+        tags = tuple(r["tag"] for r in message.get("matching_rules") or [] if r.get("tag"))
+        mention = converted.mention.model_copy(update={"matched_queries": tags})
+        return Converted(mention, converted.platform_bot)
+
+    def _backoff(self, exc: Exception, failures: int) -> float:
+        if isinstance(exc, RateLimited):
+            return exc.reset_in_s if exc.reset_in_s is not None else min(60.0 * 2 ** (failures - 1), 960.0)
+        if isinstance(exc, HttpStatusError):
+            return min(5.0 * 2 ** (failures - 1), 320.0)
+        return min(0.25 * failures, 16.0)
+
+
+class _StreamEnded(Exception):
+    """The server closed the stream (X disconnects operationally); reconnect."""

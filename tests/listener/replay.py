@@ -78,6 +78,7 @@ class Seen:
     path: str
     query: dict[str, list[str]]
     headers: dict[str, str]
+    body: bytes = b""
 
     def param(self, name: str) -> str | None:
         values = self.query.get(name)
@@ -121,11 +122,11 @@ class ReplayServer:
     def url(self, path: str) -> str:
         return self.base_url + path
 
-    def _answer(self, method: str, raw_path: str, headers: dict[str, str]) -> Reply:
+    def _answer(self, method: str, raw_path: str, headers: dict[str, str], body: bytes = b"") -> Reply:
         parts = urlsplit(raw_path)
         query = parse_qs(parts.query, keep_blank_values=True)
         with self._lock:
-            self.seen.append(Seen(method, parts.path, query, headers))
+            self.seen.append(Seen(method, parts.path, query, headers, body))
             candidates = [r for r in self.routes if r.matches(method, parts.path, query)]
             if not candidates:
                 return Reply(404, (("Content-Type", "application/json"),), b'{"error": "no route in test server"}')
@@ -139,9 +140,8 @@ def _handler(server: ReplayServer) -> type[BaseHTTPRequestHandler]:
 
         def _serve(self) -> None:
             length = int(self.headers.get("Content-Length") or 0)
-            if length:
-                self.rfile.read(length)
-            reply = server._answer(self.command, self.path, {k.lower(): v for k, v in self.headers.items()})
+            body = self.rfile.read(length) if length else b""
+            reply = server._answer(self.command, self.path, {k.lower(): v for k, v in self.headers.items()}, body)
             self.send_response(reply.status)
             for name, value in reply.headers:
                 self.send_header(name, value)
