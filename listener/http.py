@@ -360,9 +360,11 @@ class Http:
         json_body: Any = None,
         headers: Mapping[str, str] | None = None,
         robots: bool = False,
+        truncate_at: int | None = None,
     ) -> requests.Response:
         """Send one request with retries, following redirects ourselves. Returns the final response whatever
-        its status (after retrying the retryable ones); `get` is the strict variant."""
+        its status (after retrying the retryable ones); `get` is the strict variant. `truncate_at` keeps only
+        that many bytes of the body instead of refusing a larger one (robots.txt wants its first 500 KiB)."""
         _check_scheme(url)
         retrying = tenacity.Retrying(
             stop=tenacity.stop_after_attempt(self.max_attempts),
@@ -373,7 +375,9 @@ class Http:
             before_sleep=self._log_retry,
         )
         try:
-            return retrying(self._send_following_redirects, method, url, params, json_body, headers, robots)
+            return retrying(
+                self._send_following_redirects, method, url, params, json_body, headers, robots, truncate_at
+            )
         except _Retryable as exc:
             if exc.status == 429 or (exc.wait_s is not None and exc.wait_s > self.max_wait_s):
                 raise RateLimited(exc.url, exc.reason, reset_in_s=exc.wait_s, status=exc.status) from exc
@@ -450,11 +454,12 @@ class Http:
         json_body: Any,
         headers: Mapping[str, str] | None,
         robots: bool,
+        truncate_at: int | None,
     ) -> requests.Response:
         for _ in range(MAX_REDIRECTS + 1):
             if robots and not self.robots_rules(url).allows(url):
                 raise RobotsDisallowed(url, f"robots.txt disallows this URL for {self.product_token}")
-            response = self._send_once(method, url, params, json_body, headers)
+            response = self._send_once(method, url, params, json_body, headers, truncate_at)
             if response.status_code not in REDIRECT_STATUSES or "location" not in response.headers:
                 return response
             url = urljoin(response.url, response.headers["location"])
@@ -471,6 +476,7 @@ class Http:
         params: Mapping[str, Any] | None,
         json_body: Any,
         headers: Mapping[str, str] | None,
+        truncate_at: int | None = None,
     ) -> requests.Response:
         host = urlsplit(url).netloc.lower()
         self._wait_for_host(host, url)
@@ -494,7 +500,7 @@ class Http:
                 raise refusal from None
             raise _Retryable(url, f"{type(exc).__name__}: {exc}") from exc
         try:
-            self._read_capped(response)
+            self._read_capped(response, truncate_at)
         except (requests.exceptions.ChunkedEncodingError, requests.exceptions.ConnectionError) as exc:
             self._mark_request(host, None)
             raise _Retryable(url, f"body truncated: {exc}") from exc
@@ -507,18 +513,21 @@ class Http:
             raise _Retryable(response.url, _status_reason(response), wait_s=wait, status=response.status_code)
         return response
 
-    def _read_capped(self, response: requests.Response) -> None:
+    def _read_capped(self, response: requests.Response, truncate_at: int | None = None) -> None:
         declared = response.headers.get("content-length")
-        if declared and declared.isdigit() and int(declared) > self.max_body_bytes:
+        if truncate_at is None and declared and declared.isdigit() and int(declared) > self.max_body_bytes:
             raise TooLarge(response.url, f"body of {declared} bytes is over the {self.max_body_bytes}-byte cap")
         chunks: list[bytes] = []
         size = 0
         for chunk in response.iter_content(64 * 1024):
             size += len(chunk)
+            chunks.append(chunk)
+            if truncate_at is not None and size >= truncate_at:
+                break  # the rest is never read; the connection is closed, not reused
             if size > self.max_body_bytes:
                 raise TooLarge(response.url, f"body is over the {self.max_body_bytes}-byte cap")
-            chunks.append(chunk)
-        response._content = b"".join(chunks)
+        body = b"".join(chunks)
+        response._content = body[:truncate_at] if truncate_at is not None else body
         response._content_consumed = True
 
     def _host(self, host: str) -> _HostState:
@@ -567,19 +576,12 @@ class Http:
 
     def _fetch_robots(self, origin: str) -> RobotsRules:
         url = f"{origin}/robots.txt"
-        saved_cap = self.max_body_bytes
-        self.max_body_bytes = PARSE_LIMIT_BYTES * 4  # a bigger file is truncated to the parse limit below
         try:
-            response = self.request("GET", url)
-        except TooLarge:
-            log.warning("robots.too_large", extra={"url": url})
-            return RobotsRules.disallowing_everything()
+            response = self.request("GET", url, truncate_at=PARSE_LIMIT_BYTES)
         except HttpError as exc:
             # RFC 9309 2.3.1.3/4: server errors and unreachable sites mean complete disallow.
             log.warning("robots.unreachable", extra={"url": url, "error": str(exc)})
             return RobotsRules.disallowing_everything()
-        finally:
-            self.max_body_bytes = saved_cap
         if 400 <= response.status_code < 500:
             return RobotsRules.allowing_everything()  # 2.3.1.3: "unavailable" means no restrictions
         if not 200 <= response.status_code < 300:

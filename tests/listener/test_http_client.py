@@ -262,3 +262,14 @@ def test_unreachable_robots_disallows_everything(server: ReplayServer, http: Htt
 
     with pytest.raises(RobotsDisallowed):
         http.get(server.url("/reviews.html"), robots=True)
+
+
+def test_oversized_robots_is_read_up_to_its_first_500_kib(server: ReplayServer, http: Http) -> None:
+    # RFC 9309 2.5: rules past the first 500 KiB may be ignored; a huge robots.txt is not an error.
+    padding = b"#" * (600 * 1024) + b"\nUser-agent: *\nDisallow: /late/\n"
+    server.add("/robots.txt", Reply(200, (("Content-Type", "text/plain"),), robots_reply().body + padding))
+    server.add("/late/page.html", Reply.file(FIX / "page.html", "text/html"))
+
+    assert http.get(server.url("/late/page.html"), robots=True).status_code == 200
+    with pytest.raises(RobotsDisallowed):
+        http.get(server.url("/private/notes.html"), robots=True)

@@ -131,3 +131,23 @@ def test_html_error_page_instead_of_a_listing_fails_the_sweep(server: ReplayServ
 
     with pytest.raises(SourceError, match=r"reddit:praw: .*content type text/html"):
         list(collector.sweep(None))
+
+
+def test_a_crash_between_pages_loses_nothing_when_the_sweep_is_run_again(server: ReplayServer, http: Http) -> None:
+    server.add("/r/all/new.json", Reply.recorded(ALL_NEW))
+    server.add("/r/all/new.json", Reply(503), query={"after": "t3_5jo10c"})
+    collector = RedditCollector(http, name="reddit:all", subreddit="all", base_url=server.base_url)
+    stored: dict[str, object] = {}
+
+    sweep = collector.sweep("1482370000")
+    stored.update((m.external_id, m) for m in next(sweep).mentions)
+    with pytest.raises(SourceError, match=r"HTTP 503.*gave up after 5 attempts"):
+        next(sweep)
+
+    # The shell saved no cursor for the failed sweep; once Reddit recovers, the same sweep runs again.
+    server.add("/r/all/new.json", Reply.file(LAST_PAGE, JSON), query={"after": "t3_5jo10c", "limit": "100"})
+    pages = list(collector.sweep("1482370000"))
+    stored.update((m.external_id, m) for p in pages for m in p.mentions)
+
+    assert len(stored) == 102  # every post once: the upsert key makes the repeated first page harmless
+    assert pages[-1].next_cursor == "1482373050"
