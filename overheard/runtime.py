@@ -12,7 +12,7 @@ from storage.database import open_database
 
 def load_classifier() -> Classifier:
     """The shipped offline model (MiniLM encoder + learned heads); prepared and cached on first use."""
-    from classifiers.model import load_default
+    from classifiers import load_default
 
     return load_default()
 
