@@ -29,7 +29,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import Any
@@ -126,8 +126,10 @@ class AddressGuard:
     allow_networks: tuple[Network, ...] = ()
 
     def permits(self, address: Address) -> bool:
-        if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
-            address = address.ipv4_mapped
+        if isinstance(address, ipaddress.IPv6Address):
+            embedded = _embedded_ipv4(address)
+            if embedded is not None:
+                return self.permits(embedded)
         if any(address in net for net in self.allow_networks if net.version == address.version):
             return True
         if any(address in net for net in _ALWAYS_REFUSED if net.version == address.version):
@@ -167,6 +169,22 @@ class AddressGuard:
                 last_error = exc
                 sock.close()
         raise last_error or OSError(f"no address to connect to for {host}")
+
+
+_NAT64 = ipaddress.ip_network("64:ff9b::/96")
+
+
+def _embedded_ipv4(address: ipaddress.IPv6Address) -> ipaddress.IPv4Address | None:
+    """The IPv4 address an IPv6 one stands for (mapped, NAT64, 6to4, Teredo): judged as that address."""
+    if address.ipv4_mapped is not None:
+        return address.ipv4_mapped
+    if address in _NAT64:
+        return ipaddress.IPv4Address(int(address) & 0xFFFFFFFF)
+    if address.sixtofour is not None:
+        return address.sixtofour
+    if address.teredo is not None:
+        return address.teredo[1]
+    return None
 
 
 def _guarded_adapter(guard: AddressGuard) -> HTTPAdapter:
@@ -257,7 +275,7 @@ def rate_limit_wait(headers: Mapping[str, str], now: float) -> float | None:
 @dataclass
 class _HostState:
     next_allowed_at: float = 0.0  # wall-clock seconds (time.time) before which we do not call this host
-    lock: threading.Lock | None = None
+    lock: threading.Lock = field(default_factory=threading.Lock)
 
 
 @dataclass
@@ -534,12 +552,11 @@ class Http:
         with self._hosts_lock:
             state = self._hosts.get(host)
             if state is None:
-                state = self._hosts[host] = _HostState(lock=threading.Lock())
+                state = self._hosts[host] = _HostState()
             return state
 
     def _wait_for_host(self, host: str, url: str) -> None:
         state = self._host(host)
-        assert state.lock is not None
         with state.lock:
             delay = state.next_allowed_at - self.clock()
             if delay > self.max_wait_s:

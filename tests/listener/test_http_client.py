@@ -210,6 +210,8 @@ def test_non_http_schemes_are_refused(http: Http) -> None:
         "fd00:ec2::254",
         "::ffff:127.0.0.1",  # IPv4-mapped loopback
         "::ffff:169.254.169.254",
+        "64:ff9b::a00:1",  # NAT64 of 10.0.0.1
+        "2002:7f00:1::1",  # 6to4 of 127.0.0.1
     ],
 )
 def test_guard_refuses_internal_addresses(address: str) -> None:
