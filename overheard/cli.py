@@ -258,20 +258,42 @@ def scheduler(
 @app.command()
 def report(
     config: ConfigOption = Path("overheard.yaml"),
-    format: Annotated[str, typer.Option("--format", help="text (now); html|csv|json come with issue #8.")] = "text",
+    format: Annotated[str, typer.Option("--format", help="text (triage summary), html, csv or json.")] = "text",
+    start: Annotated[str | None, typer.Option("--from", help="First day (2026-11-06) or a date-time.")] = None,
+    end: Annotated[str | None, typer.Option("--to", help="Last day, included, or an end date-time.")] = None,
+    brand: Annotated[str | None, typer.Option(help="Only mentions of this brand (or 'product:…').")] = None,
+    tz: Annotated[str, typer.Option("--tz", help="Time zone of days and charts, e.g. Europe/Berlin.")] = "UTC",
+    granularity: Annotated[str | None, typer.Option(help="hour, day or week (default: by period length).")] = None,
+    out: Annotated[Path | None, typer.Option(help="File (html, json) or folder (csv) to write.")] = None,
 ) -> None:
-    """Print the triage summary of what is stored: routes per team and intent."""
-    if format != "text":
-        not_built(f"The {format} report", 8)
-    from overheard.demo import print_summary
+    """Report on stored mentions: the triage summary (text), or the period's metrics as html, csv or json."""
+    from overheard import report as reporting
     from storage.database import open_database
 
+    if format not in reporting.FORMATS:
+        fail(f"--format {format!r} is not one of {', '.join(reporting.FORMATS)}")
     conf = _config(config)
     try:
         engine = open_database(conf.database_url())
     except StorageError as exc:
         fail(str(exc))
-    print_summary(engine, console)
+    if format == "text":
+        from overheard.demo import print_summary
+
+        print_summary(engine, console)
+        return
+    if not (start and end):
+        fail(f"a {format} report needs a period: --from 2026-11-06 --to 2026-11-19")
+    try:
+        first, last = reporting.period(start, end, tz)
+        built = reporting.build_report(engine, first, last, brand, tz, granularity)
+    except (ValueError, KeyError) as exc:  # a bad date, zone (ZoneInfoNotFoundError is a KeyError) or granularity
+        fail(f"{exc}".strip("'\""))
+    if format == "json" and out is None:
+        sys.stdout.write(reporting.to_json(built) + "\n")
+        return
+    for path in reporting.write(built, format, out):
+        console.print(f"wrote {path}")
 
 
 @contacts_app.command("import")

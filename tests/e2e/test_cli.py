@@ -88,7 +88,7 @@ def test_commands_not_built_yet_say_so_and_exit_non_zero(command: str, issue: st
     assert "not built yet" in result.stderr and issue in result.stderr
 
 
-def test_report_in_a_format_not_built_yet_exits_non_zero(workspace: Path) -> None:
+def test_a_metrics_report_without_a_period_says_how_to_give_one(workspace: Path) -> None:
     result = overheard("report", "--format", "html", cwd=workspace)
-    assert result.returncode == 2
-    assert "#8" in result.stderr
+    assert result.returncode == 1
+    assert "--from 2026-11-06 --to 2026-11-19" in result.stderr
