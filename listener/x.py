@@ -28,9 +28,10 @@ it at a local server.
 from __future__ import annotations
 
 import json
+import logging
 import os
 from collections.abc import Iterator, Mapping
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from functools import partial
 from typing import Any
 
@@ -45,7 +46,10 @@ from listener.mention import Author, Engagement, Mention, Platform, payload_hash
 from listener.normalise import Converted, Finishing, convert_items, page_error, source_error
 from listener.query import Query, parse, to_x_query
 
+log = logging.getLogger(__name__)
+
 TWEEPY_HOST = "https://api.twitter.com"
+RECENT_SEARCH_REACH = timedelta(days=7)
 TWITTER_EPOCH_MS = 1288834974657  # snowflake ids carry ms since this instant in their top 42 bits
 
 TWEET_FIELDS = [
@@ -168,6 +172,7 @@ class XCollector:
         self.page_size = page_size
         self.max_pages = max_pages
         self.finishing = finishing or Finishing()
+        self.http = http
         self.client = _client(http, base_url, token)
 
     def sweep(self, cursor: str | None) -> Iterator[Page]:
@@ -190,12 +195,20 @@ class XCollector:
                 return
 
     def _search(self, start: Watermark, next_token: str | None) -> dict[str, Any]:
+        # Recent search only reaches back 7 days and refuses older since_id/until_id: after a long outage
+        # the floor is replaced by the oldest time X still serves (what is older is beyond reach anyway).
+        horizon = datetime.fromtimestamp(self.http.clock(), tz=UTC) - RECENT_SEARCH_REACH
+        since_id = start.floor if start.floor and snowflake_time(start.floor) > horizon else None
+        until_id = start.resume if start.resume and snowflake_time(start.resume) > horizon else None
+        if start.floor and since_id is None:
+            log.warning("x.floor_out_of_reach", extra={"source": self.name, "floor": start.floor})
         try:
             body = self.client.search_recent_tweets(
                 self.search,
                 max_results=self.page_size,
-                since_id=start.floor,
-                until_id=start.resume,
+                since_id=since_id,
+                until_id=until_id,
+                start_time=None if since_id or not start.floor else horizon + timedelta(minutes=1),
                 next_token=next_token,
                 expansions=["author_id"],
                 tweet_fields=TWEET_FIELDS,

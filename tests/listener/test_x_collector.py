@@ -12,13 +12,19 @@ from listener.http import Http
 from listener.normalise import Finishing
 from listener.query import QuerySet
 from listener.x import XCollector, snowflake_time
-from tests.listener.replay import OWN_FIXTURES, SHARED_FIXTURES, ReplayServer, Reply
+from tests.listener.replay import OWN_FIXTURES, SHARED_FIXTURES, FakeTime, ReplayServer, Reply
 
 SEARCH = "/2/tweets/search/recent"
 TWEEPY_PAGE = SHARED_FIXTURES / "twitter_x/v2/test_client_search_recent_tweets/000_GET_2_tweets_search_recent"
 WITH_AUTHORS = SHARED_FIXTURES / "twitter_x/pytwitter_testdata/apis/searches/search_tweets_query.json"
 OLDER_PAGE = OWN_FIXTURES / "x/search_older_page.json"
 JSON = "application/json; charset=utf-8"
+
+
+@pytest.fixture(autouse=True)
+def october_2022(fake_time: FakeTime) -> None:
+    """The recorded tweets are from 7 October 2022; recent search reaches 7 days back from 'now'."""
+    fake_time.now = datetime(2022, 10, 8, tzinfo=UTC).timestamp()
 
 
 def collector(server: ReplayServer, http: Http, **options: object) -> XCollector:
@@ -134,8 +140,11 @@ def test_expired_token_fails_the_sweep_with_a_clear_error(server: ReplayServer, 
         sweep(collector(server, http))
 
 
-def test_rate_limit_storm_fails_the_sweep_and_says_when_to_come_back(server: ReplayServer, http: Http) -> None:
-    server.add(SEARCH, Reply(429, (("x-rate-limit-remaining", "0"), ("x-rate-limit-reset", "1700000900"))))
+def test_rate_limit_storm_fails_the_sweep_and_says_when_to_come_back(
+    server: ReplayServer, http: Http, fake_time: FakeTime
+) -> None:
+    reset = str(int(fake_time.now) + 900)
+    server.add(SEARCH, Reply(429, (("x-rate-limit-remaining", "0"), ("x-rate-limit-reset", reset))))
 
     with pytest.raises(SourceError) as caught:
         sweep(collector(server, http))
@@ -167,3 +176,16 @@ def test_snowflake_ids_carry_their_posting_time() -> None:
     sent = datetime(2022, 10, 7, 22, 42, 12, 637103, tzinfo=UTC)
 
     assert 0 <= (snowflake_time("1578516068309794817") - sent).total_seconds() < 1
+
+
+def test_a_floor_beyond_the_7_day_reach_is_replaced_by_the_oldest_time_x_serves(
+    server: ReplayServer, http: Http, fake_time: FakeTime
+) -> None:
+    server.add(SEARCH, Reply.file(WITH_AUTHORS, JSON))
+    fake_time.now = datetime(2022, 11, 1, tzinfo=UTC).timestamp()  # the saved floor is from 7 October
+
+    list(collector(server, http).sweep("1578500000000000000"))
+
+    [request] = server.requests_to(SEARCH)
+    assert request.param("since_id") is None
+    assert request.param("start_time") == "2022-10-25T00:01:00Z"
