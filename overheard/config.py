@@ -87,29 +87,37 @@ class XSource(SourceBase):
     bearer_token_env: str = Field(
         default="OVERHEARD_X_BEARER_TOKEN", description="Environment variable with the token."
     )
-    language: str | None = None
+    language: str | None = Field(default=None, description="Only posts X tagged with this ISO 639-1 language.")
     stream: bool = Field(default=False, description="Use the filtered stream instead of recent search.")
+    base_url: str | None = Field(default=None, description="API host; leave out for api.x.com.")
 
 
 class MastodonSource(SourceBase):
     kind: Literal["mastodon"]
     instance: str = Field(description="Base URL, e.g. https://mastodon.social")
-    hashtags: tuple[str, ...] = ()
-    access_token_env: str | None = None
+    hashtags: tuple[str, ...] = Field(default=(), description="Tag timelines to follow; empty: search each query.")
+    access_token_env: str | None = Field(
+        default=None, description="Env var with a token (search needs one on most instances)."
+    )
 
 
 class RedditSource(SourceBase):
     kind: Literal["reddit"]
     subreddits: tuple[str, ...] = Field(default=(), description="Empty: search all of Reddit.")
+    base_url: str | None = Field(default=None, description="Leave out for www.reddit.com.")
+    access_token_env: str | None = None
 
 
 class BlueskySource(SourceBase):
     kind: Literal["bluesky"]
     service: str = "https://public.api.bsky.app"
+    language: str | None = None
+    access_token_env: str | None = None
 
 
 class HackerNewsSource(SourceBase):
     kind: Literal["hackernews"]
+    base_url: str | None = Field(default=None, description="Leave out for hn.algolia.com.")
 
 
 class RssSource(SourceBase):
@@ -121,6 +129,18 @@ class ReviewSource(SourceBase):
     kind: Literal["review"]
     pages: tuple[str, ...] = Field(min_length=1, description="Product review page URLs.")
     max_pages: int = Field(default=5, ge=1)
+
+
+class HttpConfig(BaseModel):
+    """How the listener's one HTTP client behaves (all collectors share it)."""
+
+    model_config = _STRICT
+
+    user_agent: str | None = Field(default=None, description="Identifying User-Agent; leave out for the default.")
+    min_interval_s: float = Field(default=1.0, ge=0, description="Per-host minimum gap between requests, in seconds.")
+    allow_networks: tuple[str, ...] = Field(
+        default=(), description="Private networks collectors may reach (e.g. a self-hosted instance). Empty: none."
+    )
 
 
 _SOURCE_KINDS = {"replay", "x", "mastodon", "reddit", "bluesky", "hackernews", "rss", "review"}
@@ -201,6 +221,7 @@ class OverheardConfig(BaseModel):
     brands: tuple[Brand, ...] = Field(description="At least one brand we listen for.")
     competitors: tuple[Competitor, ...] = ()
     sources: tuple[Source, ...] = ()
+    http: HttpConfig = Field(default_factory=HttpConfig)
     channels: dict[str, Channel] = Field(default_factory=_default_channels)
     routing: RoutingConfig = DEFAULT_ROUTING
     retention: RetentionConfig = Field(default_factory=RetentionConfig)

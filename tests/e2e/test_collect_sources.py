@@ -1,0 +1,101 @@
+"""overheard.yaml sources → collectors → pipeline → database, against a real local server replaying platforms."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from sqlalchemy import func, select
+
+from classifiers.verdict import Classifier
+from listener.base import SourceError
+from listener.http import HttpError
+from overheard.config import parse_config
+from overheard.pipeline import Runtime, sweep
+from overheard.runtime import load_classifier
+from overheard.sources import SourceNotAvailable, build_collectors
+from storage.database import open_database
+from storage.schema import cursors, mentions
+from tests.listener.replay import OWN_FIXTURES, SHARED_FIXTURES, ReplayServer, Reply, start_server
+
+RSS = "application/rss+xml; charset=utf-8"
+JSON = "application/json; charset=utf-8"
+MASTODON_TAG_PAGE = SHARED_FIXTURES / "mastodon" / "test_hashtag_tl" / "002_GET_api_v1_timelines_tag_hoot"
+
+
+@pytest.fixture
+def platform() -> Iterator[ReplayServer]:
+    replay, httpd = start_server()
+    yield replay
+    httpd.shutdown()
+    httpd.server_close()
+
+
+@pytest.fixture(scope="module")
+def classifier() -> Classifier:
+    return load_classifier()
+
+
+def _config(server: ReplayServer) -> str:
+    return f"""
+brands: [{{name: Acme, query: 'Acme OR hoot'}}]
+http: {{allow_networks: ["127.0.0.1/32"], min_interval_s: 0}}
+sources:
+  - {{kind: rss, name: news, feeds: ["{server.url("/feed.rss")}"]}}
+  - {{kind: mastodon, name: masto, instance: "{server.base_url}", hashtags: [hoot]}}
+  - {{kind: hackernews, name: hn, base_url: "{server.base_url}"}}
+"""
+
+
+def test_configured_sources_are_collected_into_the_database(
+    platform: ReplayServer, classifier: Classifier, sqlite_url: str
+) -> None:
+    platform.add("/feed.rss", Reply.file(OWN_FIXTURES / "rss" / "news.rss", RSS))
+    platform.add(
+        "/api/v1/timelines/tag/hoot",
+        Reply.recorded(MASTODON_TAG_PAGE, rewrite={"http://localhost:3000": platform.base_url}),
+    )
+    platform.add(
+        "/api/v1/search_by_date",
+        Reply.file(OWN_FIXTURES / "hackernews" / "search_page0.json", JSON),
+        query={"page": "0"},
+    )
+    platform.add(
+        "/api/v1/search_by_date",
+        Reply.file(OWN_FIXTURES / "hackernews" / "search_page1.json", JSON),
+        query={"page": "1"},
+    )
+    config = parse_config(_config(platform))
+    collectors = build_collectors(config)
+    assert [c.name for c in collectors] == ["news:" + platform.url("/feed.rss"), "masto:#hoot", "hn:brand:Acme"]
+
+    engine = open_database(sqlite_url)
+    runtime = Runtime.build(config, engine, classifier)
+    for collector in collectors:
+        sweep(runtime, collector)
+    with engine.connect() as c:
+        by_source = dict(c.execute(select(mentions.c.source, func.count()).group_by(mentions.c.source)).all())
+        saved_cursors = set(c.execute(select(cursors.c.name)).scalars())
+    assert by_source.get("rss", 0) >= 1 and by_source.get("mastodon", 0) == 1 and by_source.get("hackernews", 0) >= 1
+    assert saved_cursors == {c.name for c in collectors}
+
+
+def test_a_source_without_its_token_is_named_with_the_variable_to_set(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("OVERHEARD_X_BEARER_TOKEN", raising=False)
+    config = parse_config("brands: [{name: Acme, query: Acme}]\nsources:\n  - {kind: x, name: x-brand}\n")
+    with pytest.raises(SourceNotAvailable, match="OVERHEARD_X_BEARER_TOKEN"):
+        build_collectors(config)
+
+
+def test_collectors_refuse_private_addresses_unless_the_config_allows_them(
+    platform: ReplayServer, classifier: Classifier, sqlite_url: str
+) -> None:
+    platform.add("/feed.rss", Reply.file(OWN_FIXTURES / "rss" / "news.rss", RSS))
+    text = _config(platform).replace('http: {allow_networks: ["127.0.0.1/32"], min_interval_s: 0}', "")
+    config = parse_config(text)
+    [feed, *_] = build_collectors(config)
+    runtime = Runtime.build(config, open_database(sqlite_url), classifier)
+    with pytest.raises((SourceError, HttpError), match=r"127\.0\.0\.1") as refused:
+        sweep(runtime, feed)
+    assert "refuse" in str(refused.value).lower() or "not allowed" in str(refused.value).lower()
+    assert platform.requests_to("/feed.rss") == []
