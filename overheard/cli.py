@@ -103,25 +103,34 @@ def collect(
         runtime = open_runtime(conf)
     except (SourceNotAvailable, StorageError) as exc:
         fail(str(exc))
-    _sweep_all(runtime, collectors)
+    if _sweep_all(runtime, collectors):  # type: ignore[arg-type]
+        raise typer.Exit(1)
 
 
-def _sweep_all(runtime: object, collectors: list[object]) -> None:
+def _sweep_all(runtime: object, collectors: list[object]) -> int:
+    """Sweep each collector; a failing source is reported and the others go on. Returns the failures."""
+    from listener.base import SourceError
+    from listener.http import HttpError
     from overheard.pipeline import BatchReport, Runtime, deliver_due, sweep
 
     assert isinstance(runtime, Runtime)
-    total = BatchReport()
-    with Progress(
-        SpinnerColumn(), TextColumn("{task.description}"), MofNCompleteColumn(), TimeElapsedColumn(), console=console
-    ) as progress:
+    total, failed = BatchReport(), 0
+    columns = (SpinnerColumn(), TextColumn("{task.description}"), MofNCompleteColumn(), TimeElapsedColumn())
+    with Progress(*columns, console=console) as progress:
         for collector in collectors:
-            task = progress.add_task(f"collecting {collector.name}", total=None)  # type: ignore[attr-defined]
-            total.add(sweep(runtime, collector, lambda batch, task=task: progress.advance(task, batch.stored)))  # type: ignore[arg-type]
+            name = collector.name  # type: ignore[attr-defined]
+            task = progress.add_task(f"collecting {name}", total=None)
+            try:
+                total.add(sweep(runtime, collector, lambda batch, task=task: progress.advance(task, batch.stored)))  # type: ignore[arg-type]
+            except (SourceError, HttpError) as exc:
+                failed += 1
+                errors.print(f"[yellow]source {name} failed, the others go on:[/] {exc}", highlight=False)
     sent = deliver_due(runtime)
     console.print(
         f"stored {total.stored} mentions, quarantined {len(total.quarantined)}, "
         f"routes {sum(total.routes.values())}; deliveries: {sent.delivered} delivered, {sent.failed} to retry, {sent.dead} dead"
     )
+    return failed
 
 
 @app.command()
