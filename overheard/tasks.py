@@ -34,6 +34,7 @@ from typing import Any
 
 import httpx
 from celery import Celery, Task
+from celery.exceptions import SoftTimeLimitExceeded
 from celery.signals import worker_process_init
 from pydantic import Field, model_validator
 from sqlalchemy import Engine
@@ -44,7 +45,7 @@ from listener.base import Rejected
 from listener.mention import Mention
 from overheard.config import Settings
 from overheard.pipeline import Runtime, deliver_due, process_batch, sweep
-from overheard.sources import SourceNotAvailable, build_collector
+from overheard.sources import build_collectors
 from storage import task_runs
 from storage.outbox import SqlOutbox
 from storage.schema import now_utc
@@ -190,7 +191,7 @@ def _attempt(task: Task, subject: str, work: Callable[[Runtime, Any], str]) -> s
         with rt.engine.begin() as connection:
             attempt = task_runs.begin(connection, run_id, task.name, subject, _worker_name())
     except DBAPIError as exc:  # the database is unreachable: wait for it without spending an attempt
-        raise task.retry(exc=exc, countdown=retry_delay(1, settings), max_retries=None) from exc
+        raise task.retry(exc=exc, countdown=retry_delay(1, settings)) from exc
     if attempt.finished:
         return "already finished"
     if attempt.number > settings.task_max_attempts:  # the previous attempts were lost (killed workers)
@@ -202,6 +203,9 @@ def _attempt(task: Task, subject: str, work: Callable[[Runtime, Any], str]) -> s
     try:
         outcome = work(rt, attempt.arguments)
     except Exception as exc:
+        if isinstance(exc, SoftTimeLimitExceeded | DBAPIError):
+            # Interrupted mid-query, a pooled connection is left in an unknown state: start afresh.
+            rt.engine.dispose()
         reason = f"{type(exc).__name__}: {exc}"
         dead = attempt.number >= settings.task_max_attempts
         if dead:
@@ -213,7 +217,7 @@ def _attempt(task: Task, subject: str, work: Callable[[Runtime, Any], str]) -> s
             return "dead"
         delay = retry_delay(attempt.number, settings)
         log.warning("task.retry", extra={"run": run_id, "task": task.name, "reason": reason, "delay_s": delay})
-        raise task.retry(exc=exc, countdown=delay, max_retries=None) from exc
+        raise task.retry(exc=exc, countdown=delay) from exc
     with rt.engine.begin() as connection:
         task_runs.finish(connection, run_id, outcome)
     return outcome
@@ -228,19 +232,21 @@ def _wake_sender() -> None:
 
 
 def _collect(rt: Runtime, source_name: str) -> str:
-    source = next((s for s in rt.config.sources if s.name == source_name and s.enabled), None)
-    if source is None:
-        raise SourceNotAvailable(f"no enabled source named '{source_name}' in the configuration")
-    collector = build_collector(source, rt.config)
-    with task_runs.exclusive(rt.engine, f"sweep:{collector.name}") as mine:
-        if not mine:  # the running sweep continues from the same cursor; a second one would race it
-            return f"skipped: {collector.name} is being swept by another worker"
-        report = sweep(rt, collector)
-    if report.routes:
+    # A source may fan out into several collectors (one per query, feed or page), each with its cursor.
+    stored = quarantined = routes = 0
+    skipped: list[str] = []
+    for collector in build_collectors(rt.config, only=source_name):
+        with task_runs.exclusive(rt.engine, f"sweep:{collector.name}") as mine:
+            if not mine:  # the running sweep continues from the same cursor; a second one would race it
+                skipped.append(collector.name)
+                continue
+            report = sweep(rt, collector)
+        stored, quarantined = stored + report.stored, quarantined + len(report.quarantined)
+        routes += sum(report.routes.values())
+    if routes:
         _wake_sender()
-    return (
-        f"stored {report.stored} mentions, quarantined {len(report.quarantined)}, routes {sum(report.routes.values())}"
-    )
+    outcome = f"stored {stored} mentions, quarantined {quarantined}, routes {routes}"
+    return f"skipped: {', '.join(skipped)} being swept by another worker; {outcome}" if skipped else outcome
 
 
 def _process_page(rt: Runtime, arguments: Any) -> str:
@@ -272,19 +278,19 @@ def _deliver(rt: Runtime, limit: int = 500) -> str:
     return f"delivered {delivered}, to retry {failed}, dead {dead}"
 
 
-@celery_app.task(name=COLLECT, bind=True)
+@celery_app.task(name=COLLECT, bind=True, max_retries=None)  # the attempt counter in task_runs decides
 def collect(self: Task, source: str) -> str:
     """Sweep one source from its saved cursor (`pipeline.sweep`), then wake the sender."""
     return _attempt(self, source, lambda rt, _: _collect(rt, source))
 
 
-@celery_app.task(name=PROCESS_PAGE, bind=True)
+@celery_app.task(name=PROCESS_PAGE, bind=True, max_retries=None)  # the attempt counter in task_runs decides
 def process_page(self: Task, subject: str) -> str:
     """Store one pushed page (`pipeline.process_batch`); the mentions wait in task_runs until stored."""
     return _attempt(self, subject, _process_page)
 
 
-@celery_app.task(name=DELIVER, bind=True)
+@celery_app.task(name=DELIVER, bind=True, max_retries=None)  # the attempt counter in task_runs decides
 def deliver(self: Task, subject: str = DELIVERIES) -> str:
     """Send every due delivery once (`pipeline.deliver_due`), until none is due."""
     return _attempt(self, subject, lambda rt, _: _deliver(rt))

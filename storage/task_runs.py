@@ -64,11 +64,14 @@ def begin(connection: Connection, run_id: str, task: str, subject: str, worker: 
 
 
 def finish(connection: Connection, run_id: str, outcome: str) -> None:
-    """The run did its work; a pushed page's mentions are stored now, so its copy here is dropped."""
+    """The run did its work; a pushed page's mentions are stored now, so its copy here is dropped.
+
+    `last_error` is kept: it tells why an earlier attempt failed or was lost.
+    """
     connection.execute(
         update(task_runs)
         .where(task_runs.c.id == run_id)
-        .values(status=DONE, outcome=outcome, arguments=None, last_error=None, updated_at=now_utc())
+        .values(status=DONE, outcome=outcome, arguments=None, updated_at=now_utc())
     )
 
 

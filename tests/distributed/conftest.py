@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import random
 import shutil
 import signal
 import socket
@@ -15,6 +16,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
+from functools import cached_property
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -22,10 +24,12 @@ from typing import Any
 import pytest
 import redis
 import yaml
+from celery import Celery
 from sqlalchemy import Engine, func, select
 
 from enrichers.delivery import WebhookVerificationError, generate_secret, verify
 from listener.mention import Mention
+from overheard.tasks import WorkerSettings, make_app, submit_page
 from storage.database import open_database
 from storage.schema import cursors, deliveries, mentions, task_runs
 from tests.conftest import ROOT, SAMPLES
@@ -36,16 +40,16 @@ TEAMS = ("customer_service", "sales", "marketing", "product", "communications")
 DURABLE_REDIS = ("--appendonly", "yes", "--appendfsync", "everysec", "--maxmemory-policy", "noeviction")
 # Short timings so crashes recover within seconds; each keeps the order WorkerSettings checks.
 FAST_RECOVERY = {
-    "OVERHEARD_TASK_TIME_LIMIT_S": "5",
-    "OVERHEARD_VISIBILITY_TIMEOUT_S": "6",
-    "OVERHEARD_STUCK_AFTER_S": "8",
+    "OVERHEARD_TASK_TIME_LIMIT_S": "8",
+    "OVERHEARD_VISIBILITY_TIMEOUT_S": "10",
+    "OVERHEARD_STUCK_AFTER_S": "12",
     "OVERHEARD_RETRY_BASE_S": "0.3",
     "OVERHEARD_RETRY_MAX_S": "2",
     "OVERHEARD_RECOVER_EVERY_S": "1",
     "OVERHEARD_SOFT_SHUTDOWN_S": "2",
     "OVERHEARD_TASK_MAX_ATTEMPTS": "5",
     "OVERHEARD_CLASSIFIER": "tests.distributed.keyword_classifier:load",
-    "OVERHEARD_TEST_CLASSIFY_DELAY_S": "0.3",
+    "OVERHEARD_TEST_CLASSIFY_DELAY_S": "0.2",
 }
 
 
@@ -157,15 +161,28 @@ def sample_lines() -> list[str]:
 
 
 def children(pid: int) -> list[int]:
-    """Every descendant of `pid` (pool processes of a worker), from /proc."""
+    """Every live descendant of `pid` (a worker's pool processes), from /proc.
+
+    Each thread has its own list: the pool replaces a killed process from a helper thread.
+    """
     found: list[int] = []
-    try:
-        direct = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
-    except OSError:
-        return found
-    for child in map(int, direct):
-        found += [child, *children(child)]
+    for listing in Path(f"/proc/{pid}/task").glob("*/children"):
+        try:
+            direct = listing.read_text().split()
+        except OSError:
+            continue
+        for child in map(int, direct):
+            if _alive(child):
+                found += [child, *children(child)]
     return found
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return False
+    return state not in ("Z", "X")  # a killed process not yet reaped is no longer working
 
 
 class Deployment:
@@ -209,6 +226,7 @@ class Deployment:
             "OVERHEARD_CONFIG": str(self.config),
             SECRET_ENV: self.secret,
             "PYTHONPATH": str(ROOT),
+            "PYTHONUNBUFFERED": "1",  # a SIGKILLed worker's log keeps what it said
         }
 
     # ---- processes -----------------------------------------------------------------------------------
@@ -248,9 +266,9 @@ class Deployment:
                     task_runs.c.status == "running", task_runs.c.attempts < max_attempts
                 )
             ).all()
-        for run in running:
+        for run in random.sample(running, len(running)):  # any step may be the one cut off
             pid = int(run.worker.rsplit(":", 1)[1])
-            if pid in ours:
+            if pid in ours and pid not in self.killed:
                 os.kill(pid, signal.SIGKILL)
                 self.killed.append(pid)
                 return dict(run._mapping)
@@ -266,6 +284,19 @@ class Deployment:
         self.engine.dispose()
 
     # ---- work ----------------------------------------------------------------------------------------
+
+    @cached_property
+    def app(self) -> Celery:
+        """A client of the same broker, for sending tasks the way the scheduler and the API do."""
+        return make_app(WorkerSettings(redis_url=self.redis.url))
+
+    def send(self, task: str, subject: str) -> None:
+        self.app.send_task(task, args=[subject])
+
+    def submit_page(self, lines: list[str]) -> str:
+        """A pushed page (a stream, an import): kept in the database first, then queued."""
+        self.expect(lines)
+        return submit_page(self.app, self.engine, [Mention.model_validate_json(line) for line in lines])
 
     def append(self, source: str, lines: list[str]) -> None:
         """New posts appear on a source (its replay file grows)."""
