@@ -43,10 +43,6 @@ def fail(message: str, code: int = 1) -> NoReturn:
     raise typer.Exit(code)
 
 
-def not_built(what: str, issue: int) -> NoReturn:
-    fail(f"{what} is not built yet (tracked in issue #{issue}); nothing was done.", code=2)
-
-
 def _config(path: Path) -> OverheardConfig:
     try:
         return load_config(path)

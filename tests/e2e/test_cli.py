@@ -81,14 +81,18 @@ def test_an_invalid_config_stops_before_anything_runs(tmp_path: Path) -> None:
     assert not (tmp_path / "var").exists()
 
 
-@pytest.mark.parametrize(("command", "issue"), [("serve", "#7"), ("worker", "#6")])
-def test_commands_not_built_yet_say_so_and_exit_non_zero(command: str, issue: str, tmp_path: Path) -> None:
-    result = overheard(command, cwd=tmp_path)
-    assert result.returncode == 2
-    assert "not built yet" in result.stderr and issue in result.stderr
-
-
-def test_a_metrics_report_without_a_period_says_how_to_give_one(workspace: Path) -> None:
-    result = overheard("report", "--format", "html", cwd=workspace)
+def test_worker_without_a_broker_names_the_variable_to_set(workspace: Path) -> None:
+    env_before = os.environ.pop("OVERHEARD_REDIS_URL", None)
+    try:
+        result = overheard("worker", cwd=workspace)
+    finally:
+        if env_before is not None:
+            os.environ["OVERHEARD_REDIS_URL"] = env_before
     assert result.returncode == 1
-    assert "--from 2026-11-06 --to 2026-11-19" in result.stderr
+    assert "OVERHEARD_REDIS_URL" in result.stderr
+
+
+def test_report_in_an_unknown_format_is_refused_with_the_known_ones(workspace: Path) -> None:
+    result = overheard("report", "--format", "pdf", cwd=workspace)
+    assert result.returncode == 1
+    assert "'pdf'" in result.stderr and "html" in result.stderr
