@@ -386,11 +386,9 @@ def _slot_rows(
     connection: Connection, conditions: Sequence[ColumnElement[bool]], *columns: Any
 ) -> list[tuple[Any, ...]]:
     slot = _slot(connection).label("slot")
+    joined = mentions.outerjoin(verdicts, verdicts.c.mention_id == mentions.c.id) if columns else mentions
     statement: Select[Any] = (
-        select(slot, *columns, func.count())
-        .select_from(mentions.outerjoin(verdicts, verdicts.c.mention_id == mentions.c.id))
-        .where(*conditions)
-        .group_by(slot, *columns)
+        select(slot, *columns, func.count()).select_from(joined).where(*conditions).group_by(slot, *columns)
     )
     return [tuple(r) for r in connection.execute(statement)]
 

@@ -343,3 +343,21 @@ task_runs = Table(
     Column("updated_at", UTCDateTime, nullable=False),
     Index("ix_task_runs_status_updated", "status", "updated_at"),
 )
+
+
+# Appended by reporting (issue 8): covering indexes, so the metric queries of a period (storage/metrics.py)
+# read index entries in time order and never the wide rows (text, JSON) of mentions and verdicts.
+Index(
+    "ix_mentions_metrics",
+    mentions.c.created_at,
+    mentions.c.source,
+    mentions.c.author_handle,
+    mentions.c.author_followers,
+    mentions.c.likes,
+    mentions.c.reposts,
+    mentions.c.replies,
+    mentions.c.quotes,
+    mentions.c.impressions,
+    mentions.c.rating,
+)
+Index("ix_verdicts_metrics", verdicts.c.mention_id, verdicts.c.sentiment, verdicts.c.human_sentiment)
