@@ -149,6 +149,8 @@ class MentionPage(BaseModel):
     next_cursor: str | None = Field(description="Pass as `cursor` for the next (older) page; null at the end.")
 
 
+# An alias, so the check correlates to the mention even inside queries that select from `routes` themselves.
+_routed = routes.alias("routed")
 _EFFECTIVE_INTENT = func.coalesce(verdicts.c.human_intent, verdicts.c.intent)
 _EFFECTIVE_SENTIMENT = func.coalesce(verdicts.c.human_sentiment, verdicts.c.sentiment)
 
@@ -156,7 +158,7 @@ _EFFECTIVE_SENTIMENT = func.coalesce(verdicts.c.human_sentiment, verdicts.c.sent
 def scope_condition(scope: Scope) -> ColumnElement[bool]:
     if scope.everything:
         return true()
-    routed = exists().where(routes.c.mention_id == mentions.c.id, routes.c.team == scope.team)
+    routed = exists().where(_routed.c.mention_id == mentions.c.id, _routed.c.team == scope.team)
     return and_(routed, or_(verdicts.c.intent.in_(scope.intents), verdicts.c.human_intent.in_(scope.intents)))
 
 
@@ -179,7 +181,7 @@ def decode_cursor(cursor: str) -> tuple[datetime, int]:
 def _filters(f: MentionFilter, now: datetime) -> list[ColumnElement[bool]]:
     where: list[ColumnElement[bool]] = []
     if f.team:
-        where.append(exists().where(routes.c.mention_id == mentions.c.id, routes.c.team == f.team))
+        where.append(exists().where(_routed.c.mention_id == mentions.c.id, _routed.c.team == f.team))
     if f.intent:
         where.append(f.intent == _EFFECTIVE_INTENT)
     if f.sentiment:
