@@ -15,6 +15,8 @@ from py3langid.langid import MODEL_DIR, MODEL_FILE, LanguageIdentifier
 
 MIN_LETTERS = 12
 MIN_CONFIDENCE = 0.80
+SAMPLE_CHARS = 1000
+"""Only the start of long texts is classified: it decides as well, in a fraction of the time."""
 
 _NOISE = re.compile(r"https?://\S+|www\.\S+|[@#][\w.]+|\S+@\S+")
 _LOCK = threading.Lock()
@@ -38,7 +40,7 @@ def normalise_language(code: str | None) -> str | None:
 
 def detect_language(text: str) -> str | None:
     """ISO 639-1 code of `text`, or None when too short or too uncertain to say."""
-    cleaned = _NOISE.sub(" ", text)
+    cleaned = _NOISE.sub(" ", text[: SAMPLE_CHARS * 2])[:SAMPLE_CHARS]
     if sum(ch.isalpha() for ch in cleaned) < MIN_LETTERS:
         return None
     with _LOCK:

@@ -16,9 +16,9 @@ import logging
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from html import unescape
 from typing import Any, TypeVar
 
-from bs4 import BeautifulSoup
 from pydantic import ValidationError
 
 from listener.base import Rejected, SourceError
@@ -119,21 +119,22 @@ def _payload(item: Any) -> str:
         return repr(item)
 
 
-_BLOCKS = ("p", "div", "li", "blockquote", "pre", "h1", "h2", "h3", "h4", "h5", "h6", "tr")
+_HIDDEN = re.compile(r"<(script|style|template)\b.*?</\1\s*>|<!--.*?-->", re.IGNORECASE | re.DOTALL)
+_LINE_BREAK = re.compile(r"<br\s*/?>", re.IGNORECASE)
+_BLOCK_END = re.compile(r"</?(?:p|div|li|ul|ol|blockquote|pre|h[1-6]|tr|table|section|article)\b[^>]*>", re.IGNORECASE)
+_TAG = re.compile(r"<[^>]*>")
+_SPACES = re.compile(r"[^\S\n]+")
 
 
 def html_to_text(html: str) -> str:
     """Plain text of an HTML fragment as a reader sees it: paragraphs and line breaks kept, tags gone,
-    entities decoded, runs of spaces collapsed."""
+    entities decoded, runs of spaces collapsed. Regular expressions rather than a parser: the input is
+    a post body we only read (never render), and this runs for every mention."""
     if "<" not in html and "&" not in html:
         return html.strip()
-    soup = BeautifulSoup(html, "lxml")
-    for br in soup.find_all("br"):
-        br.replace_with("\n")
-    for block in soup.find_all(_BLOCKS):
-        block.insert_after("\n\n")
-    for hidden in soup.find_all(["script", "style"]):
-        hidden.decompose()
-    text = soup.get_text()
-    lines = [" ".join(line.split()) for line in text.splitlines()]
+    text = _HIDDEN.sub("", html)
+    text = _LINE_BREAK.sub("\n", text)
+    text = _BLOCK_END.sub("\n\n", text)
+    text = unescape(_TAG.sub("", text))
+    lines = [_SPACES.sub(" ", line).strip() for line in text.split("\n")]
     return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()

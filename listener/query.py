@@ -40,6 +40,16 @@ class QuerySyntaxError(ValueError):
     """A query that cannot be parsed; the message names the position and what was expected."""
 
 
+class Words:
+    """The words of one text, as a list (for phrases) and a set (for the common one-word terms)."""
+
+    __slots__ = ("sequence", "unique")
+
+    def __init__(self, text: str) -> None:
+        self.sequence = words(text)
+        self.unique = frozenset(self.sequence)
+
+
 @dataclass(frozen=True)
 class Term:
     """A word, a prefix (`acme*`) or a phrase (`"acme corp"`): a run of words that must appear in order."""
@@ -48,15 +58,19 @@ class Term:
     prefix: bool = False
     quoted: bool = False
 
-    def matches(self, text_words: list[str]) -> bool:
-        n = len(self.words)
-        if n == 0:
+    def matches(self, text: Words) -> bool:
+        *lead, last = self.words
+        if not lead:
+            if self.prefix:
+                return any(word.startswith(last) for word in text.unique)
+            return last in text.unique
+        if lead[0] not in text.unique:
             return False
-        last = n - 1
-        for start in range(len(text_words) - n + 1):
-            if all(text_words[start + i] == self.words[i] for i in range(last)):
-                candidate = text_words[start + last]
-                if candidate == self.words[last] or (self.prefix and candidate.startswith(self.words[last])):
+        seq, n = text.sequence, len(self.words)
+        for start in range(len(seq) - n + 1):
+            if seq[start] == lead[0] and all(seq[start + i] == lead[i] for i in range(1, n - 1)):
+                candidate = seq[start + n - 1]
+                if candidate == last or (self.prefix and candidate.startswith(last)):
                     return True
         return False
 
@@ -79,7 +93,7 @@ class Or:
 Node: TypeAlias = Term | Not | And | Or
 
 
-def evaluate(node: Node, text_words: list[str]) -> bool:
+def evaluate(node: Node, text_words: Words) -> bool:
     if isinstance(node, Term):
         return node.matches(text_words)
     if isinstance(node, Not):
@@ -97,7 +111,7 @@ class Query:
     root: Node
 
     def matches(self, text: str) -> bool:
-        return evaluate(self.root, words(text))
+        return evaluate(self.root, Words(text))
 
     def positive_terms(self) -> list[Term]:
         """Terms that can make a text match (not under a NOT): what to send to platforms with plain search."""
@@ -289,7 +303,7 @@ class QuerySet:
         self.queries: dict[str, Query] = {name: q if isinstance(q, Query) else parse(q) for name, q in queries.items()}
 
     def matching(self, text: str) -> tuple[str, ...]:
-        text_words = words(text)
+        text_words = Words(text)
         return tuple(name for name, q in self.queries.items() if evaluate(q.root, text_words))
 
     def tag(self, mention: Mention) -> Mention:
