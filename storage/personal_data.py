@@ -54,7 +54,7 @@ PERSONAL_DATA: tuple[PersonalData, ...] = (
     ),
     PersonalData(
         "findings",
-        ("url", "excerpt", "sentiment", "intent", "link_evidence", "basis"),
+        ("url", "excerpt", "sentiment", "intent", "link_evidence", "basis", "reasons"),
         TiedBy.contact_id,
         "findings attached to the profile",
     ),
@@ -77,7 +77,12 @@ PERSONAL_DATA: tuple[PersonalData, ...] = (
         "posts the person published, and who handles them",
     ),
     PersonalData("verdicts", ("reasons", "relabelled_by"), TiedBy.mention, "reasons quote words of the person's post"),
-    PersonalData("routes", ("explanation",), TiedBy.mention, "routing explanations may quote the post"),
+    PersonalData(
+        "routes",
+        ("explanation", "evidence", "basis"),
+        TiedBy.mention,
+        "routing explanations and evidence may quote the post",
+    ),
     PersonalData("deliveries", ("payload", "last_error"), TiedBy.mention, "payloads sent to teams carry the post"),
     PersonalData("quarantine", ("payload",), TiedBy.nobody, "raw items that failed validation may hold posts"),
     PersonalData(
@@ -136,6 +141,10 @@ NOT_PERSONAL: dict[str, tuple[str, ...]] = {
         "model_version",
         "created_at",
         "expires_at",
+        "collected_at",
+        "sentiment_confidence",
+        "thresholds",
+        "approved_by",
     ),
     "routes": (
         "id",
@@ -150,6 +159,10 @@ NOT_PERSONAL: dict[str, tuple[str, ...]] = {
         "rule",
         "status",
         "created_at",
+        "model_version",
+        "thresholds",
+        "collected_at",
+        "approved_by",
     ),
     "deliveries": (
         "id",
@@ -165,6 +178,20 @@ NOT_PERSONAL: dict[str, tuple[str, ...]] = {
     "cursors": ("name", "position", "updated_at"),
     "quarantine": ("id", "source", "reason", "payload_hash", "created_at"),
     "tombstones": ("source", "external_id", "reason", "at"),
+    # Source health and operator alerts name collectors (configured queries), never authors or posts.
+    "source_runs": (
+        "id",
+        "name",
+        "started_at",
+        "finished_at",
+        "ok",
+        "items",
+        "error",
+        "rate_limit_remaining",
+        "rate_limit_limit",
+        "rate_limit_reset_at",
+    ),
+    "operator_alerts": ("id", "kind", "subject", "message", "raised_at", "resolved_at"),
     "task_runs": ("id", "task", "subject", "status", "attempts", "worker", "outcome", "created_at", "updated_at"),
     # The audit log names contacts by their pseudonymous id only; details never carry personal data.
     "audit_log": ("id", "at", "actor", "action", "subject_type", "subject_id", "detail"),

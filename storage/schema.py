@@ -361,3 +361,48 @@ Index(
     mentions.c.rating,
 )
 Index("ix_verdicts_metrics", verdicts.c.mention_id, verdicts.c.sentiment, verdicts.c.human_sentiment)
+
+
+# Appended by trust features (issue 9): source health, operator alerts, and the audit record of enrichments.
+# Each sweep of a collector leaves one row; health and "items in the last hour/day" are read from them.
+source_runs = Table(
+    "source_runs",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("name", String(256), nullable=False),  # the collector's name, e.g. 'masto:#hoot'
+    Column("started_at", UTCDateTime, nullable=False),
+    Column("finished_at", UTCDateTime, nullable=False),
+    Column("ok", Boolean, nullable=False),
+    Column("items", Integer, nullable=False, default=0),  # mentions the sweep returned (stored or tombstoned)
+    Column("error", Text),  # why the sweep failed, as the source said it
+    Column("rate_limit_remaining", Integer),  # requests left in the platform's window after the sweep
+    Column("rate_limit_limit", Integer),  # the window's size, when the platform says it
+    Column("rate_limit_reset_at", UTCDateTime),  # when the window resets
+    Index("ix_source_runs_name_finished", "name", "finished_at"),
+)
+
+# Problems for the person running Overheard (never routed to business teams); one open alert per subject.
+operator_alerts = Table(
+    "operator_alerts",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("kind", String(32), nullable=False),  # source_stopped | source_failing
+    Column("subject", String(256), nullable=False),  # the collector's name
+    Column("message", Text, nullable=False),
+    Column("raised_at", UTCDateTime, nullable=False),
+    Column("resolved_at", UTCDateTime),
+    Index("ix_operator_alerts_open", "subject", "resolved_at"),
+)
+
+# Where each finding and route came from, so it can explain itself (migration 0006_trust adds these).
+findings.append_column(Column("collected_at", UTCDateTime))
+findings.append_column(Column("sentiment_confidence", Float))
+findings.append_column(Column("thresholds", JSON))  # the classifier's needs_human thresholds at the time
+findings.append_column(Column("reasons", JSON))  # the verdict's reasons (may quote the post)
+findings.append_column(Column("approved_by", String(256)))  # 'rule:<name>' or 'person:<who>'
+routes.append_column(Column("model_version", String(128)))
+routes.append_column(Column("thresholds", JSON))
+routes.append_column(Column("collected_at", UTCDateTime))
+routes.append_column(Column("evidence", JSON))  # url, verdict with confidences and reasons, link and its confidence
+routes.append_column(Column("basis", String(256)))  # the consent or lawful basis, or why none was needed
+routes.append_column(Column("approved_by", String(256)))
