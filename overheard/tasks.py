@@ -172,6 +172,7 @@ def _load_once_per_process(**_: Any) -> None:
     global _runtime
     _runtime = None
     runtime()
+    log.info("runtime.ready", extra={"pid": os.getpid(), "classifier": worker_settings().classifier})
 
 
 def retry_delay(attempt: int, settings: WorkerSettings, rng: random.Random | None = None) -> float:

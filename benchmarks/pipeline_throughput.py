@@ -1,0 +1,322 @@
+"""End-to-end throughput and latency of the pipeline: in process, on 1 Celery worker and on 2, in one run.
+
+    eval $(scripts/services.sh start)
+    python benchmarks/pipeline_throughput.py [--mentions 600] [--rate 50] [--seconds 15]
+                                             [--classifier overheard.runtime:load_classifier]
+
+Needs PostgreSQL (OVERHEARD_TEST_POSTGRES_URL) and redis-server. Every setup gets a fresh schema, four
+replay sources, webhook channels for every team pointing at a local receiver that verifies each
+signature, and the same mentions (the bundled sample with fresh ids, `collected_at` = when appended).
+
+  burst   --mentions appear at once; mentions/s = mentions / (last delivery − first appended)
+  steady  mentions appear at --rate per second for --seconds; latency of each delivery is
+          delivered_at − collected_at of its mention (so it includes waiting to be polled)
+
+In process: one loop sweeps every source and sends due deliveries, as `overheard run` does, without
+pause. Workers: `overheard worker --concurrency 1` processes, `overheard scheduler` polling every
+source each 0.5 s and sending `recover` each second. The worker processes load the classifier
+once each before the clock starts.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+import httpx  # noqa: E402
+import yaml  # noqa: E402
+from sqlalchemy import Engine, func, select, text  # noqa: E402
+
+from listener.mention import Mention  # noqa: E402
+from overheard.config import load_config  # noqa: E402
+from overheard.pipeline import Runtime, deliver_due, sweep  # noqa: E402
+from overheard.sources import build_collectors  # noqa: E402
+from overheard.tasks import COLLECT, WorkerSettings, load_classifier_from, make_app  # noqa: E402
+from storage.database import create_db_engine, open_database  # noqa: E402
+from storage.schema import deliveries, mentions, routes  # noqa: E402
+from tests.distributed.conftest import SECRET_ENV, TEAMS, RedisServer, WebhookReceiver, sample_lines  # noqa: E402
+
+SOURCES = 4
+
+
+@dataclass
+class Figures:
+    mentions_per_s: float
+    p50_s: float
+    p95_s: float
+    delivered: int
+
+
+class Setup:
+    """A fresh schema, replay files, receiver and config for one measured run."""
+
+    def __init__(self, base_url: str, folder: Path) -> None:
+        from enrichers.delivery import generate_secret
+
+        self.folder = folder
+        folder.mkdir(parents=True)
+        self.schema = f"bench_{uuid.uuid4().hex[:10]}"
+        self.admin = create_db_engine(base_url)
+        with self.admin.begin() as connection:
+            connection.execute(text(f"CREATE SCHEMA {self.schema}"))
+        self.url = f"{base_url}{'&' if '?' in base_url else '?'}options=-csearch_path%3D{self.schema}"
+        self.engine: Engine = open_database(self.url)
+        self.secret = generate_secret()
+        os.environ[SECRET_ENV] = self.secret
+        self.receiver = WebhookReceiver(self.secret)
+        self.files = [folder / f"s{i}.jsonl" for i in range(SOURCES)]
+        for path in self.files:
+            path.write_text("")
+        demo = yaml.safe_load((REPO / "overheard" / "samples" / "demo.yaml").read_text())
+        channel = {"kind": "webhook", "url": self.receiver.url, "secret_env": SECRET_ENV}
+        self.config = folder / "overheard.yaml"
+        self.config.write_text(
+            yaml.safe_dump(
+                {
+                    "brands": demo["brands"],
+                    "competitors": demo["competitors"],
+                    "sources": [
+                        {"kind": "replay", "name": p.stem, "path": str(p), "poll_every": "500ms"} for p in self.files
+                    ],
+                    "channels": dict.fromkeys(TEAMS, channel),
+                }
+            )
+        )
+        self.appended = 0
+
+    def append(self, lines: list[str]) -> None:
+        """Mentions appear now: spread over the sources, stamped collected now."""
+        now = datetime.now(UTC)
+        by_file: list[list[str]] = [[] for _ in self.files]
+        for i, line in enumerate(lines):
+            mention = Mention.model_validate_json(line).model_copy(update={"collected_at": now})
+            by_file[(self.appended + i) % SOURCES].append(mention.model_dump_json() + "\n")
+        for path, chunk in zip(self.files, by_file, strict=True):
+            with path.open("a", encoding="utf-8") as file:
+                file.writelines(chunk)
+        self.appended += len(lines)
+
+    def done(self) -> bool:
+        with self.engine.connect() as connection:
+            stored = connection.execute(select(func.count()).select_from(mentions)).scalar_one()
+            waiting = connection.execute(
+                select(func.count()).select_from(deliveries).where(deliveries.c.status != "delivered")
+            ).scalar_one()
+        return stored >= self.appended and waiting == 0
+
+    def figures(self, started: float, count: int) -> Figures:
+        """mentions/s from the first append to the last delivery; latency per delivery."""
+        with self.engine.connect() as connection:
+            rows = connection.execute(
+                select(deliveries.c.delivered_at, mentions.c.collected_at)
+                .join(routes, routes.c.id == deliveries.c.route_id)
+                .join(mentions, mentions.c.id == routes.c.mention_id)
+            ).all()
+        latencies = sorted((r.delivered_at - r.collected_at).total_seconds() for r in rows)
+        last = max(r.delivered_at for r in rows).timestamp()
+        return Figures(
+            mentions_per_s=count / max(last - started, 1e-9),
+            p50_s=statistics.median(latencies),
+            p95_s=latencies[min(len(latencies) - 1, int(0.95 * len(latencies)))],
+            delivered=len(rows),
+        )
+
+    def close(self) -> None:
+        self.receiver.close()
+        self.engine.dispose()
+        with self.admin.begin() as connection:
+            connection.execute(text(f"DROP SCHEMA {self.schema} CASCADE"))
+        self.admin.dispose()
+
+
+def mention_lines(count: int, tag: str) -> list[str]:
+    """`count` mentions from the sample, each with an id of its own."""
+    base = [Mention.model_validate_json(line) for line in sample_lines()]
+    return [
+        base[i % len(base)]
+        .model_copy(update={"external_id": f"{base[i % len(base)].external_id}-{tag}{i}"})
+        .model_dump_json()
+        for i in range(count)
+    ]
+
+
+def wait(condition: Callable[[], bool], timeout_s: float, what: str) -> None:
+    deadline = time.monotonic() + timeout_s
+    while not condition():
+        if time.monotonic() > deadline:
+            raise SystemExit(f"gave up waiting for {what} after {timeout_s:.0f}s")
+        time.sleep(0.1)
+
+
+def feed(setup: Setup, lines: list[str], rate: float) -> threading.Thread:
+    """Append `lines` at `rate` per second, in tenths of a second."""
+
+    def run() -> None:
+        step = max(1, round(rate / 10))
+        start = time.monotonic()
+        for i in range(0, len(lines), step):
+            setup.append(lines[i : i + step])
+            time.sleep(max(0.0, start + (i + step) / rate - time.monotonic()))
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    return thread
+
+
+# ---- in process ------------------------------------------------------------------------------------------
+
+
+def in_process(
+    setup: Setup, classifier_path: str, burst: list[str], steady: list[str], rate: float
+) -> tuple[Figures, Figures]:
+    config = load_config(setup.config)
+    runtime = Runtime.build(config, setup.engine, load_classifier_from(classifier_path))
+    collectors = build_collectors(config)
+    client = httpx.Client()
+    stop = threading.Event()
+
+    def loop() -> None:
+        while not stop.is_set():
+            for collector in collectors:
+                sweep(runtime, collector)
+            deliver_due(runtime, client=client)
+
+    setup.append(burst)
+    started = time.time()
+    worker = threading.Thread(target=loop, daemon=True)
+    worker.start()
+    wait(setup.done, 900, "the in-process burst")
+    burst_figures = setup.figures(started, len(burst))
+    with setup.engine.begin() as connection:  # the steady run measures only its own deliveries
+        connection.execute(deliveries.delete())
+    started = time.time()
+    feeder = feed(setup, steady, rate)
+    wait(lambda: not feeder.is_alive() and setup.done(), 900, "the in-process steady run")
+    steady_figures = setup.figures(started, len(steady))
+    stop.set()
+    worker.join()
+    client.close()
+    return burst_figures, steady_figures
+
+
+# ---- workers ---------------------------------------------------------------------------------------------
+
+
+def on_workers(
+    setup: Setup, workers: int, classifier_path: str, burst: list[str], steady: list[str], rate: float
+) -> tuple[Figures, Figures]:
+    redis_server = RedisServer(_redis_binary(), setup.folder / "redis")
+    redis_server.start()
+    env = {
+        **os.environ,
+        "OVERHEARD_REDIS_URL": redis_server.url,
+        "OVERHEARD_DATABASE_URL": setup.url,
+        "OVERHEARD_CONFIG": str(setup.config),
+        "OVERHEARD_CLASSIFIER": classifier_path,
+        "OVERHEARD_RECOVER_EVERY_S": "1",
+        "PYTHONPATH": str(REPO),
+        "PYTHONUNBUFFERED": "1",
+    }
+    processes: list[subprocess.Popen[bytes]] = []
+    logs = [setup.folder / f"w{i}.log" for i in range(workers)]
+
+    def start(name: str, *arguments: str, log: Path) -> None:
+        command = [sys.executable, "-m", "overheard", "-v", *arguments, "--config", str(setup.config)]
+        processes.append(subprocess.Popen(command, cwd=REPO, env=env, stdout=log.open("ab"), stderr=subprocess.STDOUT))
+
+    try:
+        for i, log in enumerate(logs):
+            start(f"w{i}", "worker", "--concurrency", "1", "--name", f"w{i}@bench", log=log)
+        ready = lambda: sum(log.read_text(errors="replace").count("runtime.ready") for log in logs) >= workers  # noqa: E731
+        wait(ready, 300, "the workers to load the classifier")
+        start("scheduler", "scheduler", "--state", str(setup.folder / "beat"), log=setup.folder / "scheduler.log")
+        app = make_app(WorkerSettings(redis_url=redis_server.url))
+        time.sleep(2)  # the scheduler is up and polling
+        setup.append(burst)
+        started = time.time()
+        for path in setup.files:
+            app.send_task(COLLECT, args=[path.stem])
+        wait(setup.done, 900, f"the burst on {workers} worker(s)")
+        burst_figures = setup.figures(started, len(burst))
+        with setup.engine.begin() as connection:
+            connection.execute(deliveries.delete())
+        started = time.time()
+        feeder = feed(setup, steady, rate)
+        wait(lambda: not feeder.is_alive() and setup.done(), 900, f"the steady run on {workers} worker(s)")
+        steady_figures = setup.figures(started, len(steady))
+        return burst_figures, steady_figures
+    finally:
+        for process in processes:
+            process.terminate()  # a warm shutdown: what a deployment does on restart
+        for process in processes:
+            try:
+                process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                process.kill()
+        redis_server.kill()
+
+
+def _redis_binary() -> str:
+    import shutil
+
+    found = shutil.which("redis-server")
+    if not found:
+        raise SystemExit("redis-server is not installed (scripts/services.sh installs it)")
+    return found
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--mentions", type=int, default=600, help="mentions in the burst run")
+    parser.add_argument("--rate", type=float, default=50.0, help="mentions per second in the steady run")
+    parser.add_argument("--seconds", type=float, default=15.0, help="length of the steady run")
+    parser.add_argument("--classifier", default="overheard.runtime:load_classifier", help="'module:function'")
+    args = parser.parse_args()
+    base_url = os.environ.get("OVERHEARD_TEST_POSTGRES_URL")
+    if not base_url:
+        raise SystemExit("set OVERHEARD_TEST_POSTGRES_URL: eval $(scripts/services.sh start)")
+    steady_count = int(args.rate * args.seconds)
+    print(
+        f"{os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f}; classifier {args.classifier}; "
+        f"burst {args.mentions} mentions; steady {args.rate:g}/s for {args.seconds:g}s",
+        flush=True,
+    )
+    results: dict[str, tuple[Figures, Figures]] = {}
+    with tempfile.TemporaryDirectory(prefix="overheard-bench-") as folder:
+        for name, workers in (("in process", 0), ("1 worker", 1), ("2 workers", 2)):
+            setup = Setup(base_url, Path(folder) / name.replace(" ", "-"))
+            burst, steady = mention_lines(args.mentions, "b"), mention_lines(steady_count, "s")
+            try:
+                if workers == 0:
+                    results[name] = in_process(setup, args.classifier, burst, steady, args.rate)
+                else:
+                    results[name] = on_workers(setup, workers, args.classifier, burst, steady, args.rate)
+            finally:
+                setup.close()
+            b, s = results[name]
+            print(
+                f"{name:<11} burst {b.mentions_per_s:7.1f} mentions/s (p50 {b.p50_s:6.2f}s, p95 {b.p95_s:6.2f}s, "
+                f"{b.delivered} deliveries) | steady {args.rate:g}/s: p50 {s.p50_s:6.2f}s, p95 {s.p95_s:6.2f}s",
+                flush=True,
+            )
+    base, one, two = (results[n][0].mentions_per_s for n in ("in process", "1 worker", "2 workers"))
+    print(f"ratios: 1 worker / in process = {one / base:.2f}; 2 workers / 1 worker = {two / one:.2f}")
+    print(f"load average after: {os.getloadavg()[0]:.1f}")
+
+
+if __name__ == "__main__":
+    main()
