@@ -9,7 +9,7 @@ Constructor (what the shell wires from config):
         search: str,                        # sent as `q`; Bluesky's search has no OR, so the shell makes
                                             # one collector per term of `listener.query.to_plain_search()`
         base_url: str = "https://public.api.bsky.app",
-        access_token: str | None = None,    # a session JWT, where the server wants one for search
+        access_token: str | None = None,    # a session JWT (see `create_session`) where search needs one
         language: str | None = None,        # `lang` filter
         page_size: int = 100,               # 1..100
         max_pages: int = 10,
@@ -32,7 +32,7 @@ from typing import Any
 
 from listener.base import Page
 from listener.cursor import Watermark
-from listener.http import Http, HttpError
+from listener.http import Http, HttpError, decode_json
 from listener.language import normalise_language
 from listener.mention import Author, Engagement, Mention, Platform, payload_hash
 from listener.normalise import Converted, Finishing, Skip, convert_items, page_error, source_error
@@ -95,6 +95,18 @@ def post_to_mention(post: Mapping[str, Any]) -> Converted:
         ),
         platform_bot="bot" in labels,
     )
+
+
+def create_session(http: Http, identifier: str, app_password: str, *, pds_url: str = "https://bsky.social") -> str:
+    """Log in with an app password (`com.atproto.server.createSession`) and return the access JWT to pass
+    as `BlueskyCollector(access_token=...)`. Use an app password, never the account password."""
+    url = pds_url.rstrip("/") + "/xrpc/com.atproto.server.createSession"
+    response = http.request("POST", url, json_body={"identifier": identifier, "password": app_password})
+    body = decode_json(response) if response.content else {}
+    if response.status_code != 200 or not isinstance(body, dict) or "accessJwt" not in body:
+        reason = body.get("message") or body.get("error") if isinstance(body, dict) else None
+        raise HttpError(url, f"Bluesky refused the login: {reason or f'HTTP {response.status_code}'}")
+    return str(body["accessJwt"])
 
 
 class BlueskyCollector:

@@ -376,6 +376,7 @@ class Http:
         *,
         params: Mapping[str, Any] | None = None,
         json_body: Any = None,
+        form: Mapping[str, str] | None = None,
         headers: Mapping[str, str] | None = None,
         robots: bool = False,
         truncate_at: int | None = None,
@@ -394,7 +395,7 @@ class Http:
         )
         try:
             return retrying(
-                self._send_following_redirects, method, url, params, json_body, headers, robots, truncate_at
+                self._send_following_redirects, method, url, params, (json_body, form), headers, robots, truncate_at
             )
         except _Retryable as exc:
             if exc.status == 429 or (exc.wait_s is not None and exc.wait_s > self.max_wait_s):
@@ -469,7 +470,7 @@ class Http:
         method: str,
         url: str,
         params: Mapping[str, Any] | None,
-        json_body: Any,
+        body: tuple[Any, Mapping[str, str] | None],
         headers: Mapping[str, str] | None,
         robots: bool,
         truncate_at: int | None,
@@ -477,14 +478,14 @@ class Http:
         for _ in range(MAX_REDIRECTS + 1):
             if robots and not self.robots_rules(url).allows(url):
                 raise RobotsDisallowed(url, f"robots.txt disallows this URL for {self.product_token}")
-            response = self._send_once(method, url, params, json_body, headers, truncate_at)
+            response = self._send_once(method, url, params, body, headers, truncate_at)
             if response.status_code not in REDIRECT_STATUSES or "location" not in response.headers:
                 return response
             url = urljoin(response.url, response.headers["location"])
             _check_scheme(url)
             params = None  # the Location already carries the query
             if response.status_code == 303:
-                method, json_body = "GET", None
+                method, body = "GET", (None, None)
         raise HttpError(url, f"more than {MAX_REDIRECTS} redirects")
 
     def _send_once(
@@ -492,11 +493,12 @@ class Http:
         method: str,
         url: str,
         params: Mapping[str, Any] | None,
-        json_body: Any,
+        body: tuple[Any, Mapping[str, str] | None],
         headers: Mapping[str, str] | None,
         truncate_at: int | None = None,
     ) -> requests.Response:
         host = urlsplit(url).netloc.lower()
+        json_body, form = body
         self._wait_for_host(host, url)
         merged = {"User-Agent": self.user_agent, "Accept-Encoding": "gzip, deflate"}
         merged.update(headers or {})
@@ -506,6 +508,7 @@ class Http:
                 url,
                 params=params,
                 json=json_body,
+                data=form,
                 headers=merged,
                 timeout=self.timeout,
                 stream=True,

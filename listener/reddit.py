@@ -21,17 +21,20 @@ Listings are newest first and paged backwards with `after=<fullname>`. The curso
 is the `after` fullname: a sweep stops at the first item older than the floor (equal times are fetched
 again and deduplicated by the upsert), and a sweep cut by `max_pages` resumes its backlog next time.
 Deleted and removed posts and comments are skipped. `x-ratelimit-*` is honoured by `Http`.
+`app_access_token(http, client_id, client_secret)` gets the application-only OAuth token Reddit's API
+wants (client credentials grant).
 """
 
 from __future__ import annotations
 
+import base64
 from collections.abc import Iterator, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
 from listener.base import Page
 from listener.cursor import Watermark
-from listener.http import Http, HttpError
+from listener.http import Http, HttpError, decode_json
 from listener.mention import Author, Engagement, Mention, Platform, payload_hash
 from listener.normalise import Converted, Finishing, Skip, convert_items, page_error, source_error
 from listener.query import Query, parse, to_boolean_search
@@ -75,6 +78,24 @@ def thing_to_mention(thing: Mapping[str, Any]) -> Converted:
             raw_hash=payload_hash(data),
         )
     )
+
+
+def app_access_token(http: Http, client_id: str, client_secret: str, *, base_url: str = SITE) -> tuple[str, float]:
+    """An application-only OAuth token (client credentials) and its lifetime in seconds, for
+    `RedditCollector(access_token=..., base_url="https://oauth.reddit.com")`."""
+    basic = base64.b64encode(f"{client_id}:{client_secret}".encode()).decode()
+    response = http.request(
+        "POST",
+        f"{base_url.rstrip('/')}/api/v1/access_token",
+        form={"grant_type": "client_credentials"},
+        headers={"Authorization": f"Basic {basic}"},
+    )
+    if response.status_code != 200:
+        raise HttpError(response.url, f"Reddit refused the app credentials: HTTP {response.status_code}")
+    body = decode_json(response)
+    if not isinstance(body, dict) or "access_token" not in body:
+        raise HttpError(response.url, f"Reddit gave no token: {body.get('error') if isinstance(body, dict) else body}")
+    return body["access_token"], float(body.get("expires_in", 3600))
 
 
 class RedditCollector:

@@ -8,8 +8,8 @@ from datetime import UTC, datetime
 import pytest
 
 from listener.base import SourceError
-from listener.bluesky import BlueskyCollector
-from listener.http import Http
+from listener.bluesky import BlueskyCollector, create_session
+from listener.http import Http, HttpError
 from tests.listener.replay import OWN_FIXTURES, SHARED_FIXTURES, FakeTime, ReplayServer, Reply
 
 SEARCH = "/xrpc/app.bsky.feed.searchPosts"
@@ -94,3 +94,24 @@ def test_bad_query_error_fails_the_sweep_with_the_servers_words(server: ReplaySe
 
     with pytest.raises(SourceError, match="HTTP 400"):
         list(collector(server, http).sweep(None))
+
+
+def test_app_password_login_returns_the_access_token(server: ReplayServer, http: Http) -> None:
+    login = "/xrpc/com.atproto.server.createSession"
+    server.add(login, Reply.file(OWN_FIXTURES / "bluesky/create_session.json", JSON), method="POST")
+
+    token = create_session(http, "overheard-test.bsky.social", "abcd-efgh-ijkl-mnop", pds_url=server.base_url)
+
+    assert token == "eyJ0eXAiOiJhdCtqd3QiLCJhbGciOiJFUzI1NksifQ.test-access.signature"
+    assert json.loads(server.requests_to(login)[0].body) == {
+        "identifier": "overheard-test.bsky.social",
+        "password": "abcd-efgh-ijkl-mnop",
+    }
+
+
+def test_refused_login_says_why(server: ReplayServer, http: Http) -> None:
+    refused = Reply.file(OWN_FIXTURES / "bluesky/create_session_refused.json", JSON, status=401)
+    server.add("/xrpc/com.atproto.server.createSession", refused, method="POST")
+
+    with pytest.raises(HttpError, match="Invalid identifier or password"):
+        create_session(http, "someone", "wrong", pds_url=server.base_url)

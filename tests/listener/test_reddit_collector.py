@@ -9,7 +9,7 @@ import pytest
 
 from listener.base import SourceError
 from listener.http import Http
-from listener.reddit import RedditCollector
+from listener.reddit import RedditCollector, app_access_token
 from tests.listener.replay import OWN_FIXTURES, SHARED_FIXTURES, ReplayServer, Reply
 
 RECORDED = SHARED_FIXTURES / "reddit"
@@ -151,3 +151,15 @@ def test_a_crash_between_pages_loses_nothing_when_the_sweep_is_run_again(server:
 
     assert len(stored) == 102  # every post once: the upsert key makes the repeated first page harmless
     assert pages[-1].next_cursor == "1482373050"
+
+
+def test_app_token_is_fetched_with_client_credentials(server: ReplayServer, http: Http) -> None:
+    token_reply = Reply.recorded(RECORDED / "TestSubreddit.test_search/000_POST_api_v1_access_token")
+    server.add("/api/v1/access_token", token_reply, method="POST")
+
+    token, lifetime = app_access_token(http, "my-client-id", "my-secret", base_url=server.base_url)
+
+    assert (token, lifetime) == ("<ACCESS_TOKEN>", 3600.0)
+    [request] = server.requests_to("/api/v1/access_token")
+    assert request.body == b"grant_type=client_credentials"
+    assert request.headers["authorization"] == "Basic bXktY2xpZW50LWlkOm15LXNlY3JldA=="
