@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import json
+import sys
 from dataclasses import dataclass, fields, is_dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -21,6 +22,10 @@ from pygal.style import Style
 from sqlalchemy import Engine
 
 from storage import metrics
+
+# pygal puts a legacy importer (find_module only, no find_spec) on sys.meta_path for its plugin maps, which
+# breaks importlib-based importers such as pytest's. Overheard uses no pygal plugin, so take it back off.
+sys.meta_path[:] = [finder for finder in sys.meta_path if type(finder).__name__ != "PluginImportFixer"]
 
 TEMPLATES = Path(__file__).parent / "templates"
 FORMATS = ("text", "html", "csv", "json")
