@@ -204,6 +204,17 @@ class RetentionConfig(BaseModel):
     audit_days: int = Field(default=2190, ge=1)
 
 
+class RecheckConfig(BaseModel):
+    """The re-check for platform deletions: a sample of recent mentions per source, asked for again."""
+
+    model_config = _STRICT
+
+    enabled: bool = True
+    every: str = Field(default="6h", description="How often the scheduler (and `overheard run`) re-checks, e.g. '6h'.")
+    per_source: int = Field(default=20, ge=1, le=1000, description="Mentions sampled per source each time.")
+    window_days: int = Field(default=7, ge=1, description="Sample among mentions collected in this many days.")
+
+
 class ClassifierConfig(BaseModel):
     model_config = _STRICT
 
@@ -226,6 +237,7 @@ class OverheardConfig(BaseModel):
     routing: RoutingConfig = DEFAULT_ROUTING
     retention: RetentionConfig = Field(default_factory=RetentionConfig)
     classifier: ClassifierConfig = Field(default_factory=ClassifierConfig)
+    recheck: RecheckConfig = Field(default_factory=RecheckConfig)
 
     @model_validator(mode="after")
     def _consistent(self) -> OverheardConfig:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -28,9 +29,12 @@ from listener.base import Collector, Rejected
 from listener.mention import Mention
 from listener.query import QuerySet
 from overheard.config import Channel, OverheardConfig, secret
+from overheard.trust import classifier_thresholds, record_sweep_outcome, watch_for
 from storage.contacts import SqlContactDirectory, save_link
+from storage.health import RateLimit
 from storage.mentions import get_cursor, quarantine_items, save_mentions, save_verdicts, set_cursor
 from storage.outbox import SqlDeliveryQueue, SqlFindingSink, SqlOutbox
+from storage.provenance import record_provenance
 
 log = logging.getLogger("overheard.pipeline")
 
@@ -120,6 +124,7 @@ def process_batch(runtime: Runtime, mentions: Sequence[Mention], rejected: Seque
     verdicts = classify(runtime.classifier, tagged, runtime.config.classifier.batch_size) if tagged else []
     now = runtime.clock()
     retention = timedelta(days=runtime.config.retention.findings_days)
+    thresholds = classifier_thresholds(runtime.classifier)
     with runtime.engine.begin() as connection:
         quarantine_items(connection, rejected)
         ids = save_mentions(connection, tagged)
@@ -134,6 +139,7 @@ def process_batch(runtime: Runtime, mentions: Sequence[Mention], rejected: Seque
             outcome = enrich(mention, verdict, directory, runtime.config.routing, now, retention, companies)
             save_link(connection, ids[mention.key], outcome.link)
             record(outcome, findings, outbox)
+            record_provenance(connection, mention, verdict, outcome, thresholds)
             report.classified += 1
             report.intents[verdict.intent.value] += 1
             report.needs_human += verdict.needs_human
@@ -147,10 +153,40 @@ def process_batch(runtime: Runtime, mentions: Sequence[Mention], rejected: Seque
 
 
 def sweep(runtime: Runtime, collector: Collector, on_page: Callable[[BatchReport], None] | None = None) -> BatchReport:
-    """Run one collector from its saved cursor; save the new cursor only after every page is stored."""
+    """Run one collector from its saved cursor; save the new cursor only after every page is stored.
+
+    Each sweep's outcome (items, or the failure's reason, and rate-limit headroom) is kept for source
+    health; a failure is recorded and re-raised, so the caller reports it and goes on with other sources.
+    """
+    started = runtime.clock()
+    watch = watch_for(collector)
+    total = BatchReport()
+    headroom: list[RateLimit | None] = [None]
+    error: BaseException | None = None
+    try:
+        with watch.during() if watch else nullcontext(headroom) as headroom:
+            _sweep_pages(runtime, collector, total, on_page)
+    except BaseException as exc:
+        error = exc
+        raise
+    finally:
+        record_sweep_outcome(
+            runtime.engine,
+            collector.name,
+            started_at=started,
+            finished_at=runtime.clock(),
+            items=total.stored + total.skipped_tombstoned,
+            error=error,
+            rate_limit=headroom[0],
+        )
+    return total
+
+
+def _sweep_pages(
+    runtime: Runtime, collector: Collector, total: BatchReport, on_page: Callable[[BatchReport], None] | None
+) -> None:
     with runtime.engine.begin() as connection:
         cursor = get_cursor(connection, collector.name)
-    total = BatchReport()
     position = cursor
     for page in collector.sweep(cursor):
         batch = process_batch(runtime, page.mentions, page.rejected)
@@ -162,7 +198,6 @@ def sweep(runtime: Runtime, collector: Collector, on_page: Callable[[BatchReport
     if position != cursor:
         with runtime.engine.begin() as connection:
             set_cursor(connection, collector.name, position)
-    return total
 
 
 def delivery_channel(name: str, channel: Channel) -> DeliveryChannel | None:

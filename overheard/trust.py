@@ -1,0 +1,330 @@
+"""Trust features, wired: source health around sweeps, the re-check sweep for platform deletions, and
+"why is this on my profile?". The CLI, the API and the scheduler call these functions; the work itself
+lives in storage.health, storage.deletions, storage.provenance and listener.recheck.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import threading
+import weakref
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import requests
+from sqlalchemy import Connection, Engine
+
+from classifiers.verdict import Classifier
+from listener.http import Http
+from listener.recheck import (
+    BlueskyChecker,
+    HackerNewsChecker,
+    MastodonChecker,
+    PostChecker,
+    PostState,
+    Recheck,
+    RedditChecker,
+    XChecker,
+    sample,
+)
+from overheard.config import (
+    BlueskySource,
+    HackerNewsSource,
+    MastodonSource,
+    OverheardConfig,
+    RedditSource,
+    XSource,
+    secret,
+)
+from overheard.sources import build_http
+from storage.deletions import DeletionReport, apply_deletion, recent_posts
+from storage.health import (
+    OperatorAlert,
+    RateLimit,
+    SourceHealth,
+    operator_alerts_open,
+    raise_operator_alerts,
+    record_sweep,
+    source_health,
+)
+from storage.provenance import ProfileExplanation, UnknownFinding, explain_finding
+
+log = logging.getLogger("overheard.trust")
+
+__all__ = [
+    "OperatorAlert",
+    "ProfileExplanation",
+    "RateLimitWatch",
+    "RecheckReport",
+    "SourceHealth",
+    "UnknownFinding",
+    "apply_platform_notice",
+    "build_checkers",
+    "classifier_thresholds",
+    "open_alerts",
+    "recheck_sweep",
+    "record_sweep_outcome",
+    "run_recheck",
+    "sources_health",
+    "why_on_profile",
+]
+
+# --- "why is this on my profile?" -----------------------------------------------------------------------
+
+
+def why_on_profile(connection: Connection, contact_id: str, finding_id: int) -> ProfileExplanation:
+    """One finding's full explanation (source, model and thresholds, verdict, link, basis, approver)."""
+    return explain_finding(connection, contact_id, finding_id)
+
+
+def classifier_thresholds(classifier: Classifier) -> dict[str, Any] | None:
+    """The classifier's needs_human thresholds as plain values, or None when it has none."""
+    thresholds = getattr(classifier, "thresholds", None)
+    if thresholds is None:
+        return None
+    return {
+        "sentiment": float(thresholds.sentiment),
+        "intent": {str(k): float(v) for k, v in dict(thresholds.intent).items()},
+    }
+
+
+# --- source health --------------------------------------------------------------------------------------
+
+_REMAINING = ("x-rate-limit-remaining", "x-ratelimit-remaining", "ratelimit-remaining")
+_LIMIT = ("x-rate-limit-limit", "x-ratelimit-limit", "ratelimit-limit")
+_RESET = ("x-rate-limit-reset", "x-ratelimit-reset", "ratelimit-reset")
+
+
+def _number(value: str | None) -> float | None:
+    try:
+        return float(value) if value is not None else None
+    except ValueError:
+        return None
+
+
+def rate_limit_from_headers(headers: Mapping[str, str], now: datetime) -> RateLimit | None:
+    """The rate-limit window a response describes (X, Mastodon, Reddit, Bluesky spellings), or None."""
+    for remaining_name, limit_name, reset_name in zip(_REMAINING, _LIMIT, _RESET, strict=True):
+        remaining = _number(headers.get(remaining_name))
+        if remaining is None:
+            continue
+        limit = _number(headers.get(limit_name))
+        reset_value = headers.get(reset_name)
+        reset_at: datetime | None = None
+        seconds = _number(reset_value)
+        if seconds is not None:
+            # Epoch seconds (X) or seconds from now (Reddit, RateLimit-Reset); small values are deltas.
+            reset_at = (
+                datetime.fromtimestamp(seconds, UTC) if seconds > 1_000_000_000 else now + timedelta(seconds=seconds)
+            )
+        elif reset_value:
+            try:
+                reset_at = datetime.fromisoformat(reset_value.replace("Z", "+00:00"))  # Mastodon: ISO 8601
+            except ValueError:
+                reset_at = None
+        return RateLimit(int(remaining), int(limit) if limit is not None else None, reset_at)
+    return None
+
+
+class RateLimitWatch:
+    """Remembers the rate-limit headers of the responses an `Http` client receives (a requests response
+    hook, so `Http` itself is unchanged). `during()` gives the headroom left after one sweep."""
+
+    def __init__(self, http: Http) -> None:
+        self._lock = threading.Lock()
+        self._latest: RateLimit | None = None
+        self._recording = False
+        http.session.hooks.setdefault("response", []).append(self._seen)
+
+    def _seen(self, response: requests.Response, *args: Any, **kwargs: Any) -> requests.Response:
+        if self._recording:
+            found = rate_limit_from_headers(response.headers, datetime.now(UTC))
+            if found is not None:
+                with self._lock:
+                    if self._latest is None or (found.remaining or 0) <= (self._latest.remaining or 0):
+                        self._latest = found  # the tightest window seen during the sweep
+        return response
+
+    @contextmanager
+    def during(self) -> Iterator[list[RateLimit | None]]:
+        """Collect headroom while the block runs; the one-item list holds it afterwards."""
+        result: list[RateLimit | None] = [None]
+        with self._lock:
+            self._latest, self._recording = None, True
+        try:
+            yield result
+        finally:
+            with self._lock:
+                result[0], self._recording = self._latest, False
+
+
+# One watch per client, forgotten with the client (a weak key, so a new client never inherits an old watch).
+_WATCHES: weakref.WeakKeyDictionary[Http, RateLimitWatch] = weakref.WeakKeyDictionary()
+_WATCHES_LOCK = threading.Lock()
+
+
+def watch_for(collector: object) -> RateLimitWatch | None:
+    """The rate-limit watch on the collector's `Http` client (installed once per client)."""
+    http = getattr(collector, "http", None)
+    if not isinstance(http, Http):
+        return None
+    with _WATCHES_LOCK:
+        if http not in _WATCHES:
+            _WATCHES[http] = RateLimitWatch(http)
+        return _WATCHES[http]
+
+
+def record_sweep_outcome(
+    engine: Engine,
+    name: str,
+    *,
+    started_at: datetime,
+    finished_at: datetime,
+    items: int,
+    error: BaseException | None = None,
+    rate_limit: RateLimit | None = None,
+) -> list[OperatorAlert]:
+    """Keep one sweep's outcome and alert the operator when a source stopped while others go on.
+
+    Never raises for a health problem: a health write that fails is logged, and the run goes on.
+    """
+    reason = None if error is None else (getattr(error, "reason", None) or str(error) or type(error).__name__)
+    try:
+        with engine.begin() as connection:
+            record_sweep(
+                connection,
+                name,
+                started_at=started_at,
+                finished_at=finished_at,
+                items=items,
+                error=reason,
+                rate_limit=rate_limit,
+            )
+            return raise_operator_alerts(connection, finished_at)
+    except Exception as exc:  # health must never stop collection
+        log.exception("health.not_recorded", extra={"source": name, "error": str(exc)})
+        return []
+
+
+def sources_health(engine: Engine, names: list[str] | None = None, now: datetime | None = None) -> list[SourceHealth]:
+    """Every collector's health (API: GET /sources; CLI: `overheard sources`)."""
+    with engine.connect() as connection:
+        return source_health(connection, now, names=names)
+
+
+def open_alerts(engine: Engine) -> list[OperatorAlert]:
+    """Operator alerts not yet resolved (API/web: the operator's banner)."""
+    with engine.connect() as connection:
+        return operator_alerts_open(connection)
+
+
+# --- platform deletions: the re-check sweep -------------------------------------------------------------
+
+
+def build_checkers(config: OverheardConfig, http: Http) -> dict[str, list[PostChecker]]:
+    """Per platform, the checkers for the configured sources whose APIs allow a lookup by id."""
+    checkers: dict[str, list[PostChecker]] = {}
+    for source in config.sources:
+        if not source.enabled:
+            continue
+        checker: PostChecker | None = None
+        if isinstance(source, MastodonSource):
+            checker = MastodonChecker(http, source.instance, secret(source.access_token_env))
+        elif isinstance(source, HackerNewsSource):
+            checker = HackerNewsChecker(http, source.base_url or "https://hn.algolia.com")
+        elif isinstance(source, RedditSource):
+            checker = RedditChecker(http, source.base_url or "https://www.reddit.com", secret(source.access_token_env))
+        elif isinstance(source, BlueskySource):
+            checker = BlueskyChecker(http, source.service, secret(source.access_token_env))
+        elif isinstance(source, XSource) and secret(source.bearer_token_env):
+            checker = XChecker(http, source.base_url or "https://api.twitter.com", secret(source.bearer_token_env))
+        if checker is not None:
+            checkers.setdefault(checker.source, []).append(checker)
+    return checkers
+
+
+@dataclass
+class RecheckReport:
+    """What one re-check did: posts asked about, their states, and the deletions applied."""
+
+    checked: int = 0
+    states: dict[str, int] = field(default_factory=dict)  # PostState → posts
+    deletions: list[DeletionReport] = field(default_factory=list)
+    not_checkable: dict[str, int] = field(default_factory=dict)  # platform without a checker → posts skipped
+
+
+def _ask(checkers: list[PostChecker], external_id: str, url: str | None) -> Recheck:
+    answer: Recheck | None = None
+    for checker in checkers:  # e.g. several Mastodon instances: the first that can tell decides
+        answer = checker.check(external_id, url)
+        if answer.state is not PostState.unknown:
+            return answer
+    assert answer is not None
+    return answer
+
+
+def recheck_sweep(
+    engine: Engine,
+    checkers: Mapping[str, list[PostChecker]],
+    *,
+    now: datetime | None = None,
+    window: timedelta = timedelta(days=7),
+    per_source: int = 20,
+    rng: random.Random | None = None,
+    actor: str = "recheck",
+) -> RecheckReport:
+    """Re-check a sample of recent mentions per source; apply each deletion the platform shows.
+
+    Each deletion is its own transaction, so one failure loses none of the others. The scheduler runs
+    this every few hours; `overheard recheck` runs it once.
+    """
+    now = now or datetime.now(UTC)
+    with engine.connect() as connection:
+        pool = recent_posts(connection, now - window)
+    report = RecheckReport()
+    checkable = {source: posts for source, posts in pool.items() if source in checkers}
+    report.not_checkable = {source: len(posts) for source, posts in pool.items() if source not in checkers}
+    for post in sample(checkable, per_source, rng):
+        answer = _ask(list(checkers[post.source]), post.external_id, post.url)
+        report.checked += 1
+        report.states[answer.state.value] = report.states.get(answer.state.value, 0) + 1
+        if answer.gone:
+            with engine.begin() as connection:
+                report.deletions.append(
+                    apply_deletion(connection, post.source, post.external_id, answer.reason, actor=actor, at=now)
+                )
+    log.info("recheck.done", extra={"checked": report.checked, "deleted": len(report.deletions)})
+    return report
+
+
+def run_recheck(
+    config: OverheardConfig,
+    engine: Engine,
+    *,
+    http: Http | None = None,
+    now: datetime | None = None,
+    rng: random.Random | None = None,
+) -> RecheckReport:
+    """One scheduled re-check as overheard.yaml `recheck:` sets it (CLI `overheard recheck`, the Celery
+    task `overheard.recheck`, and `overheard run` between sweeps all call this)."""
+    checkers = build_checkers(config, http or build_http(config))
+    return recheck_sweep(
+        engine,
+        checkers,
+        now=now,
+        window=timedelta(days=config.recheck.window_days),
+        per_source=config.recheck.per_source,
+        rng=rng,
+    )
+
+
+def apply_platform_notice(
+    engine: Engine, source: str, external_ids: list[str], reason: str, *, actor: str
+) -> list[DeletionReport]:
+    """A platform's delete or compliance notice (e.g. X compliance jobs): apply every deletion it names."""
+    with engine.begin() as connection:
+        return [apply_deletion(connection, source, external_id, reason, actor=actor) for external_id in external_ids]
