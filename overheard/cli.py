@@ -145,16 +145,143 @@ def run(
         runtime = open_runtime(conf)
     except (SourceNotAvailable, StorageError) as exc:
         fail(str(exc))
-    done = 0
+    done, rechecked_at = 0, 0.0
     try:
         while True:
             _sweep_all(runtime, collectors)  # type: ignore[arg-type]
+            rechecked_at = _recheck_when_due(runtime, rechecked_at)
             done += 1
             if sweeps and done >= sweeps:
                 return
             time.sleep(every)
     except KeyboardInterrupt:
         console.print("stopped; cursors are saved after each complete sweep")
+
+
+@app.command()
+def sources(
+    config: ConfigOption = Path("overheard.yaml"),
+    format: Annotated[str, typer.Option("--format", help="table or json.")] = "table",
+) -> None:
+    """Source health per source and query: last success, last error, items, rate-limit headroom, working?"""
+    from overheard.trust import open_alerts, sources_health
+    from storage.database import open_database
+
+    if format not in ("table", "json"):
+        fail(f"--format {format!r} is not one of table, json")
+    conf = _config(config)
+    try:
+        engine = open_database(conf.database_url())
+        health, alerts = sources_health(engine, _collector_names(conf)), open_alerts(engine)
+    except StorageError as exc:
+        fail(str(exc))
+    if format == "json":
+        sys.stdout.write(json.dumps(_health_document(health, alerts), indent=2, default=str) + "\n")
+        return
+    from rich.table import Table
+
+    table = Table("source:query", "working?", "last success", "last error", "items 1h", "items 24h", "rate limit left")
+    for h in health:
+        limit = h.rate_limit
+        headroom = "—" if limit is None or limit.remaining is None else f"{limit.remaining}/{limit.limit or '?'}"
+        error = f"{_when(h.last_error_at)}: {h.last_error}" if h.last_error else "—"
+        style = {"working": "green", "failing": "red", "stopped": "red"}.get(h.state.value, "yellow")
+        table.add_row(
+            h.name,
+            f"[{style}]{h.state.value}[/]",
+            _when(h.last_success_at),
+            error,
+            str(h.items_last_hour),
+            str(h.items_last_day),
+            headroom,
+        )
+    console.print(table)
+    for alert in alerts:
+        console.print(f"[bold red]alert[/] {_when(alert.raised_at)} {alert.kind}: {alert.message}", highlight=False)
+
+
+def _when(moment: object) -> str:
+    return "never" if moment is None else moment.strftime("%Y-%m-%d %H:%M UTC")  # type: ignore[attr-defined]
+
+
+def _collector_names(conf: OverheardConfig) -> list[str]:
+    """Configured collectors, so a source that never ran shows too; one that cannot be built is left out."""
+    from overheard.sources import build_collectors, build_http
+
+    http, names = build_http(conf), []
+    for source in conf.sources:
+        if not source.enabled:
+            continue
+        try:
+            names += [c.name for c in build_collectors(conf, only=source.name, http=http)]
+        except SourceNotAvailable as exc:
+            errors.print(f"[yellow]source {source.name} cannot run:[/] {exc}", highlight=False)
+    return names
+
+
+def _health_document(health: list[object], alerts: list[object]) -> dict[str, object]:
+    from dataclasses import asdict
+
+    return {
+        "sources": [{**asdict(h), "working": h.working} for h in health],  # type: ignore[call-overload, attr-defined]
+        "operator_alerts": [asdict(a) for a in alerts],  # type: ignore[call-overload]
+    }
+
+
+@app.command()
+def recheck(config: ConfigOption = Path("overheard.yaml")) -> None:
+    """Re-check a sample of recent mentions per source now; remove those deleted on their platform."""
+    from overheard.trust import run_recheck
+    from storage.database import open_database
+
+    conf = _config(config)
+    try:
+        report = run_recheck(conf, open_database(conf.database_url()))
+    except StorageError as exc:
+        fail(str(exc))
+    states = ", ".join(f"{n} {state}" for state, n in sorted(report.states.items())) or "nothing to check"
+    console.print(f"re-checked {report.checked} mentions ({states}); removed {len(report.deletions)}")
+    for deletion in report.deletions:
+        console.print(f"  removed {deletion.source}:{deletion.external_id}: {deletion.reason}", highlight=False)
+    for source, skipped in sorted(report.not_checkable.items()):
+        console.print(f"  {source}: {skipped} mentions cannot be re-checked (no lookup by id)", highlight=False)
+
+
+@app.command("deletion-notice")
+def deletion_notice(
+    source: Annotated[str, typer.Argument(help="Platform of the posts: x, mastodon, reddit, bluesky, ...")],
+    file: Annotated[Path, typer.Argument(help="The platform's notice: one id per line, or JSON lines with 'id'.")],
+    config: ConfigOption = Path("overheard.yaml"),
+    reason: Annotated[str, typer.Option(help="Kept on the tombstone and in the audit log.")] = "platform notice",
+) -> None:
+    """Apply a platform's delete or compliance notice (e.g. an X compliance job's results)."""
+    from overheard.trust import apply_platform_notice, notice_ids
+    from storage.database import open_database
+
+    conf = _config(config)
+    try:
+        ids = notice_ids(file.read_text(encoding="utf-8"))
+        removed = apply_platform_notice(open_database(conf.database_url()), source, ids, reason, actor="cli")
+    except (StorageError, OSError, ValueError) as exc:
+        fail(str(exc))
+    stored = sum(1 for r in removed if r.removed.get("mentions"))
+    console.print(f"applied {len(removed)} deletions from {file}; {stored} were stored and are now removed")
+
+
+def _recheck_when_due(runtime: object, last: float) -> float:
+    """Run the platform-deletion re-check when `recheck.every` has passed since `last` (monotonic seconds)."""
+    from overheard.pipeline import Runtime
+    from overheard.scheduler import parse_interval
+    from overheard.trust import run_recheck
+
+    assert isinstance(runtime, Runtime)
+    settings = runtime.config.recheck
+    if not settings.enabled or (last and time.monotonic() - last < parse_interval(settings.every).total_seconds()):
+        return last
+    report = run_recheck(runtime.config, runtime.engine)
+    if report.deletions:
+        console.print(f"removed {len(report.deletions)} mentions deleted on their platform")
+    return time.monotonic()
 
 
 @app.command()

@@ -1,4 +1,5 @@
-"""The scheduler (Celery beat): one collect per enabled source every `poll_every`, and the sweeper.
+"""The scheduler (Celery beat): one collect per enabled source every `poll_every`, the re-check for
+platform deletions every `recheck.every`, and the sweeper.
 
 A collect message that waits in the queue longer than its source's interval expires unrun, so a
 backlog of workers never piles up sweeps of one source; the next tick sends a fresh one, and the
@@ -15,7 +16,7 @@ from typing import Any
 from celery import Celery
 
 from overheard.config import ConfigError, OverheardConfig
-from overheard.tasks import COLLECT, RECOVER, WorkerSettings
+from overheard.tasks import COLLECT, PLATFORM_DELETIONS, RECHECK, RECOVER, WorkerSettings
 
 _UNITS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400}
 _INTERVAL = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)\s*$")
@@ -40,6 +41,14 @@ def beat_schedule(config: OverheardConfig, settings: WorkerSettings) -> dict[str
             "task": COLLECT,
             "schedule": every,
             "args": [source.name],
+            "options": {"expires": every},
+        }
+    if config.recheck.enabled:
+        every = parse_interval(config.recheck.every, "recheck.every").total_seconds()
+        schedule["recheck platform deletions"] = {
+            "task": RECHECK,
+            "schedule": every,
+            "args": [PLATFORM_DELETIONS],
             "options": {"expires": every},
         }
     schedule["recover stuck work"] = {

@@ -46,19 +46,22 @@ from listener.mention import Mention
 from overheard.config import Settings
 from overheard.pipeline import Runtime, deliver_due, process_batch, sweep
 from overheard.sources import build_collectors
+from overheard.trust import run_recheck
 from storage import task_runs
 from storage.outbox import SqlOutbox
 from storage.schema import now_utc
 
 log = logging.getLogger("overheard.tasks")
 
-COLLECT, PROCESS_PAGE, DELIVER, RECOVER = (
+COLLECT, PROCESS_PAGE, DELIVER, RECOVER, RECHECK = (
     "overheard.collect",
     "overheard.process_page",
     "overheard.deliver",
     "overheard.recover",
+    "overheard.recheck",
 )
 DELIVERIES = "deliveries"  # the subject of a deliver run
+PLATFORM_DELETIONS = "platform deletions"  # the subject of a recheck run
 DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/0"
 
 
@@ -297,6 +300,21 @@ def deliver(self: Task, subject: str = DELIVERIES) -> str:
     return _attempt(self, subject, lambda rt, _: _deliver(rt))
 
 
+def _recheck(rt: Runtime) -> str:
+    # One re-check at a time: two would ask the platforms twice for nothing.
+    with task_runs.exclusive(rt.engine, "recheck") as mine:
+        if not mine:
+            return "skipped: another worker is re-checking"
+        report = run_recheck(rt.config, rt.engine)
+    return f"re-checked {report.checked} mentions, removed {len(report.deletions)} deleted on their platform"
+
+
+@celery_app.task(name=RECHECK, bind=True, max_retries=None)  # the attempt counter in task_runs decides
+def recheck(self: Task, subject: str = PLATFORM_DELETIONS) -> str:
+    """Re-check a sample of recent mentions per source; remove those deleted on their platform."""
+    return _attempt(self, subject, lambda rt, _: _recheck(rt))
+
+
 @celery_app.task(name=RECOVER)
 def recover() -> str:
     """The sweeper: re-send runs the broker or a dead worker lost, wake the sender, forget old runs."""
@@ -308,7 +326,7 @@ def recover() -> str:
         pruned = task_runs.prune(connection, timedelta(days=settings.runs_kept_days), now)
     resent = 0
     for run in stuck:
-        if run.task not in (COLLECT, PROCESS_PAGE, DELIVER):
+        if run.task not in (COLLECT, PROCESS_PAGE, DELIVER, RECHECK):
             continue
         # The same id: the attempt counter goes on, so a run that keeps dying is dead-lettered.
         celery_app.send_task(run.task, args=[run.subject], task_id=run.id)

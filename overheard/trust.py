@@ -5,6 +5,7 @@ lives in storage.health, storage.deletions, storage.provenance and listener.rech
 
 from __future__ import annotations
 
+import json
 import logging
 import random
 import threading
@@ -65,6 +66,7 @@ __all__ = [
     "apply_platform_notice",
     "build_checkers",
     "classifier_thresholds",
+    "notice_ids",
     "open_alerts",
     "recheck_sweep",
     "record_sweep_outcome",
@@ -320,6 +322,28 @@ def run_recheck(
         per_source=config.recheck.per_source,
         rng=rng,
     )
+
+
+def notice_ids(text: str) -> list[str]:
+    """The post ids a platform's delete or compliance notice names: one id per line, or JSON lines with an
+    'id' (X compliance job results: {"id": ..., "action": "delete", ...}). Other actions are left out."""
+    ids: list[str] = []
+    for number, line in enumerate(text.splitlines(), start=1):
+        line = line.strip()
+        if not line:
+            continue
+        if not line.startswith("{"):
+            ids.append(line)
+            continue
+        try:
+            item = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise ValueError(f"line {number}: not JSON ({exc.msg})") from None
+        if not isinstance(item, dict) or not isinstance(item.get("id"), str | int):
+            raise ValueError(f"line {number}: a notice line needs an 'id'")
+        if str(item.get("action", "delete")).lower() in ("delete", "deleted", "scrub_geo", "suspend", "protect"):
+            ids.append(str(item["id"]))
+    return ids
 
 
 def apply_platform_notice(

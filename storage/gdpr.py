@@ -15,6 +15,7 @@ from sqlalchemy import ColumnElement, Connection, delete, false, func, select, t
 
 from storage.audit import entries_for, record
 from storage.personal_data import PERSONAL_DATA, TiedBy
+from storage.provenance import explain_contact
 from storage.schema import (
     audit_log,
     contacts,
@@ -88,11 +89,14 @@ def export_contact(connection: Connection, contact_id: str, *, actor: str) -> di
         table = metadata.tables[entry.table]
         rows = connection.execute(select(table).where(_where(entry.table, entry.tied_by, contact_id, authored)))
         tables[entry.table] = [{k: _json_safe(v) for k, v in r._asdict().items()} for r in rows]
+    # "Why is this on my profile?": each finding's audit record, assembled into one answer.
+    why = [e.model_dump(mode="json") for e in explain_contact(connection, contact_id)]
     record(connection, actor, "gdpr.export", "contact", contact_id, tables=sorted(tables))
     return {
         "contact_id": contact_id,
         "exported_at": now_utc().isoformat(),
         "what_we_keep": {e.table: {"columns": list(e.columns), "why": e.why} for e in PERSONAL_DATA},
+        "why_on_profile": why,
         "tables": tables,
         "audit": [e.model_dump(mode="json") for e in entries_for(connection, "contact", contact_id)],
     }

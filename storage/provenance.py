@@ -13,7 +13,7 @@ import re
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, computed_field
 from sqlalchemy import Connection, select, update
 
 from classifiers.verdict import Verdict
@@ -135,23 +135,37 @@ class ProfileExplanation(BaseModel):
     basis: str
     consent_records: list[dict[str, Any]]  # the contact's records for social enrichment, as kept now
     approved_by: str | None
-    audit: list[AuditEntry]  # what was done to this contact, e.g. exports and corrections
+    audit: list[AuditEntry] = []  # what was done to this contact, e.g. exports and corrections
 
+    @computed_field  # type: ignore[prop-decorator]
     @property
     def summary(self) -> str:
+        """The whole answer in one sentence, as the contact 360° and the export show it."""
         confirmed = f", confirmed by {self.link_decided_by}" if self.link_decided_by else ""
         return (
             f"This {self.platform} post ({self.url or self.platform_id}), collected "
             f"{self.collected_at.isoformat() if self.collected_at else 'at an unknown time'}, was read by "
             f"{self.model_version or 'an unrecorded model'} as {self.intent} ({self.intent_confidence:.0%}) and "
-            f"{self.sentiment}; it is linked to you because {self.link_evidence} "
+            f"{self.sentiment}{_thresholds_words(self.thresholds, self.intent)}; it is linked to you because {self.link_evidence} "
             f"({self.link_confidence:.0%}{confirmed}); it was attached on the basis {self.basis}, approved by "
             f"{self.approved_by or 'an unrecorded rule'}, and is deleted on {self.expires_at.date().isoformat()}."
         )
 
 
-def explain_finding(connection: Connection, contact_id: str, finding_id: int) -> ProfileExplanation:
-    """Assemble the explanation of one finding from stored records; UnknownFinding when it is not theirs."""
+def _thresholds_words(thresholds: dict[str, Any] | None, intent: str) -> str:
+    if not thresholds:
+        return ""
+    intent_threshold = (thresholds.get("intent") or {}).get(intent)
+    shown = f"sentiment {thresholds.get('sentiment')}" + (f", {intent} {intent_threshold}" if intent_threshold else "")
+    return f" (review thresholds: {shown})"
+
+
+def explain_finding(
+    connection: Connection, contact_id: str, finding_id: int, *, with_audit: bool = True
+) -> ProfileExplanation:
+    """Assemble the explanation of one finding from stored records; UnknownFinding when it is not theirs.
+
+    `with_audit` adds what was done to the contact (views, exports, corrections) to the answer."""
     row = connection.execute(
         select(findings).where(findings.c.id == finding_id, findings.c.contact_id == contact_id)
     ).first()
@@ -213,7 +227,7 @@ def explain_finding(connection: Connection, contact_id: str, finding_id: int) ->
         basis=row.basis,
         consent_records=records,
         approved_by=row.approved_by,
-        audit=entries_for(connection, "contact", contact_id),
+        audit=entries_for(connection, "contact", contact_id) if with_audit else [],
     )
 
 
@@ -224,7 +238,7 @@ def explain_contact(connection: Connection, contact_id: str) -> list[ProfileExpl
         .where(findings.c.contact_id == contact_id)
         .order_by(findings.c.created_at.desc(), findings.c.id.desc())
     ).scalars()
-    return [explain_finding(connection, contact_id, finding_id) for finding_id in list(ids)]
+    return [explain_finding(connection, contact_id, finding_id, with_audit=False) for finding_id in list(ids)]
 
 
 class RouteRecord(BaseModel):

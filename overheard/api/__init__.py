@@ -13,7 +13,7 @@ from sqlalchemy import Engine
 
 from classifiers.verdict import Document, Verdict
 from overheard.api.auth import RateLimiter
-from overheard.api.routes import contacts, delivery, gdpr, health, mentions, metrics, rules
+from overheard.api.routes import contacts, delivery, gdpr, health, mentions, metrics, rules, sources
 from overheard.config import OverheardConfig
 from overheard.pipeline import Runtime
 
@@ -50,7 +50,7 @@ def create_app(engine: Engine, config: OverheardConfig, *, rate_limit_per_minute
     app.state.config = config
     app.state.runtime = Runtime.build(config, engine, _NoClassifier())
     app.state.limiter = RateLimiter(rate_limit_per_minute)
-    for module in (health, mentions, contacts, delivery, rules, metrics, gdpr):
+    for module in (health, mentions, contacts, delivery, rules, metrics, gdpr, sources):
         app.include_router(module.router)
     pages.mount(app)
     return app

@@ -37,6 +37,7 @@ class Capability(StrEnum):
     dry_run_rules = "dry_run_rules"
     read_metrics = "read_metrics"
     gdpr = "gdpr"
+    operate = "operate"  # source health and operator alerts: for whoever runs Overheard, not business teams
 
 
 _ALL = frozenset(Role)
@@ -52,6 +53,7 @@ POLICY: dict[Capability, frozenset[Role]] = {
     Capability.dry_run_rules: frozenset({Role.admin}),
     Capability.read_metrics: frozenset({Role.admin, Role.marketing, Role.service, Role.sales}),
     Capability.gdpr: frozenset({Role.admin, Role.privacy}),
+    Capability.operate: frozenset({Role.admin}),
 }
 
 SCOPES: dict[Role, Scope] = {

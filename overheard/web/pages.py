@@ -27,6 +27,8 @@ from enrichers.model import Team
 from listener.mention import Platform
 from overheard import services
 from overheard.api.auth import HOME, SESSION_COOKIE, Capability, Principal, engine_of, identify, session_principal
+from overheard.api.routes.contacts import contact_360
+from overheard.api.routes.sources import configured_names, health_document
 from overheard.web import charts
 from storage import inbox, metrics
 from storage.audit import entries_for, record
@@ -69,6 +71,7 @@ def render(
             ("Leads", "/leads", Capability.read_mentions),
             ("Dashboard", "/dashboard", Capability.read_metrics),
             ("Privacy", "/privacy", Capability.gdpr),
+            ("Sources", "/sources", Capability.operate),
         ]
         nav = [(label, url) for label, url, cap in pages if principal.can(cap)]
         if principal.role.value == "service":
@@ -337,7 +340,24 @@ def contact_page(request: Request, contact_id: str, principal: User, engine: Db)
         if view is None:
             raise HTTPException(404, "This contact does not exist, or is not linked to anything your role sees.")
         record(connection, principal.name, "contact.view", "contact", contact_id)
-    return render(request, "contact.html", principal, c=view, can_gdpr=principal.can(Capability.gdpr), now=now_utc())
+    full = contact_360(engine, view)
+    return render(
+        request,
+        "contact.html",
+        principal,
+        c=view,
+        why=full.why,
+        route_records={r.route_id: r for r in full.route_records},
+        can_gdpr=principal.can(Capability.gdpr),
+        now=now_utc(),
+    )
+
+
+@router.get("/sources", response_class=HTMLResponse)
+def sources_page(request: Request, principal: User, engine: Db) -> HTMLResponse:
+    need(principal, Capability.operate)
+    document = health_document(engine, configured_names(request))
+    return render(request, "sources.html", principal, sources=document.sources, alerts=document.operator_alerts)
 
 
 @router.get("/privacy", response_class=HTMLResponse)

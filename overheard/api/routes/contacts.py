@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException, Path, Query
+from pydantic import Field
 from sqlalchemy import Engine
 
 from enrichers.model import Consent
@@ -13,11 +14,30 @@ from overheard.api.models import ConsentIn, ContactId, text
 from storage import inbox
 from storage.audit import record
 from storage.contacts import save_consent
+from storage.provenance import ProfileExplanation, RouteRecord, explain_contact, route_records
 
 router = APIRouter(prefix="/api/contacts", tags=["contacts"], responses=ERRORS)
 ContactPath = Annotated[ContactId, Path(description="The contact's id (stable across every view and export).")]
 NOT_FOUND = {404: {"model": Problem, "description": "No such contact, or not one this role may see."}}
 SearchText = text(200)
+
+
+class Contact360(inbox.ContactView):
+    """The 360° view with the audit record of each finding and route: "why is this on my profile?"."""
+
+    why: list[ProfileExplanation] = Field(
+        description="Each finding's full audit record (source, model and thresholds, verdict, link, basis, "
+        "approver), newest first."
+    )
+    route_records: list[RouteRecord] = Field(description="The audit record of each route shown above.")
+
+
+def contact_360(engine: Engine, view: inbox.ContactView) -> Contact360:
+    """The view plus its audit records (the web page shows the same)."""
+    with engine.connect() as connection:
+        why = explain_contact(connection, view.id)
+        records = route_records(connection, [r.id for r in view.routes])
+    return Contact360(**view.model_dump(), why=why, route_records=records)
 
 
 def visible_contact(engine: Engine, principal: Principal, contact_id: str) -> inbox.ContactView:
@@ -42,13 +62,14 @@ def search(
     return found
 
 
-@router.get("/{contact_id}", response_model=inbox.ContactView, responses=NOT_FOUND, summary="The 360° view")
+@router.get("/{contact_id}", response_model=Contact360, responses=NOT_FOUND, summary="The 360° view")
 def contact(
     contact_id: ContactPath,
     principal: Annotated[Principal, Depends(allow(Capability.read_contacts))],
     engine: Annotated[Engine, Depends(engine_of)],
-) -> inbox.ContactView:
-    found = visible_contact(engine, principal, contact_id)
+) -> Contact360:
+    """Everything kept on the contact, and why: each finding and route with its full audit record."""
+    found = contact_360(engine, visible_contact(engine, principal, contact_id))
     with engine.begin() as connection:
         record(connection, principal.name, "contact.view", "contact", contact_id)
     return found
