@@ -146,7 +146,7 @@ class AddressGuard:
     ) -> socket.socket:
         """Resolve `host`, refuse if *any* address is forbidden, then connect to the checked addresses only."""
         infos = socket.getaddrinfo(host.strip("[]"), port, type=socket.SOCK_STREAM)
-        addresses = [(info, ipaddress.ip_address(info[4][0].split("%", 1)[0])) for info in infos]
+        addresses = [(info, ipaddress.ip_address(str(info[4][0]).split("%", 1)[0])) for info in infos]
         refused = [str(addr) for _, addr in addresses if not self.permits(addr)]
         if refused:
             raise AddressRefused(
@@ -549,7 +549,6 @@ class Http:
                 raise TooLarge(response.url, f"body is over the {self.max_body_bytes}-byte cap")
         body = b"".join(chunks)
         response._content = body[:truncate_at] if truncate_at is not None else body
-        response._content_consumed = True
 
     def _host(self, host: str) -> _HostState:
         with self._hosts_lock:
@@ -585,7 +584,9 @@ class Http:
             # The host state already holds the wait; the backoff only adds jitter on top.
             return random.uniform(0, 1.0)
         exponent = retry_state.attempt_number - 1
-        return min(self.backoff_max_s, self.backoff_initial_s * 2**exponent) + random.uniform(0, self.backoff_initial_s)
+        return min(self.backoff_max_s, self.backoff_initial_s * 2.0**exponent) + random.uniform(
+            0, self.backoff_initial_s
+        )
 
     def _log_retry(self, retry_state: tenacity.RetryCallState) -> None:
         exc = retry_state.outcome.exception() if retry_state.outcome else None

@@ -147,7 +147,7 @@ class RedditCollector:
         for _ in range(self.max_pages):
             listing = self._fetch(url, {**params, "after": after} if after else params)
             children = [c for c in listing.get("children") or [] if isinstance(c, dict)]
-            fresh = [c for c in children if floor is None or _created(c) is None or _created(c) >= floor]
+            fresh = [c for c in children if not _below(c, floor)]
             reached_floor = len(fresh) < len(children)
             mentions, rejected = convert_items(self.name, fresh, thing_to_mention, self.finishing)
             times = [t for t in (_created(c) for c in fresh) if t is not None]
@@ -168,7 +168,13 @@ class RedditCollector:
             raise source_error(self.name, exc) from exc
         if not isinstance(body, dict) or body.get("kind") != "Listing" or not isinstance(body.get("data"), dict):
             raise page_error(self.name, url, "expected a Reddit Listing")
-        return body["data"]
+        data: Mapping[str, Any] = body["data"]
+        return data
+
+
+def _below(thing: Mapping[str, Any], floor: float | None) -> bool:
+    created = _created(thing)
+    return floor is not None and created is not None and created < floor
 
 
 def _created(thing: Mapping[str, Any]) -> float | None:

@@ -300,8 +300,8 @@ def _itemtype(tag: Tag) -> str:
 def _item_props(scope: Tag) -> dict[str, Any]:
     """The itemprops that belong to `scope` (not to a nested itemscope), nested items as dicts."""
     props: dict[str, Any] = {}
-    for tag in scope.find_all(attrs={"itemprop": True}):
-        owner = tag.find_parent(attrs={"itemscope": True})
+    for tag in scope.find_all(itemprop=True):
+        owner = tag.find_parent(itemscope=True)
         if owner is not scope:
             continue
         if tag.has_attr("itemscope"):
@@ -323,11 +323,11 @@ def _microdata(soup: BeautifulSoup, page_url: str) -> tuple[list[RawReview], Agg
     site = urlsplit(page_url).netloc
     reviews = [
         _jsonld_review({"@type": "Review", **_item_props(scope)}, site, page_url)
-        for scope in soup.find_all(attrs={"itemscope": True})
+        for scope in soup.find_all(itemscope=True)
         if _itemtype(scope) == "Review"
     ]
     aggregate = None
-    for scope in soup.find_all(attrs={"itemscope": True}):
+    for scope in soup.find_all(itemscope=True):
         if _itemtype(scope) == "AggregateRating":
             props = _item_props(scope)
             count = props.get("reviewCount") or props.get("ratingCount")

@@ -89,7 +89,7 @@ class _HttpSession:
 
 def _client(http: Http, base_url: str, bearer_token: str) -> tweepy.Client:
     client = tweepy.Client(bearer_token=bearer_token, return_type=dict, wait_on_rate_limit=False)
-    client.session = _HttpSession(http, base_url)  # type: ignore[assignment]
+    client.session = _HttpSession(http, base_url)
     client.user_agent = http.user_agent
     return client
 
@@ -384,9 +384,9 @@ class XFilteredStream:
 
     def _backoff(self, exc: Exception, failures: int) -> float:
         if isinstance(exc, RateLimited):
-            return exc.reset_in_s if exc.reset_in_s is not None else min(60.0 * 2 ** (failures - 1), 960.0)
+            return exc.reset_in_s if exc.reset_in_s is not None else min(60.0 * 2.0 ** (failures - 1), 960.0)
         if isinstance(exc, HttpStatusError):
-            return min(5.0 * 2 ** (failures - 1), 320.0)
+            return min(5.0 * 2.0 ** (failures - 1), 320.0)
         return min(0.25 * failures, 16.0)
 
 
