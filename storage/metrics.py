@@ -32,6 +32,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
+from functools import reduce
+from math import gcd
 from typing import Any
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
@@ -53,10 +55,7 @@ from sqlalchemy import Text as SqlText
 from enrichers.alerts import Alert, AlertKind, AlertsConfig, Evidence, HourCount, detect
 from storage.schema import mentions, verdicts
 
-SLOT_SECONDS = 900
-"""SQL groups by 15-minute slot: every real time-zone offset is a multiple of it, so any zone's hours fit."""
-
-TERM_SAMPLE_LIMIT = 20_000
+TERM_SAMPLE_LIMIT = 5_000
 """Top terms read at most this many of the period's mentions (the most engaged first): tokenising is Python."""
 
 
@@ -339,11 +338,25 @@ def kpis(connection: Connection, start: datetime, end: datetime, brand: str | No
 # ---- time series -----------------------------------------------------------------------------------------
 
 
-def _slot(connection: Connection) -> Any:
-    """The mention's 15-minute slot since the epoch (UTC), as an integer, on either backend."""
-    if connection.dialect.name == "sqlite":
-        return cast(func.strftime("%s", mentions.c.created_at), BigInteger) // SLOT_SECONDS
-    return func.floor(func.extract("epoch", mentions.c.created_at) / SLOT_SECONDS)
+@dataclass(frozen=True)
+class _Grid:
+    """SQL groups mentions into slots of `unit` seconds counted from `origin` (epoch seconds).
+
+    The grid is chosen so that every bucket boundary is a slot boundary (`unit` is the greatest common
+    divisor of the boundaries' distances from the first), so each slot lies in exactly one bucket: 86400 s
+    for UTC days, 3600 s when a DST change makes one day 23 hours, hours offset by 30 minutes in Kolkata.
+    """
+
+    origin: int
+    unit: int
+
+    def column(self, connection: Connection) -> Any:
+        if connection.dialect.name == "sqlite":
+            return (cast(func.strftime("%s", mentions.c.created_at), BigInteger) - self.origin) // self.unit
+        return func.floor((func.extract("epoch", mentions.c.created_at) - self.origin) / self.unit)
+
+    def instant(self, slot: Any) -> int:
+        return self.origin + int(slot) * self.unit
 
 
 def _zone(tz: str | ZoneInfo) -> ZoneInfo:
@@ -383,9 +396,9 @@ def buckets(start: datetime, end: datetime, granularity: Granularity | str, tz: 
 
 
 def _slot_rows(
-    connection: Connection, conditions: Sequence[ColumnElement[bool]], *columns: Any
+    connection: Connection, grid: _Grid, conditions: Sequence[ColumnElement[bool]], *columns: Any
 ) -> list[tuple[Any, ...]]:
-    slot = _slot(connection).label("slot")
+    slot = grid.column(connection).label("slot")
     joined = mentions.outerjoin(verdicts, verdicts.c.mention_id == mentions.c.id) if columns else mentions
     statement: Select[Any] = (
         select(slot, *columns, func.count()).select_from(joined).where(*conditions).group_by(slot, *columns)
@@ -394,14 +407,16 @@ def _slot_rows(
 
 
 def _index(start: datetime, end: datetime, granularity: Granularity | str, tz: str | ZoneInfo) -> Any:
-    """The period's buckets, and a function giving the bucket number of a 15-minute slot."""
+    """The period's buckets, the SQL grid that fits them, and a function giving a grid slot's bucket number."""
     starts = buckets(start, end, granularity, tz)
-    bounds = [b.timestamp() for b in starts]
+    bounds = [int(b.timestamp()) for b in starts]
+    unit = reduce(gcd, (b - bounds[0] for b in bounds[1:]), 0) or 7 * 86400
+    grid = _Grid(bounds[0], unit)
 
     def number(slot: Any) -> int:
-        return bisect_right(bounds, int(slot) * SLOT_SECONDS) - 1
+        return bisect_right(bounds, grid.instant(slot)) - 1
 
-    return starts, number
+    return starts, grid, number
 
 
 def volume_series(
@@ -424,9 +439,9 @@ def _volume(
     tz: str | ZoneInfo,
     conditions: Sequence[ColumnElement[bool]],
 ) -> list[VolumePoint]:
-    starts, number = _index(start, end, granularity, tz)
+    starts, grid, number = _index(start, end, granularity, tz)
     counts = [0] * len(starts)
-    for slot, n in _slot_rows(connection, conditions):
+    for slot, n in _slot_rows(connection, grid, conditions):
         counts[number(slot)] += int(n)
     return [VolumePoint(b, n) for b, n in zip(starts, counts, strict=True)]
 
@@ -440,9 +455,9 @@ def sentiment_series(
     brand: str | None = None,
 ) -> list[SentimentPoint]:
     """Positive / neutral / negative / unclassified mentions and net sentiment per bucket of `tz`."""
-    starts, number = _index(start, end, granularity, tz)
+    starts, grid, number = _index(start, end, granularity, tz)
     counts: list[Counter[str]] = [Counter() for _ in starts]
-    for slot, sentiment, n in _slot_rows(connection, _scope(start, end, brand), _sentiment.label("sentiment")):
+    for slot, sentiment, n in _slot_rows(connection, grid, _scope(start, end, brand), _sentiment.label("sentiment")):
         counts[number(slot)][sentiment or "unclassified"] += int(n)
     points = []
     for b, c in zip(starts, counts, strict=True):
@@ -561,6 +576,7 @@ _STOPWORD_TEXT = """
     doesn't didn't isn't aren't wasn't can't won't from into onto about over under again after before out
     off our ours ourselves him his her hers she he we me my mine myself yourself itself get got gets also
     like one two now still even much many been being because while did does doing let lets via amp
+    anyone someone anything something says said back really thing things know think going way make made
     der die das und ist nicht mit ein eine auf für den dem des von sich auch auf wir ich sie es zu im
     les des une est pas pour que qui sur avec dans
 """
@@ -740,8 +756,9 @@ __all__ = [
 def hourly_counts(connection: Connection, start: datetime, end: datetime, brand: str) -> list[HourCount]:
     """One brand's mentions, negative and classified mentions per UTC hour with any (the alerts' input)."""
     per_hour: dict[int, Counter[str]] = defaultdict(Counter)
-    for slot, sentiment, n in _slot_rows(connection, _scope(start, end, brand), _sentiment.label("sentiment")):
-        per_hour[int(slot) * SLOT_SECONDS // 3600][sentiment or "unclassified"] += int(n)
+    hours = _Grid(0, 3600)
+    for slot, sentiment, n in _slot_rows(connection, hours, _scope(start, end, brand), _sentiment.label("sentiment")):
+        per_hour[hours.instant(slot) // 3600][sentiment or "unclassified"] += int(n)
     return [
         HourCount(
             hour=datetime.fromtimestamp(hour * 3600, UTC),
