@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import math
 import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -95,10 +94,28 @@ _STOPWORDS = frozenset(
 
 @dataclass(frozen=True)
 class Thresholds:
-    """Below these probabilities a verdict is marked ``needs_human``."""
+    """Below these probabilities a verdict is marked ``needs_human``.
 
-    sentiment: float
+    Given to a classifier as overrides: ``sentiment=None`` and intents left out keep the shipped thresholds.
+    """
+
+    sentiment: float | None
     intent: Mapping[Intent, float]
+
+    @classmethod
+    def from_config(cls, sentiment: float | None, intent: Mapping[str, float], where: str = "thresholds") -> Thresholds:
+        """Thresholds from plain config values; unknown intents and values outside 0–1 are clear errors."""
+        known = ", ".join(i.value for i in Intent)
+        given = {"sentiment": sentiment} if sentiment is not None else {}
+        for name, value in {**given, **{f"intent.{k}": v for k, v in intent.items()}}.items():
+            if not 0.0 <= float(value) <= 1.0:
+                raise ValueError(f"{where}.{name}: {value!r} is not a probability between 0 and 1")
+        checked: dict[Intent, float] = {}
+        for name, value in intent.items():
+            if str(name) not in Intent.__members__:
+                raise ValueError(f"{where}.intent: {name!r} is not one of {known}")
+            checked[Intent(name)] = float(value)
+        return cls(sentiment=float(sentiment) if sentiment is not None else None, intent=checked)
 
     def key(self) -> str:
         payload = json.dumps([self.sentiment, sorted((str(k), v) for k, v in self.intent.items())])
@@ -129,6 +146,11 @@ class LinearHead:
         )
 
     def probabilities(self, features: np.ndarray) -> np.ndarray:
+        if features.shape[-1] != self.weights.shape[1]:
+            raise RuntimeError(
+                f"the shipped head for {', '.join(self.labels)} expects {self.weights.shape[1]} features but the code "
+                f"builds {features.shape[-1]}: rebuild it with python -m classifiers.training.intent"
+            )
         return _softmax((features @ self.weights.T + self.bias) / self.temperature)
 
 
@@ -235,11 +257,17 @@ class TransformerClassifier:
         self.meta = meta
         self.sentiment_head = LinearHead.from_arrays(arrays, "sentiment")
         self.intent_head = LinearHead.from_arrays(arrays, "intent") if "intent_weights" in arrays else None
-        default = Thresholds(
-            sentiment=float(meta["thresholds"]["sentiment"]),
-            intent={Intent(k): float(v) for k, v in meta["thresholds"]["intent"].items()},
+        default = Thresholds.from_config(
+            meta["thresholds"]["sentiment"],
+            meta["thresholds"]["intent"],
+            where=f"{artifacts / 'meta.json'}: thresholds",
         )
-        self.thresholds = thresholds or default
+        if thresholds is not None:
+            sentiment = thresholds.sentiment if thresholds.sentiment is not None else default.sentiment
+            self.thresholds = Thresholds(sentiment, {**default.intent, **thresholds.intent})
+        else:
+            self.thresholds = default
+        self._sentiment_threshold = float(self.thresholds.sentiment or 0.0)
         version = f"{meta['model_version']}+{encoder.backend.name}"
         if self.thresholds != default:
             version += f"+thresholds.{self.thresholds.key()}"
@@ -324,8 +352,8 @@ class TransformerClassifier:
         if doc.language and not doc.language.lower().startswith("en") and doc.rating is None:
             needs.append(f"language {doc.language!r}; the model reads English")
         s_conf = float(s_probs[s_idx])
-        if s_conf < self.thresholds.sentiment:
-            needs.append(f"sentiment confidence {s_conf:.2f} < {self.thresholds.sentiment:.2f}")
+        if s_conf < self._sentiment_threshold:
+            needs.append(f"sentiment confidence {s_conf:.2f} < {self._sentiment_threshold:.2f}")
         i_threshold = self.thresholds.intent.get(intent, 0.5)
         if i_conf < i_threshold:
             needs.append(f"intent confidence {i_conf:.2f} < {i_threshold:.2f}")
@@ -360,7 +388,13 @@ def load_default(
     thresholds: Thresholds | None = None,
     artifacts: Path = ARTIFACTS,
 ) -> TransformerClassifier:
-    """The shipped classifier. ``backend`` is "torch" (fp32) or "onnx" (ONNX Runtime int8, cached on first use)."""
+    """The shipped classifier. ``backend`` is "torch" (fp32) or "onnx" (ONNX Runtime int8, cached on first use).
+
+    ``thresholds`` overrides the shipped ones (``Thresholds.from_config`` builds them from overheard.yaml values);
+    intents it leaves out keep the shipped threshold.
+    """
+    if batch_size < 1:
+        raise ValueError(f"batch_size must be at least 1, got {batch_size}")
     layer_file = artifacts / "encoder_layers.safetensors"
     layers = layer_file if layer_file.exists() else None
     if backend == "torch":
@@ -374,6 +408,4 @@ def load_default(
         encoder = Encoder(OnnxBackend.prepare(layers, meta["model_version"], threads=threads), batch_size=batch_size)
     else:
         raise ValueError(f"backend must be 'torch' or 'onnx', got {backend!r}")
-    if not math.isfinite(batch_size) or batch_size < 1:
-        raise ValueError(f"batch_size must be at least 1, got {batch_size}")
     return TransformerClassifier(encoder, artifacts=artifacts, thresholds=thresholds)

@@ -502,5 +502,79 @@ def gdpr_erase(
     console.print(f"erased {contact}: {deleted}; {erased.tombstoned_mentions} posts tombstoned")
 
 
+@app.command()
+def evaluate(
+    file: Annotated[
+        Path, typer.Argument(help="Labeled .csv or .jsonl: text, plus sentiment and/or intent (rating optional).")
+    ],
+    backend: Annotated[str, typer.Option(help="torch (fp32) or onnx (int8).")] = "torch",
+    artifacts: Annotated[
+        Path | None, typer.Option(help="Artifacts folder to evaluate, e.g. one written by `overheard train`.")
+    ] = None,
+) -> None:
+    """Score the classifier on a labeled file: accuracy, macro-F1, macro-recall, per-class figures, confusion."""
+    from classifiers.labeled import LabeledFileError, evaluate_classifier, read_labeled
+    from classifiers.model import ARTIFACTS, load_default
+
+    try:
+        labeled = read_labeled(file)
+    except LabeledFileError as exc:
+        fail(str(exc))
+    for problem in labeled.problems:
+        errors.print(f"{file}: row {problem.row}: {problem.reason}", highlight=False, markup=False)
+    if not labeled.examples:
+        fail(f"{file}: no usable labeled rows ({len(labeled.problems)} rejected)")
+    try:
+        classifier = load_default(backend=backend, artifacts=artifacts or ARTIFACTS)
+    except (ValueError, FileNotFoundError) as exc:
+        fail(str(exc))
+    result = evaluate_classifier(classifier, labeled.examples)
+    sys.stdout.write(
+        f"{file}: {len(labeled.examples)} rows evaluated, {len(labeled.problems)} rejected; "
+        f"model {classifier.version}\n\n{result.render()}\n"
+    )
+
+
+@app.command()
+def train(
+    config: ConfigOption = Path("overheard.yaml"),
+    out: Annotated[Path, typer.Option(help="Folder to write the retrained artifacts to.")] = Path("var/model"),
+    install: Annotated[bool, typer.Option("--install", help="Also replace the shipped artifacts.")] = False,
+    sentiment_sample: Annotated[
+        int, typer.Option(min=100, help="Shared train tweets the sentiment head is refitted on with the corrections.")
+    ] = 4000,
+) -> None:
+    """Retrain the heads from the shipped labeled data plus triage corrections; print held-out figures before/after."""
+    from overheard.retraining import retrain_from_triage
+    from storage.database import open_database
+
+    conf = _config(config)
+    try:
+        engine = open_database(conf.database_url())
+        result = retrain_from_triage(engine, out, install_result=install, sentiment_sample=sentiment_sample)
+    except (StorageError, ValueError, FileNotFoundError) as exc:
+        fail(str(exc))
+    lines = [
+        f"corrections from triage: {result.corrections_train} to train on, {result.corrections_heldout} held out",
+    ]
+    for change in result.changes:
+        lines.append(f"\n== {change.task}: {change.note}")
+        heldout = "TweetEval val" if change.task == "sentiment" else "intent test split"
+        for title, before, after in (
+            (f"held-out public data ({heldout})", change.heldout_before, change.heldout_after),
+            ("held-out corrections", change.corrections_before, change.corrections_after),
+        ):
+            if before is None or after is None:
+                continue
+            lines.append(f"-- {title}, before:\n{before.render()}\n-- {title}, after:\n{after.render()}")
+    where = (
+        f"{result.out_dir} and installed"
+        if install
+        else f"{result.out_dir} (shipped artifacts untouched; --install to ship)"
+    )
+    lines.append(f"\nwrote {result.model_version} to {where}")
+    sys.stdout.write("\n".join(lines) + "\n")
+
+
 if __name__ == "__main__":
     app()

@@ -14,6 +14,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from classifiers.verdict import Intent
 from enrichers.routing import DEFAULT_ROUTING, RoutingConfig, describe_errors
 from listener.query import QuerySyntaxError
 from listener.query import parse as parse_query
@@ -215,10 +216,25 @@ class RecheckConfig(BaseModel):
     window_days: int = Field(default=7, ge=1, description="Sample among mentions collected in this many days.")
 
 
+Probability = Annotated[float, Field(ge=0, le=1)]
+
+
+class ThresholdsConfig(BaseModel):
+    """Confidence below which a verdict is marked needs_human; what is left out keeps the shipped value."""
+
+    model_config = _STRICT
+
+    sentiment: Probability | None = Field(default=None, description="For the sentiment verdict (0–1).")
+    intent: dict[Intent, Probability] = Field(
+        default_factory=dict, description="Per intent, e.g. {complaint: 0.6, purchase_intent: 0.7} (0–1)."
+    )
+
+
 class ClassifierConfig(BaseModel):
     model_config = _STRICT
 
     batch_size: int = Field(default=32, ge=1, le=1024)
+    thresholds: ThresholdsConfig = Field(default_factory=ThresholdsConfig)
 
 
 class OverheardConfig(BaseModel):

@@ -10,11 +10,16 @@ from overheard.pipeline import Runtime
 from storage.database import open_database
 
 
-def load_classifier() -> Classifier:
-    """The shipped offline model (MiniLM encoder + learned heads); prepared and cached on first use."""
+def load_classifier(config: OverheardConfig | None = None) -> Classifier:
+    """The shipped offline model (MiniLM encoder + learned heads), with the config's needs_human thresholds."""
     from classifiers import load_default
+    from classifiers.model import Thresholds
 
-    return load_default()
+    if config is None:
+        return load_default()
+    chosen = config.classifier.thresholds
+    overrides = Thresholds.from_config(chosen.sentiment, {k.value: v for k, v in chosen.intent.items()})
+    return load_default(thresholds=overrides, batch_size=config.classifier.batch_size)
 
 
 def open_runtime(
@@ -27,4 +32,4 @@ def open_runtime(
     settings = Settings()
     config = config or load_config(config_path)
     engine = open_database(database_url or config.database_url(settings))
-    return Runtime.build(config, engine, classifier or load_classifier())
+    return Runtime.build(config, engine, classifier or load_classifier(config))

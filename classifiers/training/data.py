@@ -12,7 +12,7 @@ from classifiers.text import normalise_tweet
 REPO = Path(__file__).resolve().parents[2]
 SENTIMENT_DIR = Path(os.environ.get("OVERHEARD_SENTIMENT_DIR", REPO.parent / "shared" / "data" / "tweeteval_sentiment"))
 SENTIMENT_TRAIN = SENTIMENT_DIR / "train_reconstructed_semeval2013-2016.tsv"
-INTENT_LABELS = REPO / "classifiers" / "data" / "intent" / "labels.tsv"
+INTENT_LABELS = Path(os.environ.get("OVERHEARD_INTENT_LABELS", REPO / "classifiers" / "data" / "intent" / "labels.tsv"))
 
 
 @dataclass(frozen=True)

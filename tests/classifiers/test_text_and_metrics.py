@@ -6,6 +6,7 @@ import pytest
 
 from classifiers.cues import find_cues
 from classifiers.metrics import evaluate
+from classifiers.model import Thresholds
 from classifiers.text import MAX_CHARS, normalise_tweet, prepare
 from classifiers.verdict import Intent
 
@@ -42,3 +43,11 @@ def test_evaluation_figures_match_a_hand_count() -> None:
 def test_evaluation_refuses_mismatched_lengths() -> None:
     with pytest.raises(ValueError, match="2 gold labels but 1 predictions"):
         evaluate(["a", "b"], ["a"])
+
+
+def test_thresholds_from_config_name_the_bad_key() -> None:
+    with pytest.raises(ValueError, match=r"classifier\.thresholds\.intent: 'lead' is not one of complaint"):
+        Thresholds.from_config(0.5, {"lead": 0.5}, where="classifier.thresholds")
+    with pytest.raises(ValueError, match=r"intent\.complaint: 1\.5 is not a probability"):
+        Thresholds.from_config(0.5, {"complaint": 1.5})
+    assert Thresholds.from_config(0.6, {"complaint": 0.7}).intent == {Intent.complaint: 0.7}

@@ -1,0 +1,201 @@
+"""Labeled texts from a user's file (CSV or JSONL), and the figures a classifier scores on them.
+
+A file needs a ``text`` column and at least one of ``sentiment`` and ``intent``; ``rating`` (stars, 0–5) is
+read when present. A row that cannot be used is reported with its row number and why, and the rest are
+still evaluated: one bad line in a thousand should not cost the other 999.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import math
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from classifiers.metrics import Report, evaluate
+from classifiers.verdict import Classifier, Document, Intent, Sentiment
+
+SENTIMENT_LABELS: tuple[str, ...] = tuple(s.value for s in Sentiment)
+INTENT_LABELS: tuple[str, ...] = tuple(i.value for i in Intent)
+TASKS = ("sentiment", "intent")
+_TWEETEVAL_SENTIMENT = {"0": "negative", "1": "neutral", "2": "positive"}
+
+
+class LabeledFileError(ValueError):
+    """The file as a whole cannot be read as labeled texts (unknown format, no text column, no label column)."""
+
+
+@dataclass(frozen=True)
+class LabeledText:
+    """One usable row: the text, its gold labels (``None`` where the row gives none) and a star rating."""
+
+    row: int
+    """Row number as a person counts it: CSV header is row 1, first data row row 2; JSONL line number."""
+    text: str
+    sentiment: str | None
+    intent: str | None
+    rating: float | None = None
+
+
+@dataclass(frozen=True)
+class RowProblem:
+    """A row left out of the evaluation, and why."""
+
+    row: int
+    reason: str
+
+
+@dataclass(frozen=True)
+class LabeledFile:
+    """What a labeled file held: usable rows, rejected rows, and which label columns it has."""
+
+    examples: list[LabeledText]
+    problems: list[RowProblem] = field(default_factory=list)
+    tasks: tuple[str, ...] = ()
+
+
+def read_labeled(path: Path) -> LabeledFile:
+    """Read a ``.csv`` or ``.jsonl`` file of labeled texts. Raises LabeledFileError for file-level problems."""
+    suffix = path.suffix.lower()
+    if suffix not in (".csv", ".jsonl", ".ndjson"):
+        raise LabeledFileError(f"{path}: expected a .csv or .jsonl file, got '{suffix or 'no extension'}'")
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise LabeledFileError(f"{path}: {exc.strerror or exc}") from exc
+    # Invalid UTF-8 is repaired (U+FFFD), not fatal: the classifier copes with odd text, and the row still counts.
+    content = raw.decode("utf-8-sig", errors="replace")
+    records = _csv_records(path, content) if suffix == ".csv" else list(_jsonl_records(content))
+    examples: list[LabeledText] = []
+    problems: list[RowProblem] = []
+    seen_columns: set[str] = set()
+    for row, record in records:
+        if isinstance(record, str):
+            problems.append(RowProblem(row, record))
+            continue
+        seen_columns.update(k for k, v in record.items() if v not in (None, ""))
+        example = _example(row, record)
+        if isinstance(example, str):
+            problems.append(RowProblem(row, example))
+        else:
+            examples.append(example)
+    tasks = tuple(t for t in TASKS if t in seen_columns)
+    if suffix == ".csv" and not tasks:
+        raise LabeledFileError(f"{path}: no 'sentiment' or 'intent' column; nothing to evaluate against")
+    if not examples and not problems:
+        raise LabeledFileError(f"{path}: no rows")
+    return LabeledFile(examples=examples, problems=problems, tasks=tasks)
+
+
+def _csv_records(path: Path, content: str) -> list[tuple[int, dict[str, Any] | str]]:
+    reader = csv.reader(io.StringIO(content, newline=""))
+    try:
+        header = next(reader)
+    except StopIteration:
+        raise LabeledFileError(f"{path}: the file is empty") from None
+    columns = [c.strip().lower() for c in header]
+    if "text" not in columns:
+        raise LabeledFileError(f"{path}: no 'text' column (columns: {', '.join(columns) or 'none'})")
+    out: list[tuple[int, dict[str, Any] | str]] = []
+    try:
+        for number, cells in enumerate(reader, start=2):
+            if not any(c.strip() for c in cells):
+                continue  # blank line
+            if len(cells) > len(columns):
+                out.append((number, f"{len(cells)} cells but the header names {len(columns)} columns"))
+                continue
+            out.append((number, dict(zip(columns, cells, strict=False))))
+    except csv.Error as exc:
+        out.append((reader.line_num, f"unreadable CSV: {exc}"))
+    return out
+
+
+def _jsonl_records(content: str) -> Iterator[tuple[int, dict[str, Any] | str]]:
+    for number, line in enumerate(content.splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            record = json.loads(line)
+        except json.JSONDecodeError as exc:
+            yield number, f"not valid JSON ({exc.msg} at column {exc.colno})"
+            continue
+        if not isinstance(record, dict):
+            yield number, f"expected a JSON object, got {type(record).__name__}"
+            continue
+        yield number, {str(k).strip().lower(): v for k, v in record.items()}
+
+
+def _label(value: Any, known: Sequence[str], column: str) -> str | None:
+    """The normalised label, None when absent; raises ValueError naming the column for an unknown one."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    text = str(value).strip().lower().replace("-", "_").replace(" ", "_")
+    if column == "sentiment":
+        text = _TWEETEVAL_SENTIMENT.get(text, text)
+    if text not in known:
+        raise ValueError(f"{column} {value!r} is not one of {', '.join(known)}")
+    return text
+
+
+def _example(row: int, record: dict[str, Any]) -> LabeledText | str:
+    """A usable row, or why it is not usable."""
+    text = record.get("text")
+    if not isinstance(text, str):
+        return "no text" if text is None else f"text must be a string, got {type(text).__name__}"
+    if not text.strip():
+        return "empty text"
+    try:
+        sentiment = _label(record.get("sentiment"), SENTIMENT_LABELS, "sentiment")
+        intent = _label(record.get("intent"), INTENT_LABELS, "intent")
+    except ValueError as exc:
+        return str(exc)
+    if sentiment is None and intent is None:
+        return "no sentiment or intent label"
+    rating = record.get("rating")
+    if rating in (None, ""):
+        stars = None
+    else:
+        try:
+            stars = float(rating)
+        except (TypeError, ValueError):
+            return f"rating {rating!r} is not a number"
+        if not (math.isfinite(stars) and 0 <= stars <= 5):
+            return f"rating {rating!r} is not a number of stars from 0 to 5"
+    return LabeledText(row=row, text=text, sentiment=sentiment, intent=intent, rating=stars)
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    """A classifier's figures on a labeled set, per task; ``needs_human`` counts verdicts flagged for a person."""
+
+    reports: dict[str, Report]
+    needs_human: dict[str, int]
+
+    def render(self) -> str:
+        parts = []
+        for task, report in self.reports.items():
+            n = sum(s.support for s in report.per_class.values())
+            parts.append(f"{task} ({n} texts, {self.needs_human[task]} flagged needs_human)\n{report.render()}")
+        return "\n\n".join(parts)
+
+
+def evaluate_classifier(classifier: Classifier, examples: Sequence[LabeledText], batch_size: int = 64) -> Evaluation:
+    """Classify every example once and score each task on the rows that carry its label."""
+    if not examples:
+        raise ValueError("nothing to evaluate: no usable labeled rows")
+    verdicts = []
+    for start in range(0, len(examples), batch_size):
+        chunk = examples[start : start + batch_size]
+        verdicts += classifier.classify([Document(e.text, rating=e.rating) for e in chunk])
+    reports: dict[str, Report] = {}
+    flagged: dict[str, int] = {}
+    for task, labels in (("sentiment", SENTIMENT_LABELS), ("intent", INTENT_LABELS)):
+        pairs = [(getattr(e, task), v) for e, v in zip(examples, verdicts, strict=True) if getattr(e, task)]
+        if pairs:
+            reports[task] = evaluate([g for g, _ in pairs], [str(getattr(v, task)) for _, v in pairs], labels)
+            flagged[task] = sum(v.needs_human for _, v in pairs)
+    return Evaluation(reports=reports, needs_human=flagged)

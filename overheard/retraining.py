@@ -1,0 +1,32 @@
+"""Retraining the classifier's heads from triage corrections: the service behind ``overheard train``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from sqlalchemy import Engine
+
+from classifiers.training.retrain import Correction, RetrainResult, install, retrain_heads
+from storage.feedback import labeled_mentions
+
+
+def corrections_from_triage(engine: Engine) -> list[Correction]:
+    """Every relabelled mention as a correction keyed by its mention id (which fixes its held-out split)."""
+    with engine.connect() as connection:
+        labeled = labeled_mentions(connection)
+    return [
+        Correction(key=f"mention:{m.mention_id}", text=m.text, sentiment=m.human_sentiment, intent=m.human_intent)
+        for m in labeled
+    ]
+
+
+def retrain_from_triage(
+    engine: Engine, out_dir: Path, *, install_result: bool = False, sentiment_sample: int = 4000
+) -> RetrainResult:
+    """Refit the shipped heads with the stored corrections into ``out_dir``; ship them when ``install_result``."""
+    corrections = corrections_from_triage(engine)
+    command = f"overheard train --out {out_dir}" + (" --install" if install_result else "")
+    result = retrain_heads(corrections, out_dir, sentiment_sample=sentiment_sample, command=command)
+    if install_result:
+        install(out_dir)
+    return result
