@@ -46,6 +46,7 @@ from sqlalchemy import (
     case,
     cast,
     func,
+    literal,
     literal_column,
     or_,
     select,
@@ -351,9 +352,11 @@ class _Grid:
     unit: int
 
     def column(self, connection: Connection) -> Any:
+        # A BIGINT origin: PostgreSQL would bind a plain int as INTEGER, which overflows after January 2038.
+        origin = literal(self.origin, BigInteger)
         if connection.dialect.name == "sqlite":
-            return (cast(func.strftime("%s", mentions.c.created_at), BigInteger) - self.origin) // self.unit
-        return func.floor((func.extract("epoch", mentions.c.created_at) - self.origin) / self.unit)
+            return (cast(func.strftime("%s", mentions.c.created_at), BigInteger) - origin) // self.unit
+        return func.floor((func.extract("epoch", mentions.c.created_at) - origin) / self.unit)
 
     def instant(self, slot: Any) -> int:
         return self.origin + int(slot) * self.unit

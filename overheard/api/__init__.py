@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI, Request
+from fastapi.exceptions import RequestValidationError
 from sqlalchemy import Engine
 
 from classifiers.verdict import Document, Verdict
@@ -27,6 +28,20 @@ class _NoClassifier:
 
     def classify(self, documents: Sequence[Document]) -> list[Verdict]:
         raise RuntimeError("the web app does not classify; run `overheard collect` or the worker")
+
+
+def single_valued_query(request: Request) -> None:
+    """Refuse a repeated query parameter: no API parameter takes a list, and quietly keeping the last of
+    `?until=a&until=b` would answer a question the caller did not ask."""
+    keys = [key for key, _ in request.query_params.multi_items()]
+    repeated = sorted({key for key in keys if keys.count(key) > 1})
+    if repeated:
+        raise RequestValidationError(
+            [
+                {"type": "repeated", "loc": ("query", key), "msg": f"send '{key}' once", "input": None}
+                for key in repeated
+            ]
+        )
 
 
 def create_app(engine: Engine, config: OverheardConfig, *, rate_limit_per_minute: int = DEFAULT_RATE_LIMIT) -> FastAPI:
@@ -51,6 +66,6 @@ def create_app(engine: Engine, config: OverheardConfig, *, rate_limit_per_minute
     app.state.runtime = Runtime.build(config, engine, _NoClassifier())
     app.state.limiter = RateLimiter(rate_limit_per_minute)
     for module in (health, mentions, contacts, delivery, rules, metrics, gdpr, sources):
-        app.include_router(module.router)
+        app.include_router(module.router, dependencies=[Depends(single_valued_query)])
     pages.mount(app)
     return app
