@@ -107,6 +107,7 @@ def _sweep_all(runtime: object, collectors: list[object]) -> int:
     """Sweep each collector; a failing source is reported and the others go on. Returns the failures."""
     from listener.base import SourceError
     from listener.http import HttpError
+    from overheard.alerting import check_spikes
     from overheard.pipeline import BatchReport, Runtime, deliver_due, sweep
 
     assert isinstance(runtime, Runtime)
@@ -121,6 +122,9 @@ def _sweep_all(runtime: object, collectors: list[object]) -> int:
             except (SourceError, HttpError) as exc:
                 failed += 1
                 errors.print(f"[yellow]source {name} failed, the others go on:[/] {exc}", highlight=False)
+    alerts = check_spikes(runtime)
+    for line in alerts.lines():
+        errors.print(f"[bold red]alert[/] {line}", highlight=False)
     sent = deliver_due(runtime)
     console.print(
         f"stored {total.stored} mentions, quarantined {len(total.quarantined)}, "

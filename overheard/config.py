@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from classifiers.verdict import Intent
+from enrichers.alerts import AlertsConfig
 from enrichers.routing import DEFAULT_ROUTING, RoutingConfig, describe_errors
 from listener.query import QuerySyntaxError
 from listener.query import parse as parse_query
@@ -254,11 +255,19 @@ class OverheardConfig(BaseModel):
     retention: RetentionConfig = Field(default_factory=RetentionConfig)
     classifier: ClassifierConfig = Field(default_factory=ClassifierConfig)
     recheck: RecheckConfig = Field(default_factory=RecheckConfig)
+    alerts: AlertsConfig = Field(default_factory=AlertsConfig)
 
     @model_validator(mode="after")
     def _consistent(self) -> OverheardConfig:
         problems = [] if self.brands else ["brands: name at least one brand to listen for"]
         problems += self.routing.unknown_channels(list(self.channels))
+        for kind, rules in (("volume", self.alerts.volume), ("negative_share", self.alerts.negative_share)):
+            # An alert route goes to the channel named after its team.
+            problems += [
+                f"alerts.{kind}.teams: '{team.value}' has no channel of that name; add channels.{team.value}"
+                for team in rules.teams
+                if rules.enabled and team.value not in self.channels
+            ]
         names = [s.name for s in self.sources]
         problems += [f"sources: name '{n}' is used twice" for n in sorted({n for n in names if names.count(n) > 1})]
         known = set(self.queries())

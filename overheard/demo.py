@@ -13,6 +13,7 @@ from rich.table import Table
 from sqlalchemy import Engine
 
 from overheard import services
+from overheard.alerting import check_spikes
 from overheard.config import load_config
 from overheard.pipeline import BatchReport, deliver_due, sweep
 from overheard.runtime import open_runtime
@@ -49,6 +50,7 @@ def run_demo(workdir: Path, console: Console) -> BatchReport:
             progress.advance(task, batch.stored + batch.skipped_tombstoned + len(batch.quarantined))
 
         total = sweep(runtime, collector, advance)
+    alerts = check_spikes(runtime)
     sent = deliver_due(runtime)
     print_summary(runtime.engine, console)
     console.print(
@@ -59,6 +61,8 @@ def run_demo(workdir: Path, console: Console) -> BatchReport:
     )
     for reason in total.quarantined:
         console.print(f"  quarantined: {reason}", highlight=False)
+    for line in alerts.lines():
+        console.print(f"[bold red]alert[/] {line}", highlight=False)
     console.print(f"database: {database_url} · wall time {time.perf_counter() - started:.1f} s")
     console.print("[dim]All sample mentions, people and companies are synthetic, written for this demo.[/]")
     return total

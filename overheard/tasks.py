@@ -43,6 +43,7 @@ from sqlalchemy.exc import DBAPIError
 from classifiers.verdict import Classifier
 from listener.base import Rejected
 from listener.mention import Mention
+from overheard.alerting import check_spikes
 from overheard.config import Settings
 from overheard.pipeline import Runtime, deliver_due, process_batch, sweep
 from overheard.sources import build_collectors
@@ -247,6 +248,7 @@ def _collect(rt: Runtime, source_name: str) -> str:
             report = sweep(rt, collector)
         stored, quarantined = stored + report.stored, quarantined + len(report.quarantined)
         routes += sum(report.routes.values())
+    routes += check_spikes(rt).routes  # finished hours only, once each (a watermark per brand)
     if routes:
         _wake_sender()
     outcome = f"stored {stored} mentions, quarantined {quarantined}, routes {routes}"
