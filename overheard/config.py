@@ -90,7 +90,10 @@ class XSource(SourceBase):
         default="OVERHEARD_X_BEARER_TOKEN", description="Environment variable with the token."
     )
     language: str | None = Field(default=None, description="Only posts X tagged with this ISO 639-1 language.")
-    stream: bool = Field(default=False, description="Use the filtered stream instead of recent search.")
+    stream: bool = Field(
+        default=False, description="Also listen to the filtered stream (rules = our queries) before each recent search."
+    )
+    stream_listen_s: float = Field(default=60.0, gt=0, le=3600, description="Seconds each sweep listens to the stream.")
     base_url: str | None = Field(default=None, description="API host; leave out for api.x.com.")
 
 

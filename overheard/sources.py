@@ -7,9 +7,9 @@ language detection, spam and near-duplicate signals).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
-from listener.base import Collector
+from listener.base import Collector, Page
 from listener.bluesky import BlueskyCollector
 from listener.hackernews import HackerNewsCollector
 from listener.http import DEFAULT_USER_AGENT, Http
@@ -21,7 +21,7 @@ from listener.replay import ReplayCollector
 from listener.reviews import ReviewCollector
 from listener.rss import FeedCollector
 from listener.signals import NearDuplicateIndex
-from listener.x import XCollector
+from listener.x import XCollector, XFilteredStream
 from overheard.config import (
     BlueskySource,
     HackerNewsSource,
@@ -58,6 +58,29 @@ def _token(variable: str | None, source: SourceBase, *, required: bool = False) 
     return value
 
 
+class StreamWithRules:
+    """The X filtered stream as a collector whose sweep first makes the stream's rules equal to our queries.
+
+    Rules are synced on the first sweep of the process and again after a failed sweep, so an edited
+    overheard.yaml takes effect on restart and a rejected rule update is retried.
+    """
+
+    def __init__(self, stream: XFilteredStream) -> None:
+        self.stream = stream
+        self.name = stream.name
+        self._synced = False
+
+    def sweep(self, cursor: str | None) -> Iterator[Page]:
+        if not self._synced:
+            self.stream.sync_rules()
+            self._synced = True
+        try:
+            yield from self.stream.sweep(cursor)
+        except Exception:
+            self._synced = False
+            raise
+
+
 def build_collectors_for(
     source: SourceBase, config: OverheardConfig, http: Http, finishing: Finishing
 ) -> list[Collector]:
@@ -68,13 +91,27 @@ def build_collectors_for(
             raise SourceNotAvailable(f"source '{source.name}': replay file {source.path} does not exist")
         return [ReplayCollector(source.path, name=f"replay:{source.name}")]
     if isinstance(source, XSource):
-        if source.stream:
-            raise SourceNotAvailable(
-                f"source '{source.name}': run the X filtered stream with `overheard run`, not a sweep"
-            )
         token = _token(source.bearer_token_env, source, required=True)
         extra = {"base_url": source.base_url} if source.base_url else {}
-        return [
+        # The stream has no cursor (backfill is a paid tier): recent search after it covers what it missed.
+        stream: list[Collector] = (
+            [
+                StreamWithRules(
+                    XFilteredStream(
+                        http,
+                        name=named("stream"),
+                        queries=queries,
+                        bearer_token=token,
+                        listen_s=source.stream_listen_s,
+                        finishing=finishing,
+                        **extra,
+                    )  # type: ignore[arg-type]
+                )
+            ]
+            if source.stream
+            else []
+        )
+        return stream + [
             XCollector(
                 http,
                 name=named(q),

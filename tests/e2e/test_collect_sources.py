@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 
 import pytest
@@ -20,6 +21,7 @@ from tests.listener.replay import OWN_FIXTURES, SHARED_FIXTURES, ReplayServer, R
 
 RSS = "application/rss+xml; charset=utf-8"
 JSON = "application/json; charset=utf-8"
+X_RULES = SHARED_FIXTURES / "twitter_x" / "pytwitter_testdata" / "streams"
 MASTODON_TAG_PAGE = SHARED_FIXTURES / "mastodon" / "test_hashtag_tl" / "002_GET_api_v1_timelines_tag_hoot"
 
 
@@ -99,3 +101,31 @@ def test_collectors_refuse_private_addresses_unless_the_config_allows_them(
         sweep(runtime, feed)
     assert "refuse" in str(refused.value).lower() or "not allowed" in str(refused.value).lower()
     assert platform.requests_to("/feed.rss") == []
+
+
+def test_an_x_source_in_stream_mode_syncs_its_rules_listens_then_searches(
+    platform: ReplayServer, classifier: Classifier, sqlite_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("OVERHEARD_X_BEARER_TOKEN", "test-token")
+    platform.add("/2/tweets/search/stream/rules", Reply.file(X_RULES / "get_rules.json", JSON))
+    platform.add("/2/tweets/search/stream/rules", Reply.file(X_RULES / "delete_rules.json", JSON), method="POST")
+    platform.add("/2/tweets/search/stream", Reply.file(OWN_FIXTURES / "x" / "stream_lines.txt", JSON))
+    platform.add("/2/tweets/search/recent", Reply(200, (("Content-Type", JSON),), b'{"meta": {"result_count": 0}}'))
+    config = parse_config(
+        "brands: [{name: Acme, query: Acme}]\n"
+        'http: {allow_networks: ["127.0.0.1/32"], min_interval_s: 0}\n'
+        f'sources:\n  - {{kind: x, name: x, stream: true, stream_listen_s: 0.5, base_url: "{platform.base_url}"}}\n'
+    )
+    collectors = build_collectors(config)
+    assert [c.name for c in collectors] == ["x:stream", "x:brand:Acme"]
+
+    runtime = Runtime.build(config, open_database(sqlite_url), classifier)
+    stored = sum(sweep(runtime, c).stored for c in collectors)
+
+    delete, add = (json.loads(s.body) for s in platform.seen if s.method == "POST")
+    assert add == {"add": [{"value": "acme -is:retweet", "tag": "brand:Acme"}]}
+    assert delete["delete"]["ids"], "rules that are not our queries are removed"
+    with runtime.engine.connect() as c:
+        ids = set(c.execute(select(mentions.c.external_id).where(mentions.c.source == "x")).scalars())
+    assert {"1860000000000000001", "1860000000000000002"} <= ids and stored == len(ids)
+    assert platform.requests_to("/2/tweets/search/recent"), "recent search runs after the stream"
