@@ -162,7 +162,8 @@ def check_spikes(runtime: Runtime, now: datetime | None = None) -> AlertReport:
                 report.already_routed += [f"{alert.key} → {team}" for team in skipped]
                 for route in chosen:
                     payload = _payload(connection, route, alert, evidence, runtime.clock())
-                    outbox.add(route, [new_delivery(route, payload, runtime.clock())])
+                    sendable = route.channel in runtime.config.channels
+                    outbox.add(route, [new_delivery(route, payload, runtime.clock())] if sendable else [])
                     report.routes += 1
             set_cursor(connection, _cursor_name(brand.name), until.isoformat())
         report.alerts += found

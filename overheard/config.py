@@ -265,11 +265,12 @@ class OverheardConfig(BaseModel):
         problems = [] if self.brands else ["brands: name at least one brand to listen for"]
         problems += self.routing.unknown_channels(list(self.channels))
         for kind, rules in (("volume", self.alerts.volume), ("negative_share", self.alerts.negative_share)):
-            # An alert route goes to the channel named after its team.
+            # An alert route goes to the channel named after its team; with the default alerts section a
+            # team without such a channel still sees the alert in the web inbox (no delivery is queued).
             problems += [
                 f"alerts.{kind}.teams: '{team.value}' has no channel of that name; add channels.{team.value}"
                 for team in rules.teams
-                if rules.enabled and team.value not in self.channels
+                if rules.enabled and team.value not in self.channels and "alerts" in self.model_fields_set
             ]
         names = [s.name for s in self.sources]
         problems += [f"sources: name '{n}' is used twice" for n in sorted({n for n in names if names.count(n) > 1})]

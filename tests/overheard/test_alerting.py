@@ -160,3 +160,24 @@ def test_an_alert_rides_on_a_mention_the_team_does_not_already_have(runtime: Run
     assert not {r.external_id for r in alert_rows} & influencer, "an influencer's own route is not overwritten"
     assert kept == len(influencer)
     assert report.already_routed == []
+
+
+def test_without_an_alerts_section_a_team_lacking_a_channel_sees_alerts_in_the_inbox_only(engine: Engine) -> None:
+    config = OverheardConfig.model_validate(
+        {
+            "brands": [{"name": "Lumora", "query": "Lumora"}],
+            "channels": {"communications": {"kind": "inbox"}},
+            "routing": {"rules": []},
+        }
+    )
+    runtime = Runtime.build(config, engine, KeywordClassifier())
+    process_batch(runtime, _quiet_days(4) + _storm())
+    check_spikes(runtime, now=STORM + timedelta(hours=1))
+    with engine.connect() as c:
+        rows = c.execute(
+            select(routes.c.team, func.count(deliveries.c.id))
+            .select_from(routes.outerjoin(deliveries))
+            .where(routes.c.rule.like("alert:%"))
+            .group_by(routes.c.team)
+        ).all()
+    assert dict(rows) == {"communications": 2, "marketing": 0}
