@@ -119,12 +119,13 @@ def horizontal_bars(title: str, rows: Sequence[tuple[str, float, str]]) -> Marku
     if not rows:
         return Markup("")
     top = max(v for _, v, _ in rows) or 1
+    longest = WIDTH - 380  # leaves room after the longest bar for its text ('140 · reach 815,012')
     height = 28 * len(rows) + 10
     body = "".join(
         f'<text x="4" y="{24 + 28 * k}" font-size="12">{escape(label)}</text>'
-        f'<rect class="bar" x="180" y="{10 + 28 * k}" width="{(WIDTH - 300) * value / top:.1f}" height="18" '
+        f'<rect class="bar" x="180" y="{10 + 28 * k}" width="{longest * value / top:.1f}" height="18" '
         f'fill="{COLOURS["volume"]}"><title>{escape(label)}: {escape(shown)}</title></rect>'
-        f'<text x="{186 + (WIDTH - 300) * value / top:.1f}" y="{24 + 28 * k}" font-size="12">{escape(shown)}</text>'
+        f'<text x="{186 + longest * value / top:.1f}" y="{24 + 28 * k}" font-size="12">{escape(shown)}</text>'
         for k, (label, value, shown) in enumerate(rows)
     )
     return Markup(

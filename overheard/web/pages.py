@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import re
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import quote, urlencode
@@ -37,6 +37,7 @@ from storage.schema import deliveries, mentions, now_utc, routes
 
 HERE = Path(__file__).parent
 templates = Jinja2Templates(directory=HERE / "templates")
+templates.env.globals["one_day"] = timedelta(days=1)  # the inbox's "until" filter shows the last day included
 router = APIRouter(include_in_schema=False)
 
 
@@ -152,9 +153,19 @@ def _enum(value: str | None, choices: type[Any]) -> str | None:
     return value if value in {c.value for c in choices} else None
 
 
+def _day(value: str | None) -> datetime | None:
+    """The start (UTC) of a day given as YYYY-MM-DD, as the date inputs send it; anything else is no filter."""
+    try:
+        day = date.fromisoformat(value or "")
+    except ValueError:
+        return None
+    return datetime(day.year, day.month, day.day, tzinfo=UTC) if 1971 <= day.year <= 2999 else None
+
+
 def _filters(request: Request, default_status: str = "open") -> inbox.MentionFilter:
     p = request.query_params
     status = p.get("status", default_status)
+    last_day = _day(p.get("until"))
     return inbox.MentionFilter(
         team=_enum(p.get("team"), Team),
         intent=_enum(p.get("intent"), Intent),
@@ -162,6 +173,8 @@ def _filters(request: Request, default_status: str = "open") -> inbox.MentionFil
         source=_enum(p.get("source"), Platform),
         status=status if status in (*inbox.STATUSES, "open") else None,
         language=(p.get("language") or "")[:2] or None,
+        since=_day(p.get("since")),
+        until=last_day + timedelta(days=1) if last_day else None,  # the form's "until" day is included
         query=(p.get("q") or "").replace("\x00", "")[:200] or None,
     )
 
@@ -452,6 +465,7 @@ def dashboard(request: Request, principal: User, engine: Db) -> HTMLResponse:
         if authors:
             record(connection, principal.name, "metrics.top_authors", "authors", "*", shown=len(authors))
     labels = [p.bucket.strftime("%d %b") for p in volume]
+    can_inbox = principal.can(Capability.read_mentions)  # marketing sees aggregates, not the posts behind a spike
     counts = [float(p.mentions) for p in volume]
     marked = charts.spikes(counts)
     context = {
@@ -462,7 +476,11 @@ def dashboard(request: Request, principal: User, engine: Db) -> HTMLResponse:
         "latest_link": "/dashboard?" + urlencode({"end": (latest + timedelta(days=1)).date().isoformat(), "days": days})
         if latest
         else None,
-        "spike_days": [labels[i] for i in marked],
+        "spike_days": [
+            (labels[i], "/inbox?" + urlencode({"status": "", "since": day, "until": day}) if can_inbox else None)
+            for i in marked
+            for day in [volume[i].bucket.date().isoformat()]
+        ],
         "volume_chart": charts.line_chart(
             "Mentions per day", [charts.Point(label, c) for label, c in zip(labels, counts, strict=True)], marked
         ),

@@ -29,6 +29,27 @@
     items[current].scrollIntoView({ block: "nearest" });
   }
 
+  // The page reloads after each action: keep the selection on the mention acted on, or, when it left the
+  // list (resolved, snoozed), on the one that took its place, instead of jumping back to the top.
+  var KEPT = "overheard.selected";
+
+  function remember() {
+    if (!items[current]) return;
+    try {
+      sessionStorage.setItem(KEPT, JSON.stringify({ path: location.pathname, id: items[current].getAttribute("data-id"), index: current }));
+    } catch (e) { /* storage disabled: the selection starts at the top */ }
+  }
+
+  function restore() {
+    var kept = null;
+    try { kept = JSON.parse(sessionStorage.getItem(KEPT) || "null"); sessionStorage.removeItem(KEPT); } catch (e) { kept = null; }
+    if (!kept || kept.path !== location.pathname) return 0;
+    for (var i = 0; i < items.length; i++) {
+      if (items[i].getAttribute("data-id") === kept.id) return i;
+    }
+    return Math.min(kept.index, items.length - 1);
+  }
+
   function typing(target) {
     return target && (target.tagName === "INPUT" || target.tagName === "SELECT" || target.tagName === "TEXTAREA");
   }
@@ -37,7 +58,13 @@
     countdowns();
     setInterval(countdowns, 30000);
     items = Array.prototype.slice.call(document.querySelectorAll("li.mention"));
-    if (items.length) select(0);
+    if (items.length) select(restore());
+    document.querySelectorAll("li.mention form").forEach(function (form) {
+      form.addEventListener("submit", function () {
+        var index = items.indexOf(form.closest("li.mention"));
+        if (index >= 0) { current = index; remember(); }
+      });
+    });
     document.addEventListener("keydown", function (event) {
       if (event.ctrlKey || event.metaKey || event.altKey || typing(event.target)) return;
       var item = items[current] || document.querySelector("article.mention");
@@ -46,7 +73,7 @@
       else if (event.key === "Enter" && items[current]) { window.location = items[current].getAttribute("data-href"); }
       else if (item && (event.key === "a" || event.key === "r")) {
         var form = item.querySelector('form[data-key="' + event.key + '"]');
-        if (form) { form.submit(); event.preventDefault(); }
+        if (form) { remember(); form.submit(); event.preventDefault(); }
       } else if (item && event.key === "l") {
         var select_ = item.querySelector('form[data-key="l"] select[name="intent"]');
         if (select_) { select_.focus(); event.preventDefault(); }

@@ -1,0 +1,56 @@
+"""What the browser tests share besides fixtures: finding Chromium, the live app, signing in, screenshots."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Page
+
+from storage.tokens import Role
+from tests.api.seed import Seeded
+from tests.conftest import ROOT
+
+SCREENSHOTS = ROOT / "test-artifacts" / "screenshots"
+# Playwright's own waits (for an element, a navigation) give up after this long: a stuck page fails, not hangs.
+ACTION_TIMEOUT_MS = 15_000
+
+
+def chromium_executable() -> str:
+    """The system Chromium, or a clear failure (CI) / skip (a laptop without it)."""
+    candidates = [os.environ.get("OVERHEARD_CHROMIUM"), shutil.which("chromium"), "/usr/bin/chromium"]
+    for candidate in candidates:
+        if candidate and Path(candidate).is_file() and os.access(candidate, os.X_OK):
+            return candidate
+    message = (
+        "Chromium not found (looked at $OVERHEARD_CHROMIUM, `chromium` on PATH and /usr/bin/chromium); "
+        "install Debian's package: `apt-get install chromium` (scripts/services.sh does this for CI)"
+    )
+    if os.environ.get("CI") or os.environ.get("OVERHEARD_REQUIRE_POSTGRES") == "1":
+        pytest.fail(message)
+    pytest.skip(message)
+
+
+@dataclass(frozen=True)
+class LiveApp:
+    """The web app served over HTTP: its address and the seeded database behind it."""
+
+    url: str
+    seeded: Seeded
+
+
+def sign_in(page: Page, live_app: LiveApp, role: Role) -> None:
+    """Through the sign-in form, as a person would: paste the role's token and submit."""
+    page.goto("/login")
+    page.get_by_label("Token").fill(live_app.seeded.tokens[role])
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_load_state()
+
+
+def shot(page: Page, name: str) -> None:
+    """A screenshot of a step in the middle of a journey."""
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)

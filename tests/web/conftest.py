@@ -1,0 +1,83 @@
+"""Fixtures of the browser tests: the demo sample behind a real uvicorn server, and Debian's headless Chromium.
+
+The server runs in a thread of the test process on a socket bound to a free port of 127.0.0.1, so the tests
+can read the same database the pages write to. Chromium is the system one (`OVERHEARD_CHROMIUM`, or
+`chromium` on PATH): Playwright never downloads a browser here. Without it the tests skip on a laptop and
+fail in CI (`CI` or `OVERHEARD_REQUIRE_POSTGRES=1`, which scripts/test.sh sets after installing it).
+"""
+
+from __future__ import annotations
+
+import re
+import socket
+import threading
+import time
+from collections.abc import Iterator
+
+import pytest
+import uvicorn
+from playwright.sync_api import Browser, BrowserContext, Page, Playwright, sync_playwright
+
+from overheard.api import create_app
+from overheard.runtime import load_classifier
+from tests.api.conftest import _seeded_database
+from tests.api.seed import DEMO_CONFIG, MemoClassifier
+from tests.web.browser import ACTION_TIMEOUT_MS, SCREENSHOTS, LiveApp, chromium_executable
+
+
+@pytest.fixture(scope="session")
+def live_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveApp]:
+    classifier = MemoClassifier(load_classifier())
+    for seeded in _seeded_database("sqlite", tmp_path_factory.mktemp("web"), classifier):
+        app = create_app(seeded.engine, DEMO_CONFIG, rate_limit_per_minute=100_000)
+        listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        listener.bind(("127.0.0.1", 0))
+        port = listener.getsockname()[1]
+        server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off"))
+        thread = threading.Thread(target=server.run, kwargs={"sockets": [listener]}, daemon=True)
+        thread.start()
+        deadline = time.monotonic() + 30
+        while not server.started:
+            if not thread.is_alive() or time.monotonic() > deadline:
+                pytest.fail("uvicorn did not start serving the web app within 30 s")
+            time.sleep(0.05)
+        try:
+            yield LiveApp(f"http://127.0.0.1:{port}", seeded)
+        finally:
+            server.should_exit = True
+            thread.join(timeout=10)
+            listener.close()
+
+
+@pytest.fixture(scope="session")
+def playwright_session() -> Iterator[Playwright]:
+    with sync_playwright() as playwright:
+        yield playwright
+
+
+@pytest.fixture(scope="session")
+def browser(playwright_session: Playwright) -> Iterator[Browser]:
+    executable = chromium_executable()
+    # --no-sandbox: CI runs the suite as root, where Chromium refuses its sandbox.
+    browser = playwright_session.chromium.launch(executable_path=executable, headless=True, args=["--no-sandbox"])
+    yield browser
+    browser.close()
+
+
+@pytest.fixture
+def context(browser: Browser, live_app: LiveApp) -> Iterator[BrowserContext]:
+    context = browser.new_context(base_url=live_app.url, accept_downloads=True, viewport={"width": 1280, "height": 900})
+    context.set_default_timeout(ACTION_TIMEOUT_MS)
+    yield context
+    context.close()
+
+
+@pytest.fixture
+def page(context: BrowserContext, request: pytest.FixtureRequest) -> Iterator[Page]:
+    """A fresh tab; what it shows at the end of the test is saved as a screenshot (the CI artifact)."""
+    page = context.new_page()
+    yield page
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    name = re.sub(r"[^A-Za-z0-9_.-]+", "_", request.node.name)
+    if not page.is_closed():
+        page.screenshot(path=str(SCREENSHOTS / f"{name}.png"))
