@@ -41,3 +41,15 @@ def entries_for(connection: Connection, subject_type: str, subject_id: str) -> l
         .order_by(audit_log.c.id)
     )
     return [AuditEntry.model_validate(r._asdict()) for r in rows]
+
+
+def latest(
+    connection: Connection, *, subject_type: str | None = None, subject_id: str | None = None, limit: int = 50
+) -> list[AuditEntry]:
+    """The newest `limit` entries, newest first; only those about one subject when it is given."""
+    query = select(audit_log).order_by(audit_log.c.at.desc(), audit_log.c.id.desc()).limit(limit)
+    if subject_type is not None:
+        query = query.where(audit_log.c.subject_type == subject_type)
+    if subject_id is not None:
+        query = query.where(audit_log.c.subject_id == subject_id)
+    return [AuditEntry.model_validate(r._asdict()) for r in connection.execute(query)]

@@ -2,32 +2,45 @@
 
 All three read `storage.personal_data.PERSONAL_DATA`, so a table added there is exported and erased
 without touching this module.
+
+Erasure reaches past the tables tied to a contact: pages pushed to workers and not yet stored
+(`task_runs.arguments`), quarantined raw items, error texts and audit details are searched for the
+person's handles, names and emails. Redis holds nothing to erase: Celery messages carry only a run id
+and a subject (a source name or "page"), and results are not stored there (`task_ignore_result`); the
+page itself waits in `task_runs`. The only files we write are exports a person asked for (`--out`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import json
+import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, delete, false, func, select, tuple_
+from sqlalchemy import JSON, ColumnElement, Connection, Text, cast, delete, false, func, or_, select, tuple_, update
 
+from enrichers.linking import normalise_handle
 from storage.audit import entries_for, record
 from storage.personal_data import PERSONAL_DATA, TiedBy
 from storage.provenance import explain_contact
 from storage.schema import (
     audit_log,
+    contact_emails,
     contacts,
     deliveries,
     findings,
     identities,
+    links,
     mentions,
     metadata,
     now_utc,
     quarantine,
     routes,
+    task_runs,
     tombstones,
+    triage_feedback,
 )
 
 
@@ -36,18 +49,82 @@ class UnknownContact(LookupError):
 
 
 def _authored_keys(connection: Connection, contact_id: str) -> list[tuple[str, str]]:
-    """(source, external_id) of mentions published under any of the contact's handles."""
+    """(source, external_id) of mentions the person published: under one of their handles, or linked to them.
+
+    A link to a contact is only made on an exact handle or a person's confirmation, so a linked mention
+    is theirs even when its stored handle lacks what the identity has (a bare Mastodon name).
+    """
     handles = [(r.platform, r.handle_key) for r in connection.execute(
         select(identities.c.platform, identities.c.handle_key).where(identities.c.contact_id == contact_id)
     )]  # fmt: skip
-    if not handles:
-        return []
-    rows = connection.execute(
-        select(mentions.c.source, mentions.c.external_id).where(
-            tuple_(mentions.c.source, func.lower(mentions.c.author_handle)).in_(handles)
+    conditions: list[ColumnElement[bool]] = [
+        mentions.c.id.in_(
+            select(links.c.mention_id).where(links.c.contact_id == contact_id, links.c.status != "unlinked")
         )
+    ]
+    if handles:
+        conditions.append(tuple_(mentions.c.source, func.lower(mentions.c.author_handle)).in_(handles))
+    rows = connection.execute(
+        select(mentions.c.source, mentions.c.external_id).where(or_(*conditions)).order_by(mentions.c.id)
     )
     return [(r.source, r.external_id) for r in rows]
+
+
+@dataclass(frozen=True)
+class Person:
+    """How the person shows up in data that is not tied to their contact id: to find and scrub them there."""
+
+    handles: frozenset[tuple[str, str]]  # (platform, normalised handle)
+    words: tuple[str, ...]  # handles, name and emails, matched wherever they stand
+    prefixed: tuple[str, ...] = ()  # plain-word handles ('support'), matched only as @support, x:support, /support
+
+    def pattern(self) -> re.Pattern[str] | None:
+        """Any of them, case-insensitive, never inside a longer word or handle ('jo_s' does not match 'jo_smith')."""
+        if not (self.words or self.prefixed):
+            return None
+
+        def alternatives(words: Iterable[str]) -> str:
+            return "|".join(re.escape(w) for w in sorted(words, key=len, reverse=True)) or "(?!)"
+
+        bare, prefixed = alternatives(self.words), alternatives(self.prefixed)
+        return re.compile(rf"(?:(?<![\w.@-])@?(?:{bare})|(?:(?<=[:/])|@)(?:{prefixed}))(?![\w@-])", re.IGNORECASE)
+
+    @property
+    def everything(self) -> tuple[str, ...]:
+        return self.words + self.prefixed
+
+
+def _person(connection: Connection, contact_id: str, authored: list[tuple[str, str]]) -> Person:
+    """Their handles (from identities and from their own posts), name and emails.
+
+    Display names on posts are left out of free-text matching: they can be anything ('Lumora fan').
+    """
+    handles: set[tuple[str, str]] = set()
+    texts: set[str] = set()
+    for i in connection.execute(select(identities).where(identities.c.contact_id == contact_id)):
+        handles.add((i.platform, i.handle_key))
+        texts |= {i.handle.lstrip("@"), i.handle_key}
+    if authored:
+        rows = connection.execute(
+            select(mentions.c.source, mentions.c.author_handle, mentions.c.author_profile_url).where(
+                tuple_(mentions.c.source, mentions.c.external_id).in_(authored)
+            )
+        )
+        for r in rows:
+            handles.add((r.source, normalise_handle(r.source, r.author_handle, r.author_profile_url)))
+            texts.add(r.author_handle.lstrip("@"))
+    texts = {t.strip() for t in texts}
+    words = {t for t in texts if not t.isalpha()}
+    emails = connection.execute(select(contact_emails.c.email).where(contact_emails.c.contact_id == contact_id))
+    words |= set(emails.scalars())
+    name = connection.execute(select(contacts.c.name).where(contacts.c.id == contact_id)).scalar_one_or_none()
+    words |= {name.strip()} if name and name.strip() else set()
+    # Two characters or fewer would match unrelated text; such a handle is still matched exactly in pages.
+    return Person(
+        frozenset(handles),
+        tuple(sorted(w for w in words if len(w) > 2)),
+        tuple(sorted(t for t in texts if t.isalpha() and len(t) > 2)),
+    )
 
 
 def _where(table_name: str, tied_by: TiedBy, contact_id: str, authored: list[tuple[str, str]]) -> ColumnElement[bool]:
@@ -104,9 +181,12 @@ def export_contact(connection: Connection, contact_id: str, *, actor: str) -> di
 
 @dataclass
 class ErasureReport:
+    """What one erasure removed, as counts by table (no content, so it can be audited and shown)."""
+
     contact_id: str
     deleted: dict[str, int] = field(default_factory=dict)
     tombstoned_mentions: int = 0
+    scrubbed: dict[str, int] = field(default_factory=dict)  # rows whose text had the person taken out
 
 
 # Children before parents, so no foreign key is left dangling whatever the backend enforces.
@@ -114,32 +194,164 @@ ERASE_ORDER = (
     "deliveries", "routes", "verdicts", "findings", "links", "mentions",
     "contact_emails", "identities", "memberships", "consents", "contacts",
 )  # fmt: skip
+ERASED = "[erased]"
+
+
+def _is_theirs(item: Any, person: Person) -> bool:
+    """A mention in a pushed page (`Mention.model_dump(mode="json")`) published under one of their handles."""
+    if not isinstance(item, dict):
+        return False
+    author = item.get("author") if isinstance(item.get("author"), dict) else {}
+    handle, source = author.get("handle"), item.get("source")
+    if not (isinstance(handle, str) and isinstance(source, str)):
+        return False
+    profile = author.get("profile_url") if isinstance(author.get("profile_url"), str) else None
+    return (source, normalise_handle(source, handle, profile)) in person.handles
+
+
+def _scrub_text(value: Any, pattern: re.Pattern[str]) -> Any:
+    """`value` (text, or JSON made of dicts, lists and text) with every match replaced by ERASED."""
+    if isinstance(value, str):
+        return pattern.sub(ERASED, value)
+    if isinstance(value, list):
+        return [_scrub_text(v, pattern) for v in value]
+    if isinstance(value, dict):
+        return {_scrub_text(k, pattern): _scrub_text(v, pattern) for k, v in value.items()}
+    return value
+
+
+def _scrub_pushed_pages(connection: Connection, person: Person) -> tuple[list[tuple[str, str]], int]:
+    """Take the person's posts (and raw items naming them) out of pages not yet stored.
+
+    Returns the (source, external_id) of the posts taken out, to be tombstoned, and how many runs changed.
+    """
+    pattern = person.pattern()
+    taken: list[tuple[str, str]] = []
+    changed = 0
+    rows = connection.execute(select(task_runs.c.id, task_runs.c.arguments).where(task_runs.c.arguments.is_not(None)))
+    for run_id, arguments in list(rows):
+        if not isinstance(arguments, dict):
+            continue
+        kept = dict(arguments)
+        if isinstance(arguments.get("mentions"), list):
+            theirs = [m for m in arguments["mentions"] if _is_theirs(m, person)]
+            taken += [(str(m.get("source")), str(m.get("external_id"))) for m in theirs]
+            kept["mentions"] = [m for m in arguments["mentions"] if m not in theirs]
+        if pattern is not None and isinstance(arguments.get("rejected"), list):
+            kept["rejected"] = [r for r in arguments["rejected"] if not pattern.search(json.dumps(r))]
+        if pattern is not None:  # another author's post that names them is kept, without their name
+            kept = _scrub_text(kept, pattern)
+        if kept != arguments:
+            connection.execute(update(task_runs).where(task_runs.c.id == run_id).values(arguments=kept))
+            changed += 1
+    return taken, changed
+
+
+# Columns where another author's post, or a text we wrote about it, may name the person. Their own rows
+# are deleted; in everyone else's, the handle, name or email is replaced by ERASED.
+FREE_TEXT: tuple[tuple[str, str], ...] = (
+    ("mentions", "text"), ("mentions", "title"), ("mentions", "url"),
+    ("verdicts", "reasons"),
+    ("findings", "excerpt"), ("findings", "url"), ("findings", "reasons"), ("findings", "link_evidence"),
+    ("links", "evidence"),
+    ("routes", "explanation"), ("routes", "evidence"),
+    ("deliveries", "payload"), ("deliveries", "last_error"),
+    ("task_runs", "last_error"),
+    ("audit_log", "detail"),  # details never should hold personal data; this makes sure
+)  # fmt: skip
+
+
+def _scrub_column(connection: Connection, table_name: str, column: str, person: Person) -> int:
+    """Replace the person's words in one column of every row; returns how many rows changed."""
+    pattern = person.pattern()
+    if pattern is None:
+        return 0
+    table = metadata.tables[table_name]
+    target = table.c[column]
+    is_json = isinstance(target.type, JSON)
+    keys = list(table.primary_key.columns)
+    query = select(*keys, target).where(target.is_not(None))
+    if not is_json or all(
+        w.isascii() for w in person.everything
+    ):  # JSON text may escape non-ASCII (\\u00eb): scan it all
+        as_text = func.lower(cast(target, Text)) if is_json else func.lower(target)
+        query = query.where(or_(*(as_text.contains(w.lower(), autoescape=True) for w in person.everything)))
+    changed = 0
+    for row in list(connection.execute(query)):
+        value = row[-1]
+        if not pattern.search(json.dumps(value, ensure_ascii=False) if is_json else str(value)):
+            continue
+        where = [k == row[i] for i, k in enumerate(keys)]
+        connection.execute(update(table).where(*where).values({column: _scrub_text(value, pattern)}))
+        changed += 1
+    return changed
+
+
+def _scrub_free_text(connection: Connection, person: Person, posts: Iterable[tuple[str, str]]) -> dict[str, int]:
+    """Quarantined raw items by or naming the person go; other free text loses their handles, names and emails."""
+    pattern = person.pattern()
+    if pattern is None:
+        return {}
+    ids = [external_id for _, external_id in posts if len(external_id) >= 6]
+    found: dict[str, int] = {"quarantine": 0}
+    for row in list(connection.execute(select(quarantine.c.id, quarantine.c.payload))):
+        if pattern.search(row.payload) or any(i in row.payload for i in ids):
+            connection.execute(delete(quarantine).where(quarantine.c.id == row.id))
+            found["quarantine"] += 1
+    for table_name, column in FREE_TEXT:
+        changed = _scrub_column(connection, table_name, column, person)
+        if changed:
+            key = f"{table_name}.{column}"
+            found[key] = found.get(key, 0) + changed
+    return found
 
 
 def erase_contact(connection: Connection, contact_id: str, *, actor: str) -> ErasureReport:
-    """Erase a contact and every record tied to them; their posts leave a tombstone without personal data.
+    """Erase a contact and every record tied to them, everywhere; their posts leave a tombstone without personal data.
 
-    The tombstone stops a later collection from storing the same post again.
+    Besides the tables of `PERSONAL_DATA`, this takes their posts out of pages waiting for a worker,
+    drops quarantined raw items by or naming them, and replaces their handles, names and emails in
+    error texts and audit details. The tombstone stops a later collection from storing the same post again.
     """
     _require_contact(connection, contact_id)
     authored = _authored_keys(connection, contact_id)
+    person = _person(connection, contact_id, authored)
+    pushed, pages_changed = _scrub_pushed_pages(connection, person)
+    posts = list(dict.fromkeys(authored + pushed))
     at = now_utc()
-    for source, external_id in authored:
+    for source, external_id in posts:
         connection.execute(
             delete(tombstones).where(tombstones.c.source == source, tombstones.c.external_id == external_id)
         )
         connection.execute(
             tombstones.insert().values(source=source, external_id=external_id, reason="erased_on_request", at=at)
         )
-    report = ErasureReport(contact_id, tombstoned_mentions=len(authored))
+    report = ErasureReport(contact_id, tombstoned_mentions=len(posts))
+    if posts:  # labels only, but tied to the post by id; the foreign key would cascade, we do not rely on it
+        mention_ids = select(mentions.c.id).where(tuple_(mentions.c.source, mentions.c.external_id).in_(posts))
+        report.deleted["triage_feedback"] = (
+            connection.execute(delete(triage_feedback).where(triage_feedback.c.mention_id.in_(mention_ids))).rowcount
+            or 0
+        )
     entries = sorted(
         (e for e in PERSONAL_DATA if e.tied_by is not TiedBy.nobody), key=lambda e: ERASE_ORDER.index(e.table)
     )
     for entry in entries:
         table = metadata.tables[entry.table]
-        result = connection.execute(delete(table).where(_where(entry.table, entry.tied_by, contact_id, authored)))
+        result = connection.execute(delete(table).where(_where(entry.table, entry.tied_by, contact_id, posts)))
         report.deleted[entry.table] = result.rowcount or 0
-    record(connection, actor, "gdpr.erase", "contact", contact_id, deleted=report.deleted, tombstoned=len(authored))
+    report.scrubbed = {"pushed_pages": pages_changed, **_scrub_free_text(connection, person, posts)}
+    report.deleted["quarantine"] = report.scrubbed.pop("quarantine", 0)
+    record(
+        connection,
+        actor,
+        "gdpr.erase",
+        "contact",
+        contact_id,
+        deleted=report.deleted,
+        tombstoned=len(posts),
+        scrubbed=report.scrubbed,
+    )
     return report
 
 
@@ -153,19 +365,33 @@ class Retention:
     deliveries_days: int = 90
 
 
-def apply_retention(connection: Connection, retention: Retention, *, now: datetime | None = None) -> dict[str, int]:
-    """Delete what has outlived its retention period. Findings carry their own expiry."""
-    now = now or now_utc()
-    plan: list[tuple[str, Callable[[], ColumnElement[bool]]]] = [
-        ("findings", lambda: findings.c.expires_at <= now),
-        ("deliveries", lambda: deliveries.c.created_at <= now - timedelta(days=retention.deliveries_days)),
-        ("quarantine", lambda: quarantine.c.created_at <= now - timedelta(days=retention.quarantine_days)),
-        ("mentions", lambda: mentions.c.created_at <= now - timedelta(days=retention.mentions_days)),
-        ("audit_log", lambda: audit_log.c.at <= now - timedelta(days=retention.audit_days)),
+def _expired(retention: Retention, now: datetime) -> list[tuple[str, ColumnElement[bool]]]:
+    """Per data class, the rows past their retention period: the one rule both the dry run and the run use."""
+    return [
+        ("findings", findings.c.expires_at <= now),
+        ("deliveries", deliveries.c.created_at <= now - timedelta(days=retention.deliveries_days)),
+        ("quarantine", quarantine.c.created_at <= now - timedelta(days=retention.quarantine_days)),
+        ("mentions", mentions.c.created_at <= now - timedelta(days=retention.mentions_days)),
+        ("audit_log", audit_log.c.at <= now - timedelta(days=retention.audit_days)),
     ]
+
+
+def count_retention(connection: Connection, retention: Retention, *, now: datetime | None = None) -> dict[str, int]:
+    """The dry run: how many records of each data class `apply_retention` would delete now. Deletes nothing."""
+    now = now or now_utc()
+    return {
+        name: connection.execute(select(func.count()).select_from(metadata.tables[name]).where(condition)).scalar_one()
+        for name, condition in _expired(retention, now)
+    }
+
+
+def apply_retention(
+    connection: Connection, retention: Retention, *, now: datetime | None = None, actor: str = "retention"
+) -> dict[str, int]:
+    """Delete what has outlived its retention period, and audit the counts. Findings carry their own expiry."""
+    now = now or now_utc()
     removed: dict[str, int] = {}
-    for name, condition in plan:
-        table = metadata.tables[name]
-        removed[name] = connection.execute(delete(table).where(condition())).rowcount or 0
-    record(connection, "retention", "retention.apply", "database", "all", removed=removed)
+    for name, condition in _expired(retention, now):
+        removed[name] = connection.execute(delete(metadata.tables[name]).where(condition)).rowcount or 0
+    record(connection, actor, "retention.apply", "database", "all", removed=removed)
     return removed
