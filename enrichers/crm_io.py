@@ -3,7 +3,8 @@
 Errors are per row and name the row and the column; valid rows are imported, and a contact is
 imported whole or not at all (when any of its rows is bad, none of them is used, and the others say
 why). A handle claimed by two contacts rejects both: a handle must point to one person, and we
-cannot tell which claim is right.
+cannot tell which claim is right. The same goes for a handle that already belongs to another stored
+contact (`owners`): the row claiming it is rejected, naming the owner.
 
 CSV (one row per contact × company; rows sharing `contact_id` merge into one contact)::
 
@@ -72,6 +73,7 @@ HANDLE_COLUMNS = {
     "bluesky_handle": "bluesky",
 }
 IMPORT_EVIDENCE = "crm_import"
+Owners = Mapping[tuple[str, str], str]  # (platform, normalised handle) → id of the contact already holding it
 
 _EMAIL = re.compile(r"^[^@\s,;]+@[^@\s,;]+\.[^@\s,;]+$")
 _DOMAIN = re.compile(r"^(?=.{1,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
@@ -174,7 +176,7 @@ class _RowParts:
     consents: list[Consent] = field(default_factory=list)
 
 
-def _merge(parts: Sequence[_RowParts], errors: list[RowError]) -> CrmImport:
+def _merge(parts: Sequence[_RowParts], errors: list[RowError], owners: Owners) -> CrmImport:
     """Merge rows into contacts; reject a contact whole when any of its rows (or a handle claim) is bad."""
     bad_contacts = {e.contact_id for e in errors if e.contact_id}
     by_contact: dict[str, list[_RowParts]] = {}
@@ -187,8 +189,20 @@ def _merge(parts: Sequence[_RowParts], errors: list[RowError]) -> CrmImport:
         for column, platform, handle in part.identities:
             claims.setdefault((platform, handle), []).append((part.contact_id, part.row, column))
     for (platform, handle), claimants in claims.items():
-        owners = {c for c, _, _ in claimants}
-        if len(owners) < 2:
+        owner = owners.get((platform, handle))
+        for contact_id, row, column in claimants:
+            if owner is not None and owner != contact_id:
+                errors.append(
+                    RowError(
+                        row,
+                        column,
+                        f"{platform} handle '{handle}' already belongs to contact {owner} in the database; "
+                        f"remove it there first if it changed hands",
+                        contact_id,
+                    )
+                )
+                bad_contacts.add(contact_id)
+        if len({c for c, _, _ in claimants}) < 2:
             continue
         for contact_id, row, column in claimants:
             others = ", ".join(f"contact {c} (row {r})" for c, r, _ in claimants if c != contact_id)
@@ -340,11 +354,12 @@ def _read_text(source: str | Path) -> str:
     return source.read_text(encoding="utf-8-sig") if isinstance(source, Path) else source.removeprefix("\ufeff")
 
 
-def import_csv(source: str | Path, companies: Iterable[Company] = ()) -> CrmImport:
+def import_csv(source: str | Path, companies: Iterable[Company] = (), owners: Owners | None = None) -> CrmImport:
     """Import contacts from our CSV (text, or a path to read as UTF-8).
 
     `companies` (e.g. from `import_companies_csv`) resolve `company_domain` to their ids; a domain
-    not among them becomes a new company whose id is the domain.
+    not among them becomes a new company whose id is the domain. `owners` maps (platform, normalised
+    handle) to the stored contact holding it.
     """
     known = {c.domain: c for c in companies if c.domain}
     reader = csv.reader(io.StringIO(_read_text(source), newline=""))
@@ -378,7 +393,7 @@ def import_csv(source: str | Path, companies: Iterable[Company] = ()) -> CrmImpo
         part = _csv_row(row, values, errors, known)
         if part is not None:
             parts.append(part)
-    return _merge(parts, errors)
+    return _merge(parts, errors, owners or {})
 
 
 def _csv_row(
@@ -612,8 +627,8 @@ def _hubspot_basis(text: str) -> LawfulBasis | None:
     return LawfulBasis.consent if LawfulBasis.consent in known else known[0]
 
 
-def import_hubspot(document: Any, companies: Iterable[Company] = ()) -> CrmImport:
-    """Import a HubSpot contacts export (already parsed from JSON); `companies` as for `import_csv`."""
+def import_hubspot(document: Any, companies: Iterable[Company] = (), owners: Owners | None = None) -> CrmImport:
+    """Import a HubSpot contacts export (already parsed from JSON); `companies` and `owners` as for `import_csv`."""
     known = {c.domain: c for c in companies if c.domain}
     records = document.get("results") if isinstance(document, dict) else document
     if not isinstance(records, list):
@@ -683,7 +698,7 @@ def import_hubspot(document: Any, companies: Iterable[Company] = ()) -> CrmImpor
         part.consents += [consent] if consent else []
         if not reader.failed:
             parts.append(part)
-    return _merge(parts, errors)
+    return _merge(parts, errors, owners or {})
 
 
 def export_hubspot(

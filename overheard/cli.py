@@ -21,9 +21,10 @@ from storage.database import StorageError
 from storage.gdpr import UnknownContact
 
 app = typer.Typer(help="Overheard: self-hosted social listening and social-CRM enrichment.", no_args_is_help=True)
-contacts_app = typer.Typer(help="Import and export CRM contacts.", no_args_is_help=True)
+contacts_app = typer.Typer(help="Import, export and look up CRM contacts.", no_args_is_help=True)
 gdpr_app = typer.Typer(
-    help="Data-protection requests: export and erase what is kept on a contact.", no_args_is_help=True
+    help="Data protection: export and erase what is kept on a contact, retention, and the audit log.",
+    no_args_is_help=True,
 )
 app.add_typer(contacts_app, name="contacts")
 app.add_typer(gdpr_app, name="gdpr")
@@ -436,30 +437,88 @@ def report(
 def contacts_import(
     file: Annotated[Path, typer.Argument(help="Contacts CSV, or a HubSpot contacts JSON export (.json).")],
     config: ConfigOption = Path("overheard.yaml"),
-    companies: Annotated[Path | None, typer.Option(help="Companies CSV to import first.")] = None,
+    companies: Annotated[Path | None, typer.Option(help="Companies CSV, imported in the same transaction.")] = None,
+    format: Annotated[
+        str | None, typer.Option("--format", help="csv or hubspot (default: hubspot for .json, else csv).")
+    ] = None,
+    skip_bad_rows: Annotated[
+        bool, typer.Option("--skip-bad-rows", help="Import the valid contacts (whole) even when some rows are bad.")
+    ] = False,
 ) -> None:
-    """Import contacts: valid ones are written whole; every bad row is reported with its row and column."""
+    """Import contacts: every bad row is reported with its row and column, and a file with one changes nothing."""
     from storage.database import open_database
 
     conf = _config(config)
     try:
         engine = open_database(conf.database_url())
-        if companies:
-            company_result = services.import_companies(engine, companies)
-            for error in company_result.errors:
-                errors.print(f"{companies}: row {error.row}, {error.column}: {error.message}", highlight=False)
-            console.print(f"imported {len(company_result.companies)} companies")
-        result = services.import_contacts(engine, file)
-    except (StorageError, FileNotFoundError, json.JSONDecodeError) as exc:
+        result = services.import_crm(engine, file, companies_path=companies, format=format, skip_bad_rows=skip_bad_rows)
+    except (StorageError, FileNotFoundError, ValueError) as exc:
         fail(str(exc))
-    for error in result.errors:
-        column = f", {error.column}" if error.column else ""
-        errors.print(f"{file}: row {error.row}{column}: {error.message}", highlight=False)
+    for name, errors_of in ((companies, result.companies.errors), (file, result.contacts.errors)):
+        for error in errors_of:
+            column = f", {error.column}" if error.column else ""
+            errors.print(f"{name}: row {error.row}{column}: {error.message}", highlight=False, markup=False)
+    if not result.applied:
+        fail(f"nothing imported: {len(result.errors)} problems; fix them, or use --skip-bad-rows to import the rest")
+    if companies:
+        console.print(f"imported {len(result.companies.companies)} companies")
     console.print(
-        f"imported {len(result.contacts)} contacts, {len(result.consents)} consent records; {len(result.errors)} rows rejected"
+        f"imported {len(result.contacts.contacts)} contacts, {len(result.contacts.consents)} consent records; "
+        f"{len(result.errors)} rows rejected"
     )
     if result.errors:
         raise typer.Exit(1)
+
+
+@contacts_app.command("export")
+def contacts_export(
+    config: ConfigOption = Path("overheard.yaml"),
+    format: Annotated[str, typer.Option("--format", help="csv or hubspot (a HubSpot contacts JSON export).")] = "csv",
+    out: Annotated[Path | None, typer.Option(help="Write the contacts here instead of stdout.")] = None,
+    companies: Annotated[Path | None, typer.Option(help="Also write the companies CSV here.")] = None,
+    actor: Annotated[str, typer.Option(help="Who exports (kept in the audit log).")] = "cli",
+) -> None:
+    """Export contacts and companies in the shapes `contacts import` reads back (the export is audited)."""
+    from storage.database import open_database
+
+    if format not in services.CRM_FORMATS:
+        fail(f"--format {format!r} is not one of {', '.join(services.CRM_FORMATS)}")
+    conf = _config(config)
+    try:
+        exported = services.export_contacts(open_database(conf.database_url()), format, actor)
+    except StorageError as exc:
+        fail(str(exc))
+    if companies:
+        companies.write_text(exported.companies, encoding="utf-8")
+        errors.print(f"wrote {companies}", highlight=False)
+    if out:
+        out.write_text(exported.contacts, encoding="utf-8")
+        errors.print(f"wrote {exported.count} contacts to {out}", highlight=False)
+    else:
+        sys.stdout.write(exported.contacts)
+
+
+@contacts_app.command("show")
+def contacts_show(
+    contact: Annotated[str, typer.Argument(help="Contact id.")],
+    config: ConfigOption = Path("overheard.yaml"),
+    out: Annotated[Path | None, typer.Option(help="Write the JSON here instead of stdout.")] = None,
+    actor: Annotated[str, typer.Option(help="Who looks (kept in the audit log).")] = "cli",
+) -> None:
+    """The contact 360° as JSON: identities, companies and roles, consents, findings, routes and deliveries."""
+    from storage.database import open_database
+
+    conf = _config(config)
+    try:
+        view = services.contact_360(open_database(conf.database_url()), contact, actor)
+    except (StorageError, UnknownContact) as exc:
+        fail(str(exc))
+    text = json.dumps(view, indent=2, ensure_ascii=False)
+    if out:
+        out.write_text(text + "\n", encoding="utf-8")
+        errors.print(f"wrote {out}", highlight=False)
+    else:
+        sys.stdout.write(text + "\n")
 
 
 @gdpr_app.command("export")
@@ -504,6 +563,65 @@ def gdpr_erase(
         fail(str(exc))
     deleted = ", ".join(f"{table} {n}" for table, n in erased.deleted.items() if n)
     console.print(f"erased {contact}: {deleted}; {erased.tombstoned_mentions} posts tombstoned")
+
+
+@gdpr_app.command("retention")
+def gdpr_retention(
+    config: ConfigOption = Path("overheard.yaml"),
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Only count what would be deleted.")] = False,
+    actor: Annotated[str, typer.Option(help="Who runs it (kept in the audit log).")] = "cli",
+) -> None:
+    """Delete records past the `retention:` periods of overheard.yaml, per data class; --dry-run counts first."""
+    from storage.database import open_database
+    from storage.gdpr import Retention
+
+    conf = _config(config)
+    periods = Retention(
+        mentions_days=conf.retention.mentions_days,
+        quarantine_days=conf.retention.quarantine_days,
+        audit_days=conf.retention.audit_days,
+        deliveries_days=conf.retention.deliveries_days,
+    )
+    try:
+        counts = services.retention(open_database(conf.database_url()), periods, dry_run=dry_run, actor=actor)
+    except StorageError as exc:
+        fail(str(exc))
+    verb = "would delete" if dry_run else "deleted"
+    for data_class, n in counts.items():
+        console.print(f"{data_class}: {verb} {n}", highlight=False)
+    if dry_run:
+        console.print("dry run: nothing was deleted")
+
+
+@gdpr_app.command("audit")
+def gdpr_audit(
+    config: ConfigOption = Path("overheard.yaml"),
+    contact: Annotated[str | None, typer.Option(help="Only entries about this contact id.")] = None,
+    limit: Annotated[int, typer.Option(min=1, help="Newest entries to show.")] = 50,
+    format: Annotated[str, typer.Option("--format", help="table or json.")] = "table",
+) -> None:
+    """Who viewed, exported or erased what, newest first."""
+    from storage.database import open_database
+
+    if format not in ("table", "json"):
+        fail(f"--format {format!r} is not one of table, json")
+    conf = _config(config)
+    try:
+        entries = services.audit_trail(open_database(conf.database_url()), contact, limit)
+    except StorageError as exc:
+        fail(str(exc))
+    if format == "json":
+        sys.stdout.write(json.dumps([e.model_dump(mode="json") for e in entries], indent=2) + "\n")
+        return
+    from rich.markup import escape
+    from rich.table import Table
+
+    table = Table("at", "actor", "action", "subject", "detail")
+    for e in entries:
+        detail = json.dumps(e.detail, sort_keys=True) if e.detail else ""
+        cells = (e.at.strftime("%Y-%m-%d %H:%M:%S UTC"), e.actor, e.action, f"{e.subject_type} {e.subject_id}", detail)
+        table.add_row(*map(escape, cells))
+    console.print(table, highlight=False)
 
 
 @app.command()

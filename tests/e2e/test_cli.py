@@ -51,7 +51,9 @@ def test_init_refuses_to_overwrite_an_existing_config(workspace: Path) -> None:
 
 
 def test_contacts_import_reports_each_bad_row_and_imports_the_rest(workspace: Path) -> None:
-    result = overheard("contacts", "import", str(FIXTURES / "contacts_with_bad_rows.csv"), cwd=workspace)
+    result = overheard(
+        "contacts", "import", str(FIXTURES / "contacts_with_bad_rows.csv"), "--skip-bad-rows", cwd=workspace
+    )
     assert result.returncode == 1
     assert "row 3, email" in result.stderr
     assert "row 4, consent_granted_at" in result.stderr
@@ -66,7 +68,7 @@ def test_contacts_import_reports_each_bad_row_and_imports_the_rest(workspace: Pa
 
 
 def test_gdpr_erase_needs_confirmation_then_removes_the_contact(workspace: Path) -> None:
-    overheard("contacts", "import", str(FIXTURES / "contacts_with_bad_rows.csv"), cwd=workspace)
+    overheard("contacts", "import", str(FIXTURES / "contacts_with_bad_rows.csv"), "--skip-bad-rows", cwd=workspace)
     assert overheard("gdpr", "erase", "c-9001", cwd=workspace).returncode == 1
     erased = overheard("gdpr", "erase", "c-9001", "--yes", cwd=workspace)
     assert erased.returncode == 0, erased.stderr
