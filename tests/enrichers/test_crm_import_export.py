@@ -216,3 +216,15 @@ def test_hubspot_export_reads_back_with_our_contact_ids(imported, known_companie
     assert {(c.contact_id, c.basis, c.withdrawn_at) for c in again.consents} == {
         (c.contact_id, c.basis, c.withdrawn_at) for c in imported.consents
     }
+
+
+def test_a_handle_another_stored_contact_holds_rejects_the_row_naming_the_owner(known_companies):
+    owners = {("x", "jane_doe"): "c-stored", ("x", "meitanaka_tech"): "c-mei"}  # c-mei re-imports its own
+
+    result = import_csv(DATA / "contacts.csv", known_companies, owners)
+
+    assert [str(e) for e in result.errors if e.contact_id == "c-jane" and e.column] == [
+        "row 2, column x_handle: x handle 'jane_doe' already belongs to contact c-stored in the database; "
+        "remove it there first if it changed hands"
+    ]
+    assert {c.id for c in result.contacts} == {c.id for c in import_csv(DATA / "contacts.csv").contacts} - {"c-jane"}

@@ -21,9 +21,16 @@ from enrichers.model import (
     Route,
     Team,
 )
-from storage.audit import entries_for
+from storage.audit import entries_for, latest
 from storage.contacts import save_company, save_consent, save_contact
-from storage.gdpr import Retention, UnknownContact, apply_retention, erase_contact, export_contact
+from storage.gdpr import (
+    Retention,
+    UnknownContact,
+    apply_retention,
+    count_retention,
+    erase_contact,
+    export_contact,
+)
 from storage.mentions import save_mentions, save_verdicts
 from storage.outbox import SqlFindingSink, SqlOutbox
 from storage.personal_data import PERSONAL_DATA
@@ -129,3 +136,19 @@ def test_retention_removes_expired_findings_and_old_mentions(engine: Engine) -> 
         assert c.execute(select(func.count()).select_from(findings)).scalar_one() == 0
         removed = apply_retention(c, Retention(mentions_days=30), now=NOW + timedelta(days=200))
         assert removed["mentions"] == 2
+
+
+def test_retention_dry_run_counts_what_the_run_then_deletes_and_deletes_nothing(engine: Engine) -> None:
+    _jo_with_history(engine)
+    later = NOW + timedelta(days=400)
+    periods = Retention(mentions_days=365, deliveries_days=90)
+    with engine.begin() as c:
+        counted = count_retention(c, periods, now=later)
+        assert c.execute(select(func.count()).select_from(mentions)).scalar_one() == 2
+        assert c.execute(select(func.count()).select_from(findings)).scalar_one() == 1
+        assert not [e for e in latest(c, limit=10) if e.action == "retention.apply"]
+        removed = apply_retention(c, periods, now=later, actor="ops-bot")
+        [entry] = [e for e in latest(c, limit=10) if e.action == "retention.apply"]
+    assert counted == removed
+    assert removed == {"findings": 1, "deliveries": 1, "quarantine": 0, "mentions": 2, "audit_log": 0}
+    assert (entry.actor, entry.detail["removed"]) == ("ops-bot", removed)
