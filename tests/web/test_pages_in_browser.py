@@ -183,3 +183,18 @@ def test_a_role_is_refused_the_pages_it_may_not_see_and_its_menu_does_not_offer_
     for path in allowed:
         response = page.goto(path)
         assert response is not None and response.status == 200, path
+
+
+def test_empty_results_and_unknown_records_say_what_happened_and_what_to_do(page: Page, live_app: LiveApp) -> None:
+    sign_in(page, live_app, Role.service)
+    page.goto("/inbox?q=no-post-says-this")
+    expect(page.get_by_role("heading", name="Inbox zero")).to_be_visible()
+    expect(page.get_by_role("link", name="Show all statuses")).to_be_visible()
+    expect(page.get_by_label("Search")).to_have_value("no-post-says-this")
+
+    response = page.goto("/mentions/999999999")
+    assert response is not None and response.status == 404
+    expect(page.get_by_role("heading", name="Not found")).to_be_visible()
+    expect(page.locator(".error")).to_contain_text("not in your role's inbox")
+    page.get_by_role("link", name="your start page").click()
+    expect(page).to_have_url(re.compile(r"/inbox$"))

@@ -75,6 +75,17 @@ def test_service_triages_a_complaint_from_inbox_to_resolved(page: Page, live_app
     if stored.url:
         expect(page.locator("article a.reply")).to_have_attribute("href", stored.url)
 
+    # While the request is on its way the button says so and cannot be pressed twice. To look at that moment,
+    # a listener on the window (it runs after the page's own) keeps this first submission from leaving.
+    form = page.locator("article form[data-key=a]")
+    page.evaluate("() => window.addEventListener('submit', event => event.preventDefault(), {once: true})")
+    form.get_by_role("button", name="Assign to me").click()
+    expect(form).to_have_attribute("aria-busy", "true")
+    expect(form.locator("button")).to_be_disabled()
+    expect(form.locator("button")).to_have_text("Working…")
+    assert _stored(live_app, mention_id).assignee is None
+    page.reload()
+
     page.get_by_role("button", name="Assign to me").click()
     expect(page.get_by_role("status")).to_contain_text(f"Mention {mention_id} assigned to service-tester")
     expect(page.locator("article .badge.status-assigned")).to_contain_text("service-tester")

@@ -54,7 +54,24 @@
     return target && (target.tagName === "INPUT" || target.tagName === "SELECT" || target.tagName === "TEXTAREA");
   }
 
+  // While a form's request is on its way, say so and refuse a second click (which would act twice).
+  // Forms that download a file leave the page as it is, so they are not marked busy.
+  function busy(form) {
+    if (form.method.toLowerCase() !== "post" || form.hasAttribute("data-download")) return;
+    var button = form.querySelector("button");
+    if (!button) return;
+    form.setAttribute("aria-busy", "true");
+    button.disabled = true;
+    button.textContent = "Working…";
+  }
+
+  // Coming back with the browser's back button may show the page as it was left: busy. Undo that.
+  window.addEventListener("pageshow", function (event) {
+    if (event.persisted && document.querySelector('form[aria-busy="true"]')) location.reload();
+  });
+
   document.addEventListener("DOMContentLoaded", function () {
+    document.addEventListener("submit", function (event) { if (!event.defaultPrevented) busy(event.target); });
     countdowns();
     setInterval(countdowns, 30000);
     items = Array.prototype.slice.call(document.querySelectorAll("li.mention"));
@@ -73,7 +90,7 @@
       else if (event.key === "Enter" && items[current]) { window.location = items[current].getAttribute("data-href"); }
       else if (item && (event.key === "a" || event.key === "r")) {
         var form = item.querySelector('form[data-key="' + event.key + '"]');
-        if (form) { remember(); form.submit(); event.preventDefault(); }
+        if (form) { remember(); busy(form); form.submit(); event.preventDefault(); }
       } else if (item && event.key === "l") {
         var select_ = item.querySelector('form[data-key="l"] select[name="intent"]');
         if (select_) { select_.focus(); event.preventDefault(); }
