@@ -562,7 +562,12 @@ def gdpr_erase(
     except (StorageError, UnknownContact) as exc:
         fail(str(exc))
     deleted = ", ".join(f"{table} {n}" for table, n in erased.deleted.items() if n)
-    console.print(f"erased {contact}: {deleted}; {erased.tombstoned_mentions} posts tombstoned")
+    scrubbed = ", ".join(f"{where} {n}" for where, n in erased.scrubbed.items() if n) or "nothing"
+    console.print(
+        f"erased {contact}: {deleted}; {erased.tombstoned_mentions} posts tombstoned; "
+        f"their handles, name and emails taken out of: {scrubbed}",
+        highlight=False,
+    )
 
 
 @gdpr_app.command("retention")

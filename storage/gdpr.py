@@ -79,7 +79,8 @@ class Person:
     prefixed: tuple[str, ...] = ()  # plain-word handles ('support'), matched only as @support, x:support, /support
 
     def pattern(self) -> re.Pattern[str] | None:
-        """Any of them, case-insensitive, never inside a longer word or handle ('jo_s' does not match 'jo_smith')."""
+        """Any of them, case-insensitive, never inside a longer word, handle or domain ('jo_s' matches neither
+        'jo_smith' nor 'jo_s.bsky.social'; a full stop ending the sentence is fine)."""
         if not (self.words or self.prefixed):
             return None
 
@@ -87,7 +88,7 @@ class Person:
             return "|".join(re.escape(w) for w in sorted(words, key=len, reverse=True)) or "(?!)"
 
         bare, prefixed = alternatives(self.words), alternatives(self.prefixed)
-        return re.compile(rf"(?:(?<![\w.@-])@?(?:{bare})|(?:(?<=[:/])|@)(?:{prefixed}))(?![\w@-])", re.IGNORECASE)
+        return re.compile(rf"(?:(?<![\w.@-])@?(?:{bare})|(?:(?<=[:/])|@)(?:{prefixed}))(?!\.?[\w@-])", re.IGNORECASE)
 
     @property
     def everything(self) -> tuple[str, ...]:

@@ -208,3 +208,14 @@ def test_redis_keeps_no_results_so_only_run_ids_and_subjects_pass_through_it() -
     app = make_app(WorkerSettings(redis_url="redis://127.0.0.1:1/0"))
     assert app.conf.task_ignore_result is True
     assert app.conf.result_backend is None
+
+
+def test_a_handle_is_not_erased_inside_a_longer_handle_or_domain(engine: Engine) -> None:
+    with engine.begin() as c:
+        save_contact(c, Contact(id="c-0003", name="Ida Berg", identities=(Identity(platform="x", handle="ida_b"),)))
+        text = "Ask @ida_b. Not @ida_bee, ida_b.bsky.social or major@ida_b.example"
+        save_mentions(c, [_post("x", "3002", "kim", "Kim", text)])
+        erase_contact(c, "c-0003", actor="dpo")
+    with engine.connect() as c:
+        [stored] = [r.text for r in c.execute(select(metadata.tables["mentions"]))]
+    assert stored == "Ask [erased]. Not @ida_bee, ida_b.bsky.social or major@ida_b.example"
