@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -38,16 +39,27 @@ def sqlite_url(tmp_path: Path) -> str:
 @pytest.fixture
 def fresh_postgres_url() -> Iterator[str]:
     """A brand-new PostgreSQL schema per test, dropped afterwards."""
-    base = _require_postgres()
-    schema = f"t_{uuid.uuid4().hex[:12]}"
+    with postgres_schema(_require_postgres()) as url:
+        yield url
+
+
+@contextmanager
+def postgres_schema(base: str, prefix: str = "t_") -> Iterator[str]:
+    """A URL of the database at `base` whose search_path is a brand-new schema, dropped on leaving.
+
+    A plain context manager (not a fixture) so benchmark scripts get the same isolation.
+    """
+    schema = f"{prefix}{uuid.uuid4().hex[:12]}"
     admin = create_db_engine(base)
     with admin.begin() as connection:
         connection.execute(text(f"CREATE SCHEMA {schema}"))
     sep = "&" if "?" in base else "?"
-    yield f"{base}{sep}options=-csearch_path%3D{schema}"
-    with admin.begin() as connection:
-        connection.execute(text(f"DROP SCHEMA {schema} CASCADE"))
-    admin.dispose()
+    try:
+        yield f"{base}{sep}options=-csearch_path%3D{schema}"
+    finally:
+        with admin.begin() as connection:
+            connection.execute(text(f"DROP SCHEMA {schema} CASCADE"))
+        admin.dispose()
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
