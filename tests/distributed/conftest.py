@@ -317,8 +317,11 @@ class Deployment:
             ]
 
     def cursor_positions(self) -> dict[str, str | None]:
+        """The replay collectors' cursors (the alerts' per-brand watermarks live in the same table)."""
         with self.engine.connect() as connection:
-            rows = connection.execute(select(cursors.c.name, cursors.c.position)).all()
+            rows = connection.execute(
+                select(cursors.c.name, cursors.c.position).where(cursors.c.name.like("replay:%"))
+            ).all()
         return {r.name.removeprefix("replay:"): r.position for r in rows}
 
     def deliveries(self) -> dict[str, str]:
