@@ -10,6 +10,7 @@ from collections.abc import Sequence
 
 from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
+from fastapi.routing import APIRoute
 from sqlalchemy import Engine
 
 from classifiers.verdict import Document, Verdict
@@ -30,18 +31,32 @@ class _NoClassifier:
         raise RuntimeError("the web app does not classify; run `overheard collect` or the worker")
 
 
-def single_valued_query(request: Request) -> None:
-    """Refuse a repeated query parameter: no API parameter takes a list, and quietly keeping the last of
-    `?until=a&until=b` would answer a question the caller did not ask."""
+def _declared_query(app: FastAPI, method: str, path: str) -> set[str]:
+    """The query parameters an operation publishes (read from the OpenAPI document, which FastAPI caches)."""
+    operation = app.openapi()["paths"].get(path, {}).get(method.lower(), {})
+    return {p["name"] for p in operation.get("parameters", []) if p["in"] == "query"}
+
+
+def known_query(request: Request) -> None:
+    """Refuse unknown and repeated query parameters, as the request bodies refuse unknown fields: `?intnet=`
+    quietly ignored, or the last of `?until=a&until=b` quietly kept, would answer a question not asked."""
+    route = request.scope.get("route")
+    declared = _declared_query(request.app, request.method, route.path) if isinstance(route, APIRoute) else set()
     keys = [key for key, _ in request.query_params.multi_items()]
-    repeated = sorted({key for key in keys if keys.count(key) > 1})
-    if repeated:
-        raise RequestValidationError(
-            [
-                {"type": "repeated", "loc": ("query", key), "msg": f"send '{key}' once", "input": None}
-                for key in repeated
-            ]
-        )
+    problems = [
+        {
+            "type": "extra_forbidden",
+            "loc": ("query", key),
+            "msg": f"unknown query parameter; this operation takes: {', '.join(sorted(declared)) or 'none'}",
+            "input": None,
+        }
+        for key in sorted(set(keys) - declared)
+    ] + [
+        {"type": "repeated", "loc": ("query", key), "msg": f"send '{key}' once", "input": None}
+        for key in sorted({key for key in keys if keys.count(key) > 1} & declared)
+    ]
+    if problems:
+        raise RequestValidationError(problems)
 
 
 def create_app(engine: Engine, config: OverheardConfig, *, rate_limit_per_minute: int = DEFAULT_RATE_LIMIT) -> FastAPI:
@@ -66,6 +81,6 @@ def create_app(engine: Engine, config: OverheardConfig, *, rate_limit_per_minute
     app.state.runtime = Runtime.build(config, engine, _NoClassifier())
     app.state.limiter = RateLimiter(rate_limit_per_minute)
     for module in (health, mentions, contacts, delivery, rules, metrics, gdpr, sources):
-        app.include_router(module.router, dependencies=[Depends(single_valued_query)])
+        app.include_router(module.router, dependencies=[Depends(known_query)])
     pages.mount(app)
     return app

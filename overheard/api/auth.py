@@ -119,6 +119,7 @@ class RateLimiter:
 
 
 ERRORS: dict[int | str, dict[str, object]] = {
+    400: {"model": Problem, "description": "The body could not be read: not UTF-8, or not JSON."},
     401: {"model": Problem, "description": "No token, or an unknown or revoked one."},
     403: {"model": Problem, "description": "The token's role may not do this."},
     429: {"model": Problem, "description": "Too many requests for this token; retry after `Retry-After` seconds."},

@@ -2,15 +2,32 @@
 
 from __future__ import annotations
 
+import re
+from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints
 
 from classifiers.verdict import Intent, Sentiment
 from enrichers.model import ENRICHMENT_PURPOSE, LawfulBasis
 
 # PostgreSQL cannot store NUL characters; refusing them here keeps them from ever reaching it.
 _NO_NUL = r"^[^\x00]*$"
+
+
+_ISO_DATE = re.compile(r"\d{4}-\d\d-\d\d[T ]")
+
+
+def _iso_only(value: object) -> object:
+    # Pydantic alone would read a number as seconds since 1970: '0.49' would be a date, which the schema
+    # ('format: date-time') says it is not, and which no caller means.
+    if not isinstance(value, datetime) and not (isinstance(value, str) and _ISO_DATE.match(value)):
+        raise ValueError("expected an ISO 8601 date-time with a time zone, e.g. 2026-11-12T09:30:00Z")
+    return value
+
+
+Instant = Annotated[AwareDatetime, BeforeValidator(_iso_only)]
+"""A point in time as the API takes it: ISO 8601 with a time zone, never a bare number."""
 
 
 def text(max_length: int, min_length: int = 0) -> Any:
@@ -56,9 +73,9 @@ class ConsentIn(BaseModel):
     purpose: Purpose = ENRICHMENT_PURPOSE
     basis: LawfulBasis
     source: ConsentSource = Field(description="Where it was recorded: 'signup_form', 'dpo:<name>'.")
-    granted_at: AwareDatetime
-    withdrawn_at: AwareDatetime | None = None
-    review_due: AwareDatetime | None = None
+    granted_at: Instant
+    withdrawn_at: Instant | None = None
+    review_due: Instant | None = None
 
 
 class DryRunIn(BaseModel):

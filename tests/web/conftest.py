@@ -58,8 +58,11 @@ def playwright_session() -> Iterator[Playwright]:
 @pytest.fixture(scope="session")
 def browser(playwright_session: Playwright) -> Iterator[Browser]:
     executable = chromium_executable()
-    # --no-sandbox: CI runs the suite as root, where Chromium refuses its sandbox.
-    browser = playwright_session.chromium.launch(executable_path=executable, headless=True, args=["--no-sandbox"])
+    # --no-sandbox: CI runs the suite as root, where Chromium refuses its sandbox; containers have a small
+    # /dev/shm, which Chromium would otherwise fill.
+    browser = playwright_session.chromium.launch(
+        executable_path=executable, headless=True, args=["--no-sandbox", "--disable-dev-shm-usage"]
+    )
     yield browser
     browser.close()
 

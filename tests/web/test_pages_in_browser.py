@@ -135,7 +135,7 @@ def test_sales_works_the_lead_feed_and_sends_a_lead_to_the_crm_again(page: Page,
     sign_in(page, live_app, Role.sales)
     expect(page).to_have_url(re.compile(r"/leads$"))
     leads = page.locator("li.mention.lead")
-    assert leads.count() > 0
+    assert leads.count() > 0, "the demo sample's purchase-intent posts should be routed to sales"
     for intent in leads.locator(".badge.intent").all_inner_texts():
         assert intent.startswith("purchase_intent")
     expect(leads.first.locator(".reasons")).to_contain_text("Evidence: ")

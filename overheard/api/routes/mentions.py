@@ -6,14 +6,13 @@ from datetime import timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException, Path, Query
-from pydantic import AwareDatetime
 from sqlalchemy import Engine
 
 from classifiers.verdict import Intent, Sentiment
 from enrichers.model import Team
 from listener.mention import Platform
 from overheard.api.auth import ERRORS, Capability, Principal, Problem, allow, engine_of
-from overheard.api.models import MAX_MENTION_ID, AssignIn, RelabelIn, SnoozeIn, text
+from overheard.api.models import MAX_MENTION_ID, AssignIn, Instant, RelabelIn, SnoozeIn, text
 from storage import inbox
 from storage.audit import record
 from storage.schema import now_utc
@@ -45,8 +44,8 @@ def list_mentions(
     source: Platform | None = None,
     status: Status | None = None,
     language: Annotated[str | None, Query(pattern=r"^[a-zA-Z]{2}$", description="ISO 639-1 code.")] = None,
-    since: Annotated[AwareDatetime | None, Query(description="Published at or after (UTC).")] = None,
-    until: Annotated[AwareDatetime | None, Query(description="Published before (UTC).")] = None,
+    since: Annotated[Instant | None, Query(description="Published at or after (UTC).")] = None,
+    until: Annotated[Instant | None, Query(description="Published before (UTC).")] = None,
     q: Annotated[SearchText | None, Query(description="Words in the text, title or author handle.")] = None,
     cursor: Annotated[
         str | None, Query(pattern=inbox.CURSOR_PATTERN, description="`next_cursor` of the previous page.")

@@ -7,11 +7,10 @@ from datetime import UTC, datetime, timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
-from pydantic import AwareDatetime
 from sqlalchemy import Engine
 
 from overheard.api.auth import ERRORS, Capability, Principal, allow, engine_of
-from overheard.api.models import text
+from overheard.api.models import Instant, text
 from storage import metrics
 from storage.audit import record
 from storage.schema import now_utc
@@ -28,7 +27,7 @@ def period(end: datetime | None, days: int) -> tuple[datetime, datetime]:
     return end - timedelta(days=days), end
 
 
-End = Annotated[AwareDatetime | None, Query(description="End of the period (exclusive); default now.")]
+End = Annotated[Instant | None, Query(description="End of the period (exclusive); default now.")]
 Days = Annotated[int, Query(ge=1, le=366, description="Length of the period, in days.")]
 BrandQuery = Annotated[Brand | None, Query(description="Only mentions matching this brand's query.")]
 
