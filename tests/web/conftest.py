@@ -81,6 +81,6 @@ def page(context: BrowserContext, request: pytest.FixtureRequest) -> Iterator[Pa
     page = context.new_page()
     yield page
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    name = re.sub(r"[^A-Za-z0-9_.-]+", "_", request.node.name)
+    name = re.sub(r"[^A-Za-z0-9_.-]+", "_", request.node.name).strip("_")
     if not page.is_closed():
         page.screenshot(path=str(SCREENSHOTS / f"{name}.png"))

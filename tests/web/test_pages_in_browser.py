@@ -167,7 +167,7 @@ def test_sales_works_the_lead_feed_and_sends_a_lead_to_the_crm_again(page: Page,
         (Role.sales, ["/privacy", "/sources"], ["/leads"]),
         (Role.privacy, ["/inbox", "/dashboard", "/leads"], ["/privacy", "/contacts/c-0001"]),
     ],
-    ids=str,
+    ids=["marketing", "service", "sales", "privacy"],
 )
 def test_a_role_is_refused_the_pages_it_may_not_see_and_its_menu_does_not_offer_them(
     page: Page, live_app: LiveApp, role: Role, refused: list[str], allowed: list[str]
