@@ -20,14 +20,20 @@ ACTION_TIMEOUT_MS = 15_000
 
 
 def chromium_executable() -> str:
-    """The system Chromium, or a clear failure (CI) / skip (a laptop without it)."""
-    candidates = [os.environ.get("OVERHEARD_CHROMIUM"), shutil.which("chromium"), "/usr/bin/chromium"]
+    """The system Chromium, or a clear failure (CI) / skip (a laptop without it).
+
+    `OVERHEARD_CHROMIUM`, when set, is the only one tried: a wrong path there is a mistake to report, not
+    a reason to quietly test another browser.
+    """
+    chosen = os.environ.get("OVERHEARD_CHROMIUM")
+    candidates = [chosen] if chosen else [shutil.which("chromium"), "/usr/bin/chromium"]
     for candidate in candidates:
         if candidate and Path(candidate).is_file() and os.access(candidate, os.X_OK):
             return candidate
+    looked = f"OVERHEARD_CHROMIUM={chosen}" if chosen else "`chromium` on PATH and /usr/bin/chromium"
     message = (
-        "Chromium not found (looked at $OVERHEARD_CHROMIUM, `chromium` on PATH and /usr/bin/chromium); "
-        "install Debian's package: `apt-get install chromium` (scripts/services.sh does this for CI)"
+        f"Chromium not found ({looked}); install Debian's package with `apt-get install chromium` "
+        "(scripts/services.sh does this for `make test`)"
     )
     if os.environ.get("CI") or os.environ.get("OVERHEARD_REQUIRE_POSTGRES") == "1":
         pytest.fail(message)
