@@ -22,6 +22,7 @@ Delivery semantics (at-least-once execution, exactly-once effects):
 from __future__ import annotations
 
 import importlib
+import inspect
 import logging
 import os
 import random
@@ -44,7 +45,7 @@ from classifiers.verdict import Classifier
 from listener.base import Rejected
 from listener.mention import Mention
 from overheard.alerting import check_spikes
-from overheard.config import Settings
+from overheard.config import OverheardConfig, Settings, load_config
 from overheard.pipeline import Runtime, deliver_due, process_batch, sweep
 from overheard.sources import build_collectors
 from overheard.trust import run_recheck
@@ -151,10 +152,15 @@ def worker_settings() -> WorkerSettings:
     return _settings
 
 
-def load_classifier_from(path: str) -> Classifier:
-    """Call the 'module:function' named by OVERHEARD_CLASSIFIER (the shipped model by default)."""
+def load_classifier_from(path: str, config: OverheardConfig | None = None) -> Classifier:
+    """Call the 'module:function' named by OVERHEARD_CLASSIFIER (the shipped model by default).
+
+    A factory that takes an argument gets the config, so the shipped model uses its needs_human thresholds.
+    """
     module, _, name = path.partition(":")
-    factory: Callable[[], Classifier] = getattr(importlib.import_module(module), name or "load_classifier")
+    factory: Callable[..., Classifier] = getattr(importlib.import_module(module), name or "load_classifier")
+    if config is not None and inspect.signature(factory).parameters:
+        return factory(config)
     return factory()
 
 
@@ -165,7 +171,8 @@ def runtime() -> Runtime:
         from overheard.runtime import open_runtime
 
         settings = worker_settings()
-        _runtime = open_runtime(config_path=settings.config, classifier=load_classifier_from(settings.classifier))
+        config = load_config(settings.config)
+        _runtime = open_runtime(config, classifier=load_classifier_from(settings.classifier, config))
     return _runtime
 
 

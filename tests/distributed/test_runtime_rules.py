@@ -113,3 +113,21 @@ def test_the_worker_without_a_broker_url_says_what_to_set(monkeypatch: pytest.Mo
     result = CliRunner().invoke(cli, ["worker", "--config", str(SAMPLES / "demo.yaml")])
     assert result.exit_code == 1
     assert "set OVERHEARD_REDIS_URL" in result.output
+
+
+def test_a_worker_loads_the_shipped_model_with_the_configs_thresholds_and_a_stand_in_without() -> None:
+    from classifiers.verdict import Intent
+    from overheard.config import OverheardConfig
+    from overheard.tasks import load_classifier_from
+
+    config = OverheardConfig.model_validate(
+        {
+            "brands": [{"name": "Lumora", "query": "Lumora"}],
+            "classifier": {"thresholds": {"intent": {"complaint": 0.91}}},
+        }
+    )
+    shipped = load_classifier_from("overheard.runtime:load_classifier", config)
+    assert shipped.thresholds.intent[Intent.complaint] == 0.91  # type: ignore[attr-defined]
+    assert "+thresholds." in shipped.version
+    stand_in = load_classifier_from("tests.distributed.keyword_classifier:load", config)
+    assert stand_in.version == "keyword-test-1"
