@@ -38,10 +38,10 @@ def test_demo_runs_offline_and_prints_the_triage_summary(tmp_path: Path) -> None
     assert "Triage summary: routes per team and intent" in out
     assert "customer_service" in out  # complaints and questions from the sample always reach service
     assert "most pressing:" in out
-    assert "quarantined: mentions.jsonl line 341: text: Field required" in out
+    assert "quarantined: mentions.jsonl line 359: text: Field required" in out
     assert (tmp_path / "demo" / "overheard.db").exists()
     stored = int(out.split("mentions stored and classified")[0].split()[-1])
-    assert stored == 339
+    assert stored == 357
 
 
 def test_init_refuses_to_overwrite_an_existing_config(workspace: Path) -> None:

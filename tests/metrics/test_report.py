@@ -93,7 +93,7 @@ def test_the_json_report_on_stdout_holds_every_section_and_the_definitions(confi
     document = json.loads(report(config, "--format", "json", *PERIOD))
     with demo_engine.connect() as c:
         shares = metrics.share_of_voice(c, START, END)
-    assert document["kpis"]["current"]["mentions"] == 339
+    assert document["kpis"]["current"]["mentions"] == 357
     assert document["kpis"]["changes"]["mentions"]["previous"] == 0
     assert [s["query"] for s in document["share_of_voice"]] == [s.query for s in shares]
     assert document["granularity"] == "day"
