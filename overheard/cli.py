@@ -14,7 +14,7 @@ import typer
 from rich.console import Console
 from rich.progress import MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-from overheard import services
+from overheard import logs, services
 from overheard.config import ConfigError, OverheardConfig, load_config
 from overheard.sources import SourceNotAvailable
 from storage.database import StorageError
@@ -55,9 +55,7 @@ def _config(path: Path) -> OverheardConfig:
 def main(
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log structured events to stderr.")] = False,
 ) -> None:
-    logging.basicConfig(
-        level=logging.INFO if verbose else logging.WARNING, stream=sys.stderr, format="%(name)s %(message)s"
-    )
+    logs.configure(logging.INFO if verbose else logging.WARNING)
 
 
 @app.command()
