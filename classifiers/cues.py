@@ -133,16 +133,25 @@ CUE_INTENTS: tuple[Intent, ...] = tuple(CUES)
 def find_cues(text: str) -> dict[Intent, list[str]]:
     """Cue phrases present in ``text``, per intent, in lexicon order."""
     text = text.replace("\u2019", "'")
+    # For ASCII text a case-insensitive match implies the phrase is a substring of the lowered text, so that
+    # cheap test skips most of the ~100 regex searches; other text may case-fold in ways lower() does not.
+    lowered = text.lower() if text.isascii() else None
     found: dict[Intent, list[str]] = {}
     for intent, patterns in _PATTERNS.items():
-        hits = [phrase for phrase, pattern in patterns if pattern.search(text)]
+        hits = [
+            phrase for phrase, pattern in patterns if (lowered is None or phrase in lowered) and pattern.search(text)
+        ]
         if hits:
             found[intent] = hits
     return found
 
 
-def cue_features(text: str) -> list[float]:
-    """Per-intent cue counts (capped at 2) plus whether the text asks a question."""
-    found = find_cues(text)
+def cue_features(text: str, found: dict[Intent, list[str]] | None = None) -> list[float]:
+    """Per-intent cue counts (capped at 2) plus whether the text asks a question.
+
+    ``found`` is ``find_cues(text)`` when the caller already has it.
+    """
+    if found is None:
+        found = find_cues(text)
     counts = [float(min(len(found.get(intent, ())), 2)) for intent in CUE_INTENTS]
     return [*counts, 1.0 if "?" in text else 0.0]

@@ -90,6 +90,7 @@ _STOPWORDS = frozenset(
         "your",
     ]
 )
+_NOT_REASONS = _STOPWORDS | {"user", "@user"}
 
 
 @dataclass(frozen=True)
@@ -143,6 +144,15 @@ class LinearHead:
         temperature = float(arrays.get(f"{prefix}_temperature", np.array(1.0)))
         return cls(
             labels=labels, weights=weights.astype(np.float32), bias=bias.astype(np.float32), temperature=temperature
+        )
+
+    def directions(self) -> np.ndarray:
+        """Per class, its weights minus the mean of the other classes' (classes, features): the direction in
+        feature space that favours that class, which word shares are measured along."""
+        if len(self.labels) == 1:
+            return self.weights.copy()
+        return np.stack(
+            [self.weights[k] - np.delete(self.weights, k, axis=0).mean(axis=0) for k in range(len(self.labels))]
         )
 
     def probabilities(self, features: np.ndarray) -> np.ndarray:
@@ -210,7 +220,7 @@ def _read(text: str, tokens: Tokenized, unk_id: int) -> _Reading:
     letters = [ch for ch in text if ch.isalpha()]
     if not letters:
         return _Reading(words, "no words to read (empty, emoji, numbers or links only)")
-    latin = sum(1 for ch in letters if "LATIN" in unicodedata.name(ch, ""))
+    latin = sum(1 for ch in letters if ch.isascii() or "LATIN" in unicodedata.name(ch, ""))
     if latin < 0.5 * len(letters):
         return _Reading(words, "mostly non-Latin script; the model reads English")
     alpha = [(w, pos) for w, pos in words if sum(c.isalpha() for c in w) >= 2 and w.lower() != "user"]
@@ -220,13 +230,19 @@ def _read(text: str, tokens: Tokenized, unk_id: int) -> _Reading:
     return _Reading(words, None)
 
 
+def _reason_candidates(words: list[tuple[str, list[int]]]) -> list[tuple[str, list[int]]]:
+    """The words that may be quoted as reasons: punctuation, @user and stopwords left out."""
+    return [
+        (word, positions)
+        for word, positions in words
+        if any(c.isalnum() for c in word) and word.lower() not in _NOT_REASONS
+    ]
+
+
 def _top_words(words: list[tuple[str, list[int]]], token_scores: np.ndarray, limit: int = _REASON_WORDS) -> list[str]:
-    """Words whose tokens pushed the decision most, strongest first; punctuation and @user left out."""
-    scored = []
-    for word, positions in words:
-        if not any(c.isalnum() for c in word) or word.lower() in {"user", "@user"} or word.lower() in _STOPWORDS:
-            continue
-        scored.append((float(token_scores[positions].sum()), word))
+    """Of ``_reason_candidates``, the words whose tokens pushed the decision most, strongest first."""
+    per_token = token_scores.tolist()  # plain floats: indexing a small array per word costs more than the sums
+    scored = [(sum(per_token[p] for p in positions), word) for word, positions in words]
     scored.sort(key=lambda x: -x[0])
     seen: list[str] = []
     for score, word in scored:
@@ -273,17 +289,29 @@ class TransformerClassifier:
             version += f"+thresholds.{self.thresholds.key()}"
         self.version = version
         self._unk = encoder.unk_id
+        self._sentiment_directions = self.sentiment_head.directions()
+        self._intent_directions = self.intent_head.directions() if self.intent_head is not None else None
 
     def classify(self, documents: Sequence[Document]) -> list[Verdict]:
         """One verdict per document, in order. Raises TypeError/ValueError for malformed documents."""
         prepared = [self._prepare(doc) for doc in documents]
         if not prepared:
             return []
-        tokens = self.encoder.tokenize([p.text for p in prepared])
+        texts = [p.text for p in prepared]
+        tokens = self.encoder.tokenize(texts)
         encoded = self.encoder.encode(tokens)
+        # The heads run once over the whole batch; only reasons are worked out text by text.
+        pooled_final = np.stack([enc.final.mean(axis=0) for enc in encoded])
+        s_probs = self.sentiment_head.probabilities(pooled_final)
+        cues = [find_cues(text) for text in texts]
+        i_probs: list[np.ndarray | None] = [None] * len(texts)
+        if self.intent_head is not None:
+            pooled_mid = np.stack([enc.mid.mean(axis=0) for enc in encoded])
+            counts = np.array([cue_features(t, c) for t, c in zip(texts, cues, strict=True)], np.float32)
+            i_probs = list(self.intent_head.probabilities(np.concatenate([pooled_mid, pooled_final, counts], axis=1)))
         return [
-            self._verdict(doc, prep, tok, enc)
-            for doc, prep, tok, enc in zip(documents, prepared, tokens, encoded, strict=True)
+            self._verdict(*args)
+            for args in zip(documents, prepared, tokens, encoded, s_probs, i_probs, cues, strict=True)
         ]
 
     @staticmethod
@@ -294,41 +322,44 @@ class TransformerClassifier:
             raise ValueError(f"Document.rating must be a number of stars from 0 to 5, got {doc.rating!r}")
         return prepare(doc.text)
 
-    def _verdict(self, doc: Document, prep: PreparedText, tokens: Tokenized, enc: Encoded) -> Verdict:
+    def _verdict(
+        self,
+        doc: Document,
+        prep: PreparedText,
+        tokens: Tokenized,
+        enc: Encoded,
+        s_probs: np.ndarray,
+        i_probs: np.ndarray | None,
+        cues: Mapping[Intent, list[str]],
+    ) -> Verdict:
+        """The verdict for one text from its head outputs (``i_probs`` is None without an intent head)."""
         reading = _read(prep.text, tokens, self._unk)
+        candidates = _reason_candidates(reading.words)
         n = enc.final.shape[0]
-        pooled_final = enc.final.mean(axis=0)
-        pooled_mid = enc.mid.mean(axis=0)
         reasons: list[str] = []
 
         # Sentiment
-        s_head = self.sentiment_head
-        s_probs = s_head.probabilities(pooled_final)
         if doc.rating is not None:
             s_probs = _combine(s_probs, rating_sentiment_prior(doc.rating))
         s_idx = int(s_probs.argmax())
-        s_dir = s_head.weights[s_idx] - np.delete(s_head.weights, s_idx, axis=0).mean(axis=0)
-        s_words = _top_words(reading.words, enc.final @ s_dir / n)
+        s_words = _top_words(candidates, enc.final @ self._sentiment_directions[s_idx] / n) if candidates else []
         sentiment = SENTIMENTS[s_idx]
         reasons.append(
             f"sentiment {sentiment} {s_probs[s_idx]:.2f}" + (f": words {_quote(s_words)}" if s_words else "")
         )
 
         # Intent
-        cues = find_cues(prep.text)
-        if self.intent_head is not None:
-            head = self.intent_head
-            features = np.concatenate([pooled_mid, pooled_final, np.array(cue_features(prep.text), np.float32)])
-            i_probs = head.probabilities(features)
-            labels = head.labels
+        if self.intent_head is not None and i_probs is not None:
+            labels = self.intent_head.labels
             if doc.rating is not None:
                 i_probs = _combine(i_probs, rating_intent_prior(doc.rating, labels))
             i_idx = int(i_probs.argmax())
-            w = head.weights
-            direction = w[i_idx] - np.delete(w, i_idx, axis=0).mean(axis=0) if len(labels) > 1 else w[i_idx]
-            d = enc.mid.shape[1]
-            token_scores = (enc.mid @ direction[:d] + enc.final @ direction[d : 2 * d]) / n
-            i_words = _top_words(reading.words, token_scores)
+            i_words: list[str] = []
+            if candidates:
+                direction = self._intent_directions[i_idx]
+                d = enc.mid.shape[1]
+                token_scores = (enc.mid @ direction[:d] + enc.final @ direction[d : 2 * d]) / n
+                i_words = _top_words(candidates, token_scores)
             intent, i_conf = Intent(labels[i_idx]), float(i_probs[i_idx])
         else:  # no labeled intent data shipped yet: cue phrases only, never confident
             intent, i_conf, i_words = self._intent_from_cues(cues, sentiment)
