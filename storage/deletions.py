@@ -18,6 +18,7 @@ from sqlalchemy import Connection, Text, cast, delete, select, update
 
 from storage.audit import record
 from storage.database import upsert
+from storage.metrics import refresh_rollups
 from storage.schema import (
     deliveries,
     findings,
@@ -121,6 +122,7 @@ def apply_deletion(
     for table, statement in steps:
         report.removed[table] = connection.execute(statement).rowcount or 0
     report.removed["task_runs"] = _scrub_pushed_pages(connection, source, external_id)
+    refresh_rollups(connection, wait=True)  # the author's rollup row goes with the post, in this transaction
     upsert(
         connection,
         tombstones,

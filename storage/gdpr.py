@@ -23,6 +23,7 @@ from sqlalchemy import JSON, ColumnElement, Connection, Text, cast, delete, fals
 
 from enrichers.linking import normalise_handle
 from storage.audit import entries_for, record
+from storage.metrics import refresh_rollups
 from storage.personal_data import PERSONAL_DATA, TiedBy
 from storage.provenance import explain_contact
 from storage.schema import (
@@ -342,6 +343,7 @@ def erase_contact(connection: Connection, contact_id: str, *, actor: str) -> Era
         result = connection.execute(delete(table).where(_where(entry.table, entry.tied_by, contact_id, posts)))
         report.deleted[entry.table] = result.rowcount or 0
     report.scrubbed = {"pushed_pages": pages_changed, **_scrub_free_text(connection, person, posts)}
+    refresh_rollups(connection, wait=True)  # metric_author_days holds handles: recompute it without theirs now
     report.deleted["quarantine"] = report.scrubbed.pop("quarantine", 0)
     record(
         connection,
@@ -394,5 +396,6 @@ def apply_retention(
     removed: dict[str, int] = {}
     for name, condition in _expired(retention, now):
         removed[name] = connection.execute(delete(metadata.tables[name]).where(condition)).rowcount or 0
+    refresh_rollups(connection, wait=True)  # expired mentions leave the rollups (and their authors) too
     record(connection, actor, "retention.apply", "database", "all", removed=removed)
     return removed

@@ -13,6 +13,7 @@ from classifiers.verdict import Verdict
 from listener.base import Rejected
 from listener.mention import Author, Engagement, Mention
 from storage.database import upsert
+from storage.metrics import refresh_rollups
 from storage.schema import cursors, mentions, now_utc, quarantine, tombstones, verdicts
 
 _ENGAGEMENT = ("likes", "reposts", "replies", "quotes", "impressions", "score")
@@ -133,6 +134,8 @@ def save_verdicts(connection: Connection, pairs: Sequence[tuple[int, Verdict]], 
         for mention_id, v in pairs
     ]
     upsert(connection, verdicts, rows, ("mention_id",))
+    # Verdicts are the last write of a pipeline batch: bring the metric rollups up to date in its transaction.
+    refresh_rollups(connection)
 
 
 def quarantine_items(connection: Connection, items: Sequence[Rejected]) -> int:

@@ -43,18 +43,34 @@ from sqlalchemy import (
     ColumnElement,
     Connection,
     Select,
+    and_,
+    bindparam,
     case,
     cast,
+    delete,
+    false,
     func,
     literal,
     literal_column,
     or_,
     select,
+    union_all,
 )
 from sqlalchemy import Text as SqlText
+from sqlalchemy import (
+    text as sql_text,
+)
 
 from enrichers.alerts import Alert, AlertKind, AlertsConfig, Evidence, HourCount, detect
-from storage.schema import mentions, verdicts
+from storage.schema import (
+    METRIC_SLOT_SECONDS,
+    UTCDateTime,
+    mentions,
+    metric_author_days,
+    metric_dirty,
+    metric_slots,
+    verdicts,
+)
 
 TERM_SAMPLE_LIMIT = 5_000
 """Top terms read at most this many of the period's mentions (the most engaged first): tokenising is Python."""
@@ -255,15 +271,195 @@ def _net(positive: int, negative: int, classified: int) -> float | None:
     return _ratio(positive - negative, classified)
 
 
+# ---- rollups ---------------------------------------------------------------------------------------------
+#
+# Sums per 15-minute slot (metric_slots) and each author's largest follower count per UTC day
+# (metric_author_days), per scope: '' for every mention, else one matched query name. A period is read as
+# whole slots (or days) from the rollups plus the mentions themselves for what is left: its ragged edges and
+# any slot still logged in metric_dirty (changed since the last refresh). The figures are the ones the
+# mentions give; the rollups only make them cheap.
+
+_DAY_SECONDS = 86400
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_REFRESH_LOCK = 0x0E_A5_8D_08
+"""PostgreSQL advisory lock key: one transaction at a time refreshes the rollups (no waits between writers)."""
+
+
+def _slot_sql(dialect: str, column: str, seconds: int) -> str:
+    if dialect == "postgresql":
+        return f"floor(extract(epoch FROM {column}) / {seconds})::bigint"
+    epoch = f"CAST(strftime('%s', {column}) AS INTEGER)"
+    return f"(({epoch}) - ((({epoch}) % {seconds}) + {seconds}) % {seconds}) / {seconds}"
+
+
+def _rollup_sql(dialect: str, target: str) -> str:
+    """Recompute `target`'s rows from the mentions created in [:start, :end); each (mention, scope) once."""
+    queries = (
+        "SELECT p.id, q.value FROM picked p, json_each(p.matched_queries) q WHERE q.type = 'text'"
+        if dialect == "sqlite"
+        else "SELECT p.id, q.value FROM picked p CROSS JOIN LATERAL json_array_elements_text(p.matched_queries) q"
+    )
+    picked = f"""WITH picked AS (
+        SELECT m.id, m.created_at, m.source, m.author_handle, m.author_followers, m.impressions,
+               COALESCE(m.likes, 0) + COALESCE(m.reposts, 0) + COALESCE(m.replies, 0) + COALESCE(m.quotes, 0)
+                   AS engagement,
+               COALESCE(v.human_sentiment, v.sentiment) AS sentiment, m.matched_queries
+        FROM mentions m LEFT JOIN verdicts v ON v.mention_id = m.id
+        WHERE m.created_at >= :start AND m.created_at < :end
+    ), scoped AS (SELECT id, '' AS scope FROM picked UNION {queries})
+    """
+    if target == "metric_slots":
+        slot = _slot_sql(dialect, "p.created_at", METRIC_SLOT_SECONDS)
+        return f"""{picked}
+        INSERT INTO metric_slots
+            (scope, slot, mentions, impressions, impressions_reported, engagement, positive, neutral, negative)
+        SELECT s.scope, {slot}, COUNT(*), COALESCE(SUM(p.impressions), 0), COUNT(p.impressions),
+               SUM(p.engagement), SUM(CASE WHEN p.sentiment = 'positive' THEN 1 ELSE 0 END),
+               SUM(CASE WHEN p.sentiment = 'neutral' THEN 1 ELSE 0 END),
+               SUM(CASE WHEN p.sentiment = 'negative' THEN 1 ELSE 0 END)
+        FROM scoped s JOIN picked p ON p.id = s.id GROUP BY s.scope, {slot}"""
+    day = _slot_sql(dialect, "p.created_at", _DAY_SECONDS)
+    return f"""{picked}
+    INSERT INTO metric_author_days (scope, day, source, author_handle, followers, mentions)
+    SELECT s.scope, {day}, p.source, p.author_handle, MAX(p.author_followers), COUNT(*)
+    FROM scoped s JOIN picked p ON p.id = s.id GROUP BY s.scope, {day}, p.source, p.author_handle"""
+
+
+def _runs(units: Iterable[int], gap: int = 1) -> list[tuple[int, int]]:
+    """Sorted units as [first, last + 1) runs; units less than `gap` apart share a run."""
+    found: list[tuple[int, int]] = []
+    for unit in sorted(set(units)):
+        if found and unit - found[-1][1] < gap:
+            found[-1] = (found[-1][0], unit + 1)
+        else:
+            found.append((unit, unit + 1))
+    return found
+
+
+def _instant(seconds: int) -> datetime:
+    return _EPOCH + timedelta(seconds=seconds)
+
+
+def refresh_rollups(connection: Connection, *, wait: bool = False) -> int:
+    """Recompute the rollup rows of every slot logged in metric_dirty, in the caller's transaction.
+
+    Writers call it after their changes (the pipeline after a batch, erasure, retention); it is never needed
+    for correct figures, since readers read logged slots from the mentions. On PostgreSQL only one
+    transaction refreshes at a time: with `wait=False` a writer that finds another one refreshing leaves
+    its slots logged for the next refresh instead of waiting. Returns the number of slots recomputed.
+    """
+    if connection.execute(select(metric_dirty.c.id).limit(1)).first() is None:
+        return 0
+    dialect = connection.dialect.name
+    if dialect == "postgresql":
+        if wait:
+            connection.execute(select(func.pg_advisory_xact_lock(_REFRESH_LOCK)))
+        elif not connection.execute(select(func.pg_try_advisory_xact_lock(_REFRESH_LOCK))).scalar_one():
+            return 0
+    # One statement takes exactly the log rows it can see; a change committed after it stays logged.
+    slots = set(connection.execute(delete(metric_dirty).returning(metric_dirty.c.slot)).scalars())
+    per_day = _DAY_SECONDS // METRIC_SLOT_SECONDS
+    for target, seconds, runs in (
+        ("metric_slots", METRIC_SLOT_SECONDS, _runs(slots, gap=per_day)),
+        ("metric_author_days", _DAY_SECONDS, _runs((s // per_day for s in slots), gap=7)),
+    ):
+        table = metric_slots if target == "metric_slots" else metric_author_days
+        unit = table.c.slot if target == "metric_slots" else table.c.day
+        statement = sql_text(_rollup_sql(dialect, target)).bindparams(
+            bindparam("start", type_=UTCDateTime), bindparam("end", type_=UTCDateTime)
+        )
+        for first, last in runs:
+            connection.execute(delete(table).where(unit >= first, unit < last))
+            connection.execute(statement, {"start": _instant(first * seconds), "end": _instant(last * seconds)})
+    return len(slots)
+
+
+@dataclass(frozen=True)
+class _Split:
+    """A period cut into whole rollup units (`rolled`, [first, last) runs) and time ranges read raw."""
+
+    rolled: list[tuple[int, int]]
+    raw: list[tuple[datetime, datetime]]
+
+    def raw_condition(self) -> ColumnElement[bool]:
+        return or_(false(), *(and_(mentions.c.created_at >= a, mentions.c.created_at < b) for a, b in self.raw))
+
+    def rolled_condition(self, unit: Any) -> ColumnElement[bool]:
+        return or_(false(), *(and_(unit >= first, unit < last) for first, last in self.rolled))
+
+
+def _split(connection: Connection, start: datetime, end: datetime, seconds: int) -> _Split:
+    """[start, end) as whole units of `seconds` that no logged (dirty) slot touches, and the rest."""
+    micro = seconds * 1_000_000
+    first = -(-((start - _EPOCH) // timedelta(microseconds=1)) // micro)
+    last = ((end - _EPOCH) // timedelta(microseconds=1)) // micro
+    if first >= last:
+        return _Split([], [(start, end)])
+    per = seconds // METRIC_SLOT_SECONDS
+    logged = connection.execute(
+        select(metric_dirty.c.slot)
+        .distinct()
+        .where(metric_dirty.c.slot >= first * per, metric_dirty.c.slot < last * per)
+    ).scalars()
+    dirty = _runs(s // per for s in logged)
+    clean, raw, at = [], [], first
+    for a, b in dirty:
+        if at < a:
+            clean.append((at, a))
+        raw.append((_instant(a * seconds), _instant(b * seconds)))
+        at = b
+    if at < last:
+        clean.append((at, last))
+    edges = [(start, _instant(first * seconds)), (_instant(last * seconds), end)]
+    pieces = sorted([*raw, *(e for e in edges if e[0] < e[1])])
+    merged: list[tuple[datetime, datetime]] = []
+    for a, b in pieces:
+        if merged and merged[-1][1] >= a:
+            merged[-1] = (merged[-1][0], max(b, merged[-1][1]))
+        else:
+            merged.append((a, b))
+    return _Split(clean, merged)
+
+
+def _scope_name(brand: str | None) -> str:
+    return query_name(brand) if brand else ""
+
+
+def _brand_condition(brand: str | None) -> list[ColumnElement[bool]]:
+    return [matches_query(query_name(brand))] if brand else []
+
+
 # ---- KPIs ------------------------------------------------------------------------------------------------
 
 
-def _potential_reach(connection: Connection, conditions: Sequence[ColumnElement[bool]]) -> tuple[int, int]:
-    """(distinct authors, sum of their largest follower counts) over the mentions matching `conditions`."""
-    per_author = (
+def _authors_raw(conditions: Sequence[ColumnElement[bool]]) -> Select[Any]:
+    """(source, handle, largest follower count) of each author of the mentions matching `conditions`."""
+    return (
         select(mentions.c.source, mentions.c.author_handle, func.max(mentions.c.author_followers).label("followers"))
         .where(*conditions)
         .group_by(mentions.c.source, mentions.c.author_handle)
+    )
+
+
+def _authors_rolled(scope: str, days: _Split) -> Select[Any]:
+    """The same rows from the author-day rollup, for the split's whole days."""
+    return (
+        select(
+            metric_author_days.c.source,
+            metric_author_days.c.author_handle,
+            func.max(metric_author_days.c.followers).label("followers"),
+        )
+        .where(metric_author_days.c.scope == scope, days.rolled_condition(metric_author_days.c.day))
+        .group_by(metric_author_days.c.source, metric_author_days.c.author_handle)
+    )
+
+
+def _potential_reach(connection: Connection, parts: Sequence[Select[Any]]) -> tuple[int, int]:
+    """(distinct authors, sum of their largest follower counts) over the union of per-author `parts`."""
+    rows = union_all(*parts).subquery() if len(parts) > 1 else parts[0].subquery()
+    per_author = (
+        select(rows.c.source, rows.c.author_handle, func.max(rows.c.followers).label("followers"))
+        .group_by(rows.c.source, rows.c.author_handle)
         .subquery()
     )
     authors, reach = connection.execute(
@@ -272,7 +468,11 @@ def _potential_reach(connection: Connection, conditions: Sequence[ColumnElement[
     return _int(authors), _int(reach)
 
 
-def _kpis(connection: Connection, conditions: Sequence[ColumnElement[bool]]) -> Kpis:
+_TOTALS = ("mentions", "impressions", "impressions_reported", "engagement", "positive", "neutral", "negative")
+
+
+def _totals_raw(connection: Connection, conditions: Sequence[ColumnElement[bool]]) -> list[int]:
+    """Mentions, impressions, reported, engagement, positive, neutral, negative of the matching mentions."""
     sentiment = _sentiment
     row = connection.execute(
         select(
@@ -283,13 +483,26 @@ def _kpis(connection: Connection, conditions: Sequence[ColumnElement[bool]]) -> 
             _count_if(sentiment == "positive"),
             _count_if(sentiment == "neutral"),
             _count_if(sentiment == "negative"),
-            _count_if(verdicts.c.mention_id.is_(None)),
         )
         .select_from(mentions.outerjoin(verdicts, verdicts.c.mention_id == mentions.c.id))
         .where(*conditions)
     ).one()
-    count, impressions, reported, engagement, positive, neutral, negative, unclassified = map(_int, row)
-    authors, reach = _potential_reach(connection, conditions)
+    return [_int(v) for v in row]
+
+
+def _totals_rolled(connection: Connection, scope: str, slots: _Split) -> list[int]:
+    if not slots.rolled:
+        return [0] * len(_TOTALS)
+    row = connection.execute(
+        select(*(func.sum(metric_slots.c[name]) for name in _TOTALS)).where(
+            metric_slots.c.scope == scope, slots.rolled_condition(metric_slots.c.slot)
+        )
+    ).one()
+    return [_int(v) for v in row]
+
+
+def _kpis_of(totals: Sequence[int], authors: int, reach: int) -> Kpis:
+    count, impressions, reported, engagement, positive, neutral, negative = totals
     return Kpis(
         mentions=count,
         unique_authors=authors,
@@ -301,9 +514,30 @@ def _kpis(connection: Connection, conditions: Sequence[ColumnElement[bool]]) -> 
         positive=positive,
         neutral=neutral,
         negative=negative,
-        unclassified=unclassified,
+        unclassified=count - positive - neutral - negative,
         net_sentiment=_net(positive, negative, positive + neutral + negative),
     )
+
+
+def _kpis(connection: Connection, conditions: Sequence[ColumnElement[bool]]) -> Kpis:
+    """KPIs of the mentions matching `conditions`, read from the mentions themselves."""
+    authors, reach = _potential_reach(connection, [_authors_raw(conditions)])
+    return _kpis_of(_totals_raw(connection, conditions), authors, reach)
+
+
+def _kpis_rolled(connection: Connection, start: datetime, end: datetime, brand: str | None) -> Kpis:
+    """KPIs of [start, end) in a brand's scope: whole slots and days from the rollups, the rest raw."""
+    scope, scoped = _scope_name(brand), _brand_condition(brand)
+    slots = _split(connection, start, end, METRIC_SLOT_SECONDS)
+    totals = _totals_rolled(connection, scope, slots)
+    if slots.raw:
+        totals = [a + b for a, b in zip(totals, _totals_raw(connection, [slots.raw_condition(), *scoped]), strict=True)]
+    days = _split(connection, start, end, _DAY_SECONDS)
+    parts = [_authors_rolled(scope, days)] if days.rolled else []
+    if days.raw:
+        parts.append(_authors_raw([days.raw_condition(), *scoped]))
+    authors, reach = _potential_reach(connection, parts) if parts else (0, 0)
+    return _kpis_of(totals, authors, reach)
 
 
 def change(previous: float | None, current: float | None) -> Change:
@@ -326,8 +560,12 @@ def _report(
 ) -> KpiReport:
     start, end = _period(start, end)
     before = start - (end - start)
-    current = _kpis(connection, [*_scope(start, end, brand), *extra])
-    previous = _kpis(connection, [*_scope(before, start, brand), *extra])
+    if extra:  # a campaign's mentions are picked by their text: no rollup holds them
+        current = _kpis(connection, [*_scope(start, end, brand), *extra])
+        previous = _kpis(connection, [*_scope(before, start, brand), *extra])
+    else:
+        current = _kpis_rolled(connection, start, end, brand)
+        previous = _kpis_rolled(connection, before, start, brand)
     return KpiReport(start, end, brand, current, previous, _changes(previous, current))
 
 
@@ -422,6 +660,37 @@ def _index(start: datetime, end: datetime, granularity: Granularity | str, tz: s
     return starts, grid, number
 
 
+def _sentiment_slots(
+    connection: Connection, grid: _Grid, start: datetime, end: datetime, brand: str | None
+) -> list[tuple[Any, str | None, int]]:
+    """(grid slot, sentiment or None, mentions) of [start, end) in a brand's scope.
+
+    When the grid's slots are whole rollup slots (any time zone whose offset is a multiple of 15 minutes),
+    whole rollup slots are read from metric_slots and only the rest from the mentions.
+    """
+    period = _scope(start, end, brand)
+    sentiment = _sentiment.label("sentiment")
+    if grid.origin % METRIC_SLOT_SECONDS or grid.unit % METRIC_SLOT_SECONDS:
+        return [(g, s, int(n)) for g, s, n in _slot_rows(connection, grid, period, sentiment)]
+    slots = _split(connection, _aware(start, "start"), _aware(end, "end"), METRIC_SLOT_SECONDS)
+    found: list[tuple[Any, str | None, int]] = []
+    if slots.raw:
+        raw = [slots.raw_condition(), *_brand_condition(brand)]
+        found += [(g, s, int(n)) for g, s, n in _slot_rows(connection, grid, raw, sentiment)]
+    if slots.rolled:
+        origin, unit = literal(grid.origin, BigInteger), literal(grid.unit, BigInteger)
+        at = (metric_slots.c.slot * METRIC_SLOT_SECONDS - origin) // unit
+        rows = connection.execute(
+            select(at, *(func.sum(metric_slots.c[n]) for n in ("mentions", "positive", "neutral", "negative")))
+            .where(metric_slots.c.scope == _scope_name(brand), slots.rolled_condition(metric_slots.c.slot))
+            .group_by(at)
+        )
+        for g, total, pos, neu, neg in rows:
+            found += [(g, "positive", _int(pos)), (g, "neutral", _int(neu)), (g, "negative", _int(neg))]
+            found.append((g, None, _int(total) - _int(pos) - _int(neu) - _int(neg)))
+    return found
+
+
 def volume_series(
     connection: Connection,
     start: datetime,
@@ -431,7 +700,11 @@ def volume_series(
     brand: str | None = None,
 ) -> list[VolumePoint]:
     """Mentions per hour/day/week bucket of `tz`, every bucket of the period included."""
-    return _volume(connection, start, end, granularity, tz, _scope(start, end, brand))
+    starts, grid, number = _index(start, end, granularity, tz)
+    counts = [0] * len(starts)
+    for slot, _, n in _sentiment_slots(connection, grid, start, end, brand):
+        counts[number(slot)] += n
+    return [VolumePoint(b, n) for b, n in zip(starts, counts, strict=True)]
 
 
 def _volume(
@@ -442,6 +715,7 @@ def _volume(
     tz: str | ZoneInfo,
     conditions: Sequence[ColumnElement[bool]],
 ) -> list[VolumePoint]:
+    """Volume of the mentions matching `conditions` (a campaign's), read from the mentions themselves."""
     starts, grid, number = _index(start, end, granularity, tz)
     counts = [0] * len(starts)
     for slot, n in _slot_rows(connection, grid, conditions):
@@ -460,8 +734,8 @@ def sentiment_series(
     """Positive / neutral / negative / unclassified mentions and net sentiment per bucket of `tz`."""
     starts, grid, number = _index(start, end, granularity, tz)
     counts: list[Counter[str]] = [Counter() for _ in starts]
-    for slot, sentiment, n in _slot_rows(connection, grid, _scope(start, end, brand), _sentiment.label("sentiment")):
-        counts[number(slot)][sentiment or "unclassified"] += int(n)
+    for slot, sentiment, n in _sentiment_slots(connection, grid, start, end, brand):
+        counts[number(slot)][sentiment or "unclassified"] += n
     points = []
     for b, c in zip(starts, counts, strict=True):
         pos, neu, neg = c["positive"], c["neutral"], c["negative"]
@@ -481,37 +755,81 @@ def _queries_of_mentions(connection: Connection) -> Any:
 
 def share_of_voice(connection: Connection, start: datetime, end: datetime) -> list[VoiceShare]:
     """Each brand and competitor's mentions and potential reach, and its share of all of them; largest first."""
+    start, end = _period(start, end)
     q = _queries_of_mentions(connection)
     name = q.c.value
     watched = or_(name.like("brand:%"), name.like("competitor:%"))
-    conditions = [*_scope(start, end, None), watched]
-    volume = dict(
-        connection.execute(select(name, func.count()).select_from(mentions).join(q, literal_column("1") == 1)
-                           .where(*conditions).group_by(name)).all()
-    )  # fmt: skip
-    per_author = (
-        select(name.label("query"), func.max(mentions.c.author_followers).label("followers"))
-        .select_from(mentions)
-        .join(q, literal_column("1") == 1)
-        .where(*conditions)
-        .group_by(name, mentions.c.source, mentions.c.author_handle)
-        .subquery()
-    )
-    reach = dict(
-        connection.execute(
-            select(per_author.c.query, func.sum(per_author.c.followers)).group_by(per_author.c.query)
-        ).all()
-    )
-    total_mentions = sum(int(n) for n in volume.values())
-    total_reach = sum(_int(r) for r in reach.values())
+    volume: Counter[str] = Counter()
+    slots = _split(connection, start, end, METRIC_SLOT_SECONDS)
+    if slots.raw:
+        volume.update(
+            {
+                query: int(n)
+                for query, n in connection.execute(
+                    select(name, func.count())
+                    .select_from(mentions)
+                    .join(q, literal_column("1") == 1)
+                    .where(slots.raw_condition(), watched)
+                    .group_by(name)
+                )
+            }
+        )
+    if slots.rolled:
+        scope = metric_slots.c.scope
+        volume.update(
+            {
+                query: _int(n)
+                for query, n in connection.execute(
+                    select(scope, func.sum(metric_slots.c.mentions))
+                    .where(or_(scope.like("brand:%"), scope.like("competitor:%")))
+                    .where(slots.rolled_condition(metric_slots.c.slot))
+                    .group_by(scope)
+                )
+            }
+        )
+    days = _split(connection, start, end, _DAY_SECONDS)
+    parts: list[Select[Any]] = []
+    if days.raw:
+        parts.append(
+            select(name.label("query"), mentions.c.source, mentions.c.author_handle, mentions.c.author_followers)
+            .select_from(mentions)
+            .join(q, literal_column("1") == 1)
+            .where(days.raw_condition(), watched)
+        )
+    if days.rolled:
+        scope = metric_author_days.c.scope
+        parts.append(
+            select(
+                scope, metric_author_days.c.source, metric_author_days.c.author_handle, metric_author_days.c.followers
+            )
+            .where(or_(scope.like("brand:%"), scope.like("competitor:%")))
+            .where(days.rolled_condition(metric_author_days.c.day))
+        )
+    reach: dict[str, Any] = {}
+    if parts:
+        rows = union_all(*parts).subquery() if len(parts) > 1 else parts[0].subquery()
+        columns = list(rows.c)
+        per_author = (
+            select(columns[0].label("query"), func.max(columns[3]).label("followers"))
+            .group_by(columns[0], columns[1], columns[2])
+            .subquery()
+        )
+        reach = dict(
+            connection.execute(
+                select(per_author.c.query, func.sum(per_author.c.followers)).group_by(per_author.c.query)
+            ).all()
+        )
+    volume = Counter({query: n for query, n in volume.items() if n})
+    total_mentions = sum(volume.values())
+    total_reach = sum(_int(reach.get(query)) for query in volume)
     shares = [
         VoiceShare(
             query=query,
             name=query.split(":", 1)[1],
             kind=query.split(":", 1)[0],
-            mentions=int(n),
+            mentions=n,
             potential_reach=_int(reach.get(query)),
-            share_by_mentions=_ratio(int(n), total_mentions) or 0.0,
+            share_by_mentions=_ratio(n, total_mentions) or 0.0,
             share_by_reach=_ratio(_int(reach.get(query)), total_reach) or 0.0,
         )
         for query, n in volume.items()
@@ -760,8 +1078,9 @@ def hourly_counts(connection: Connection, start: datetime, end: datetime, brand:
     """One brand's mentions, negative and classified mentions per UTC hour with any (the alerts' input)."""
     per_hour: dict[int, Counter[str]] = defaultdict(Counter)
     hours = _Grid(0, 3600)
-    for slot, sentiment, n in _slot_rows(connection, hours, _scope(start, end, brand), _sentiment.label("sentiment")):
-        per_hour[hours.instant(slot) // 3600][sentiment or "unclassified"] += int(n)
+    for slot, sentiment, n in _sentiment_slots(connection, hours, start, end, brand):
+        if n:
+            per_hour[hours.instant(slot) // 3600][sentiment or "unclassified"] += n
     return [
         HourCount(
             hour=datetime.fromtimestamp(hour * 3600, UTC),

@@ -88,9 +88,27 @@ PERSONAL_DATA: tuple[PersonalData, ...] = (
     PersonalData(
         "task_runs", ("arguments", "last_error"), TiedBy.nobody, "a pushed page of mentions waits here until stored"
     ),
+    # Derived from mentions only: erasure, retention and platform deletions recompute it in their transaction
+    # (storage.metrics.refresh_rollups), so an author leaves it with their last mention.
+    PersonalData(
+        "metric_author_days", ("author_handle", "followers"), TiedBy.nobody, "rollup of who mentioned us each day"
+    ),
 )
 
 NOT_PERSONAL: dict[str, tuple[str, ...]] = {
+    "metric_slots": (
+        "scope",
+        "slot",
+        "mentions",
+        "impressions",
+        "impressions_reported",
+        "engagement",
+        "positive",
+        "neutral",
+        "negative",
+    ),
+    "metric_author_days": ("scope", "day", "source", "mentions"),
+    "metric_dirty": ("id", "slot"),
     "mentions": (
         "id",
         "source",

@@ -406,3 +406,47 @@ routes.append_column(Column("collected_at", UTCDateTime))
 routes.append_column(Column("evidence", JSON))  # url, verdict with confidences and reasons, link and its confidence
 routes.append_column(Column("basis", String(256)))  # the consent or lawful basis, or why none was needed
 routes.append_column(Column("approved_by", String(256)))
+
+
+# Appended by reporting at scale (issue 8, migration 0007_metric_rollups): pre-aggregates the dashboard reads
+# instead of every mention of a period. Database triggers log the 15-minute slot of every change to a mention
+# or a verdict in `metric_dirty`, whichever code path (or hand-written SQL) makes it, in the same transaction;
+# `storage.metrics.refresh_rollups` recomputes the logged slots from the mentions, and readers treat slots
+# still logged as not rolled up. A `scope` is '' (every mention) or one matched query name ('brand:Lumora').
+METRIC_SLOT_SECONDS = 900
+"""A rollup slot is 15 minutes: every time zone's hour, day and week starts on a slot boundary (+05:30, +05:45)."""
+
+metric_slots = Table(
+    "metric_slots",
+    metadata,
+    Column("scope", String(256), primary_key=True),
+    Column("slot", BigInteger, primary_key=True),  # epoch seconds // METRIC_SLOT_SECONDS (UTC)
+    Column("mentions", BigInteger, nullable=False),
+    Column("impressions", BigInteger, nullable=False),  # summed where the platform reports them
+    Column("impressions_reported", BigInteger, nullable=False),  # mentions whose platform reported impressions
+    Column("engagement", BigInteger, nullable=False),  # likes + reposts + replies + quotes
+    Column("positive", BigInteger, nullable=False),  # by the person's relabel, else the classifier's
+    Column("neutral", BigInteger, nullable=False),
+    Column("negative", BigInteger, nullable=False),  # unclassified = mentions - positive - neutral - negative
+)
+
+# Distinct authors and potential reach do not add up across periods; an author's largest follower count per
+# UTC day does (max of maxima), so any period of whole days reads one row per author and day.
+metric_author_days = Table(
+    "metric_author_days",
+    metadata,
+    Column("scope", String(256), primary_key=True),
+    Column("day", BigInteger, primary_key=True),  # epoch seconds // 86400 (UTC)
+    Column("source", String(32), primary_key=True),
+    Column("author_handle", String(256), primary_key=True),
+    Column("followers", BigInteger),  # the largest count reported that day; None when the platform reports none
+    Column("mentions", BigInteger, nullable=False),
+)
+
+metric_dirty = Table(
+    "metric_dirty",
+    metadata,
+    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True),
+    Column("slot", BigInteger, nullable=False),  # a slot whose rollup rows may be stale
+    Index("ix_metric_dirty_slot", "slot"),
+)
