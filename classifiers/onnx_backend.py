@@ -2,7 +2,17 @@
 
 The first use for a model version exports the fp32 encoder (base weights + fine-tuned layers) to ONNX,
 quantises its weights to int8 (dynamic quantisation: int8 weights, activations quantised per batch) and keeps
-the result under ``cache_dir()/onnx/<model version>/``; later uses only load it.
+the result under ``cache_dir()/onnx/<model version>/``; later uses only load it, without importing torch.
+
+Choices, measured on 2 AVX2 cores without VNNI (see the model card's speed section):
+- per-channel weights with ``reduce_range`` (7-bit): AVX2's u8×s8 multiply-add saturates 16-bit sums with full
+  8-bit weights; with 7 bits val macro-recall is 0.712 against 0.707 and speed is the same.
+- no offline transformer fusion (``onnxruntime.transformers.optimizer``): ONNX Runtime's own graph
+  optimisations already fuse the quantised MatMuls, LayerNorm and GELU, and the fused int8 attention was no
+  faster.
+- one thread per session run and passes run side by side on ``threads`` Python threads: small passes (a few
+  tweets) split poorly across threads inside one MatMul, and spinning pool threads collapse when another process
+  shares the cores.
 """
 
 from __future__ import annotations
@@ -53,12 +63,16 @@ def _export(layers: Path | None, target: Path) -> None:
             dynamo=False,
         )
         partial = Path(tmp) / "encoder-int8.onnx"
-        quantize_dynamic(str(fp32), str(partial), weight_type=QuantType.QInt8, per_channel=True)
+        quantize_dynamic(str(fp32), str(partial), weight_type=QuantType.QInt8, per_channel=True, reduce_range=True)
         os.replace(partial, target)
 
 
+RECIPE = "int8-dynamic-perchannel-r7"
+"""Names the export + quantisation recipe in the cached file's name, so a changed recipe is prepared afresh."""
+
+
 class OnnxBackend:
-    """int8 ONNX Runtime inference on the CPU."""
+    """int8 ONNX Runtime inference on the CPU; ``threads`` passes run at once, one thread each."""
 
     name = "onnx-int8"
 
@@ -66,14 +80,16 @@ class OnnxBackend:
         import onnxruntime as ort
 
         options = ort.SessionOptions()
-        if threads:
-            options.intra_op_num_threads = threads
-            options.inter_op_num_threads = 1
+        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+        options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
+        options.intra_op_num_threads = 1
+        options.inter_op_num_threads = 1
+        self.workers = max(1, threads or os.cpu_count() or 1)
         self.session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
 
     @classmethod
     def prepare(cls, layers: Path | None, version: str, threads: int | None = None) -> OnnxBackend:
-        target = cache_dir() / "onnx" / version / "encoder-int8.onnx"
+        target = cache_dir() / "onnx" / version / f"encoder-{RECIPE}.onnx"
         if not target.exists():
             target.parent.mkdir(parents=True, exist_ok=True)
             _export(layers, target)
