@@ -1,13 +1,16 @@
 """Serving speed and peak memory of the shipped classifier, side by side with naive one-at-a-time inference.
 
-    python benchmarks/classify_speed.py [--texts 640] [--quality 2000]
+    python benchmarks/classify_speed.py [--texts 640] [--rounds 3] [--quality 2000]
 
 Each path runs in its own subprocess so that peak memory (max RSS, imports included) is its own:
-  naive      transformers-pipeline style: one text per forward pass, same encoder and head
-  torch      load_default(backend="torch"), batch 32, length buckets
-  onnx-int8  load_default(backend="onnx"), batch 32 (the first run exports and caches the int8 model)
-Texts are TweetEval val tweets. With --quality N the torch and ONNX paths also classify N val tweets and the
-script prints each path's val macro-recall and how often the two agree.
+  naive      transformers-pipeline style: one text per forward pass, same encoder, sentiment head only
+  torch      load_default(backend="torch"): classify() on batches of 32, length-bucketed passes
+  onnx       load_default(backend="onnx"): the same on ONNX Runtime int8 (the first run exports and caches it)
+All paths read the same TweetEval val tweets with 2 threads. The paths take turns, --rounds times, so that a
+shared machine's changing load falls on all of them: the ratios are taken within a round and the median is
+reported. Peak memory is measured before the quality pass. With --quality N the torch and ONNX paths also
+classify N val tweets (first round only) and the script prints each path's val macro-recall and how often the
+two agree.
 """
 
 from __future__ import annotations
@@ -70,15 +73,18 @@ def run_path(path: str, n: int, quality: int) -> dict:
         for start in range(0, len(docs), 32):
             classifier.classify(docs[start : start + 32])
         elapsed = time.perf_counter() - started
-        result = {"load_s": load_s, "version": classifier.version}
+        result = {"load_s": load_s, "version": classifier.version, "peak_mib": _peak_mib()}
         if quality:
             q_texts, q_labels = val_texts(quality)
             verdicts = classifier.classify([Document(t) for t in q_texts])
             result["predictions"] = [v.sentiment.value for v in verdicts]
             result["intents"] = [v.intent.value for v in verdicts]
             result["gold"] = q_labels
-    peak_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    return {**result, "path": path, "texts": n, "seconds": elapsed, "per_s": n / elapsed, "peak_mib": peak_mib}
+    return {"peak_mib": _peak_mib(), **result, "path": path, "texts": n, "seconds": elapsed, "per_s": n / elapsed}
+
+
+def _peak_mib() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def main() -> None:
@@ -86,33 +92,51 @@ def main() -> None:
     parser.add_argument("--texts", type=int, default=640)
     parser.add_argument("--quality", type=int, default=2000, help="val tweets for the quality comparison (0: skip)")
     parser.add_argument("--paths", default="naive,torch,onnx")
+    parser.add_argument("--rounds", type=int, default=3, help="times each path runs, taking turns")
     parser.add_argument("--child", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
         print(json.dumps(run_path(args.child, args.texts, args.quality)))
         return
 
+    from statistics import median
+
     from classifiers.metrics import evaluate
     from classifiers.model import SENTIMENTS
 
-    results = {}
-    for path in args.paths.split(","):
-        out = subprocess.run(
-            [sys.executable, __file__, "--child", path, "--texts", str(args.texts), "--quality", str(args.quality)],
-            check=True,
-            capture_output=True,
-            text=True,
-        )
-        results[path] = json.loads(out.stdout.strip().splitlines()[-1])
+    paths = args.paths.split(",")
+    rounds: list[dict[str, dict]] = []
+    load_before = os.getloadavg()[0]
+    for number in range(args.rounds):
+        quality = args.quality if number == 0 else 0
+        runs = {}
+        for path in paths:
+            command = [sys.executable, __file__, "--child", path, "--texts", str(args.texts), "--quality", str(quality)]
+            out = subprocess.run(command, check=True, capture_output=True, text=True)
+            runs[path] = json.loads(out.stdout.strip().splitlines()[-1])
+        rounds.append(runs)
+    results = rounds[0]
     print(
-        f"{'path':<10}{'mentions/s':>12}{'peak MiB':>10}{'load s':>8}   (batch 32, {args.texts} val tweets, 2 threads)"
+        f"{args.texts} val tweets, classify() on batches of 32, 2 threads, {args.rounds} rounds; "
+        f"load average {load_before:.1f} before, {os.getloadavg()[0]:.1f} after"
     )
-    for path, r in results.items():
-        print(f"{path:<10}{r['per_s']:12.1f}{r['peak_mib']:10.0f}{r['load_s']:8.1f}")
-    if "naive" in results:
+    print(f"{'path':<8}{'mentions/s (median)':>21}{'min–max':>15}{'peak MiB':>10}{'load s':>8}   per round")
+    for path in paths:
+        rates = [r[path]["per_s"] for r in rounds]
+        print(
+            f"{path:<8}{median(rates):21.1f}{f'{min(rates):.1f}–{max(rates):.1f}':>15}"
+            f"{max(r[path]['peak_mib'] for r in rounds):10.0f}{median(r[path]['load_s'] for r in rounds):8.1f}   "
+            + " ".join(f"{x:.1f}" for x in rates)
+        )
+    if "naive" in paths:
         for path in ("torch", "onnx"):
-            if path in results:
-                print(f"{path} vs naive: {results[path]['per_s'] / results['naive']['per_s']:.1f}x")
+            if path in paths:
+                ratios = [r[path]["per_s"] / r["naive"]["per_s"] for r in rounds]
+                print(
+                    f"{path} vs naive, same round: median {median(ratios):.1f}x (rounds: "
+                    + ", ".join(f"{x:.1f}x" for x in ratios)
+                    + ")"
+                )
     if args.quality:
         labels = [s.value for s in SENTIMENTS]
         for path in ("torch", "onnx"):
