@@ -117,7 +117,7 @@ class Alert:
         if self.kind is AlertKind.volume:
             return (
                 f"{self.brand}: {self.mentions} mentions in the hour from {self.hour:%Y-%m-%d %H:00} UTC, "
-                f"against a usual {self.expected:.1f} (robust z {self.z:.1f})"
+                f"against a usual {self.expected:g} an hour (robust z {self.z:.1f})"
             )
         return (
             f"{self.brand}: {self.negative} of {self.mentions} mentions negative ({self.observed:.0%}) in the hour "

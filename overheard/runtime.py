@@ -5,21 +5,23 @@ from __future__ import annotations
 from pathlib import Path
 
 from classifiers.verdict import Classifier
-from overheard.config import OverheardConfig, Settings, load_config
+from overheard.config import ClassifierConfig, OverheardConfig, Settings, load_config
 from overheard.pipeline import Runtime
 from storage.database import open_database
 
 
 def load_classifier(config: OverheardConfig | None = None) -> Classifier:
-    """The shipped offline model (MiniLM encoder + learned heads), with the config's needs_human thresholds."""
+    """The shipped offline model (MiniLM encoder + learned heads) on the config's backend, with its thresholds."""
     from classifiers import load_default
     from classifiers.model import Thresholds
 
     if config is None:
-        return load_default()
+        return load_default(backend=ClassifierConfig().backend)
     chosen = config.classifier.thresholds
     overrides = Thresholds.from_config(chosen.sentiment, {k.value: v for k, v in chosen.intent.items()})
-    return load_default(thresholds=overrides, batch_size=config.classifier.batch_size)
+    return load_default(
+        backend=config.classifier.backend, thresholds=overrides, batch_size=config.classifier.batch_size
+    )
 
 
 def open_runtime(
