@@ -68,9 +68,15 @@ def test_operation_conforms_to_the_published_schema(
         suppress_health_check=list(HealthCheck),
     )
     def conforms(case: schemathesis.Case) -> None:
-        case.call_and_validate()
+        response = case.call_and_validate()
+        statuses.append(response.status_code)
 
+    statuses: list[int] = []
     conforms()
+    documented = {int(code) for code in operation.definition.raw["responses"] if code.isdigit()}
+    assert statuses, f"no request was sent to {method.upper()} {path}"
+    assert all(status < 500 for status in statuses), statuses
+    assert set(statuses) <= documented, (set(statuses) - documented, documented)
 
 
 @pytest.mark.parametrize(

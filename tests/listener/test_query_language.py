@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 
 import pytest
@@ -105,9 +106,13 @@ def test_titles_count_for_matching() -> None:
 def test_any_text_either_parses_or_fails_with_a_syntax_error(text: str) -> None:
     try:
         q = parse(text)
-    except QuerySyntaxError:
+    except QuerySyntaxError as error:
+        # the message says where the query went wrong (or that there was nothing to parse)
+        assert re.search(r"position \d+|empty query|at the end of", str(error)), str(error)
         return
-    q.matches(text)  # never crashes on its own text
+    verdict = q.matches(text)  # never crashes on its own text
+    assert isinstance(verdict, bool)
+    assert parse(text).matches(text) is verdict  # parsing is deterministic
 
 
 @given(st.lists(st.sampled_from(["acme", "globex", "refund", "broken"]), min_size=1, max_size=6))
