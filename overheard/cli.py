@@ -496,6 +496,16 @@ def contacts_export(
         sys.stdout.write(exported.contacts)
 
 
+def _write_json(document: object, out: Path | None) -> None:
+    """A document as indented JSON to `out` (saying so on stderr, so stdout stays data) or to stdout."""
+    text = json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+    if out:
+        out.write_text(text, encoding="utf-8")
+        errors.print(f"wrote {out}", highlight=False)
+    else:
+        sys.stdout.write(text)
+
+
 @contacts_app.command("show")
 def contacts_show(
     contact: Annotated[str, typer.Argument(help="Contact id.")],
@@ -511,12 +521,7 @@ def contacts_show(
         view = services.contact_360(open_database(conf.database_url()), contact, actor)
     except (StorageError, UnknownContact) as exc:
         fail(str(exc))
-    text = json.dumps(view, indent=2, ensure_ascii=False)
-    if out:
-        out.write_text(text + "\n", encoding="utf-8")
-        errors.print(f"wrote {out}", highlight=False)
-    else:
-        sys.stdout.write(text + "\n")
+    _write_json(view, out)
 
 
 @gdpr_app.command("export")
@@ -534,12 +539,7 @@ def gdpr_export(
         document = services.gdpr_export(open_database(conf.database_url()), contact, actor)
     except (StorageError, UnknownContact) as exc:
         fail(str(exc))
-    text = json.dumps(document, indent=2, ensure_ascii=False)
-    if out:
-        out.write_text(text, encoding="utf-8")
-        console.print(f"wrote {out}")
-    else:
-        sys.stdout.write(text + "\n")
+    _write_json(document, out)
 
 
 @gdpr_app.command("erase")
