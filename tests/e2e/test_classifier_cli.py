@@ -4,42 +4,20 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import subprocess
-import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
-import pytest
 from sqlalchemy import insert
 
 from classifiers.model import ARTIFACTS
 from storage import inbox
 from storage.database import open_database
 from storage.schema import mentions, verdicts
+from tests.e2e.cli import FIXTURES, overheard
 
-FIXTURES = Path(__file__).parent / "fixtures"
 TINY_SENTIMENT = FIXTURES / "tiny_sentiment"
 TINY_INTENT_LABELS = FIXTURES / "tiny_intent_labels.tsv"
-
-
-def overheard(
-    *args: str, cwd: Path, env: dict[str, str] | None = None, timeout: int = 300
-) -> subprocess.CompletedProcess[str]:
-    full = {**os.environ, "HF_HUB_OFFLINE": "1", "COLUMNS": "200", "NO_COLOR": "1", **(env or {})}
-    return subprocess.run(
-        [sys.executable, "-m", "overheard", *args], cwd=cwd, env=full, capture_output=True, text=True, timeout=timeout
-    )
-
-
-@pytest.fixture
-def workspace(tmp_path: Path) -> Path:
-    """A folder with an overheard.yaml from `overheard init`, pointed at a SQLite file inside it."""
-    assert overheard("init", cwd=tmp_path).returncode == 0
-    config = tmp_path / "overheard.yaml"
-    config.write_text(config.read_text().replace("sqlite:///./var/overheard.db", f"sqlite:///{tmp_path}/o.db"))
-    return tmp_path
 
 
 def test_evaluate_prints_the_figures_and_reports_bad_rows_without_stopping(tmp_path: Path) -> None:

@@ -4,30 +4,13 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-FIXTURES = Path(__file__).parent / "fixtures"
+from tests.e2e.cli import FIXTURES, overheard
+
 CONFIG_FIXTURES = Path(__file__).resolve().parents[1] / "overheard" / "fixtures"
-
-
-def overheard(*args: str, cwd: Path, timeout: int = 300) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "HF_HUB_OFFLINE": "1", "COLUMNS": "200", "NO_COLOR": "1"}
-    return subprocess.run(
-        [sys.executable, "-m", "overheard", *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout
-    )
-
-
-@pytest.fixture
-def workspace(tmp_path: Path) -> Path:
-    """A folder with an overheard.yaml from `overheard init`, pointed at a SQLite file inside it."""
-    assert overheard("init", cwd=tmp_path).returncode == 0
-    config = tmp_path / "overheard.yaml"
-    config.write_text(config.read_text().replace("sqlite:///./var/overheard.db", f"sqlite:///{tmp_path}/o.db"))
-    return tmp_path
 
 
 @pytest.mark.slow

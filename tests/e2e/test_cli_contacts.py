@@ -14,22 +14,13 @@ from storage.database import open_database
 from storage.mentions import save_mentions
 from storage.schema import mentions
 from tests.conftest import SAMPLES
-from tests.e2e.test_cli import FIXTURES, overheard
-
-
-def _workspace(folder: Path) -> Path:
-    """A folder with an overheard.yaml from `overheard init`, pointed at a SQLite file inside it."""
-    folder.mkdir(parents=True, exist_ok=True)
-    assert overheard("init", cwd=folder).returncode == 0
-    config = folder / "overheard.yaml"
-    config.write_text(config.read_text().replace("sqlite:///./var/overheard.db", f"sqlite:///{folder}/o.db"))
-    return folder
+from tests.e2e.cli import FIXTURES, init_workspace, overheard
 
 
 @pytest.fixture
 def crm(tmp_path: Path) -> Path:
     """A workspace holding the bundled sample contacts and companies."""
-    folder = _workspace(tmp_path / "crm")
+    folder = init_workspace(tmp_path / "crm")
     result = overheard(
         "contacts", "import", str(SAMPLES / "contacts.csv"), "--companies", str(SAMPLES / "companies.csv"), cwd=folder
     )
@@ -67,7 +58,7 @@ def test_contacts_export_in_csv_and_hubspot_shapes_reads_back_to_the_same_contac
     assert as_csv.returncode == 0 and as_hubspot.returncode == 0, as_csv.stderr + as_hubspot.stderr
     assert len(json.loads((crm / "hubspot.export").read_text())["results"]) == 41
 
-    from_csv, from_hubspot = _workspace(tmp_path / "from_csv"), _workspace(tmp_path / "from_hubspot")
+    from_csv, from_hubspot = init_workspace(tmp_path / "from_csv"), init_workspace(tmp_path / "from_hubspot")
     imported = overheard(
         "contacts", "import", str(crm / "contacts.csv"), "--companies", str(crm / "companies.csv"), cwd=from_csv
     )
@@ -96,7 +87,7 @@ def test_contacts_export_in_csv_and_hubspot_shapes_reads_back_to_the_same_contac
 
 
 def test_a_file_with_broken_rows_imports_nothing_and_names_every_row(tmp_path: Path) -> None:
-    folder = _workspace(tmp_path)
+    folder = init_workspace(tmp_path)
     result = overheard("contacts", "import", str(FIXTURES / "contacts_with_bad_rows.csv"), cwd=folder)
     assert result.returncode == 1
     assert "row 3, email" in result.stderr and "row 4, consent_granted_at" in result.stderr
@@ -119,7 +110,7 @@ def test_handles_claimed_twice_in_the_file_or_already_held_in_the_database_rejec
 
 
 def test_retention_dry_run_counts_per_data_class_then_the_run_deletes_and_is_audited(tmp_path: Path) -> None:
-    folder = _workspace(tmp_path)
+    folder = init_workspace(tmp_path)
     engine = open_database(f"sqlite:///{folder}/o.db")
     two_years_ago = datetime.now(UTC) - timedelta(days=730)
     post = Mention(
