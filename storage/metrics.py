@@ -753,12 +753,17 @@ def _queries_of_mentions(connection: Connection) -> Any:
     return func.json_array_elements_text(mentions.c.matched_queries).table_valued("value").alias("q")
 
 
+def _watched(query_name_column: Any) -> ColumnElement[bool]:
+    """A query name (or rollup scope) of a brand or a competitor: the ones share of voice compares."""
+    return or_(query_name_column.like("brand:%"), query_name_column.like("competitor:%"))
+
+
 def share_of_voice(connection: Connection, start: datetime, end: datetime) -> list[VoiceShare]:
     """Each brand and competitor's mentions and potential reach, and its share of all of them; largest first."""
     start, end = _period(start, end)
     q = _queries_of_mentions(connection)
     name = q.c.value
-    watched = or_(name.like("brand:%"), name.like("competitor:%"))
+    watched = _watched(name)
     volume: Counter[str] = Counter()
     slots = _split(connection, start, end, METRIC_SLOT_SECONDS)
     if slots.raw:
@@ -781,7 +786,7 @@ def share_of_voice(connection: Connection, start: datetime, end: datetime) -> li
                 query: _int(n)
                 for query, n in connection.execute(
                     select(scope, func.sum(metric_slots.c.mentions))
-                    .where(or_(scope.like("brand:%"), scope.like("competitor:%")))
+                    .where(_watched(scope))
                     .where(slots.rolled_condition(metric_slots.c.slot))
                     .group_by(scope)
                 )
@@ -802,7 +807,7 @@ def share_of_voice(connection: Connection, start: datetime, end: datetime) -> li
             select(
                 scope, metric_author_days.c.source, metric_author_days.c.author_handle, metric_author_days.c.followers
             )
-            .where(or_(scope.like("brand:%"), scope.like("competitor:%")))
+            .where(_watched(scope))
             .where(days.rolled_condition(metric_author_days.c.day))
         )
     reach: dict[str, Any] = {}
