@@ -3,6 +3,7 @@
     eval $(scripts/services.sh start)
     python benchmarks/pipeline_throughput.py [--mentions 600] [--rate 50] [--seconds 15]
                                              [--classifier overheard.runtime:load_classifier]
+                                             [--setups 0,1,2] [--keep FOLDER]
 
 Needs PostgreSQL (OVERHEARD_TEST_POSTGRES_URL) and redis-server. Every setup gets a fresh schema, four
 replay sources, webhook channels for every team pointing at a local receiver that verifies each
@@ -22,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import statistics
 import subprocess
 import sys
@@ -271,8 +273,6 @@ def on_workers(
 
 
 def _redis_binary() -> str:
-    import shutil
-
     found = shutil.which("redis-server")
     if not found:
         raise SystemExit("redis-server is not installed (scripts/services.sh installs it)")
@@ -285,6 +285,10 @@ def main() -> None:
     parser.add_argument("--rate", type=float, default=50.0, help="mentions per second in the steady run")
     parser.add_argument("--seconds", type=float, default=15.0, help="length of the steady run")
     parser.add_argument("--classifier", default="overheard.runtime:load_classifier", help="'module:function'")
+    parser.add_argument(
+        "--setups", default="0,1,2", help="comma-separated worker counts to run; 0 is in process (default 0,1,2)"
+    )
+    parser.add_argument("--keep", type=Path, help="copy each setup's worker and scheduler logs into this folder")
     args = parser.parse_args()
     base_url = os.environ.get("OVERHEARD_TEST_POSTGRES_URL")
     if not base_url:
@@ -297,7 +301,8 @@ def main() -> None:
     )
     results: dict[str, tuple[Figures, Figures]] = {}
     with tempfile.TemporaryDirectory(prefix="overheard-bench-") as folder:
-        for name, workers in (("in process", 0), ("1 worker", 1), ("2 workers", 2)):
+        for workers in (int(n) for n in args.setups.split(",")):
+            name = {0: "in process", 1: "1 worker"}.get(workers, f"{workers} workers")
             setup = Setup(base_url, Path(folder) / name.replace(" ", "-"))
             burst, steady = mention_lines(args.mentions, "b"), mention_lines(steady_count, "s")
             try:
@@ -306,6 +311,8 @@ def main() -> None:
                 else:
                     results[name] = on_workers(setup, workers, args.classifier, burst, steady, args.rate)
             finally:
+                if args.keep:
+                    shutil.copytree(setup.folder, args.keep / setup.folder.name, dirs_exist_ok=True)
                 setup.close()
             b, s = results[name]
             print(
@@ -313,8 +320,11 @@ def main() -> None:
                 f"{b.delivered} deliveries) | steady {args.rate:g}/s: p50 {s.p50_s:6.2f}s, p95 {s.p95_s:6.2f}s",
                 flush=True,
             )
-    base, one, two = (results[n][0].mentions_per_s for n in ("in process", "1 worker", "2 workers"))
-    print(f"ratios: 1 worker / in process = {one / base:.2f}; 2 workers / 1 worker = {two / one:.2f}")
+    rates = {name: burst.mentions_per_s for name, (burst, _) in results.items()}
+    if "in process" in rates and "1 worker" in rates:
+        print(f"ratio: 1 worker / in process = {rates['1 worker'] / rates['in process']:.2f}")
+    if "1 worker" in rates and "2 workers" in rates:
+        print(f"ratio: 2 workers / 1 worker = {rates['2 workers'] / rates['1 worker']:.2f}")
     print(f"load average after: {os.getloadavg()[0]:.1f}")
 
 

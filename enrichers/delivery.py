@@ -21,7 +21,8 @@ import logging
 import random
 import secrets
 import smtplib
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
@@ -124,6 +125,8 @@ RETRY_BASE = timedelta(seconds=30)
 RETRY_CAP = timedelta(hours=12)
 RETRY_WINDOW = timedelta(hours=72)
 JITTER = 0.2  # each delay grows by up to 20%, never shrinks, so the window below is a floor
+SAVE_EVERY = 50
+"""deliver_due saves new states in groups this large: one transaction per group instead of per send."""
 
 
 def backoff(attempts: int) -> timedelta:
@@ -506,20 +509,46 @@ def deliver_due(
     client: httpx.Client | None = None,
     smtp: SmtpFactory = smtplib.SMTP,
     rng: random.Random | None = None,
+    concurrency: int = 1,
+    save_every: int = SAVE_EVERY,
 ) -> list[Delivery]:
-    """Attempt every due delivery once, saving each new state as it goes; returns the new states.
+    """Attempt every due delivery once, `concurrency` sends at a time; returns the new states in due order.
 
-    A delivery for a channel that is not configured is kept and retried like a failed send, so
-    fixing the configuration within the retry window loses nothing.
+    New states are saved in groups of `save_every` as they come in, and whatever was sent is saved even
+    when a send raises. A crash between a send and its save makes that delivery (and at most
+    `save_every` − 1 others) go out again with the same idempotency key, which receivers use to drop
+    the repeat. A delivery for a channel that is not configured is kept and retried like a failed send,
+    so fixing the configuration within the retry window loses nothing.
     """
-    done: list[Delivery] = []
-    for delivery in queue.due(now, limit):
+    if concurrency < 1 or save_every < 1:
+        raise ValueError(f"concurrency and save_every must be at least 1, got {concurrency} and {save_every}")
+
+    def attempt(delivery: Delivery) -> Delivery:
         channel = channels.get(delivery.channel)
         if channel is None:
-            missing = SendResult(False, f"channel '{delivery.channel}' is not configured")
-            after = record_attempt(delivery, missing, now, rng)
+            return record_attempt(
+                delivery, SendResult(False, f"channel '{delivery.channel}' is not configured"), now, rng
+            )
+        return deliver(delivery, channel, now, client, smtp, rng)
+
+    due = queue.due(now, limit)
+    done: list[Delivery] = []
+    saved = 0
+    try:
+        if concurrency == 1 or len(due) < 2:
+            results: Iterable[Delivery] = map(attempt, due)
+            pool = None
         else:
-            after = deliver(delivery, channel, now, client, smtp, rng)
-        queue.save(after)
-        done.append(after)
+            pool = ThreadPoolExecutor(min(concurrency, len(due)), thread_name_prefix="deliver")
+            results = pool.map(attempt, due)  # in due order, as each finishes
+        for after in results:
+            done.append(after)
+            if len(done) - saved >= save_every:
+                queue.save_many(done[saved:])
+                saved = len(done)
+    finally:
+        if pool is not None:
+            pool.shutdown(wait=True, cancel_futures=True)
+        if len(done) > saved:
+            queue.save_many(done[saved:])
     return done

@@ -1,7 +1,7 @@
 """The step the pipeline calls per mention: link, check consent, build the finding, route, queue deliveries.
 
-`enrich` only reads (through `ContactDirectory`) and returns everything it decided, with reasons;
-`record` writes the outcome through the `FindingSink` and `Outbox` ports in the caller's transaction.
+`enrich` only reads (through `ContactDirectory`) and returns everything it decided, with reasons; storage
+keeps a batch of outcomes in the caller's transaction (`storage.outbox.save_enrichments`).
 
 Consent shapes what is kept, not whether the customer is answered: when enrichment of the author's
 profile is not allowed, the mention is still routed (using the contact's stated reply preference and
@@ -21,7 +21,7 @@ from enrichers.delivery import event_payload, new_delivery
 from enrichers.findings import build_finding
 from enrichers.linking import CompanyIndex, CompanyMention, Link, link_author
 from enrichers.model import ENRICHMENT_PURPOSE, Delivery, Finding, Route
-from enrichers.ports import ContactDirectory, FindingSink, Outbox
+from enrichers.ports import ContactDirectory
 from enrichers.routing import RoutingConfig, RuleOutcome, evaluate, route
 from listener.mention import Mention
 
@@ -112,11 +112,3 @@ def enrich(
         outcomes,
         routing_reason,
     )
-
-
-def record(enrichment: Enrichment, findings: FindingSink, outbox: Outbox) -> None:
-    """Write the finding and the routes with their deliveries; call inside the caller's transaction."""
-    if enrichment.finding is not None:
-        findings.attach(enrichment.finding)
-    for routed in enrichment.routes:
-        outbox.add(routed.route, list(routed.deliveries))

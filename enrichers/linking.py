@@ -158,10 +158,15 @@ def _company_of_contact(contact: Contact, directory: ContactDirectory) -> tuple[
     return None
 
 
+def author_handle(mention: Mention) -> tuple[str, str]:
+    """The (platform, normalised handle) that `link_author` looks a mention's author up by."""
+    platform = mention.source.value
+    return platform, normalise_handle(platform, mention.author.handle, mention.author.profile_url)
+
+
 def link_author(mention: Mention, directory: ContactDirectory) -> Resolution:
     """Link the mention's author to a contact (exact handle on that platform) and a company."""
-    platform = mention.source.value
-    handle = normalise_handle(platform, mention.author.handle, mention.author.profile_url)
+    platform, handle = author_handle(mention)
     if platform == Platform.mastodon and "@" not in handle:
         return Resolution(None, None, f"mastodon handle '{handle}' has no instance, so it cannot be matched exactly")
 

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Protocol
 
-from enrichers.model import Company, Consent, Contact, Delivery, Finding, Route
+from enrichers.model import Company, Consent, Contact, Delivery
 
 
 class ContactDirectory(Protocol):
@@ -18,16 +19,6 @@ class ContactDirectory(Protocol):
     def consents_for(self, contact_id: str) -> list[Consent]: ...
 
 
-class FindingSink(Protocol):
-    def attach(self, finding: Finding) -> None: ...
-
-
-class Outbox(Protocol):
-    """Writes a route and its deliveries in the caller's transaction (transactional outbox)."""
-
-    def add(self, route: Route, deliveries: list[Delivery]) -> None: ...
-
-
 class DeliveryQueue(Protocol):
     """The sending side of the outbox: deliveries that are due, and saving each one's new state."""
 
@@ -35,6 +26,6 @@ class DeliveryQueue(Protocol):
         """Pending or failed deliveries whose next_attempt_at <= now, oldest first."""
         ...
 
-    def save(self, delivery: Delivery) -> None:
-        """Store the delivery's new state (upsert on idempotency_key)."""
+    def save_many(self, deliveries: Sequence[Delivery]) -> None:
+        """Store the deliveries' new states (by idempotency_key), together."""
         ...

@@ -234,6 +234,20 @@ class ThresholdsConfig(BaseModel):
     )
 
 
+class DeliveryConfig(BaseModel):
+    model_config = _STRICT
+
+    concurrency: int = Field(
+        default=8,
+        ge=1,
+        le=64,
+        description=(
+            "Sends in flight at once: a slow receiver (a CRM answering in 300 ms) then costs one slot, "
+            "not the whole queue's time. 1 sends one by one in due order."
+        ),
+    )
+
+
 class ClassifierConfig(BaseModel):
     model_config = _STRICT
 
@@ -265,6 +279,7 @@ class OverheardConfig(BaseModel):
     routing: RoutingConfig = DEFAULT_ROUTING
     retention: RetentionConfig = Field(default_factory=RetentionConfig)
     classifier: ClassifierConfig = Field(default_factory=ClassifierConfig)
+    delivery: DeliveryConfig = Field(default_factory=DeliveryConfig)
     recheck: RecheckConfig = Field(default_factory=RecheckConfig)
     alerts: AlertsConfig = Field(default_factory=AlertsConfig)
 

@@ -22,19 +22,18 @@ from classifiers.verdict import Classifier, Document, Verdict
 from enrichers.delivery import Channel as DeliveryChannel
 from enrichers.delivery import ChannelKind
 from enrichers.delivery import deliver_due as deliver_due_once
-from enrichers.enrich import enrich, record
-from enrichers.linking import CompanyIndex
+from enrichers.enrich import enrich
+from enrichers.linking import CompanyIndex, author_handle
 from enrichers.model import Company, CompanyClass, DeliveryStatus
 from listener.base import Collector, Rejected
 from listener.mention import Mention
 from listener.query import QuerySet
 from overheard.config import Channel, OverheardConfig, secret
 from overheard.trust import classifier_thresholds, record_sweep_outcome, watch_for
-from storage.contacts import SqlContactDirectory, save_link
+from storage.contacts import SqlContactDirectory
 from storage.health import RateLimit
 from storage.mentions import get_cursor, quarantine_items, save_mentions, save_verdicts, set_cursor
-from storage.outbox import SqlDeliveryQueue, SqlFindingSink, SqlOutbox
-from storage.provenance import record_provenance
+from storage.outbox import Enriched, SqlDeliveryQueue, save_enrichments
 
 log = logging.getLogger("overheard.pipeline")
 
@@ -118,7 +117,10 @@ def classify(classifier: Classifier, mentions: Sequence[Mention], batch_size: in
 
 
 def process_batch(runtime: Runtime, mentions: Sequence[Mention], rejected: Sequence[Rejected] = ()) -> BatchReport:
-    """Classify, then store, link, attach findings and route one batch in one transaction."""
+    """Classify, then store, link, attach findings and route one batch in one transaction.
+
+    Enrichment decides mention by mention, but storage writes the whole batch's links, findings, routes and
+    deliveries (with their audit records) in a handful of statements, not several per mention."""
     report = BatchReport(quarantined=[r.reason for r in rejected])
     tagged = runtime.queries.tag_all(mentions)
     verdicts = classify(runtime.classifier, tagged, runtime.config.classifier.batch_size) if tagged else []
@@ -128,26 +130,33 @@ def process_batch(runtime: Runtime, mentions: Sequence[Mention], rejected: Seque
     with runtime.engine.begin() as connection:
         quarantine_items(connection, rejected)
         ids = save_mentions(connection, tagged)
-        kept = [(m, v) for m, v in zip(tagged, verdicts, strict=True) if m.key in ids]
-        report.stored = len({m.key for m, _ in kept})
+        # The last copy of a mention met twice in one batch wins, as in save_mentions.
+        kept = list({m.key: (m, v) for m, v in zip(tagged, verdicts, strict=True) if m.key in ids}.values())
+        report.stored = len(kept)
         report.skipped_tombstoned = len({m.key for m in tagged}) - report.stored
         save_verdicts(connection, [(ids[m.key], v) for m, v in kept], now)
         directory = SqlContactDirectory(connection)
+        directory.prefetch_handles(author_handle(m) for m, _ in kept)
         companies = runtime.company_index(directory.companies())
-        findings, outbox = SqlFindingSink(connection), SqlOutbox(connection)
-        for mention, verdict in kept:
-            outcome = enrich(mention, verdict, directory, runtime.config.routing, now, retention, companies)
-            save_link(connection, ids[mention.key], outcome.link)
-            record(outcome, findings, outbox)
-            record_provenance(connection, mention, verdict, outcome, thresholds)
-            report.classified += 1
-            report.intents[verdict.intent.value] += 1
-            report.needs_human += verdict.needs_human
-            report.linked_contacts += bool(outcome.link and outcome.link.contact_id)
-            report.findings += outcome.finding is not None
-            report.not_profiled += outcome.consent is not None and not outcome.consent.allowed
-            for routed in outcome.routes:
-                report.routes[(routed.route.team.value, verdict.intent.value)] += 1
+        enriched = [
+            Enriched(
+                ids[mention.key],
+                mention,
+                verdict,
+                enrich(mention, verdict, directory, runtime.config.routing, now, retention, companies),
+            )
+            for mention, verdict in kept
+        ]
+        save_enrichments(connection, enriched, thresholds)
+    for _, _, verdict, outcome in enriched:
+        report.classified += 1
+        report.intents[verdict.intent.value] += 1
+        report.needs_human += verdict.needs_human
+        report.linked_contacts += bool(outcome.link and outcome.link.contact_id)
+        report.findings += outcome.finding is not None
+        report.not_profiled += outcome.consent is not None and not outcome.consent.allowed
+        for routed in outcome.routes:
+            report.routes[(routed.route.team.value, verdict.intent.value)] += 1
     log.info("batch.stored", extra={"stored": report.stored, "quarantined": len(rejected)})
     return report
 
@@ -243,7 +252,7 @@ def deliver_due(runtime: Runtime, limit: int = 500, client: httpx.Client | None 
             continue
         if sender is not None:
             senders[name] = sender
-    for after in deliver_due_once(queue, senders, now, limit, client):
+    for after in deliver_due_once(queue, senders, now, limit, client, concurrency=runtime.config.delivery.concurrency):
         report.delivered += after.status is DeliveryStatus.delivered
         report.failed += after.status is DeliveryStatus.failed
         report.dead += after.status is DeliveryStatus.dead

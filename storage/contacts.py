@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
-from sqlalchemy import Connection, delete, func, select
+from sqlalchemy import Connection, delete, func, select, tuple_
 
 from enrichers.linking import Link, normalise_handle
 from enrichers.model import Company, CompanyClass, Consent, Contact, Identity, LawfulBasis, Membership
@@ -132,6 +132,20 @@ class SqlContactDirectory:
 
     def __init__(self, connection: Connection) -> None:
         self.connection = connection
+        self._handles: dict[tuple[str, str], str | None] = {}
+
+    def prefetch_handles(self, handles: Iterable[tuple[str, str]]) -> None:
+        """Look up many (platform, handle) pairs in one query, so `contact_by_handle` answers them from memory."""
+        wanted = sorted({(platform, handle_key(platform, handle)) for platform, handle in handles} - set(self._handles))
+        for start in range(0, len(wanted), 500):
+            chunk = wanted[start : start + 500]
+            self._handles.update(dict.fromkeys(chunk))
+            rows = self.connection.execute(
+                select(identities.c.platform, identities.c.handle_key, identities.c.contact_id).where(
+                    tuple_(identities.c.platform, identities.c.handle_key).in_(chunk)
+                )
+            )
+            self._handles.update({(r.platform, r.handle_key): r.contact_id for r in rows})
 
     def contact(self, contact_id: str) -> Contact | None:
         row = self.connection.execute(select(contacts).where(contacts.c.id == contact_id)).one_or_none()
@@ -156,6 +170,10 @@ class SqlContactDirectory:
         )
 
     def contact_by_handle(self, platform: str, handle: str) -> Contact | None:
+        key = (platform, handle_key(platform, handle))
+        if key in self._handles:
+            found = self._handles[key]
+            return self.contact(found) if found else None
         contact_id = self.connection.execute(
             select(identities.c.contact_id).where(
                 identities.c.platform == platform, identities.c.handle_key == handle_key(platform, handle)
@@ -194,21 +212,38 @@ class SqlContactDirectory:
 
 def save_link(connection: Connection, mention_id: int, link: Link | None) -> None:
     """Keep (or drop) the link of one mention to a contact/company. A person's decision is never overwritten."""
-    decided = connection.execute(
-        select(links.c.status).where(links.c.mention_id == mention_id, links.c.status != "auto")
-    ).first()
-    if decided is not None:
+    save_links(connection, [(mention_id, link)])
+
+
+def save_links(connection: Connection, pairs: Sequence[tuple[int, Link | None]]) -> None:
+    """`save_link` for many mentions in three statements; a mention met twice keeps its last link."""
+    latest = dict(pairs)
+    if not latest:
         return
-    if link is None:
-        connection.execute(delete(links).where(links.c.mention_id == mention_id))
-        return
-    row = {
-        "mention_id": mention_id,
-        "contact_id": link.contact_id,
-        "company_id": link.company_id,
-        "evidence": link.evidence,
-        "confidence": link.confidence,
-        "status": "confirmed" if link.confirmed_by else "auto",
-        "decided_by": link.confirmed_by,
-    }
-    upsert(connection, links, [row], ("mention_id",))
+    ids = sorted(latest)
+    decided: set[int] = set()
+    for start in range(0, len(ids), 500):
+        decided.update(
+            connection.execute(
+                select(links.c.mention_id).where(
+                    links.c.mention_id.in_(ids[start : start + 500]), links.c.status != "auto"
+                )
+            ).scalars()
+        )
+    dropped = [i for i in ids if latest[i] is None and i not in decided]
+    for start in range(0, len(dropped), 500):
+        connection.execute(delete(links).where(links.c.mention_id.in_(dropped[start : start + 500])))
+    rows = [
+        {
+            "mention_id": mention_id,
+            "contact_id": link.contact_id,
+            "company_id": link.company_id,
+            "evidence": link.evidence,
+            "confidence": link.confidence,
+            "status": "confirmed" if link.confirmed_by else "auto",
+            "decided_by": link.confirmed_by,
+        }
+        for mention_id in ids
+        if (link := latest[mention_id]) is not None and mention_id not in decided
+    ]
+    upsert(connection, links, rows, ("mention_id",))

@@ -1,4 +1,4 @@
-"""Routes, deliveries and findings; implements enrichers' Outbox and FindingSink ports.
+"""Routes, deliveries and findings: what enrichment decided, kept in the transaction that stores the mentions.
 
 The outbox is transactional: a route and its deliveries are written in the caller's transaction, the
 same one that stores the mention, so a crash can never leave a route without its delivery or the
@@ -7,14 +7,20 @@ reverse. Senders read pending deliveries from here; the idempotency key makes ev
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
-from sqlalchemy import Connection, Engine, and_, or_, select, update
+from sqlalchemy import Connection, Engine, and_, bindparam, func, or_, select, tuple_, update
 
+from classifiers.verdict import Verdict
+from enrichers.enrich import Enrichment
 from enrichers.model import Delivery, DeliveryStatus, Finding, Route
+from listener.mention import Mention
+from storage.contacts import save_links
 from storage.database import upsert
 from storage.mentions import mention_ids
+from storage.provenance import finding_provenance, route_provenance
 from storage.schema import deliveries, findings, now_utc, routes
 
 
@@ -29,60 +35,134 @@ def _mention_id(connection: Connection, source: str, external_id: str) -> int:
     return found[(source, external_id)]
 
 
+_ROUTE_DECISION = ("channel", "reply_channel", "priority", "due_at", "rule", "explanation")
+"""What a re-run refreshes on an existing route; its status (a person may have closed it) is kept."""
+
+
+def write_routes(
+    connection: Connection, items: Sequence[tuple[int, Route, Sequence[Delivery], dict[str, Any]]]
+) -> None:
+    """Upsert routes with their deliveries: (mention id, route, deliveries, audit columns) per route.
+
+    Three statements for any number of routes. The audit columns (`storage.provenance`) must name the same
+    columns for every item; a route met twice keeps its last copy. Rows go in key order, so two writers
+    touching the same routes lock them in the same order.
+    """
+    latest = {(r.source, r.external_id, r.team.value): (mention_id, r, ds, audit) for mention_id, r, ds, audit in items}
+    if not latest:
+        return
+    audit_columns = sorted({column for *_, audit in latest.values() for column in audit})
+    now = now_utc()
+    upsert(
+        connection,
+        routes,
+        [
+            {
+                "mention_id": mention_id,
+                "source": route.source,
+                "external_id": route.external_id,
+                "team": route.team.value,
+                "channel": route.channel,
+                "reply_channel": route.reply_channel,
+                "priority": route.priority.value,
+                "due_at": route.due_at,
+                "rule": route.rule,
+                "explanation": route.explanation,
+                "status": "open",
+                "created_at": now,
+                **{column: audit.get(column) for column in audit_columns},
+            }
+            for key, (mention_id, route, _, audit) in sorted(latest.items())
+        ],
+        ("source", "external_id", "team"),
+        update=(*_ROUTE_DECISION, *audit_columns),
+    )
+    route_ids: dict[tuple[str, str, str], int] = {}
+    keys = sorted(latest)
+    for start in range(0, len(keys), 500):
+        rows = connection.execute(
+            select(routes.c.id, routes.c.source, routes.c.external_id, routes.c.team).where(
+                tuple_(routes.c.source, routes.c.external_id, routes.c.team).in_(keys[start : start + 500])
+            )
+        )
+        route_ids.update({(r.source, r.external_id, r.team): r.id for r in rows})
+    new_deliveries = {d.idempotency_key: (route_ids[key], d) for key, (_, _, ds, _) in latest.items() for d in ds}
+    upsert(
+        connection,
+        deliveries,
+        [
+            {
+                "route_id": route_id,
+                "idempotency_key": d.idempotency_key,
+                "channel": d.channel,
+                "status": d.status.value,
+                "attempts": d.attempts,
+                "next_attempt_at": d.next_attempt_at,
+                "last_error": d.last_error,
+                "payload": d.payload,
+                "created_at": now,
+            }
+            for _, (route_id, d) in sorted(new_deliveries.items())
+        ],
+        ("idempotency_key",),
+        update=(),  # an existing delivery keeps its own progress
+    )
+
+
+def write_findings(connection: Connection, items: Sequence[tuple[int, Finding, dict[str, Any]]]) -> None:
+    """Upsert findings on (contact, source, external id): (mention id, finding, audit columns) per finding."""
+    latest = {(f.contact_id, f.source, f.external_id): (mention_id, f, audit) for mention_id, f, audit in items}
+    rows = [
+        {**finding.model_dump(), "mention_id": mention_id, **audit}
+        for _, (mention_id, finding, audit) in sorted(latest.items())
+    ]
+    upsert(connection, findings, rows, ("contact_id", "source", "external_id"))
+
+
+class Enriched(NamedTuple):
+    """One stored, classified mention and what enrichment decided about it."""
+
+    mention_id: int
+    mention: Mention
+    verdict: Verdict
+    enrichment: Enrichment
+
+
+def save_enrichments(connection: Connection, batch: Sequence[Enriched], thresholds: dict[str, Any] | None) -> None:
+    """Keep what enrichment decided for a batch, in the caller's transaction: links, findings, routes and
+    deliveries, each row written with its audit record (`storage.provenance`) — a handful of statements per
+    batch, however many mentions it holds."""
+    save_links(connection, [(item.mention_id, item.enrichment.link) for item in batch])
+    write_findings(
+        connection,
+        [
+            (item.mention_id, finding, finding_provenance(item.mention, item.verdict, item.enrichment, thresholds))
+            for item in batch
+            if (finding := item.enrichment.finding) is not None
+        ],
+    )
+    write_routes(
+        connection,
+        [
+            (
+                item.mention_id,
+                routed.route,
+                routed.deliveries,
+                route_provenance(item.mention, item.verdict, item.enrichment, routed, thresholds),
+            )
+            for item in batch
+            for routed in item.enrichment.routes
+        ],
+    )
+
+
 class SqlOutbox:
     def __init__(self, connection: Connection) -> None:
         self.connection = connection
 
     def add(self, route: Route, new_deliveries: list[Delivery]) -> None:
         mention_id = _mention_id(self.connection, route.source, route.external_id)
-        upsert(
-            self.connection,
-            routes,
-            [
-                {
-                    "mention_id": mention_id,
-                    "source": route.source,
-                    "external_id": route.external_id,
-                    "team": route.team.value,
-                    "channel": route.channel,
-                    "reply_channel": route.reply_channel,
-                    "priority": route.priority.value,
-                    "due_at": route.due_at,
-                    "rule": route.rule,
-                    "explanation": route.explanation,
-                    "status": "open",
-                    "created_at": now_utc(),
-                }
-            ],
-            ("source", "external_id", "team"),
-            # A re-run refreshes the decision but never reopens a route a person closed.
-            update=("channel", "reply_channel", "priority", "due_at", "rule", "explanation"),
-        )
-        route_id = self.connection.execute(
-            select(routes.c.id).where(
-                routes.c.source == route.source, routes.c.external_id == route.external_id, routes.c.team == route.team
-            )
-        ).scalar_one()
-        upsert(
-            self.connection,
-            deliveries,
-            [
-                {
-                    "route_id": route_id,
-                    "idempotency_key": d.idempotency_key,
-                    "channel": d.channel,
-                    "status": d.status.value,
-                    "attempts": d.attempts,
-                    "next_attempt_at": d.next_attempt_at,
-                    "last_error": d.last_error,
-                    "payload": d.payload,
-                    "created_at": now_utc(),
-                }
-                for d in new_deliveries
-            ],
-            ("idempotency_key",),
-            update=(),  # an existing delivery keeps its own progress
-        )
+        write_routes(self.connection, [(mention_id, route, new_deliveries, {})])
 
     def due(self, now: datetime, limit: int = 100) -> list[Any]:
         """Deliveries waiting to be sent (pending, or failed and due for a retry), oldest first."""
@@ -129,9 +209,7 @@ class SqlFindingSink:
 
     def attach(self, finding: Finding) -> None:
         mention_id = _mention_id(self.connection, finding.source, finding.external_id)
-        row = finding.model_dump()
-        row["mention_id"] = mention_id
-        upsert(self.connection, findings, [row], ("contact_id", "source", "external_id"))
+        write_findings(self.connection, [(mention_id, finding, {})])
 
 
 def _delivery(row: Any) -> Delivery:
@@ -159,15 +237,37 @@ class SqlDeliveryQueue:
         with self.engine.begin() as connection:
             return [_delivery(row) for row in SqlOutbox(connection).due(now, limit)]
 
-    def save(self, delivery: Delivery) -> None:
-        with self.engine.begin() as connection:
-            SqlOutbox(connection).mark(
-                delivery.idempotency_key,
-                delivery.status,
-                attempts=delivery.attempts,
-                next_attempt_at=delivery.next_attempt_at,
-                error=delivery.last_error,
+    def save_many(self, new_states: Sequence[Delivery]) -> None:
+        """Store the deliveries' new states in one transaction and one (executemany) statement."""
+        if not new_states:
+            return
+        now = now_utc()
+        statement = (
+            update(deliveries)
+            .where(deliveries.c.idempotency_key == bindparam("b_key"))
+            .values(
+                status=bindparam("b_status"),
+                attempts=bindparam("b_attempts"),
+                next_attempt_at=bindparam("b_next"),
+                last_error=bindparam("b_error"),
+                delivered_at=func.coalesce(
+                    bindparam("b_delivered_at", type_=deliveries.c.delivered_at.type), deliveries.c.delivered_at
+                ),
             )
+        )
+        rows = [
+            {
+                "b_key": d.idempotency_key,
+                "b_status": d.status.value,
+                "b_attempts": d.attempts,
+                "b_next": d.next_attempt_at,
+                "b_error": d.last_error,
+                "b_delivered_at": now if d.status is DeliveryStatus.delivered else None,
+            }
+            for d in new_states
+        ]
+        with self.engine.begin() as connection:
+            connection.execute(statement, rows)
 
     def deliver_to_inbox(self, channels: list[str], now: datetime) -> int:
         """Inbox channels deliver by being stored: mark their due deliveries delivered."""

@@ -1,6 +1,6 @@
 """Every enrichment explains itself: the audit record kept with each finding and route, and reading it back.
 
-Written in the same transaction as the finding and the route (after `enrichers.enrich.record`): where the
+Written in the same row and statement as the finding and the route (`storage.outbox.save_enrichments`): where the
 post came from (URL, platform id, when collected), the classifier's model version and thresholds, the
 verdict with its confidences and reasons, the linking evidence and its confidence, the consent or lawful
 basis that allowed it, and who approved it ('rule:<name>' or 'person:<who>'). The GDPR export dumps whole
@@ -14,10 +14,10 @@ from datetime import datetime
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, computed_field
-from sqlalchemy import Connection, select, update
+from sqlalchemy import Connection, select
 
 from classifiers.verdict import Verdict
-from enrichers.enrich import Enrichment
+from enrichers.enrich import Enrichment, RoutedMention
 from enrichers.model import ENRICHMENT_PURPOSE
 from listener.mention import Mention
 from storage.audit import AuditEntry, entries_for
@@ -50,32 +50,25 @@ def _route_basis(enrichment: Enrichment) -> str:
     return f"routed without profiling: {enrichment.consent.reason}"
 
 
-def record_provenance(
-    connection: Connection,
-    mention: Mention,
-    verdict: Verdict,
-    enrichment: Enrichment,
-    thresholds: dict[str, Any] | None,
-) -> None:
-    """Keep the audit record of the finding and routes `enrichment` wrote; call in the same transaction."""
+def finding_provenance(
+    mention: Mention, verdict: Verdict, enrichment: Enrichment, thresholds: dict[str, Any] | None
+) -> dict[str, Any]:
+    """The audit columns of the finding `enrichment` attaches: model, thresholds, reasons, who approved it."""
+    return {
+        "model_version": verdict.model_version,
+        "thresholds": thresholds,
+        "collected_at": mention.collected_at,
+        "sentiment_confidence": verdict.sentiment_confidence,
+        "reasons": list(verdict.reasons),
+        "approved_by": _approved_by_for_finding(enrichment),
+    }
+
+
+def route_provenance(
+    mention: Mention, verdict: Verdict, enrichment: Enrichment, routed: RoutedMention, thresholds: dict[str, Any] | None
+) -> dict[str, Any]:
+    """The audit columns of one route: the post, the verdict, the link evidence, the basis and the rule."""
     source, external_id = mention.key
-    if enrichment.finding is not None:
-        connection.execute(
-            update(findings)
-            .where(
-                findings.c.contact_id == enrichment.finding.contact_id,
-                findings.c.source == source,
-                findings.c.external_id == external_id,
-            )
-            .values(
-                model_version=verdict.model_version,
-                thresholds=thresholds,
-                collected_at=mention.collected_at,
-                sentiment_confidence=verdict.sentiment_confidence,
-                reasons=list(verdict.reasons),
-                approved_by=_approved_by_for_finding(enrichment),
-            )
-        )
     link = enrichment.link
     evidence = {
         "url": mention.url,
@@ -93,19 +86,14 @@ def record_provenance(
         if link is not None
         else None,
     }
-    for routed in enrichment.routes:
-        connection.execute(
-            update(routes)
-            .where(routes.c.source == source, routes.c.external_id == external_id, routes.c.team == routed.route.team)
-            .values(
-                model_version=verdict.model_version,
-                thresholds=thresholds,
-                collected_at=mention.collected_at,
-                evidence=evidence,
-                basis=_route_basis(enrichment),
-                approved_by=f"rule:{routed.route.rule}",
-            )
-        )
+    return {
+        "model_version": verdict.model_version,
+        "thresholds": thresholds,
+        "collected_at": mention.collected_at,
+        "evidence": evidence,
+        "basis": _route_basis(enrichment),
+        "approved_by": f"rule:{routed.route.rule}",
+    }
 
 
 class ProfileExplanation(BaseModel):

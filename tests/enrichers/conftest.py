@@ -5,7 +5,8 @@ from __future__ import annotations
 import json
 import socketserver
 import threading
-from collections.abc import Callable, Iterator
+import time
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email import message_from_bytes
@@ -19,7 +20,7 @@ import pytest
 from classifiers.verdict import Verdict
 from enrichers.delivery import WebhookVerificationError, generate_secret, verify
 from enrichers.linking import normalise_handle
-from enrichers.model import Company, Consent, Contact, Delivery, DeliveryStatus, Finding, Route
+from enrichers.model import Company, Consent, Contact, Delivery, DeliveryStatus, Route
 from listener.mention import Mention
 
 DATA = Path(__file__).parent / "data"
@@ -55,14 +56,6 @@ class InMemoryDirectory:
         return [c for c in self.consents if c.contact_id == contact_id]
 
 
-class InMemorySink:
-    def __init__(self) -> None:
-        self.findings: list[Finding] = []
-
-    def attach(self, finding: Finding) -> None:
-        self.findings.append(finding)
-
-
 class InMemoryOutbox:
     """Outbox and DeliveryQueue over one dict keyed by idempotency key, as storage keeps one table."""
 
@@ -85,13 +78,9 @@ class InMemoryOutbox:
         ]
         return sorted(waiting, key=lambda d: d.next_attempt_at or now)[:limit]
 
-    def save(self, delivery: Delivery) -> None:
-        self.deliveries[delivery.idempotency_key] = delivery
-
-
-@pytest.fixture
-def sink() -> InMemorySink:
-    return InMemorySink()
+    def save_many(self, deliveries: Sequence[Delivery]) -> None:
+        for delivery in deliveries:
+            self.deliveries[delivery.idempotency_key] = delivery
 
 
 @pytest.fixture
@@ -158,6 +147,10 @@ class WebhookReceiver:
     received: list[Received] = field(default_factory=list)
     clock: Callable[[], datetime] = lambda: datetime.now(UTC)
     require_signature: bool = True  # False for Slack-compatible hooks, which are not signed
+    delay_s: float = 0.0  # how long each answer takes, like a busy CRM
+    in_flight: int = 0
+    most_in_flight: int = 0  # the most requests being answered at one time
+    lock: threading.Lock = field(default_factory=threading.Lock)
 
 
 @pytest.fixture
@@ -167,6 +160,17 @@ def receiver() -> Iterator[WebhookReceiver]:
 
     class Handler(BaseHTTPRequestHandler):
         def do_POST(self) -> None:
+            with state.lock:
+                state.in_flight += 1
+                state.most_in_flight = max(state.most_in_flight, state.in_flight)
+            try:
+                time.sleep(state.delay_s)
+                self._answer()
+            finally:
+                with state.lock:
+                    state.in_flight -= 1
+
+        def _answer(self) -> None:
             body = self.rfile.read(int(self.headers.get("content-length", 0)))
             headers = {k.lower(): v for k, v in self.headers.items()}
             try:

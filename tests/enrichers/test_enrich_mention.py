@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 
 from enrichers.consent import ConsentStatus
-from enrichers.enrich import enrich, record
+from enrichers.enrich import enrich
 from enrichers.linking import CompanyIndex
 from enrichers.model import DeliveryStatus, Team
 from enrichers.routing import DEFAULT_ROUTING, load_routing
@@ -117,21 +117,3 @@ def test_enriching_the_same_mention_twice_gives_the_same_keys(run, mentions, ver
     assert [d.idempotency_key for r in first.routes for d in r.deliveries] == [
         d.idempotency_key for r in again.routes for d in r.deliveries
     ]
-
-
-def test_record_writes_the_finding_and_each_route_with_its_deliveries(run, mentions, verdicts, sink, outbox):
-    result = run(mentions["jane_complains_on_x"], verdicts["complaint"])
-
-    record(result, sink, outbox)
-
-    assert sink.findings == [result.finding]
-    assert outbox.routes == [(result.routes[0].route, list(result.routes[0].deliveries))]
-
-
-def test_record_writes_nothing_on_the_profile_when_enrichment_is_not_allowed(run, mentions, verdicts, sink, outbox):
-    result = run(mentions["emma_complains"], verdicts["complaint"])
-
-    record(result, sink, outbox)
-
-    assert sink.findings == []
-    assert len(outbox.routes) == 1

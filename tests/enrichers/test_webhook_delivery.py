@@ -32,6 +32,7 @@ from enrichers.delivery import (
 )
 from enrichers.model import Delivery, DeliveryStatus
 from enrichers.routing import DEFAULT_ROUTING, route
+from tests.enrichers.conftest import InMemoryOutbox
 
 
 def test_signature_matches_the_standard_webhooks_reference_vector():
@@ -335,3 +336,70 @@ def test_delivery_to_an_unconfigured_channel_waits_for_the_configuration(routed,
     assert after.status is DeliveryStatus.failed
     assert after.last_error == "channel 'customer_service' is not configured"
     assert outbox.due(now, 10) == [] and outbox.due(after.next_attempt_at, 10) == [after]
+
+
+def _due_routes(routed, count: int, start: datetime) -> list[Delivery]:
+    the_route, payload = routed
+    made = []
+    for i in range(count):
+        one = the_route.model_copy(update={"external_id": f"{the_route.external_id}-{i}"})
+        made.append(new_delivery(one, payload, start + timedelta(microseconds=i)))
+    return made
+
+
+class CountingOutbox(InMemoryOutbox):
+    def __init__(self) -> None:
+        super().__init__()
+        self.saves: list[int] = []
+
+    def save_many(self, deliveries) -> None:
+        self.saves.append(len(deliveries))
+        super().save_many(deliveries)
+
+
+@pytest.mark.parametrize("concurrency", [1, 4])
+def test_due_deliveries_go_out_concurrency_at_a_time_in_due_order_and_are_saved_in_groups(
+    receiver, routed, concurrency
+):
+    receiver.delay_s = 0.05  # long enough for sends to overlap when they may
+    outbox = CountingOutbox()
+    start = datetime.now(UTC) - timedelta(seconds=1)
+    made = _due_routes(routed, 7, start)
+    for d in made:
+        outbox.deliveries[d.idempotency_key] = d
+    channel = _channel(ChannelKind.webhook, url=receiver.url, secret=receiver.secret)
+
+    done = deliver_due(outbox, {channel.name: channel}, datetime.now(UTC), concurrency=concurrency, save_every=3)
+
+    assert [d.idempotency_key for d in done] == [d.idempotency_key for d in made]
+    assert {d.status for d in outbox.deliveries.values()} == {DeliveryStatus.delivered}
+    assert sorted(r.headers["webhook-id"] for r in receiver.received) == sorted(d.idempotency_key for d in made)
+    assert outbox.saves == [3, 3, 1]
+    if concurrency == 1:
+        assert receiver.most_in_flight == 1
+    else:
+        assert 1 < receiver.most_in_flight <= concurrency
+
+
+def test_a_send_that_raises_still_leaves_every_earlier_send_saved(receiver, routed):
+    outbox = CountingOutbox()
+    start = datetime.now(UTC) - timedelta(seconds=1)
+    good = _due_routes(routed, 3, start)
+    broken = good[0].model_copy(
+        update={"idempotency_key": "zz-last", "channel": "misnamed", "next_attempt_at": start + timedelta(seconds=0.5)}
+    )
+    for d in [*good, broken]:
+        outbox.deliveries[d.idempotency_key] = d
+    channel = _channel(ChannelKind.webhook, url=receiver.url, secret=receiver.secret)
+
+    with pytest.raises(ValueError, match="is for channel 'misnamed'"):
+        deliver_due(outbox, {channel.name: channel, "misnamed": channel}, datetime.now(UTC), save_every=50)
+
+    assert [outbox.deliveries[d.idempotency_key].status for d in good] == [DeliveryStatus.delivered] * 3
+    assert outbox.deliveries["zz-last"].status is DeliveryStatus.pending
+    assert outbox.saves == [3] and len(receiver.received) == 3
+
+
+def test_concurrency_below_one_is_refused(routed):
+    with pytest.raises(ValueError, match="concurrency and save_every must be at least 1, got 0"):
+        deliver_due(InMemoryOutbox(), {}, datetime.now(UTC), concurrency=0)
