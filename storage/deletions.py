@@ -23,6 +23,7 @@ from storage.schema import (
     deliveries,
     findings,
     links,
+    mention_tags,
     mentions,
     now_utc,
     quarantine,
@@ -111,6 +112,7 @@ def apply_deletion(
             ("verdicts", delete(verdicts).where(verdicts.c.mention_id == mention_id)),
             ("links", delete(links).where(links.c.mention_id == mention_id)),
             ("triage_feedback", delete(triage_feedback).where(triage_feedback.c.mention_id == mention_id)),
+            ("mention_tags", delete(mention_tags).where(mention_tags.c.mention_id == mention_id)),
             ("mentions", delete(mentions).where(mentions.c.id == mention_id)),
         ]
     # A raw copy that failed validation is found by its id in the payload; ids shorter than this could

@@ -43,6 +43,7 @@ from storage.schema import (
     tombstones,
     triage_feedback,
 )
+from storage.tags import refresh_mention_tags
 
 
 class UnknownContact(LookupError):
@@ -193,7 +194,7 @@ class ErasureReport:
 
 # Children before parents, so no foreign key is left dangling whatever the backend enforces.
 ERASE_ORDER = (
-    "deliveries", "routes", "verdicts", "findings", "links", "mentions",
+    "deliveries", "routes", "verdicts", "findings", "links", "mention_tags", "mentions",
     "contact_emails", "identities", "memberships", "consents", "contacts",
 )  # fmt: skip
 ERASED = "[erased]"
@@ -344,6 +345,7 @@ def erase_contact(connection: Connection, contact_id: str, *, actor: str) -> Era
         report.deleted[entry.table] = result.rowcount or 0
     report.scrubbed = {"pushed_pages": pages_changed, **_scrub_free_text(connection, person, posts)}
     refresh_rollups(connection, wait=True)  # metric_author_days holds handles: recompute it without theirs now
+    refresh_mention_tags(connection, wait=True)  # a hashtag naming them left other posts with the scrub
     report.deleted["quarantine"] = report.scrubbed.pop("quarantine", 0)
     record(
         connection,

@@ -15,6 +15,7 @@ from listener.mention import Author, Engagement, Mention
 from storage.database import upsert
 from storage.metrics import refresh_rollups
 from storage.schema import cursors, mentions, now_utc, quarantine, tombstones, verdicts
+from storage.tags import refresh_mention_tags
 
 _ENGAGEMENT = ("likes", "reposts", "replies", "quotes", "impressions", "score")
 # Columns a re-collection may refresh; triage state (status, assignee) belongs to people and is kept.
@@ -100,6 +101,7 @@ def save_mentions(connection: Connection, batch: Sequence[Mention]) -> dict[tupl
     blocked = tombstoned(connection, unique)
     rows = [mention_row(m) for key, m in unique.items() if key not in blocked]
     upsert(connection, mentions, rows, ("source", "external_id"), update=_REFRESHED)
+    refresh_mention_tags(connection)  # their hashtags and campaign links, for campaigns (storage.tags)
     return mention_ids(connection, [k for k in unique if k not in blocked])
 
 

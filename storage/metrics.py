@@ -71,6 +71,7 @@ from storage.schema import (
     metric_slots,
     verdicts,
 )
+from storage.tags import campaign_members
 
 TERM_SAMPLE_LIMIT = 5_000
 """Top terms read at most this many of the period's mentions (the most engaged first): tokenising is Python."""
@@ -560,7 +561,7 @@ def _report(
 ) -> KpiReport:
     start, end = _period(start, end)
     before = start - (end - start)
-    if extra:  # a campaign's mentions are picked by their text: no rollup holds them
+    if extra:  # a campaign's mentions are picked by their tags: no rollup holds them
         current = _kpis(connection, [*_scope(start, end, brand), *extra])
         previous = _kpis(connection, [*_scope(before, start, brand), *extra])
     else:
@@ -946,38 +947,6 @@ def top_terms_and_hashtags(
 # ---- campaigns -------------------------------------------------------------------------------------------
 
 
-def _campaign_ids(
-    connection: Connection,
-    conditions: Sequence[ColumnElement[bool]],
-    hashtag: str | None,
-    utm_campaign: str | None,
-) -> list[int]:
-    """Mention ids of the campaign: a cheap LIKE narrows the candidates, an exact pattern decides."""
-    text = func.lower(
-        func.coalesce(mentions.c.title, "") + " " + mentions.c.text + " " + func.coalesce(mentions.c.url, "")
-    )
-    patterns: list[re.Pattern[str]] = []
-    likes: list[ColumnElement[bool]] = []
-    if hashtag:
-        tag = hashtag.lstrip("#").lower()
-        patterns.append(re.compile(rf"(?<![\w&])#{re.escape(tag)}(?!\w)", re.IGNORECASE))
-        likes.append(text.like(f"%#{_like_escape(tag)}%", escape="\\"))
-    if utm_campaign:
-        value = utm_campaign.lower()
-        patterns.append(re.compile(rf"[?&]utm_campaign={re.escape(value)}(?![\w.-])", re.IGNORECASE))
-        likes.append(text.like(f"%utm_campaign={_like_escape(value)}%", escape="\\"))
-    if not patterns:
-        raise ValueError("a campaign needs a hashtag or a utm_campaign value")
-    rows = connection.execute(
-        select(mentions.c.id, mentions.c.title, mentions.c.text, mentions.c.url).where(*conditions, or_(*likes))
-    )
-    return [
-        r.id
-        for r in rows
-        if any(p.search(f"{r.title or ''} {r.text} {r.url or ''}") for p in patterns)
-    ]  # fmt: skip
-
-
 def campaign(
     connection: Connection,
     start: datetime,
@@ -991,8 +960,9 @@ def campaign(
     """KPIs (with period-over-period change) and daily volume of the mentions carrying a hashtag or UTM link."""
     start, end = _period(start, end)
     before = start - (end - start)
-    ids = _campaign_ids(connection, _scope(before, end, brand), hashtag, utm_campaign)
-    in_campaign = mentions.c.id.in_(ids)
+    in_campaign = campaign_members(
+        connection, before, end, _scope(before, end, brand), hashtag=hashtag, utm_campaign=utm_campaign
+    )
     report = _report(connection, start, end, brand, [in_campaign])
     daily = _volume(connection, start, end, Granularity.day, tz, [*_scope(start, end, brand), in_campaign])
     return CampaignReport(hashtag, utm_campaign, report, daily)

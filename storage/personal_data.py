@@ -78,6 +78,9 @@ PERSONAL_DATA: tuple[PersonalData, ...] = (
     ),
     PersonalData("verdicts", ("reasons", "relabelled_by"), TiedBy.mention, "reasons quote words of the person's post"),
     PersonalData(
+        "mention_tags", ("value",), TiedBy.mention, "hashtags and campaign values of the post may name the person"
+    ),
+    PersonalData(
         "routes",
         ("explanation", "evidence", "basis"),
         TiedBy.mention,
@@ -109,6 +112,8 @@ NOT_PERSONAL: dict[str, tuple[str, ...]] = {
     ),
     "metric_author_days": ("scope", "day", "source", "mentions"),
     "metric_dirty": ("id", "slot"),
+    "mention_tags": ("mention_id", "kind", "created_at"),
+    "mention_tags_log": ("id", "mention_id"),
     "mentions": (
         "id",
         "source",

@@ -450,3 +450,29 @@ metric_dirty = Table(
     Column("slot", BigInteger, nullable=False),  # a slot whose rollup rows may be stale
     Index("ix_metric_dirty_slot", "slot"),
 )
+
+# Appended by campaigns at scale (issue 8, migration 0008_mention_tags): which hashtags and `utm_campaign` values
+# each mention carries, extracted once (storage.tags) instead of scanning the text of a period at query time.
+# A trigger logs every mention stored, or whose title, text, url or time changed, in `mention_tags_log`, in the
+# same transaction; `storage.tags.refresh_mention_tags` re-extracts the logged mentions, and readers read a
+# mention still logged from its text. Rows go with their mention (ON DELETE CASCADE).
+TAG_VALUE_LENGTH = 200
+"""Longer hashtags or campaign values are not stored; a campaign asked for by one is found by its text."""
+
+mention_tags = Table(
+    "mention_tags",
+    metadata,
+    Column("mention_id", ForeignKey("mentions.id", ondelete="CASCADE"), primary_key=True),
+    Column("kind", String(16), primary_key=True),  # 'hashtag' | 'utm_campaign'
+    Column("value", String(TAG_VALUE_LENGTH), primary_key=True),  # lower case, without '#' or 'utm_campaign='
+    Column("created_at", UTCDateTime, nullable=False),  # the mention's, so a period is one index range
+    Index("ix_mention_tags_lookup", "kind", "value", "created_at"),
+)
+
+mention_tags_log = Table(
+    "mention_tags_log",
+    metadata,
+    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True),
+    Column("mention_id", BigInteger, nullable=False),  # a mention whose tag rows may be missing or stale
+    Index("ix_mention_tags_log_mention", "mention_id"),
+)

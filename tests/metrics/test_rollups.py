@@ -1,4 +1,4 @@
-"""The metric rollups give the figures the mentions give, before and after every kind of change, in any zone.
+"""The metric rollups and campaign tags give the figures the mentions give, before and after every kind of change.
 
 Each check computes the same figures twice: once with every slot logged as changed (so every reader reads the
 mentions themselves, as before the rollups existed) and once as a dashboard would, from the rollups after
@@ -18,7 +18,16 @@ from storage import metrics
 from storage.deletions import apply_deletion
 from storage.inbox import relabel
 from storage.mentions import mention_ids, save_mentions
-from storage.schema import METRIC_SLOT_SECONDS, mentions, metric_author_days, metric_dirty, metric_slots, verdicts
+from storage.schema import (
+    METRIC_SLOT_SECONDS,
+    mention_tags_log,
+    mentions,
+    metric_author_days,
+    metric_dirty,
+    metric_slots,
+    verdicts,
+)
+from storage.tags import refresh_mention_tags
 
 PERIODS = [
     (datetime(2026, 11, 10, tzinfo=UTC), datetime(2026, 11, 12, tzinfo=UTC)),
@@ -42,17 +51,22 @@ def figures(c: Connection) -> dict[str, Any]:
                     found[f"sentiment {start} {brand} {zone} {step}"] = metrics.sentiment_series(
                         c, start, end, step, zone, brand
                     )
+        for brand in (None, "Lumora"):  # campaigns read the tags of mentions, or the text of logged ones
+            for wanted in ({"hashtag": "lumora"}, {"utm_campaign": "glowup"}, {"hashtag": "#LumoraGlow"}):
+                found[f"campaign {start} {brand} {wanted}"] = metrics.campaign(c, start, end, brand=brand, **wanted)
         found[f"voice {start}"] = metrics.share_of_voice(c, start, end)
         found[f"hours {start}"] = metrics.hourly_counts(c, start, end, "Lumora")
     return found
 
 
 def from_mentions(engine: Engine) -> dict[str, Any]:
-    """The figures with every slot logged as changed, so nothing is read from a rollup (then rolled back)."""
+    """The figures with every slot and mention logged as changed, so nothing is read from a rollup or a tag
+    row (then rolled back)."""
     with engine.connect() as c:
         created = c.execute(select(mentions.c.created_at)).scalars()
         slots = {int(t.timestamp()) // METRIC_SLOT_SECONDS for t in created}
         c.execute(insert(metric_dirty), [{"slot": s} for s in sorted(slots)])
+        c.execute(insert(mention_tags_log).from_select(["mention_id"], select(mentions.c.id)))
         result = figures(c)
         c.rollback()
     return result
@@ -61,8 +75,10 @@ def from_mentions(engine: Engine) -> dict[str, Any]:
 def from_rollups(engine: Engine) -> dict[str, Any]:
     with engine.begin() as c:
         metrics.refresh_rollups(c)
+        refresh_mention_tags(c)
     with engine.connect() as c:
         assert c.execute(select(func.count()).select_from(metric_dirty)).scalar_one() == 0
+        assert c.execute(select(func.count()).select_from(mention_tags_log)).scalar_one() == 0
         return figures(c)
 
 
@@ -81,6 +97,8 @@ def test_the_rollups_give_the_same_figures_as_the_mentions_in_every_zone_and_gra
     # The hand-checked figures of test_metrics.py, read from the rollups this time.
     now = expected[f"kpis {PERIODS[0][0]} None"].current
     assert (now.mentions, now.unique_authors, now.potential_reach, now.unclassified) == (10, 9, 4000, 1)
+    tagged = expected[f"campaign {PERIODS[0][0]} None {{'hashtag': 'lumora'}}"].kpis
+    assert (tagged.current.mentions, tagged.previous.mentions) == (2, 1)  # as test_metrics.py counts them
 
 
 def _recollected(engine: Engine) -> None:
@@ -126,8 +144,16 @@ def _moved_in_time(engine: Engine) -> None:
         )
 
 
+def _tagged_by_hand(engine: Engine) -> None:
+    """A post's text corrected with plain SQL: it now carries the campaign's hashtag, and the other one lost it."""
+    with engine.begin() as c:
+        c.execute(update(mentions).where(mentions.c.external_id == "6").values(text="Nimbus Home hub #Lumora"))
+        c.execute(update(mentions).where(mentions.c.external_id == "1").values(text="Loving the new bulbs"))
+
+
 @pytest.mark.parametrize(
-    "change", [_recollected, _relabelled, _relabel_undone_by_hand, _deleted_on_platform, _moved_in_time]
+    "change",
+    [_recollected, _relabelled, _relabel_undone_by_hand, _deleted_on_platform, _moved_in_time, _tagged_by_hand],
 )
 def test_after_a_change_the_figures_follow_the_mentions_before_and_after_the_refresh(
     small: Engine, change: Any
@@ -138,8 +164,10 @@ def test_after_a_change_the_figures_follow_the_mentions_before_and_after_the_ref
     expected = from_mentions(small)
     assert expected != before, "the change should move some figure"
     with small.connect() as c:
-        logged = c.execute(select(func.count()).select_from(metric_dirty)).scalar_one()
-        still_logged = figures(c)  # read with the changed slots taken from the mentions
+        logged = sum(
+            c.execute(select(func.count()).select_from(t)).scalar_one() for t in (metric_dirty, mention_tags_log)
+        )
+        still_logged = figures(c)  # read with the changed slots and mentions taken from the mentions
     if change is not _deleted_on_platform:  # a deletion refreshes in its own transaction
         assert logged > 0
     assert_same(expected, still_logged)

@@ -46,7 +46,7 @@ JO_ON_X = _post("x", "1001", "Jo_Smith", "Jo Smith", "My Lumora hub is offline a
 JO_ON_MASTODON = _post(
     "mastodon", "2001", "josmith", "Jo Smith", "Lumora app keeps crashing", "https://mastodon.social/@josmith"
 )
-SAM_NAMES_JO = _post("x", "1002", "sam_lee", "Sam Lee", "@Jo_Smith same here, Lumora support is slow")
+SAM_NAMES_JO = _post("x", "1002", "sam_lee", "Sam Lee", "@Jo_Smith same here, Lumora support is slow #jo_smith")
 JO_PUSHED = _post("x", "1003", "JO_SMITH", "Jo Smith", "Still offline. Jo Smith, jo.smith@northwind.example")
 SAM_PUSHED = _post("x", "1004", "sam_lee", "Sam Lee", "cc @jo_smith: Lumora status page is green")
 
@@ -152,7 +152,7 @@ def test_after_erasure_no_table_holds_the_persons_handles_names_or_emails(engine
     before = _dump(engine)
     for table in (
         "mentions", "identities", "findings", "routes", "deliveries", "task_runs", "audit_log", "quarantine",
-        "contacts", "contact_emails", "links", "verdicts",
+        "contacts", "contact_emails", "links", "verdicts", "mention_tags",
     ):  # fmt: skip
         assert any(n in before[table] for n in NEEDLES), f"the seed left {table} without the person"
 
@@ -180,7 +180,7 @@ def test_erasure_keeps_other_peoples_posts_without_the_persons_name_and_tombston
         erase_entry = c.execute(
             select(metadata.tables["audit_log"]).where(metadata.tables["audit_log"].c.action == "gdpr.erase")
         ).one()
-    assert texts == ["[erased] same here, Lumora support is slow"]
+    assert texts == ["[erased] same here, Lumora support is slow #[erased]"]
     assert [(m["external_id"], m["text"]) for m in page.arguments["mentions"]] == [
         ("1004", "cc [erased]: Lumora status page is green")
     ]

@@ -64,9 +64,9 @@ def _jo_with_history(engine: Engine) -> None:
                 granted_at=NOW - timedelta(days=30),
             ),
         )
-        mention_id = save_mentions(c, [a_mention("1001"), a_mention("1002", text="Lumora support never answers")])[
-            ("x", "1001")
-        ]
+        mention_id = save_mentions(
+            c, [a_mention("1001"), a_mention("1002", text="Lumora support never answers #LumoraFail")]
+        )[("x", "1001")]
         save_verdicts(c, [(mention_id, a_verdict())])
         SqlOutbox(c).add(
             Route(
@@ -96,6 +96,7 @@ def test_export_holds_every_table_with_the_contacts_data(engine: Engine) -> None
     assert tables["contacts"][0]["name"] == "Jo Smith"
     assert tables["contact_emails"][0]["email"] == "jo@northwind.example"
     assert {m["external_id"] for m in tables["mentions"]} == {"1001", "1002"}
+    assert [t["value"] for t in tables["mention_tags"]] == ["lumorafail"]  # a hashtag can name people too
     assert tables["findings"][0]["excerpt"].startswith("My Lumora hub")
     assert tables["deliveries"][0]["idempotency_key"].startswith("x:1001")
     assert export["audit"][-1]["action"] == "gdpr.export"
