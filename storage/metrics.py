@@ -455,18 +455,29 @@ def _authors_rolled(scope: str, days: _Split) -> Select[Any]:
     )
 
 
-def _potential_reach(connection: Connection, parts: Sequence[Select[Any]]) -> tuple[int, int]:
-    """(distinct authors, sum of their largest follower counts) over the union of per-author `parts`."""
+def _reach(connection: Connection, parts: Sequence[Select[Any]], key: str | None = None) -> dict[Any, tuple[int, int]]:
+    """(distinct authors, sum of their largest follower counts) over the union of per-author `parts`.
+
+    Each part has columns source, author_handle and followers, plus `key` when given: then the figures are per
+    value of `key` (an author counts once in each), else one entry under None.
+    """
     rows = union_all(*parts).subquery() if len(parts) > 1 else parts[0].subquery()
+    keys = [rows.c[key]] if key else []
     per_author = (
-        select(rows.c.source, rows.c.author_handle, func.max(rows.c.followers).label("followers"))
-        .group_by(rows.c.source, rows.c.author_handle)
+        select(*keys, rows.c.source, rows.c.author_handle, func.max(rows.c.followers).label("followers"))
+        .group_by(*keys, rows.c.source, rows.c.author_handle)
         .subquery()
     )
-    authors, reach = connection.execute(
-        select(func.count(), func.sum(per_author.c.followers)).select_from(per_author)
-    ).one()
-    return _int(authors), _int(reach)
+    grouped = [per_author.c[key]] if key else []
+    found = connection.execute(
+        select(*grouped, func.count(), func.sum(per_author.c.followers)).group_by(*grouped)
+    ).all()
+    return {(row[0] if key else None): (_int(row[-2]), _int(row[-1])) for row in found}
+
+
+def _potential_reach(connection: Connection, parts: Sequence[Select[Any]]) -> tuple[int, int]:
+    """(distinct authors, sum of their largest follower counts) over the union of per-author `parts`."""
+    return _reach(connection, parts).get(None, (0, 0))
 
 
 _TOTALS = ("mentions", "impressions", "impressions_reported", "engagement", "positive", "neutral", "negative")
@@ -797,7 +808,12 @@ def share_of_voice(connection: Connection, start: datetime, end: datetime) -> li
     parts: list[Select[Any]] = []
     if days.raw:
         parts.append(
-            select(name.label("query"), mentions.c.source, mentions.c.author_handle, mentions.c.author_followers)
+            select(
+                name.label("query"),
+                mentions.c.source,
+                mentions.c.author_handle,
+                mentions.c.author_followers.label("followers"),
+            )
             .select_from(mentions)
             .join(q, literal_column("1") == 1)
             .where(days.raw_condition(), watched)
@@ -806,25 +822,17 @@ def share_of_voice(connection: Connection, start: datetime, end: datetime) -> li
         scope = metric_author_days.c.scope
         parts.append(
             select(
-                scope, metric_author_days.c.source, metric_author_days.c.author_handle, metric_author_days.c.followers
+                scope.label("query"),
+                metric_author_days.c.source,
+                metric_author_days.c.author_handle,
+                metric_author_days.c.followers,
             )
             .where(_watched(scope))
             .where(days.rolled_condition(metric_author_days.c.day))
         )
-    reach: dict[str, Any] = {}
-    if parts:
-        rows = union_all(*parts).subquery() if len(parts) > 1 else parts[0].subquery()
-        columns = list(rows.c)
-        per_author = (
-            select(columns[0].label("query"), func.max(columns[3]).label("followers"))
-            .group_by(columns[0], columns[1], columns[2])
-            .subquery()
-        )
-        reach = dict(
-            connection.execute(
-                select(per_author.c.query, func.sum(per_author.c.followers)).group_by(per_author.c.query)
-            ).all()
-        )
+    reach = (
+        {query: followers for query, (_, followers) in _reach(connection, parts, key="query").items()} if parts else {}
+    )
     volume = Counter({query: n for query, n in volume.items() if n})
     total_mentions = sum(volume.values())
     total_reach = sum(_int(reach.get(query)) for query in volume)
