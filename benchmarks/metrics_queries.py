@@ -3,10 +3,25 @@
     .venv/bin/python benchmarks/metrics_queries.py                      # 100k and 1M on SQLite (+ PostgreSQL
     .venv/bin/python benchmarks/metrics_queries.py --sizes 100000       #  when OVERHEARD_TEST_POSTGRES_URL is set)
     .venv/bin/python benchmarks/metrics_queries.py --postgres postgresql+psycopg://…  --no-sqlite
+    .venv/bin/python benchmarks/metrics_queries.py --authors concentrated  # the older, flattering authors
 
-Synthetic mentions (a fixed seed) spread over 365 days, ~40% of them from 5 platforms with reach; authors
-follow a long tail (a few post a lot). Each query runs against the windows a dashboard shows (the last 7
-and 30 days) and the whole year, and prints the median of 3 runs in milliseconds. The target is < 300 ms
+Synthetic mentions (a fixed seed) spread over 365 days on 7 platforms, of which x, mastodon and bluesky report
+follower counts; an author posts on one platform. Authors (--authors):
+
+- long-tail (the default): a Yule-Simon process. Each mention is by a new author with probability 0.5, else by
+  the author of an earlier mention picked uniformly, so an author with k posts gets the next one with probability
+  proportional to k: post counts follow a power law (P(k) ~ k^-3), a head of accounts with hundreds of posts and
+  a tail where most authors post once. About half the mentions bring a new author: 49,856 distinct authors at
+  100k mentions, 499,310 at 1M (67% of them with a single post; the busiest has 478 and 1,472 posts). The
+  sequence is shuffled before it is laid on the time line, so a prolific author posts all year. Each author
+  keeps one follower count (lognormal(5, 2), drawn at their first post) that grows by up to 5% over the year,
+  so the largest count of a period is the latest one;
+- concentrated: the generator before long-tail, kept to compare figures with older runs (same seed, same
+  databases): int(paretovariate(1.2)) % max(1000, mentions / 5), so nearly every mention comes from the same
+  few hundred handles (about 960 distinct authors at 1M), with a follower count drawn anew for every mention.
+
+The distinct-author count is printed with each database's figures. Each query runs against the windows a
+dashboard shows (the last 7 and 30 days) and the whole year, and prints the median of 3 runs in milliseconds. The target is < 300 ms
 for the 7- and 30-day windows. The generated databases are kept under var/bench/ to re-run quickly
 (--rebuild makes them again); the time to roll them up (storage.metrics.refresh_rollups, which the pipeline
 runs after each batch) and to extract the campaign tags (storage.tags.refresh_mention_tags, which save_mentions
@@ -28,7 +43,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, Engine, func, insert, select, text
+from sqlalchemy import Connection, Engine, case, func, insert, select, text
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -84,27 +99,58 @@ WORDS = [
 SENTIMENTS = ("positive", "neutral", "negative")
 
 
-def _rows(count: int, seed: int = 8) -> Iterator[tuple[dict[str, Any], str]]:
+AUTHOR_MODELS = ("long-tail", "concentrated")
+NEW_AUTHOR_SHARE = 0.5
+"""long-tail: the chance that a mention is by an author not seen before (the Yule-Simon process's p)."""
+FOLLOWER_GROWTH = 0.05
+"""long-tail: how much an author's follower count grows over the year."""
+
+
+def _long_tail_authors(count: int, rng: random.Random) -> list[int]:
+    """Author numbers of `count` mentions from a Yule-Simon process, in random order (numbered by first post)."""
+    chosen: list[int] = []
+    authors = 0
+    for i in range(count):
+        if not chosen or rng.random() < NEW_AUTHOR_SHARE:
+            chosen.append(authors)
+            authors += 1
+        else:
+            chosen.append(chosen[rng.randrange(i)])
+    rng.shuffle(chosen)
+    return chosen
+
+
+def _rows(count: int, model: str = "long-tail", seed: int = 8) -> Iterator[tuple[dict[str, Any], str]]:
     rng = random.Random(seed)
     authors = max(1000, count // 5)
     span = DAYS * 86400
     # Mentions are stored roughly in the order they were published, as collectors store them.
     offsets = sorted((rng.random() * span for _ in range(count)), reverse=True)
+    # Separate generators, so that the concentrated model draws exactly what it always drew.
+    tail = random.Random(seed + 1)
+    sequence = _long_tail_authors(count, tail) if model == "long-tail" else []
+    followers_of: dict[int, int] = {}
     for i, offset in enumerate(offsets):
-        author = int(rng.paretovariate(1.2)) % authors
+        author = sequence[i] if model == "long-tail" else int(rng.paretovariate(1.2)) % authors
         source = SOURCES[author % len(SOURCES)]
         created = END - timedelta(seconds=offset)
         words = rng.sample(WORDS, 6)
         if rng.random() < 0.05:
             words.append(rng.choice(("#lumora", "#smarthome", "#glowup")))
         has_reach = source in ("x", "mastodon", "bluesky")
+        followers = None
+        if has_reach and model == "long-tail":
+            base = followers_of.setdefault(author, int(tail.lognormvariate(5, 2)))
+            followers = int(base * (1 + FOLLOWER_GROWTH * (1 - offset / span)))
+        elif has_reach:
+            followers = int(rng.lognormvariate(5, 2))
         yield (
             {
                 "source": source,
                 "external_id": f"bench-{i}",
                 "url": f"https://reviews{author % 3}.example/p/{i}" if source == "review" else None,
                 "author_handle": f"author{author}",
-                "author_followers": int(rng.lognormvariate(5, 2)) if has_reach else None,
+                "author_followers": followers,
                 "text": "Lumora " + " ".join(words),
                 "created_at": created,
                 "collected_at": created + timedelta(minutes=10),
@@ -123,7 +169,7 @@ def _rows(count: int, seed: int = 8) -> Iterator[tuple[dict[str, Any], str]]:
         )
 
 
-def populate(engine: Engine, count: int) -> None:
+def populate(engine: Engine, count: int, model: str) -> None:
     batch: list[dict[str, Any]] = []
     feelings: list[str] = []
     started = time.perf_counter()
@@ -153,7 +199,7 @@ def populate(engine: Engine, count: int) -> None:
         feelings.clear()
 
     with engine.begin() as connection:
-        for row, feeling in _rows(count):
+        for row, feeling in _rows(count, model):
             batch.append(row)
             feelings.append(feeling)
             if len(batch) == 20_000:
@@ -178,6 +224,21 @@ def populate(engine: Engine, count: int) -> None:
 def _stored(engine: Engine) -> int:
     with engine.connect() as connection:
         return connection.execute(select(func.count()).select_from(mentions)).scalar_one()
+
+
+def _distinct_authors(engine: Engine) -> str:
+    """'499,310 distinct authors, 67% of them with one mention' for the stored mentions."""
+    with engine.connect() as connection:
+        per_author = (
+            select(func.count().label("n"))
+            .select_from(mentions)
+            .group_by(mentions.c.source, mentions.c.author_handle)
+            .subquery()
+        )
+        authors, single = connection.execute(
+            select(func.count(), func.sum(case((per_author.c.n == 1, 1), else_=0)))
+        ).one()
+    return f"{authors:,} distinct authors, {single / authors:.0%} of them with one mention"
 
 
 def queries(start: datetime, end: datetime) -> dict[str, Callable[[Connection], Any]]:
@@ -228,8 +289,8 @@ def measure(engine: Engine, label: str) -> dict[str, dict[str, float]]:
     return figures
 
 
-def sqlite_engine(count: int, rebuild: bool) -> Engine:
-    path = Path("var/bench") / f"metrics-{count}.db"
+def sqlite_engine(count: int, model: str, rebuild: bool) -> Engine:
+    path = Path("var/bench") / f"metrics-{count}-{model}.db"
     path.parent.mkdir(parents=True, exist_ok=True)
     if rebuild and path.exists():
         path.unlink()
@@ -238,12 +299,12 @@ def sqlite_engine(count: int, rebuild: bool) -> Engine:
         engine.dispose()
         path.unlink()
         engine = open_database(f"sqlite:///{path}")
-        populate(engine, count)
+        populate(engine, count, model)
     return engine
 
 
-def postgres_engine(base: str, count: int, rebuild: bool) -> Engine:
-    schema = f"bench_metrics_{count}"
+def postgres_engine(base: str, count: int, model: str, rebuild: bool) -> Engine:
+    schema = f"bench_metrics_{count}_{model.replace('-', '_')}"
     admin = create_db_engine(base)
     with admin.begin() as connection:
         if rebuild:
@@ -255,7 +316,7 @@ def postgres_engine(base: str, count: int, rebuild: bool) -> Engine:
     if _stored(engine) != count:
         with engine.begin() as connection:
             connection.execute(text("TRUNCATE mentions CASCADE"))
-        populate(engine, count)
+        populate(engine, count, model)
     return engine
 
 
@@ -264,25 +325,28 @@ def main() -> None:
     parser.add_argument("--sizes", type=int, nargs="+", default=[100_000, 1_000_000])
     parser.add_argument("--postgres", default=os.environ.get("OVERHEARD_TEST_POSTGRES_URL"))
     parser.add_argument("--no-sqlite", action="store_true")
+    parser.add_argument("--authors", choices=AUTHOR_MODELS, default="long-tail", help="How authors are drawn.")
     parser.add_argument("--rebuild", action="store_true", help="Generate the databases again.")
     parser.add_argument("--json", type=Path, help="Also write the figures here.")
     args = parser.parse_args()
     results: dict[str, Any] = {}
     for count in args.sizes:
         if not args.no_sqlite:
-            print(f"SQLite, {count:,} mentions", flush=True)
-            engine = sqlite_engine(count, args.rebuild)
-            results[f"sqlite-{count}"] = measure(engine, f"SQLite, {count:,} mentions")
+            print(f"SQLite, {count:,} mentions, {args.authors} authors", flush=True)
+            engine = sqlite_engine(count, args.authors, args.rebuild)
+            label = f"SQLite, {count:,} mentions, {args.authors} authors ({_distinct_authors(engine)})"
+            results[f"sqlite-{count}-{args.authors}"] = measure(engine, label)
             engine.dispose()
         if args.postgres:
-            print(f"PostgreSQL, {count:,} mentions", flush=True)
-            engine = postgres_engine(args.postgres, count, args.rebuild)
+            print(f"PostgreSQL, {count:,} mentions, {args.authors} authors", flush=True)
+            engine = postgres_engine(args.postgres, count, args.authors, args.rebuild)
             with engine.connect() as connection:
                 settings = ", ".join(
                     f"{name}={connection.execute(text(f'SHOW {name}')).scalar_one()}"
                     for name in ("shared_buffers", "work_mem", "effective_cache_size", "random_page_cost")
                 )
-            results[f"postgresql-{count}"] = measure(engine, f"PostgreSQL, {count:,} mentions ({settings})")
+            label = f"PostgreSQL, {count:,} mentions, {args.authors} authors ({_distinct_authors(engine)}; {settings})"
+            results[f"postgresql-{count}-{args.authors}"] = measure(engine, label)
             engine.dispose()
     if args.json:
         args.json.write_text(json.dumps(results, indent=2))
