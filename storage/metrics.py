@@ -459,15 +459,19 @@ def _reach(connection: Connection, parts: Sequence[Select[Any]], key: str | None
     """(distinct authors, sum of their largest follower counts) over the union of per-author `parts`.
 
     Each part has columns source, author_handle and followers, plus `key` when given: then the figures are per
-    value of `key` (an author counts once in each), else one entry under None.
+    value of `key` (an author counts once in each), else one entry under None, and each part must hold one row
+    per author (as _authors_raw and _authors_rolled do).
     """
-    rows = union_all(*parts).subquery() if len(parts) > 1 else parts[0].subquery()
-    keys = [rows.c[key]] if key else []
-    per_author = (
-        select(*keys, rows.c.source, rows.c.author_handle, func.max(rows.c.followers).label("followers"))
-        .group_by(*keys, rows.c.source, rows.c.author_handle)
-        .subquery()
-    )
+    if len(parts) == 1 and not key:  # already one row per author: grouping ~1 row a mention again costs a pass
+        per_author = parts[0].subquery()
+    else:
+        rows = union_all(*parts).subquery() if len(parts) > 1 else parts[0].subquery()
+        keys = [rows.c[key]] if key else []
+        per_author = (
+            select(*keys, rows.c.source, rows.c.author_handle, func.max(rows.c.followers).label("followers"))
+            .group_by(*keys, rows.c.source, rows.c.author_handle)
+            .subquery()
+        )
     grouped = [per_author.c[key]] if key else []
     found = connection.execute(
         select(*grouped, func.count(), func.sum(per_author.c.followers)).group_by(*grouped)

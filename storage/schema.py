@@ -441,6 +441,8 @@ metric_author_days = Table(
     Column("author_handle", String(256), primary_key=True),
     Column("followers", BigInteger),  # the largest count reported that day; None when the platform reports none
     Column("mentions", BigInteger, nullable=False),
+    # Covering: a period's distinct authors and reach read index entries only (a long tail makes ~1 row a mention).
+    Index("ix_metric_author_days_reach", "scope", "day", "source", "author_handle", "followers"),
 )
 
 metric_dirty = Table(
