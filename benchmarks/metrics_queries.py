@@ -18,7 +18,7 @@ follower counts; an author posts on one platform. Authors (--authors):
   so the largest count of a period is the latest one;
 - concentrated: the generator before long-tail, kept to compare figures with older runs (same seed, same
   databases): int(paretovariate(1.2)) % max(1000, mentions / 5), so nearly every mention comes from the same
-  few hundred handles (about 960 distinct authors at 1M), with a follower count drawn anew for every mention.
+  few hundred handles (346 distinct authors at 100k, 973 at 1M), with a follower count drawn anew for every mention.
 
 The distinct-author count is printed with each database's figures. Each query runs against the windows a
 dashboard shows (the last 7 and 30 days) and the whole year, and prints the median of 3 runs in milliseconds. The target is < 300 ms
