@@ -262,8 +262,11 @@ DASHBOARD = ("kpis (with previous period)", "volume by day, Europe/Berlin", "sen
 """The queries the dashboard page makes for one view (overheard/web/pages.py)."""
 
 
-def measure(engine: Engine, label: str) -> dict[str, dict[str, float]]:
-    """Median wall time of 3 runs per query (1 run for the year), and this process's CPU time (SQLite runs here)."""
+def measure(engine: Engine, label: str, until: datetime = END) -> dict[str, dict[str, float]]:
+    """Median wall time of 3 runs per query (1 run for the year), and this process's CPU time (SQLite runs here).
+
+    Periods end at `until`: midnight (END) reads whole days from the rollups; a dashboard's "until now" also
+    reads the day so far from the raw rows."""
     windows = {"7 days": timedelta(days=7), "30 days": timedelta(days=30), "365 days": timedelta(days=365)}
     figures: dict[str, dict[str, float]] = {}
     print(f"\n{label}: wall ms, median of 3 runs (the year: 1 run); cpu ms of this process in brackets")
@@ -274,7 +277,7 @@ def measure(engine: Engine, label: str) -> dict[str, dict[str, float]]:
             cells = []
             for window, length in windows.items():
                 chosen = DASHBOARD if name.startswith("dashboard") else (name,)
-                runs = queries(END - length, END)
+                runs = queries(until - length, until)
                 walls, cpus = [], []
                 for _ in range(1 if window == "365 days" else 3):
                     wall, cpu = time.perf_counter(), time.process_time()
@@ -328,6 +331,13 @@ def main() -> None:
     parser.add_argument("--authors", choices=AUTHOR_MODELS, default="long-tail", help="How authors are drawn.")
     parser.add_argument("--rebuild", action="store_true", help="Generate the databases again.")
     parser.add_argument("--json", type=Path, help="Also write the figures here.")
+    parser.add_argument(
+        "--until",
+        type=datetime.fromisoformat,
+        default=END,
+        help=f"End of every period, ISO with offset (default {END.isoformat()}, midnight); e.g. 2026-11-22T14:37:00+00:00 "
+        "for a dashboard looking at 'until now' mid-afternoon.",
+    )
     args = parser.parse_args()
     results: dict[str, Any] = {}
     for count in args.sizes:
@@ -335,7 +345,7 @@ def main() -> None:
             print(f"SQLite, {count:,} mentions, {args.authors} authors", flush=True)
             engine = sqlite_engine(count, args.authors, args.rebuild)
             label = f"SQLite, {count:,} mentions, {args.authors} authors ({_distinct_authors(engine)})"
-            results[f"sqlite-{count}-{args.authors}"] = measure(engine, label)
+            results[f"sqlite-{count}-{args.authors}"] = measure(engine, label, args.until)
             engine.dispose()
         if args.postgres:
             print(f"PostgreSQL, {count:,} mentions, {args.authors} authors", flush=True)
@@ -346,7 +356,7 @@ def main() -> None:
                     for name in ("shared_buffers", "work_mem", "effective_cache_size", "random_page_cost")
                 )
             label = f"PostgreSQL, {count:,} mentions, {args.authors} authors ({_distinct_authors(engine)}; {settings})"
-            results[f"postgresql-{count}-{args.authors}"] = measure(engine, label)
+            results[f"postgresql-{count}-{args.authors}"] = measure(engine, label, args.until)
             engine.dispose()
     if args.json:
         args.json.write_text(json.dumps(results, indent=2))

@@ -433,25 +433,32 @@ def _brand_condition(brand: str | None) -> list[ColumnElement[bool]]:
 # ---- KPIs ------------------------------------------------------------------------------------------------
 
 
-def _authors_raw(conditions: Sequence[ColumnElement[bool]]) -> Select[Any]:
-    """(source, handle, largest follower count) of each author of the mentions matching `conditions`."""
+def _authors_raw(conditions: Sequence[ColumnElement[bool]], *, per_author: bool = True) -> Select[Any]:
+    """(source, handle, largest follower count) of each author of the mentions matching `conditions`.
+
+    `per_author=False` leaves out the grouping (one row per mention), for a union that `_reach` groups once.
+    """
+    followers = mentions.c.author_followers
+    if not per_author:
+        return select(mentions.c.source, mentions.c.author_handle, followers.label("followers")).where(*conditions)
     return (
-        select(mentions.c.source, mentions.c.author_handle, func.max(mentions.c.author_followers).label("followers"))
+        select(mentions.c.source, mentions.c.author_handle, func.max(followers).label("followers"))
         .where(*conditions)
         .group_by(mentions.c.source, mentions.c.author_handle)
     )
 
 
-def _authors_rolled(scope: str, days: _Split) -> Select[Any]:
-    """The same rows from the author-day rollup, for the split's whole days."""
+def _authors_rolled(scope: str, days: _Split, *, per_author: bool = True) -> Select[Any]:
+    """The same rows from the author-day rollup, for the split's whole days (one per author and day without
+    grouping)."""
+    rows = metric_author_days.c
+    condition = (rows.scope == scope, days.rolled_condition(rows.day))
+    if not per_author:
+        return select(rows.source, rows.author_handle, rows.followers).where(*condition)
     return (
-        select(
-            metric_author_days.c.source,
-            metric_author_days.c.author_handle,
-            func.max(metric_author_days.c.followers).label("followers"),
-        )
-        .where(metric_author_days.c.scope == scope, days.rolled_condition(metric_author_days.c.day))
-        .group_by(metric_author_days.c.source, metric_author_days.c.author_handle)
+        select(rows.source, rows.author_handle, func.max(rows.followers).label("followers"))
+        .where(*condition)
+        .group_by(rows.source, rows.author_handle)
     )
 
 
@@ -459,8 +466,9 @@ def _reach(connection: Connection, parts: Sequence[Select[Any]], key: str | None
     """(distinct authors, sum of their largest follower counts) over the union of per-author `parts`.
 
     Each part has columns source, author_handle and followers, plus `key` when given: then the figures are per
-    value of `key` (an author counts once in each), else one entry under None, and each part must hold one row
-    per author (as _authors_raw and _authors_rolled do).
+    value of `key` (an author counts once in each), else one entry under None. A single part without `key` must
+    hold one row per author (grouped); otherwise the union is grouped here once, so parts are best left
+    ungrouped (grouping each and then the union again costs a second pass over ~1 row an author).
     """
     if len(parts) == 1 and not key:  # already one row per author: grouping ~1 row a mention again costs a pass
         per_author = parts[0].subquery()
@@ -549,9 +557,10 @@ def _kpis_rolled(connection: Connection, start: datetime, end: datetime, brand: 
     if slots.raw:
         totals = [a + b for a, b in zip(totals, _totals_raw(connection, [slots.raw_condition(), *scoped]), strict=True)]
     days = _split(connection, start, end, _DAY_SECONDS)
-    parts = [_authors_rolled(scope, days)] if days.rolled else []
+    one = not (days.rolled and days.raw)  # a single part is grouped per author; a union is grouped once in _reach
+    parts = [_authors_rolled(scope, days, per_author=one)] if days.rolled else []
     if days.raw:
-        parts.append(_authors_raw([days.raw_condition(), *scoped]))
+        parts.append(_authors_raw([days.raw_condition(), *scoped], per_author=one))
     authors, reach = _potential_reach(connection, parts) if parts else (0, 0)
     return _kpis_of(totals, authors, reach)
 
