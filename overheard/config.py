@@ -238,12 +238,14 @@ class DeliveryConfig(BaseModel):
     model_config = _STRICT
 
     concurrency: int = Field(
-        default=8,
+        default=4,
         ge=1,
         le=64,
         description=(
             "Sends in flight at once: a slow receiver (a CRM answering in 300 ms) then costs one slot, "
-            "not the whole queue's time. 1 sends one by one in due order."
+            "not the whole queue's time. 1 sends one by one in due order. Keep it at or below the smallest "
+            "receiver's listen backlog (Python's http.server: 5): more connections at once than that made "
+            "a local receiver drop connection attempts, which the sender retried a second later."
         ),
     )
 
