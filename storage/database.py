@@ -10,7 +10,7 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Connection, Engine, Table, create_engine, event, inspect
+from sqlalchemy import Connection, Engine, Table, create_engine, delete, event, func, inspect, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
@@ -124,6 +124,27 @@ def upsert(
     else:
         statement = statement.on_conflict_do_nothing(index_elements=keys)
     connection.execute(statement, list(rows))
+
+
+def drain_log(
+    connection: Connection, table: Table, column: str, lock_key: int, *, wait: bool = False
+) -> list[Any] | None:
+    """Take every row of a change log (`column` of each), in the caller's transaction; None when there is no work.
+
+    Triggers append to such logs (metric_dirty, mention_tags_log) and the caller recomputes what they name.
+    On PostgreSQL one transaction drains a log at a time (an advisory lock on `lock_key`, held to its end):
+    with `wait=False` a writer that finds another one draining returns None and leaves its rows for the next
+    drain instead of waiting. One DELETE … RETURNING takes exactly the rows it sees; rows committed after it
+    stay logged.
+    """
+    if connection.execute(select(table.c[column]).limit(1)).first() is None:
+        return None
+    if connection.dialect.name == "postgresql":
+        if wait:
+            connection.execute(select(func.pg_advisory_xact_lock(lock_key)))
+        elif not connection.execute(select(func.pg_try_advisory_xact_lock(lock_key))).scalar_one():
+            return None
+    return list(connection.execute(delete(table).returning(table.c[column])).scalars())
 
 
 def table_names(engine: Engine) -> list[str]:

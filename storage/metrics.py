@@ -62,6 +62,7 @@ from sqlalchemy import (
 )
 
 from enrichers.alerts import Alert, AlertKind, AlertsConfig, Evidence, HourCount, detect
+from storage.database import drain_log
 from storage.schema import (
     METRIC_SLOT_SECONDS,
     UTCDateTime,
@@ -349,16 +350,11 @@ def refresh_rollups(connection: Connection, *, wait: bool = False) -> int:
     transaction refreshes at a time: with `wait=False` a writer that finds another one refreshing leaves
     its slots logged for the next refresh instead of waiting. Returns the number of slots recomputed.
     """
-    if connection.execute(select(metric_dirty.c.id).limit(1)).first() is None:
+    logged = drain_log(connection, metric_dirty, "slot", _REFRESH_LOCK, wait=wait)
+    if not logged:
         return 0
     dialect = connection.dialect.name
-    if dialect == "postgresql":
-        if wait:
-            connection.execute(select(func.pg_advisory_xact_lock(_REFRESH_LOCK)))
-        elif not connection.execute(select(func.pg_try_advisory_xact_lock(_REFRESH_LOCK))).scalar_one():
-            return 0
-    # One statement takes exactly the log rows it can see; a change committed after it stays logged.
-    slots = set(connection.execute(delete(metric_dirty).returning(metric_dirty.c.slot)).scalars())
+    slots = set(logged)
     per_day = _DAY_SECONDS // METRIC_SLOT_SECONDS
     for target, seconds, runs in (
         ("metric_slots", METRIC_SLOT_SECONDS, _runs(slots, gap=per_day)),

@@ -29,6 +29,7 @@ from datetime import datetime
 
 from sqlalchemy import ColumnElement, Connection, and_, delete, exists, false, func, insert, or_, select
 
+from storage.database import drain_log
 from storage.schema import TAG_VALUE_LENGTH, mention_tags, mention_tags_log, mentions
 
 HASHTAG = "hashtag"
@@ -60,15 +61,10 @@ def refresh_mention_tags(connection: Connection, *, wait: bool = False) -> int:
     transaction refreshes at a time: with `wait=False` a writer that finds another one refreshing leaves its
     mentions logged for the next refresh instead of waiting. Returns the number of mentions re-extracted.
     """
-    if connection.execute(select(mention_tags_log.c.id).limit(1)).first() is None:
+    logged = drain_log(connection, mention_tags_log, "mention_id", _LOCK, wait=wait)
+    if not logged:
         return 0
-    if connection.dialect.name == "postgresql":
-        if wait:
-            connection.execute(select(func.pg_advisory_xact_lock(_LOCK)))
-        elif not connection.execute(select(func.pg_try_advisory_xact_lock(_LOCK))).scalar_one():
-            return 0
-    # One statement takes exactly the log rows it can see; a change committed after it stays logged.
-    ids = sorted(set(connection.execute(delete(mention_tags_log).returning(mention_tags_log.c.mention_id)).scalars()))
+    ids = sorted(set(logged))
     for at in range(0, len(ids), _CHUNK):
         chunk = ids[at : at + _CHUNK]
         connection.execute(delete(mention_tags).where(mention_tags.c.mention_id.in_(chunk)))
