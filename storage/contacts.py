@@ -140,12 +140,16 @@ class SqlContactDirectory:
         for start in range(0, len(wanted), 500):
             chunk = wanted[start : start + 500]
             self._handles.update(dict.fromkeys(chunk))
-            rows = self.connection.execute(
-                select(identities.c.platform, identities.c.handle_key, identities.c.contact_id).where(
-                    tuple_(identities.c.platform, identities.c.handle_key).in_(chunk)
-                )
+            self._handles.update(self._contact_ids(chunk))
+
+    def _contact_ids(self, keys: Sequence[tuple[str, str]]) -> dict[tuple[str, str], str]:
+        """Contact id per (platform, handle key) of `keys` that an identity has."""
+        rows = self.connection.execute(
+            select(identities.c.platform, identities.c.handle_key, identities.c.contact_id).where(
+                tuple_(identities.c.platform, identities.c.handle_key).in_(keys)
             )
-            self._handles.update({(r.platform, r.handle_key): r.contact_id for r in rows})
+        )
+        return {(r.platform, r.handle_key): r.contact_id for r in rows}
 
     def contact(self, contact_id: str) -> Contact | None:
         row = self.connection.execute(select(contacts).where(contacts.c.id == contact_id)).one_or_none()
@@ -171,14 +175,7 @@ class SqlContactDirectory:
 
     def contact_by_handle(self, platform: str, handle: str) -> Contact | None:
         key = (platform, handle_key(platform, handle))
-        if key in self._handles:
-            found = self._handles[key]
-            return self.contact(found) if found else None
-        contact_id = self.connection.execute(
-            select(identities.c.contact_id).where(
-                identities.c.platform == platform, identities.c.handle_key == handle_key(platform, handle)
-            )
-        ).scalar_one_or_none()
+        contact_id = self._handles[key] if key in self._handles else self._contact_ids([key]).get(key)
         return self.contact(contact_id) if contact_id else None
 
     def contacts_by_email_domain(self, domain: str) -> list[Contact]:

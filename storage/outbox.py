@@ -72,7 +72,7 @@ def write_routes(
                 "created_at": now,
                 **{column: audit.get(column) for column in audit_columns},
             }
-            for key, (mention_id, route, _, audit) in sorted(latest.items())
+            for _, (mention_id, route, _, audit) in sorted(latest.items())
         ],
         ("source", "external_id", "team"),
         update=(*_ROUTE_DECISION, *audit_columns),
