@@ -1,22 +1,29 @@
 """The scheduler (Celery beat): one collect per enabled source every `poll_every`, the re-check for
 platform deletions every `recheck.every`, and the sweeper.
 
-A collect message that waits in the queue longer than its source's interval expires unrun, so a
-backlog of workers never piles up sweeps of one source; the next tick sends a fresh one, and the
-database lock in `overheard.collect` keeps two sweeps of one source from running at once.
+Beat sends a job only while none of it waits in the queue (overheard/pending.py), and nothing expires:
+a worker that cannot keep up runs each source in turn, first in first out, instead of finding the
+same source's message expired tick after tick. The database lock in `overheard.collect` keeps two
+sweeps of one source from running at once.
 """
 
 from __future__ import annotations
 
+import logging
 import re
 from datetime import timedelta
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 from celery import Celery
+from celery.beat import PersistentScheduler, ScheduleEntry, SchedulingError
 
 from overheard.config import ConfigError, OverheardConfig
-from overheard.tasks import COLLECT, PLATFORM_DELETIONS, RECHECK, RECOVER, WorkerSettings
+from overheard.pending import PendingMarkers, send_once
+from overheard.tasks import COLLECT, PLATFORM_DELETIONS, RECHECK, RECOVER, WorkerSettings, pending_markers
+
+log = logging.getLogger("overheard.scheduler")
 
 _UNITS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400}
 _INTERVAL = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)\s*$")
@@ -31,36 +38,48 @@ def parse_interval(text: str, where: str = "poll_every") -> timedelta:
 
 
 def beat_schedule(config: OverheardConfig, settings: WorkerSettings) -> dict[str, dict[str, Any]]:
-    """Beat entries: a collect per enabled source at its own interval, plus `recover`."""
+    """Beat entries: a collect per enabled source at its own interval, the re-check, and `recover`."""
     schedule: dict[str, dict[str, Any]] = {}
     for source in config.sources:
         if not source.enabled:
             continue
         every = parse_interval(source.poll_every, f"sources ('{source.name}').poll_every").total_seconds()
-        schedule[f"collect {source.name}"] = {
-            "task": COLLECT,
-            "schedule": every,
-            "args": [source.name],
-            "options": {"expires": every},
-        }
+        schedule[f"collect {source.name}"] = {"task": COLLECT, "schedule": every, "args": [source.name]}
     if config.recheck.enabled:
         every = parse_interval(config.recheck.every, "recheck.every").total_seconds()
-        schedule["recheck platform deletions"] = {
-            "task": RECHECK,
-            "schedule": every,
-            "args": [PLATFORM_DELETIONS],
-            "options": {"expires": every},
-        }
-    schedule["recover stuck work"] = {
-        "task": RECOVER,
-        "schedule": settings.recover_every_s,
-        "options": {"expires": settings.recover_every_s},
-    }
+        schedule["recheck platform deletions"] = {"task": RECHECK, "schedule": every, "args": [PLATFORM_DELETIONS]}
+    schedule["recover stuck work"] = {"task": RECOVER, "schedule": settings.recover_every_s}
     return schedule
+
+
+class OneWaitingScheduler(PersistentScheduler):
+    """Beat that sends an entry's task only while no message of it waits (`send_once`)."""
+
+    def __init__(self, *args: Any, markers: PendingMarkers, **kwargs: Any) -> None:
+        self.markers = markers
+        super().__init__(*args, **kwargs)
+
+    def apply_async(self, entry: ScheduleEntry, producer: Any = None, advance: bool = True, **_: Any) -> Any:
+        entry = self.reserve(entry) if advance else entry
+        subject = str(entry.args[0]) if entry.args else ""
+        try:
+            sent = send_once(self.app, self.markers, entry.task, subject, producer=producer, **entry.options)
+        except Exception as exc:  # beat logs it and tries again at the next tick
+            raise SchedulingError(f"Couldn't apply scheduled task {entry.name}: {exc}") from exc
+        finally:
+            self._tasks_since_sync += 1
+            if self.should_sync():
+                self._do_sync()
+        if sent is None:
+            log.info("scheduler.still_waiting", extra={"entry": entry.name})
+        return sent
 
 
 def run_scheduler(app: Celery, config: OverheardConfig, settings: WorkerSettings, state: Path) -> None:
     """Run beat in this process until it is stopped; `state` keeps each entry's last run across restarts."""
     app.conf.beat_schedule = beat_schedule(config, settings)
     state.parent.mkdir(parents=True, exist_ok=True)
-    app.Beat(schedule=str(state), loglevel="INFO", max_interval=min(5.0, settings.recover_every_s)).run()
+    scheduler = partial(OneWaitingScheduler, markers=pending_markers(settings))
+    app.Beat(
+        scheduler=scheduler, schedule=str(state), loglevel="INFO", max_interval=min(5.0, settings.recover_every_s)
+    ).run()

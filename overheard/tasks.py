@@ -46,6 +46,7 @@ from listener.base import Rejected
 from listener.mention import Mention
 from overheard.alerting import check_spikes
 from overheard.config import OverheardConfig, Settings, load_config
+from overheard.pending import PendingMarkers, send_once
 from overheard.pipeline import Runtime, deliver_due, process_batch, sweep
 from overheard.sources import build_collectors
 from overheard.trust import run_recheck
@@ -81,6 +82,14 @@ class WorkerSettings(Settings):
         default=None, description="Re-send an unfinished run untouched this long (default: 2 × visibility timeout)."
     )
     recover_every_s: float = Field(default=30, gt=0, description="How often the scheduler sends `recover`.")
+    pending_ttl_s: float = Field(
+        default=120,
+        gt=0,
+        description=(
+            "A waiting collect, re-check, recover or sender wake-up keeps another of the same job from being "
+            "queued for at most this long (overheard/pending.py)."
+        ),
+    )
     soft_shutdown_s: float = Field(default=60, ge=0, description="On shutdown, running tasks get this long to end.")
     runs_kept_days: int = Field(default=7, ge=1, description="Finished task runs are forgotten after this many days.")
     classifier: str = Field(
@@ -131,6 +140,7 @@ def make_app(settings: WorkerSettings | None = None) -> Celery:
         task_publish_retry=True,
         task_publish_retry_policy={"max_retries": 5, "interval_start": 0.2, "interval_step": 0.5, "interval_max": 2},
         task_ignore_result=True,  # outcomes live in task_runs
+        result_expires=None,  # so no result backend to clean: beat sends no daily celery.backend_cleanup
         task_default_queue=settings.queue,
         task_serializer="json",
         accept_content=["json"],
@@ -143,6 +153,7 @@ def make_app(settings: WorkerSettings | None = None) -> Celery:
 celery_app = make_app()
 _settings: WorkerSettings | None = None
 _runtime: Runtime | None = None
+_markers: PendingMarkers | None = None
 
 
 def worker_settings() -> WorkerSettings:
@@ -150,6 +161,21 @@ def worker_settings() -> WorkerSettings:
     if _settings is None:
         _settings = WorkerSettings()
     return _settings
+
+
+def pending_markers(settings: WorkerSettings | None = None) -> PendingMarkers:
+    """The markers of waiting jobs in the broker's Redis (overheard/pending.py), one client per process."""
+    global _markers
+    if _markers is None or settings is not None:
+        settings = settings or worker_settings()
+        url = settings.redis_url or DEFAULT_REDIS_URL
+        _markers = PendingMarkers.connect(url, settings.queue, settings.pending_ttl_s)
+    return _markers
+
+
+def _started(task: Task, subject: str = "") -> None:
+    """This job no longer waits: free its slot so the next run can be queued while this one works."""
+    pending_markers().release_quietly(task.name, subject, task.request.id)
 
 
 def load_classifier_from(path: str, config: OverheardConfig | None = None) -> Classifier:
@@ -180,8 +206,8 @@ def runtime() -> Runtime:
 def _load_once_per_process(**_: Any) -> None:
     # A forked pool process builds its own engine (connections must not cross a fork) and loads the
     # classifier before its first task, so the first task's time is not spent loading a model.
-    global _runtime
-    _runtime = None
+    global _runtime, _markers
+    _runtime, _markers = None, None
     runtime()
     log.info("runtime.ready", extra={"pid": os.getpid(), "classifier": worker_settings().classifier})
 
@@ -238,7 +264,7 @@ def _attempt(task: Task, subject: str, work: Callable[[Runtime, Any], str]) -> s
 def _wake_sender() -> None:
     """Ask for due deliveries to be sent; a lost wake-up is repaired by `recover`."""
     try:
-        deliver.apply_async(args=[DELIVERIES])
+        send_once(celery_app, pending_markers(), DELIVER, DELIVERIES)  # one waiting wake-up is enough
     except Exception as exc:  # the broker is down: recover sends it when due deliveries remain
         log.warning("deliver.not_enqueued", extra={"reason": f"{type(exc).__name__}: {exc}"})
 
@@ -294,6 +320,7 @@ def _deliver(rt: Runtime, limit: int = 500) -> str:
 @celery_app.task(name=COLLECT, bind=True, max_retries=None)  # the attempt counter in task_runs decides
 def collect(self: Task, source: str) -> str:
     """Sweep one source from its saved cursor (`pipeline.sweep`), then wake the sender."""
+    _started(self, source)
     return _attempt(self, source, lambda rt, _: _collect(rt, source))
 
 
@@ -306,6 +333,7 @@ def process_page(self: Task, subject: str) -> str:
 @celery_app.task(name=DELIVER, bind=True, max_retries=None)  # the attempt counter in task_runs decides
 def deliver(self: Task, subject: str = DELIVERIES) -> str:
     """Send every due delivery once (`pipeline.deliver_due`), until none is due."""
+    _started(self, subject)
     return _attempt(self, subject, lambda rt, _: _deliver(rt))
 
 
@@ -321,12 +349,14 @@ def _recheck(rt: Runtime) -> str:
 @celery_app.task(name=RECHECK, bind=True, max_retries=None)  # the attempt counter in task_runs decides
 def recheck(self: Task, subject: str = PLATFORM_DELETIONS) -> str:
     """Re-check a sample of recent mentions per source; remove those deleted on their platform."""
+    _started(self, subject)
     return _attempt(self, subject, lambda rt, _: _recheck(rt))
 
 
-@celery_app.task(name=RECOVER)
-def recover() -> str:
+@celery_app.task(name=RECOVER, bind=True)
+def recover(self: Task) -> str:
     """The sweeper: re-send runs the broker or a dead worker lost, wake the sender, forget old runs."""
+    _started(self)
     settings, rt = worker_settings(), runtime()
     now = now_utc()
     with rt.engine.begin() as connection:

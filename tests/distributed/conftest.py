@@ -46,6 +46,7 @@ FAST_RECOVERY = {
     "OVERHEARD_RETRY_BASE_S": "0.3",
     "OVERHEARD_RETRY_MAX_S": "2",
     "OVERHEARD_RECOVER_EVERY_S": "1",
+    "OVERHEARD_PENDING_TTL_S": "5",
     "OVERHEARD_SOFT_SHUTDOWN_S": "2",
     "OVERHEARD_TASK_MAX_ATTEMPTS": "5",
     "OVERHEARD_CLASSIFIER": "tests.distributed.keyword_classifier:load",
@@ -197,6 +198,7 @@ class Deployment:
         self.lines_in: dict[str, int] = dict.fromkeys(self.sources, 0)
         self.expected: set[tuple[str, str]] = set()
         self.processes: dict[str, subprocess.Popen[bytes]] = {}
+        self.extra_env: dict[str, str] = {}  # per-test settings on top of FAST_RECOVERY
         self.killed: list[int] = []
         for path in self.sources.values():
             path.write_text("")
@@ -221,6 +223,7 @@ class Deployment:
         return {
             **os.environ,
             **FAST_RECOVERY,
+            **self.extra_env,
             "OVERHEARD_REDIS_URL": self.redis.url,
             "OVERHEARD_DATABASE_URL": self.database_url,
             "OVERHEARD_CONFIG": str(self.config),
@@ -394,3 +397,13 @@ def deployment(
     for server in servers:
         if server.process and server.process.poll() is None:
             server.kill()
+
+
+@pytest.fixture
+def redis_server(tmp_path: Path, redis_server_binary: str) -> Iterator[RedisServer]:
+    """One real redis-server, started with the documented durability settings; killed after the test."""
+    server = RedisServer(redis_server_binary, tmp_path / "redis-alone")
+    server.start()
+    yield server
+    if server.process and server.process.poll() is None:
+        server.kill()

@@ -176,12 +176,7 @@ def test_the_recheck_is_scheduled_and_runs_from_the_cli(
     platform: ReplayServer, runtime: Runtime, tmp_path: Path
 ) -> None:
     schedule = beat_schedule(runtime.config, WorkerSettings())
-    assert schedule["recheck platform deletions"] == {
-        "task": RECHECK,
-        "schedule": 7200.0,
-        "args": [PLATFORM_DELETIONS],
-        "options": {"expires": 7200.0},
-    }
+    assert schedule["recheck platform deletions"] == {"task": RECHECK, "schedule": 7200.0, "args": [PLATFORM_DELETIONS]}
     serve_collection(platform)
     collect(runtime)
     serve_recheck(platform)
