@@ -7,7 +7,8 @@
 - the platforms' rate-limit headers, read from every response (`x-rate-limit-*` on X, `x-ratelimit-*` on
   Mastodon and Reddit, `RateLimit-*` on Bluesky): when a host says none remain, we wait for its reset before
   the next request to it (or fail fast with `RateLimited` when the reset is too far away);
-- a per-host minimum interval between requests;
+- a per-host minimum interval between requests, kept by a `HostPacer`: per process by default, or shared by
+  every worker of a fleet when the caller passes a shared one (the `overheard` shell passes a Redis one);
 - robots.txt (RFC 9309, see `listener.robots`) for page scraping: fetched with the same timeouts and a
   500 KiB cap, cached for at most 24 h; 4xx means "no rules", 5xx or unreachable means "disallow all";
 - content-type checks (`accept=`), an identifying User-Agent, and manual redirects (at most 5);
@@ -29,10 +30,10 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
-from typing import Any
+from typing import Any, Protocol
 from urllib.parse import urljoin, urlsplit
 
 import requests
@@ -272,10 +273,39 @@ def rate_limit_wait(headers: Mapping[str, str], now: float) -> float | None:
 # --- the client ---------------------------------------------------------------------------------------
 
 
-@dataclass
-class _HostState:
-    next_allowed_at: float = 0.0  # wall-clock seconds (time.time) before which we do not call this host
-    lock: threading.Lock = field(default_factory=threading.Lock)
+class HostPacer(Protocol):
+    """When each host may next be called. Every request first reserves a slot, then reports what it learned."""
+
+    def reserve(self, host: str, interval_s: float, max_wait_s: float) -> float:
+        """Take `host`'s next free slot, keeping `interval_s` after it free, and return the seconds until it.
+
+        A wait longer than `max_wait_s` is returned without taking the slot (the caller gives up)."""
+        ...
+
+    def hold_off(self, host: str, seconds: float) -> None:
+        """No one calls `host` for the next `seconds` (a request just ended, or the host asked us to wait)."""
+        ...
+
+
+class LocalPacer:
+    """A `HostPacer` for one process: callers on any thread queue behind each other's reservations."""
+
+    def __init__(self, clock: Callable[[], float] = time.time) -> None:
+        self.clock = clock
+        self._next: dict[str, float] = {}  # host -> clock time before which nobody calls it
+        self._lock = threading.Lock()
+
+    def reserve(self, host: str, interval_s: float, max_wait_s: float) -> float:
+        with self._lock:
+            now = self.clock()
+            start = max(self._next.get(host, 0.0), now)
+            if start - now <= max_wait_s:
+                self._next[host] = start + interval_s
+            return start - now
+
+    def hold_off(self, host: str, seconds: float) -> None:
+        with self._lock:
+            self._next[host] = max(self._next.get(host, 0.0), self.clock() + seconds)
 
 
 @dataclass
@@ -297,6 +327,7 @@ class Http:
         backoff_initial_s / backoff_max_s: exponential backoff with jitter between retries.
         connect_timeout_s / read_timeout_s / max_body_bytes: bounds of every request.
         sleep / clock: injectable so tests neither sleep nor depend on the wall clock.
+        pacer: who keeps the per-host intervals and rate-limit waits; a `LocalPacer` on `clock` by default.
     """
 
     def __init__(
@@ -315,6 +346,7 @@ class Http:
         robots_ttl_s: float = ROBOTS_TTL_S,
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.time,
+        pacer: HostPacer | None = None,
     ) -> None:
         if robots_ttl_s > ROBOTS_TTL_S:
             raise ValueError("robots_ttl_s: robots.txt may be cached for at most 24 h (RFC 9309 2.4)")
@@ -336,8 +368,7 @@ class Http:
         adapter = _guarded_adapter(self.guard)
         self.session.mount("http://", adapter)
         self.session.mount("https://", adapter)
-        self._hosts: dict[str, _HostState] = {}
-        self._hosts_lock = threading.Lock()
+        self.pacer: HostPacer = pacer or LocalPacer(clock)
         self._robots: dict[str, _RobotsEntry] = {}
 
     # -- public API --
@@ -550,31 +581,17 @@ class Http:
         body = b"".join(chunks)
         response._content = body[:truncate_at] if truncate_at is not None else body
 
-    def _host(self, host: str) -> _HostState:
-        with self._hosts_lock:
-            state = self._hosts.get(host)
-            if state is None:
-                state = self._hosts[host] = _HostState()
-            return state
-
     def _wait_for_host(self, host: str, url: str) -> None:
-        state = self._host(host)
-        with state.lock:
-            delay = state.next_allowed_at - self.clock()
-            if delay > self.max_wait_s:
-                raise RateLimited(url, f"rate limit of {host} resets in {delay:.0f} s", reset_in_s=delay)
-            if delay > 0:
-                self.sleep(delay)
-            # Reserve the slot now so concurrent callers queue behind us.
-            state.next_allowed_at = max(state.next_allowed_at, self.clock()) + self.min_interval_s
+        # The slot is reserved before sleeping, so concurrent callers (threads, or workers sharing the
+        # pacer) queue behind each other instead of all waking at once.
+        delay = self.pacer.reserve(host, self.min_interval_s, self.max_wait_s)
+        if delay > self.max_wait_s:
+            raise RateLimited(url, f"rate limit of {host} resets in {delay:.0f} s", reset_in_s=delay)
+        if delay > 0:
+            self.sleep(delay)
 
     def _mark_request(self, host: str, server_wait_s: float | None) -> None:
-        state = self._host(host)
-        now = self.clock()
-        earliest = now + self.min_interval_s
-        if server_wait_s is not None:
-            earliest = max(earliest, now + server_wait_s)
-        state.next_allowed_at = max(state.next_allowed_at, earliest)
+        self.pacer.hold_off(host, max(self.min_interval_s, server_wait_s or 0.0))
 
     def _wait(self, retry_state: tenacity.RetryCallState) -> float:
         exc = retry_state.outcome.exception() if retry_state.outcome else None

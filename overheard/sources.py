@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterator
 from listener.base import Collector, Page
 from listener.bluesky import BlueskyCollector
 from listener.hackernews import HackerNewsCollector
-from listener.http import DEFAULT_USER_AGENT, Http
+from listener.http import DEFAULT_USER_AGENT, HostPacer, Http
 from listener.mastodon import MastodonCollector
 from listener.normalise import Finishing
 from listener.query import QuerySet, parse, to_plain_search
@@ -194,11 +194,13 @@ def build_collectors_for(
     raise SourceNotAvailable(f"source '{source.name}': unknown kind {type(source).__name__}")
 
 
-def build_http(config: OverheardConfig) -> Http:
+def build_http(config: OverheardConfig, pacer: HostPacer | None = None) -> Http:
+    """The HTTP client of this process; workers pass a pacer shared by the fleet (`overheard.pacing`)."""
     return Http(
         user_agent=config.http.user_agent or DEFAULT_USER_AGENT,
         allow_networks=config.http.allow_networks,
         min_interval_s=config.http.min_interval_s,
+        pacer=pacer,
     )
 
 

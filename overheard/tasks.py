@@ -43,12 +43,14 @@ from sqlalchemy.exc import DBAPIError
 
 from classifiers.verdict import Classifier
 from listener.base import Rejected
+from listener.http import Http
 from listener.mention import Mention
 from overheard.alerting import check_spikes
 from overheard.config import OverheardConfig, Settings, load_config
+from overheard.pacing import RedisPacer
 from overheard.pending import PendingMarkers, send_once
 from overheard.pipeline import Runtime, deliver_due, process_batch, sweep
-from overheard.sources import build_collectors
+from overheard.sources import build_collectors, build_http
 from overheard.trust import run_recheck
 from storage import task_runs
 from storage.outbox import SqlOutbox
@@ -154,6 +156,7 @@ celery_app = make_app()
 _settings: WorkerSettings | None = None
 _runtime: Runtime | None = None
 _markers: PendingMarkers | None = None
+_http: Http | None = None
 
 
 def worker_settings() -> WorkerSettings:
@@ -171,6 +174,16 @@ def pending_markers(settings: WorkerSettings | None = None) -> PendingMarkers:
         url = settings.redis_url or DEFAULT_REDIS_URL
         _markers = PendingMarkers.connect(url, settings.queue, settings.pending_ttl_s)
     return _markers
+
+
+def http_client() -> Http:
+    """This process's HTTP client, kept across tasks (connections, robots.txt), paced with the whole fleet."""
+    global _http
+    if _http is None:
+        settings = worker_settings()
+        pacer = RedisPacer.connect(settings.redis_url or DEFAULT_REDIS_URL, settings.queue)
+        _http = build_http(runtime().config, pacer)
+    return _http
 
 
 def _started(task: Task, subject: str = "") -> None:
@@ -206,8 +219,8 @@ def runtime() -> Runtime:
 def _load_once_per_process(**_: Any) -> None:
     # A forked pool process builds its own engine (connections must not cross a fork) and loads the
     # classifier before its first task, so the first task's time is not spent loading a model.
-    global _runtime, _markers
-    _runtime, _markers = None, None
+    global _runtime, _markers, _http
+    _runtime, _markers, _http = None, None, None
     runtime()
     log.info("runtime.ready", extra={"pid": os.getpid(), "classifier": worker_settings().classifier})
 
@@ -273,7 +286,7 @@ def _collect(rt: Runtime, source_name: str) -> str:
     # A source may fan out into several collectors (one per query, feed or page), each with its cursor.
     stored = quarantined = routes = 0
     skipped: list[str] = []
-    for collector in build_collectors(rt.config, only=source_name):
+    for collector in build_collectors(rt.config, only=source_name, http=http_client()):
         with task_runs.exclusive(rt.engine, f"sweep:{collector.name}") as mine:
             if not mine:  # the running sweep continues from the same cursor; a second one would race it
                 skipped.append(collector.name)
@@ -342,7 +355,7 @@ def _recheck(rt: Runtime) -> str:
     with task_runs.exclusive(rt.engine, "recheck") as mine:
         if not mine:
             return "skipped: another worker is re-checking"
-        report = run_recheck(rt.config, rt.engine)
+        report = run_recheck(rt.config, rt.engine, http=http_client())
     return f"re-checked {report.checked} mentions, removed {len(report.deletions)} deleted on their platform"
 
 
