@@ -1,16 +1,17 @@
 """Serving speed and peak memory of the shipped classifier, side by side with naive one-at-a-time inference.
 
-    python benchmarks/classify_speed.py [--texts 640] [--rounds 3] [--quality 2000]
+    python benchmarks/classify_speed.py [--texts 640] [--rounds 3] [--quality 2000] [--paths naive,torch,onnx]
 
 Each path runs in its own subprocess so that peak memory (max RSS, imports included) is its own:
   naive      transformers-pipeline style: one text per forward pass, same encoder, sentiment head only
   torch      load_default(backend="torch"): classify() on batches of 32, length-bucketed passes
   onnx       load_default(backend="onnx"): the same on ONNX Runtime int8 (the first run exports and caches it)
-All paths read the same TweetEval val tweets with 2 threads. The paths take turns, --rounds times, so that a
-shared machine's changing load falls on all of them: the ratios are taken within a round and the median is
-reported. Peak memory is measured before the quality pass. With --quality N the torch and ONNX paths also
-classify N val tweets (first round only) and the script prints each path's val macro-recall and how often the
-two agree.
+A path may name another artifacts directory after "@" (``onnx@var/candidate``), to compare two models in one
+run; the default is classifiers/artifacts. All paths read the same TweetEval val tweets with 2 threads. The
+paths take turns, --rounds times, so that a shared machine's changing load falls on all of them: the ratios
+against the first path are taken within a round and the median is reported. Peak memory is measured before
+the quality pass. With --quality N the torch and ONNX paths also classify N val tweets (first round only) and
+the script prints each path's val macro-recall and how often ONNX agrees with torch on the same artifacts.
 """
 
 from __future__ import annotations
@@ -37,20 +38,24 @@ def val_texts(n: int) -> tuple[list[str], list[str]]:
 
 def run_path(path: str, n: int, quality: int) -> dict:
     os.environ.setdefault("OMP_NUM_THREADS", "2")
+    from classifiers.model import ARTIFACTS
+
+    backend, _, where = path.partition("@")
+    artifacts = Path(where).resolve() if where else ARTIFACTS
     texts, _ = val_texts(n)
     started = time.perf_counter()
-    if path == "naive":
+    if backend == "naive":
         import numpy as np
         import torch
 
         from classifiers.encoder import load_tokenizer, load_torch_encoder
-        from classifiers.model import ARTIFACTS, LinearHead
+        from classifiers.model import LinearHead
 
         torch.set_num_threads(2)
-        layers = ARTIFACTS / "encoder_layers.safetensors"
+        layers = artifacts / "encoder_layers.safetensors"
         model = load_torch_encoder(layers if layers.exists() else None)
         tokenizer = load_tokenizer()
-        with np.load(ARTIFACTS / "heads.npz") as z:
+        with np.load(artifacts / "heads.npz") as z:
             head = LinearHead.from_arrays(dict(z), "sentiment")
         load_s = time.perf_counter() - started
         started = time.perf_counter()
@@ -65,7 +70,7 @@ def run_path(path: str, n: int, quality: int) -> dict:
         from classifiers.model import load_default
         from classifiers.verdict import Document
 
-        classifier = load_default(backend=path, batch_size=32, threads=2)
+        classifier = load_default(backend=backend, batch_size=32, threads=2, artifacts=artifacts)
         load_s = time.perf_counter() - started
         docs = [Document(t) for t in texts]
         classifier.classify(docs[:32])  # warm-up
@@ -120,39 +125,43 @@ def main() -> None:
         f"{args.texts} val tweets, classify() on batches of 32, 2 threads, {args.rounds} rounds; "
         f"load average {load_before:.1f} before, {os.getloadavg()[0]:.1f} after"
     )
-    print(f"{'path':<8}{'mentions/s (median)':>21}{'min–max':>15}{'peak MiB':>10}{'load s':>8}   per round")
+    width = max(8, *(len(p) + 1 for p in paths))
+    print(f"{'path':<{width}}{'mentions/s (median)':>21}{'min–max':>15}{'peak MiB':>10}{'load s':>8}   per round")
     for path in paths:
         rates = [r[path]["per_s"] for r in rounds]
         print(
-            f"{path:<8}{median(rates):21.1f}{f'{min(rates):.1f}–{max(rates):.1f}':>15}"
+            f"{path:<{width}}{median(rates):21.1f}{f'{min(rates):.1f}–{max(rates):.1f}':>15}"
             f"{max(r[path]['peak_mib'] for r in rounds):10.0f}{median(r[path]['load_s'] for r in rounds):8.1f}   "
             + " ".join(f"{x:.1f}" for x in rates)
         )
-    if "naive" in paths:
-        for path in ("torch", "onnx"):
-            if path in paths:
-                ratios = [r[path]["per_s"] / r["naive"]["per_s"] for r in rounds]
-                print(
-                    f"{path} vs naive, same round: median {median(ratios):.1f}x (rounds: "
-                    + ", ".join(f"{x:.1f}x" for x in ratios)
-                    + ")"
-                )
+    base = paths[0]
+    for path in paths[1:]:
+        ratios = [r[path]["per_s"] / r[base]["per_s"] for r in rounds]
+        print(
+            f"{path} vs {base}, same round: median {median(ratios):.2f}x (rounds: "
+            + ", ".join(f"{x:.2f}x" for x in ratios)
+            + ")"
+        )
     if args.quality:
         labels = [s.value for s in SENTIMENTS]
-        for path in ("torch", "onnx"):
-            if path in results:
+        for path in paths:
+            if "predictions" in results[path]:
                 r = results[path]
                 gold = [labels[int(g)] for g in r["gold"]]
                 print(
-                    f"{path}: val macro-recall {evaluate(gold, r['predictions'], labels).macro_recall:.4f} ({len(gold)} tweets)"
+                    f"{path}: val macro-recall {evaluate(gold, r['predictions'], labels).macro_recall:.4f} "
+                    f"({len(gold)} tweets)"
                 )
-        if "torch" in results and "onnx" in results:
-            t, o = results["torch"], results["onnx"]
-            same_s = sum(a == b for a, b in zip(t["predictions"], o["predictions"], strict=True)) / len(
-                t["predictions"]
-            )
-            same_i = sum(a == b for a, b in zip(t["intents"], o["intents"], strict=True)) / len(t["intents"])
-            print(f"onnx-int8 agrees with torch: sentiment {same_s:.1%}, intent {same_i:.1%}")
+        for path in paths:
+            backend, _, where = path.partition("@")
+            twin = f"torch@{where}" if where else "torch"
+            if backend == "onnx" and twin in results:
+                t, o = results[twin], results[path]
+                same_s = sum(a == b for a, b in zip(t["predictions"], o["predictions"], strict=True)) / len(
+                    t["predictions"]
+                )
+                same_i = sum(a == b for a, b in zip(t["intents"], o["intents"], strict=True)) / len(t["intents"])
+                print(f"{path} agrees with {twin}: sentiment {same_s:.1%}, intent {same_i:.1%}")
 
 
 if __name__ == "__main__":

@@ -79,8 +79,26 @@ def load_tokenizer():  # type: ignore[no-untyped-def]
     return tokenizer
 
 
+def artifact_layer_count(keys: Sequence[str], metadata: dict[str, str] | None) -> int:
+    """How many encoder layers a fine-tuned layer file stands for: its ``num_layers`` metadata, else one past
+    the highest layer it carries (a file with layers 3–5 is a 6-layer encoder, one with only layer 3 a 4-layer one)."""
+    indices = {int(k.split(".")[2]) for k in keys if k.startswith("encoder.layer.")}
+    if metadata and "num_layers" in metadata:
+        count = int(metadata["num_layers"])
+        if indices and max(indices) >= count:
+            raise ValueError(f"layer file says {count} layers but carries layer {max(indices)}")
+        return count
+    if not indices:
+        raise ValueError("layer file carries no encoder layers and says nothing of their number")
+    return max(indices) + 1
+
+
 def load_torch_encoder(layer_weights: Path | None):  # type: ignore[no-untyped-def]
-    """The base encoder in eval mode with fine-tuned layer weights (a safetensors file) loaded over it."""
+    """The base encoder in eval mode with fine-tuned layer weights (a safetensors file) loaded over it.
+
+    The file decides the depth: the base model's layers above its count are dropped (a distilled 4-layer file
+    must not run base layers 4–5 on top of its own), and every parameter of each layer it carries must be in it.
+    """
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     import torch
     from transformers import AutoModel
@@ -89,13 +107,24 @@ def load_torch_encoder(layer_weights: Path | None):  # type: ignore[no-untyped-d
     hf_logging.disable_progress_bar()
     model = AutoModel.from_pretrained(str(base_model_path()), dtype=torch.float32)
     if layer_weights is not None:
-        from safetensors.torch import load_file
+        from safetensors import safe_open
 
-        state = {k: v.float() for k, v in load_file(str(layer_weights)).items()}
-        missing = [k for k in state if k not in model.state_dict()]
-        if missing:
-            raise ValueError(f"{layer_weights}: weights for unknown parameters {missing[:3]}")
-        model.load_state_dict(state, strict=False)
+        with safe_open(str(layer_weights), framework="pt") as f:
+            metadata = f.metadata()
+            state = {k: f.get_tensor(k).float() for k in f.keys()}  # noqa: SIM118 (safe_open is not iterable)
+        count = artifact_layer_count(list(state), metadata)
+        if count > len(model.encoder.layer):
+            raise ValueError(f"{layer_weights}: {count} layers, but the base model has {len(model.encoder.layer)}")
+        model.encoder.layer = model.encoder.layer[:count]
+        model.config.num_hidden_layers = count
+        result = model.load_state_dict(state, strict=False)
+        carried = {k.split(".")[2] for k in state if k.startswith("encoder.layer.")}
+        missing = [k for k in result.missing_keys if k.startswith("encoder.layer.") and k.split(".")[2] in carried]
+        if result.unexpected_keys or missing:
+            raise ValueError(
+                f"{layer_weights}: weights for unknown parameters {result.unexpected_keys[:3]}, "
+                f"missing parameters of the layers it carries {missing[:3]}"
+            )
     return model.eval()
 
 

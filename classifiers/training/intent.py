@@ -1,13 +1,17 @@
 """Train the intent head on the labeled intent set, over the encoder now in classifiers/artifacts.
 
-    python -m classifiers.training.intent
+    python -m classifiers.training.intent [--artifacts DIR]
 
 Features: mean-pooled states of the frozen middle layer and of the final layer, plus cue-phrase counts.
 A multinomial logistic regression; C and class weighting are chosen by 5-fold cross-validation on the
-train split only (macro-F1). Prints per-class figures on the test split and writes the head.
+train split only (macro-F1). Prints per-class figures on the test split and writes the head into
+classifiers/artifacts, or into ``--artifacts`` (a candidate model being weighed before it ships).
 """
 
 from __future__ import annotations
+
+import argparse
+from pathlib import Path
 
 import numpy as np
 from sklearn.linear_model import LogisticRegression
@@ -24,8 +28,8 @@ from classifiers.training.features import pooled_states
 from classifiers.verdict import Intent
 
 
-def features(texts: list[str]) -> np.ndarray:
-    layers = ARTIFACTS / "encoder_layers.safetensors"
+def features(texts: list[str], artifacts: Path = ARTIFACTS) -> np.ndarray:
+    layers = artifacts / "encoder_layers.safetensors"
     mid, final = pooled_states(texts, layers if layers.exists() else None)
     cues = np.array([cue_features(t) for t in texts], np.float32)
     return np.concatenate([mid, final, cues], axis=1)
@@ -51,6 +55,9 @@ def fit_offsets(log_p: np.ndarray, gold: list[str], labels: list[str]) -> np.nda
 
 
 def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--artifacts", type=Path, default=ARTIFACTS)
+    artifacts = parser.parse_args().artifacts
     splits = data.intent_examples()
     train, test = splits.get("train", []), splits.get("test", [])
     if not train:
@@ -59,7 +66,7 @@ def main() -> None:
     print(f"intent: {len(train)} train, {len(test)} test; classes {labels}")
     for name, rows in (("train", train), ("test", test)):
         print(f"  {name}: " + ", ".join(f"{lab} {sum(e.label == lab for e in rows)}" for lab in labels))
-    x_train = features([e.text for e in train])
+    x_train = features([e.text for e in train], artifacts)
     y_train = np.array([labels.index(e.label) for e in train])
 
     folds = StratifiedKFold(n_splits=5, shuffle=True, random_state=13)
@@ -93,7 +100,7 @@ def main() -> None:
         "logit_offsets": dict(zip(labels, np.round(offsets, 3).tolist(), strict=True)),
     }
     if test:
-        pred = lr.predict(scaler.transform(features([e.text for e in test])))
+        pred = lr.predict(scaler.transform(features([e.text for e in test], artifacts)))
         report = evaluate([e.label for e in test], [labels[i] for i in pred], labels)
         print(f"test split ({len(test)}):\n{report.render()}")
         result.update(
@@ -103,7 +110,7 @@ def main() -> None:
             test_f1={lab: round(report.per_class[lab].f1, 4) for lab in labels},
             test_support={lab: report.per_class[lab].support for lab in labels},
         )
-    heads = {k: v for k, v in load_heads().items() if not k.startswith("intent_")}
+    heads = {k: v for k, v in load_heads(artifacts).items() if not k.startswith("intent_")}
     heads.update(
         intent_weights=lr.coef_.astype(np.float32),
         intent_bias=lr.intercept_.astype(np.float32),
@@ -111,11 +118,11 @@ def main() -> None:
         intent_scale=scaler.scale_.astype(np.float32),
         intent_labels=np.array(labels),
     )
-    save_heads(heads)
-    meta = load_meta()
+    save_heads(heads, artifacts)
+    meta = load_meta(artifacts)
     meta["intent"] = result
-    meta = save_meta(meta)
-    print(f"wrote {ARTIFACTS} ({meta['model_version']})")
+    meta = save_meta(meta, artifacts)
+    print(f"wrote {artifacts} ({meta['model_version']})")
 
 
 if __name__ == "__main__":
