@@ -18,6 +18,7 @@ from typing import Any
 
 from celery import Celery
 from celery.beat import PersistentScheduler, ScheduleEntry, SchedulingError
+from celery.schedules import schedstate
 
 from overheard.config import ConfigError, OverheardConfig
 from overheard.pending import PendingMarkers, send_once
@@ -53,11 +54,33 @@ def beat_schedule(config: OverheardConfig, settings: WorkerSettings) -> dict[str
 
 
 class OneWaitingScheduler(PersistentScheduler):
-    """Beat that sends an entry's task only while no message of it waits (`send_once`)."""
+    """Beat that sends an entry's task only while no message of it waits (`send_once`).
+
+    An entry that falls due while its last message still waits stays due, and is looked at again every
+    `recheck_s` (at most a quarter of its interval) until that message has started; then it is sent. So
+    a fleet that is behind re-queues each job soon after it starts, in the order the jobs started,
+    rather than at its next tick: with ticks, the entries first in each tick's order got their turns
+    back sooner and were swept up to twice as often as the last.
+    """
+
+    recheck_s = 1.0
 
     def __init__(self, *args: Any, markers: PendingMarkers, **kwargs: Any) -> None:
         self.markers = markers
         super().__init__(*args, **kwargs)
+
+    def is_due(self, entry: ScheduleEntry) -> schedstate:
+        due, next_s = entry.is_due()
+        if not due:
+            return schedstate(due, next_s)
+        try:
+            waiting = self.markers.waiting(entry.task, str(entry.args[0]) if entry.args else "")
+        except Exception:  # Redis unreachable: let the send try, fail and be reported
+            return schedstate(due, next_s)
+        if waiting is None:
+            return schedstate(due, next_s)
+        every = entry.schedule.run_every.total_seconds() if hasattr(entry.schedule, "run_every") else next_s
+        return schedstate(False, min(self.recheck_s, every / 4))
 
     def apply_async(self, entry: ScheduleEntry, producer: Any = None, advance: bool = True, **_: Any) -> Any:
         entry = self.reserve(entry) if advance else entry

@@ -139,7 +139,9 @@ def test_one_worker_that_cannot_keep_up_still_sweeps_every_source_in_turn(
     """Four sources due every second, sweeps of 0.6 s each: the worker needs 2.4 s a round.
 
     With expiring messages sent in the same order every tick, the source at the front of each tick
-    expired while the worker finished the previous tick's tail, and it was skipped again and again.
+    expired while the worker finished the previous tick's tail, and it was skipped again and again. With
+    one waiting message per job but re-queued only at ticks, the spread was 2-3 sweeps (first-in-order
+    sources got their turns back sooner); re-queued as soon as each starts, it is 0-1.
     """
     d = deployment(4)
     d.extra_env["OVERHEARD_TEST_CLASSIFY_DELAY_S"] = "0.6"
