@@ -50,7 +50,8 @@ from classifiers.model import ARTIFACTS, SENTIMENTS
 from classifiers.training import data
 from classifiers.training.artifacts import load_heads, load_meta, save_heads, save_meta
 from classifiers.training.calibration import fit_temperature
-from classifiers.training.intent import fit_offsets
+from classifiers.training.intent import cross_validated
+from classifiers.training.sentiment import batches, pad
 
 WORK = data.REPO / "var" / "distil"
 LABELS = [s.value for s in SENTIMENTS]
@@ -108,7 +109,7 @@ def cache(threads: int) -> None:
         with torch.inference_mode():
             for n, begin in enumerate(range(0, len(order), 64)):
                 rows = order[begin : begin + 64]
-                t, m = _pad([ids[i] for i in rows])
+                t, m = pad(ids, rows)
                 out = model(input_ids=t, attention_mask=m, output_hidden_states=True)
                 fin, hid = out.last_hidden_state, out.hidden_states[MID_LAYER]
                 mf = m.unsqueeze(-1).float()
@@ -141,16 +142,6 @@ def load_cached(split: str) -> Cached:
             labels=z["labels"],
             keys=z["keys"].tolist(),
         )
-
-
-def _pad(seqs: list[list[int]]) -> tuple[torch.Tensor, torch.Tensor]:
-    length = max(len(s) for s in seqs)
-    t = torch.zeros((len(seqs), length), dtype=torch.long)
-    m = torch.zeros((len(seqs), length), dtype=torch.long)
-    for r, s in enumerate(seqs):
-        t[r, : len(s)] = torch.tensor(s)
-        m[r, : len(s)] = 1
-    return t, m
 
 
 def _batch(split: Cached, rows: list[int], with_targets: bool) -> dict[str, torch.Tensor]:
@@ -215,19 +206,9 @@ def student_pools(student: Student, split: Cached, rows: list[int] | None = None
 
 def intent_cv(mid_pool: np.ndarray, final_pool: np.ndarray, texts: list[str], gold: list[str]) -> dict[str, float]:
     """5-fold CV over the intent train split at the shipped C (logit offsets fitted on the folds, as shipped)."""
-    from sklearn.linear_model import LogisticRegression
-    from sklearn.model_selection import StratifiedKFold, cross_val_predict
-    from sklearn.pipeline import make_pipeline
-    from sklearn.preprocessing import StandardScaler
-
     labels: list[str] = [lab for lab in ("complaint", "purchase_intent", "question", "praise", "other") if lab in gold]
     x = np.concatenate([mid_pool, final_pool, np.array([cue_features(t) for t in texts], np.float32)], axis=1)
-    y = np.array([labels.index(g) for g in gold])
-    folds = StratifiedKFold(n_splits=5, shuffle=True, random_state=13)
-    model = make_pipeline(StandardScaler(), LogisticRegression(C=INTENT_C, max_iter=3000))
-    log_p = np.log(cross_val_predict(model, x, y, cv=folds, method="predict_proba") + 1e-12)
-    offsets = fit_offsets(log_p, gold, labels)
-    report = evaluate(gold, [labels[i] for i in (log_p + offsets).argmax(1)], labels)
+    report, _ = cross_validated(x, gold, labels, INTENT_C)
     complaint = report.per_class["complaint"]
     return {
         "macro_f1": round(report.macro_f1, 4),
@@ -260,19 +241,6 @@ def macro_recall(logits: np.ndarray, gold: np.ndarray) -> float:
     return evaluate([LABELS[i] for i in gold], [LABELS[i] for i in logits.argmax(1)], LABELS).macro_recall
 
 
-def batches(lengths: np.ndarray, batch_size: int, rng: random.Random) -> list[list[int]]:
-    """Shuffled batches of similar length: sort within chunks of 50 batches, then shuffle the batches."""
-    order = list(range(len(lengths)))
-    rng.shuffle(order)
-    chunk = batch_size * 50
-    out: list[list[int]] = []
-    for start in range(0, len(order), chunk):
-        part = sorted(order[start : start + chunk], key=lambda i: lengths[i])
-        out.extend(part[i : i + batch_size] for i in range(0, len(part), batch_size))
-    rng.shuffle(out)
-    return out
-
-
 def train(args: argparse.Namespace) -> None:
     torch.manual_seed(args.seed)
     torch.set_num_threads(args.threads)
@@ -302,7 +270,7 @@ def train(args: argparse.Namespace) -> None:
     rng = random.Random(args.seed)
     plan: list[list[int]] = []
     for _ in range(math.ceil(args.epochs)):
-        plan.extend(batches(lengths, args.batch_size, rng))
+        plan.extend(batches(lengths.tolist(), args.batch_size, rng))
     steps = int(args.epochs * len(plan) / math.ceil(args.epochs) + 0.5)
     plan = plan[:steps]
     optimizer = torch.optim.AdamW(
