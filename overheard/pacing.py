@@ -59,10 +59,6 @@ class RedisPacer:
         self._hold_off = client.register_script(_HOLD_OFF)
         self.fallback = LocalPacer()
 
-    @classmethod
-    def connect(cls, url: str, namespace: str) -> RedisPacer:
-        return cls(redis.Redis.from_url(url, socket_timeout=5, socket_connect_timeout=5), namespace)
-
     def key(self, host: str) -> str:
         return f"{self.namespace}:host:{host}"
 

@@ -36,10 +36,6 @@ class PendingMarkers:
     def __init__(self, client: redis.Redis, namespace: str, ttl_s: float) -> None:
         self.client, self.namespace, self.ttl_ms = client, namespace, max(1, round(ttl_s * 1000))
 
-    @classmethod
-    def connect(cls, url: str, namespace: str, ttl_s: float) -> PendingMarkers:
-        return cls(redis.Redis.from_url(url, socket_timeout=5, socket_connect_timeout=5), namespace, ttl_s)
-
     def key(self, task: str, subject: str) -> str:
         return f"{self.namespace}:pending:{task}:{subject}"
 

@@ -22,7 +22,7 @@ from celery.schedules import schedstate
 
 from overheard.config import ConfigError, OverheardConfig
 from overheard.pending import PendingMarkers, send_once
-from overheard.tasks import COLLECT, PLATFORM_DELETIONS, RECHECK, RECOVER, WorkerSettings, pending_markers
+from overheard.tasks import COLLECT, PLATFORM_DELETIONS, RECHECK, RECOVER, WorkerSettings, broker_redis
 
 log = logging.getLogger("overheard.scheduler")
 
@@ -53,6 +53,11 @@ def beat_schedule(config: OverheardConfig, settings: WorkerSettings) -> dict[str
     return schedule
 
 
+def _subject(entry: ScheduleEntry) -> str:
+    """What an entry's task works on (its one argument: a source's name), as its marker names it."""
+    return str(entry.args[0]) if entry.args else ""
+
+
 class OneWaitingScheduler(PersistentScheduler):
     """Beat that sends an entry's task only while no message of it waits (`send_once`).
 
@@ -74,7 +79,7 @@ class OneWaitingScheduler(PersistentScheduler):
         if not due:
             return schedstate(due, next_s)
         try:
-            waiting = self.markers.waiting(entry.task, str(entry.args[0]) if entry.args else "")
+            waiting = self.markers.waiting(entry.task, _subject(entry))
         except Exception:  # Redis unreachable: let the send try, fail and be reported
             return schedstate(due, next_s)
         if waiting is None:
@@ -84,9 +89,8 @@ class OneWaitingScheduler(PersistentScheduler):
 
     def apply_async(self, entry: ScheduleEntry, producer: Any = None, advance: bool = True, **_: Any) -> Any:
         entry = self.reserve(entry) if advance else entry
-        subject = str(entry.args[0]) if entry.args else ""
         try:
-            sent = send_once(self.app, self.markers, entry.task, subject, producer=producer, **entry.options)
+            sent = send_once(self.app, self.markers, entry.task, _subject(entry), producer=producer, **entry.options)
         except Exception as exc:  # beat logs it and tries again at the next tick
             raise SchedulingError(f"Couldn't apply scheduled task {entry.name}: {exc}") from exc
         finally:
@@ -102,7 +106,8 @@ def run_scheduler(app: Celery, config: OverheardConfig, settings: WorkerSettings
     """Run beat in this process until it is stopped; `state` keeps each entry's last run across restarts."""
     app.conf.beat_schedule = beat_schedule(config, settings)
     state.parent.mkdir(parents=True, exist_ok=True)
-    scheduler = partial(OneWaitingScheduler, markers=pending_markers(settings))
+    markers = PendingMarkers(broker_redis(settings), settings.queue, settings.pending_ttl_s)
+    scheduler = partial(OneWaitingScheduler, markers=markers)
     app.Beat(
         scheduler=scheduler, schedule=str(state), loglevel="INFO", max_interval=min(5.0, settings.recover_every_s)
     ).run()

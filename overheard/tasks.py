@@ -34,6 +34,7 @@ from datetime import timedelta
 from typing import Any
 
 import httpx
+import redis
 from celery import Celery, Task
 from celery.exceptions import SoftTimeLimitExceeded
 from celery.signals import worker_process_init
@@ -155,6 +156,7 @@ def make_app(settings: WorkerSettings | None = None) -> Celery:
 celery_app = make_app()
 _settings: WorkerSettings | None = None
 _runtime: Runtime | None = None
+_redis_client: redis.Redis | None = None
 _markers: PendingMarkers | None = None
 _http: Http | None = None
 
@@ -166,13 +168,23 @@ def worker_settings() -> WorkerSettings:
     return _settings
 
 
-def pending_markers(settings: WorkerSettings | None = None) -> PendingMarkers:
-    """The markers of waiting jobs in the broker's Redis (overheard/pending.py), one client per process."""
+def broker_redis(settings: WorkerSettings) -> redis.Redis:
+    """A client of the broker's Redis, for what workers and the scheduler keep beside the queue."""
+    return redis.Redis.from_url(settings.redis_url or DEFAULT_REDIS_URL, socket_timeout=5, socket_connect_timeout=5)
+
+
+def _redis() -> redis.Redis:
+    global _redis_client
+    if _redis_client is None:
+        _redis_client = broker_redis(worker_settings())
+    return _redis_client
+
+
+def pending_markers() -> PendingMarkers:
+    """The markers of waiting jobs in the broker's Redis (overheard/pending.py), one per process."""
     global _markers
-    if _markers is None or settings is not None:
-        settings = settings or worker_settings()
-        url = settings.redis_url or DEFAULT_REDIS_URL
-        _markers = PendingMarkers.connect(url, settings.queue, settings.pending_ttl_s)
+    if _markers is None:
+        _markers = PendingMarkers(_redis(), worker_settings().queue, worker_settings().pending_ttl_s)
     return _markers
 
 
@@ -180,9 +192,7 @@ def http_client() -> Http:
     """This process's HTTP client, kept across tasks (connections, robots.txt), paced with the whole fleet."""
     global _http
     if _http is None:
-        settings = worker_settings()
-        pacer = RedisPacer.connect(settings.redis_url or DEFAULT_REDIS_URL, settings.queue)
-        _http = build_http(runtime().config, pacer)
+        _http = build_http(runtime().config, RedisPacer(_redis(), worker_settings().queue))
     return _http
 
 
@@ -219,8 +229,8 @@ def runtime() -> Runtime:
 def _load_once_per_process(**_: Any) -> None:
     # A forked pool process builds its own engine (connections must not cross a fork) and loads the
     # classifier before its first task, so the first task's time is not spent loading a model.
-    global _runtime, _markers, _http
-    _runtime, _markers, _http = None, None, None
+    global _runtime, _redis_client, _markers, _http
+    _runtime, _redis_client, _markers, _http = None, None, None, None
     runtime()
     log.info("runtime.ready", extra={"pid": os.getpid(), "classifier": worker_settings().classifier})
 

@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
+import redis
 import yaml
 
 from listener.http import Http, LocalPacer, RateLimited
@@ -69,7 +70,7 @@ def platform() -> Iterator[Platform]:
 
 
 def worker_client(redis_server: RedisServer | None, max_wait_s: float = 10) -> Http:
-    pacer = RedisPacer.connect(redis_server.url, "overheard") if redis_server else LocalPacer()
+    pacer = RedisPacer(redis_server.client(), "overheard") if redis_server else LocalPacer()
     return Http(allow_networks=("127.0.0.1/32",), min_interval_s=INTERVAL, max_wait_s=max_wait_s, pacer=pacer)
 
 
@@ -122,7 +123,7 @@ def test_a_worker_fails_fast_when_the_shared_reset_is_further_than_it_may_wait(
 
 
 def test_an_unreachable_redis_falls_back_to_pacing_this_process(platform: Platform) -> None:
-    pacer = RedisPacer.connect("redis://127.0.0.1:1/0", "overheard")
+    pacer = RedisPacer(redis.Redis.from_url("redis://127.0.0.1:1/0"), "overheard")
     client = Http(allow_networks=("127.0.0.1/32",), min_interval_s=INTERVAL, pacer=pacer)
     for _ in range(3):
         client.get(f"{platform.url}/search")

@@ -44,7 +44,7 @@ def app(redis_server: RedisServer) -> Celery:
 
 @pytest.fixture
 def markers(redis_server: RedisServer) -> PendingMarkers:
-    return PendingMarkers.connect(redis_server.url, QUEUE, ttl_s=60)
+    return PendingMarkers(redis_server.client(), QUEUE, ttl_s=60)
 
 
 @pytest.fixture
@@ -105,7 +105,7 @@ def test_a_late_copy_of_an_old_message_does_not_free_a_newer_ones_slot(markers: 
 
 
 def test_a_marker_expires_so_a_lost_message_delays_its_job_only_for_the_ttl(redis_server: RedisServer) -> None:
-    short = PendingMarkers.connect(redis_server.url, QUEUE, ttl_s=0.3)
+    short = PendingMarkers(redis_server.client(), QUEUE, ttl_s=0.3)
     assert short.claim(COLLECT, "s0") is not None
     assert short.claim(COLLECT, "s0") is None
     time.sleep(0.5)
