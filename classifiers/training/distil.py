@@ -42,6 +42,9 @@ from pathlib import Path
 import numpy as np
 import torch
 from safetensors.torch import save_file
+from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import train_test_split
+from sklearn.preprocessing import StandardScaler
 
 from classifiers.cues import cue_features
 from classifiers.encoder import HIDDEN, MID_LAYER, base_model_path, load_tokenizer, load_torch_encoder
@@ -165,15 +168,19 @@ def _batch(split: Cached, rows: list[int], with_targets: bool) -> dict[str, torc
 class Student(torch.nn.Module):
     """The trained top of the student: ``len(init_layers)`` BERT layers over the layer-2 states, and a head."""
 
-    def __init__(self, init_layers: list[int]) -> None:
+    def __init__(self, init_layers: list[int], from_base: bool = False, intents: int = 0) -> None:
         super().__init__()
-        teacher = load_torch_encoder(ARTIFACTS / "encoder_layers.safetensors")
-        teacher.config._attn_implementation = "eager"  # takes the additive (B, 1, 1, L) mask built below
-        self.layers = torch.nn.ModuleList([teacher.encoder.layer[i] for i in init_layers])
-        heads = load_heads()
+        source = load_torch_encoder(None if from_base else ARTIFACTS / "encoder_layers.safetensors")
+        source.config._attn_implementation = "eager"  # takes the additive (B, 1, 1, L) mask built below
+        self.layers = torch.nn.ModuleList([source.encoder.layer[i] for i in init_layers])
         self.head = torch.nn.Linear(HIDDEN, len(LABELS))
-        self.head.weight.data = torch.from_numpy(heads["sentiment_weights"]).float().clone()
-        self.head.bias.data = torch.from_numpy(heads["sentiment_bias"]).float().clone()
+        if not from_base:
+            heads = load_heads()
+            self.head.weight.data = torch.from_numpy(heads["sentiment_weights"]).float().clone()
+            self.head.bias.data = torch.from_numpy(heads["sentiment_bias"]).float().clone()
+        # multi-task runs: a linear intent head on [mid pool, final pool], trained with the layers so that the
+        # final states learn what tells the intents apart (the shipped intent head is refitted afterwards)
+        self.intent = torch.nn.Linear(2 * HIDDEN, intents) if intents else None
 
     def forward(self, mid: torch.Tensor, mask: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         """Final token states (B, L, HIDDEN), mean pool (B, HIDDEN) and sentiment logits (B, 3)."""
@@ -221,12 +228,23 @@ def intent_cv(mid_pool: np.ndarray, final_pool: np.ndarray, texts: list[str], go
 class IntentTrain:
     """The intent train split's rows in the cached train TSV, its texts, gold labels and teacher features."""
 
-    def __init__(self, train: Cached) -> None:
+    def __init__(self, train: Cached, holdout: float = 0.0, seed: int = 13) -> None:
         examples = data.intent_examples().get("train", [])
         index = {k: i for i, k in enumerate(train.keys)}
         self.rows = [index[e.key] for e in examples]
         self.texts = [e.text for e in examples]
         self.gold = [e.label for e in examples]
+        self.labels = [
+            lab for lab in ("complaint", "purchase_intent", "question", "praise", "other") if lab in self.gold
+        ]
+        self.cues = np.array([cue_features(t) for t in self.texts], np.float32)
+        # multi-task runs train the encoder on `fit` only; `dev` (stratified, never trained on) scores them
+        positions = np.arange(len(examples))
+        self.fit, self.dev = (
+            train_test_split(positions, test_size=holdout, stratify=self.gold, random_state=seed)
+            if holdout
+            else (positions, positions[:0])
+        )
         picked = np.concatenate([np.arange(train.starts[i], train.starts[i + 1]) for i in self.rows])
         starts = np.concatenate([[0], np.cumsum([train.starts[i + 1] - train.starts[i] for i in self.rows])])
         sub = Cached(train.mid[picked], train.final[picked], starts.astype(np.int64), train.logits, train.labels, [])
@@ -235,6 +253,24 @@ class IntentTrain:
 
     def score(self, final_pool: np.ndarray) -> dict[str, float]:
         return intent_cv(self.mid_pool, final_pool, self.texts, self.gold)
+
+    def dev_score(self, final_pool: np.ndarray) -> dict[str, float]:
+        """The shipped intent recipe (C, CV-fitted offsets) fitted on `fit` rows and scored on the held-out `dev`."""
+        x = np.concatenate([self.mid_pool, final_pool, self.cues], axis=1)
+        gold = np.array(self.gold)
+        _, offsets = cross_validated(x[self.fit], gold[self.fit].tolist(), self.labels, INTENT_C)
+        scaler = StandardScaler().fit(x[self.fit])
+        y = [self.labels.index(g) for g in gold[self.fit]]
+        lr = LogisticRegression(C=INTENT_C, max_iter=3000).fit(scaler.transform(x[self.fit]), y)
+        pred = (lr.predict_log_proba(scaler.transform(x[self.dev])) + offsets).argmax(1)
+        report = evaluate(gold[self.dev].tolist(), [self.labels[i] for i in pred], self.labels)
+        complaint = report.per_class["complaint"]
+        return {
+            "macro_f1": round(report.macro_f1, 4),
+            "complaint_f1": round(complaint.f1, 4),
+            "complaint_found": report.confusion["complaint"]["complaint"],
+            "complaints": complaint.support,
+        }
 
 
 def macro_recall(logits: np.ndarray, gold: np.ndarray) -> float:
@@ -247,10 +283,12 @@ def train(args: argparse.Namespace) -> None:
     run_dir = WORK / _teacher_key() / args.name
     run_dir.mkdir(parents=True, exist_ok=True)
     tr, val = load_cached("train"), load_cached("val")
-    intents = IntentTrain(tr)
+    intents = IntentTrain(tr, args.intent_holdout if args.intent_weight else 0.0, args.seed)
     print(f"loaded cache: {len(tr.keys)} train texts ({len(tr.mid)} tokens), {len(val.keys)} val", flush=True)
     teacher_val = macro_recall(val.logits, val.labels)
     teacher_intent = intents.score(intents.teacher_pool)
+    if len(intents.dev):
+        teacher_intent = {"cv": teacher_intent, "dev": intents.dev_score(intents.teacher_pool)}
     print(f"teacher: val macro-recall {teacher_val:.4f}, intent CV {teacher_intent}", flush=True)
 
     # 1.0 in the state losses means "no closer than the teacher's mean state"
@@ -263,7 +301,19 @@ def train(args: argparse.Namespace) -> None:
     else:  # one scale for all dimensions: high-variance dimensions dominate
         token_var, pool_var = token_var.mean(), pool_var.mean()
 
-    student = Student(args.init_layers)
+    student = Student(args.init_layers, args.from_base, len(intents.labels) if args.intent_weight else 0)
+    intent_plan: list[int] = []
+    if args.intent_weight:
+        fit_gold = np.array([intents.labels.index(intents.gold[j]) for j in intents.fit])
+        fit_counts = np.bincount(fit_gold, minlength=len(intents.labels)).astype(np.float32)
+        intent_ce = torch.nn.CrossEntropyLoss(weight=torch.from_numpy((fit_counts.sum() / fit_counts) ** 0.5))
+        intent_of_row = dict(zip(intents.rows, [intents.labels.index(g) for g in intents.gold], strict=True))
+    # with --ema, checks score and save an exponential moving average of the weights instead of the last step's
+    ema = (
+        torch.optim.swa_utils.AveragedModel(student, multi_avg_fn=torch.optim.swa_utils.get_ema_multi_avg_fn(args.ema))
+        if args.ema
+        else None
+    )
     counts = np.bincount(tr.labels, minlength=3).astype(np.float32)
     ce = torch.nn.CrossEntropyLoss(weight=torch.from_numpy(counts.sum() / (3 * counts)))
     lengths = np.diff(tr.starts)
@@ -303,11 +353,23 @@ def train(args: argparse.Namespace) -> None:
         t_pool = (b["final"] * m).sum(1) / m.sum(1)
         pool = ((pooled - t_pool) ** 2 / pool_var).mean()
         loss = args.kl_weight * kl + args.ce_weight * hard + args.state_weight * token + args.pool_weight * pool
+        if student.intent is not None:
+            if len(intent_plan) < args.intent_batch:
+                intent_plan.extend(rng.sample([intents.rows[j] for j in intents.fit], len(intents.fit)))
+            irows = intent_plan[: args.intent_batch]
+            del intent_plan[: args.intent_batch]
+            ib = _batch(tr, irows, with_targets=False)
+            _, i_pooled, _ = student(ib["mid"], ib["mask"])
+            im = ib["mask"].unsqueeze(-1)
+            i_logits = student.intent(torch.cat([(ib["mid"] * im).sum(1) / im.sum(1), i_pooled], -1))
+            loss = loss + args.intent_weight * intent_ce(i_logits, torch.tensor([intent_of_row[r] for r in irows]))
         loss.backward()
         torch.nn.utils.clip_grad_norm_(student.parameters(), 1.0)
         optimizer.step()
         schedule.step()
         optimizer.zero_grad()
+        if ema is not None:
+            ema.update_parameters(student)
         running += [kl.item(), hard.item(), token.item(), pool.item()]
         if step % 100 == 0:
             kl_, ce_, tok_, pool_ = running / 100
@@ -318,24 +380,26 @@ def train(args: argparse.Namespace) -> None:
             )
             running[:] = 0
         if step % eval_every == 0 or step == steps:
-            _, val_logits = student_pools(student, val)
-            pool_intent, _ = student_pools(student, tr, intents.rows)
+            scored = student if ema is None else ema.module
+            _, val_logits = student_pools(scored, val)
+            pool_intent, _ = student_pools(scored, tr, intents.rows)
             check = {
                 "step": step,
                 "epochs": round(step / len(plan) * args.epochs, 3),
                 "val_macro_recall": round(macro_recall(val_logits, val.labels), 4),
                 "val_agreement": round(float((val_logits.argmax(1) == val.logits.argmax(1)).mean()), 4),
-                "intent_cv": intents.score(pool_intent),
+                "intent_cv": intents.score(pool_intent) if not len(intents.dev) else intents.dev_score(pool_intent),
                 "minutes": round((time.time() - started) / 60, 1),
             }
             print(f"  check {check}", flush=True)
             log.append(check)
-            torch.save(student.state_dict(), run_dir / f"step{step}.pt")
+            torch.save(scored.state_dict(), run_dir / f"step{step}.pt")
+            student.train()
+    bar = teacher_intent["dev"] if len(intents.dev) else teacher_intent
     ok = [
         c
         for c in log
-        if c["intent_cv"]["macro_f1"] >= teacher_intent["macro_f1"]
-        and c["intent_cv"]["complaint_f1"] >= teacher_intent["complaint_f1"]
+        if c["intent_cv"]["macro_f1"] >= bar["macro_f1"] and c["intent_cv"]["complaint_f1"] >= bar["complaint_f1"]
     ]
     chosen = max(ok or log, key=lambda c: c["val_macro_recall"])
     summary = {
@@ -355,7 +419,8 @@ def export(args: argparse.Namespace) -> None:
     summary = json.loads((run_dir / "summary.json").read_text())
     step = args.step or summary["chosen"]["step"]
     run_args = summary["args"]
-    student = Student(run_args["init_layers"])
+    intents = 5 if run_args.get("intent_weight") else 0
+    student = Student(run_args["init_layers"], run_args.get("from_base", False), intents)
     student.load_state_dict(torch.load(run_dir / f"step{step}.pt"))
     for p in student.parameters():  # as shipped: fp16 layers (the head stays fp32 in heads.npz)
         p.data = p.data.half().float()
@@ -444,6 +509,11 @@ def main() -> None:
         help="state losses in units of each dimension's teacher variance (as the intent head's scaler sees them)",
     )
     p.add_argument("--checks", type=int, default=6, help="val and intent-CV checks over the run")
+    p.add_argument("--from-base", action="store_true", help="start the layers from all-MiniLM-L6-v2, the head afresh")
+    p.add_argument("--intent-weight", type=float, default=0.0, help="multi-task: weight of an intent loss (0: off)")
+    p.add_argument("--intent-batch", type=int, default=16, help="multi-task: intent examples per step")
+    p.add_argument("--intent-holdout", type=float, default=0.2, help="multi-task: intent train share held out (dev)")
+    p.add_argument("--ema", type=float, default=0.0, help="decay of a weight average the checks score (0: off)")
     p.add_argument("--seed", type=int, default=13)
     p.add_argument("--threads", type=int, default=2)
     p.set_defaults(func=train)
