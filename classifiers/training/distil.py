@@ -59,6 +59,9 @@ from classifiers.training.sentiment import batches, pad
 WORK = data.REPO / "var" / "distil"
 LABELS = [s.value for s in SENTIMENTS]
 INTENT_C = 0.003
+TEACHER = ARTIFACTS
+"""The model distilled from: the shipped artifacts unless ``--teacher DIR`` names another (e.g. an earlier release
+restored with ``git archive``; the shipped 4-layer student was distilled from minilm6-ft3-6-2026-11-23-170aa2dc)."""
 """The intent head's C as shipped (chosen by CV on the teacher's features); checks compare at this C."""
 
 
@@ -82,7 +85,7 @@ class Cached:
 
 
 def _teacher_key() -> str:
-    meta = load_meta()
+    meta = load_meta(TEACHER)
     return str(meta["model_version"])
 
 
@@ -91,8 +94,8 @@ def cache(threads: int) -> None:
     torch.set_num_threads(threads)
     out_dir = WORK / _teacher_key()
     out_dir.mkdir(parents=True, exist_ok=True)
-    model = load_torch_encoder(ARTIFACTS / "encoder_layers.safetensors")
-    heads = load_heads()
+    model = load_torch_encoder(TEACHER / "encoder_layers.safetensors")
+    heads = load_heads(TEACHER)
     weight = torch.from_numpy(heads["sentiment_weights"]).float()
     bias = torch.from_numpy(heads["sentiment_bias"]).float()
     tokenizer = load_tokenizer()  # serving's cut (MAX_TOKENS), so the intent pools match serving exactly
@@ -170,12 +173,12 @@ class Student(torch.nn.Module):
 
     def __init__(self, init_layers: list[int], from_base: bool = False, intents: int = 0) -> None:
         super().__init__()
-        source = load_torch_encoder(None if from_base else ARTIFACTS / "encoder_layers.safetensors")
+        source = load_torch_encoder(None if from_base else TEACHER / "encoder_layers.safetensors")
         source.config._attn_implementation = "eager"  # takes the additive (B, 1, 1, L) mask built below
         self.layers = torch.nn.ModuleList([source.encoder.layer[i] for i in init_layers])
         self.head = torch.nn.Linear(HIDDEN, len(LABELS))
         if not from_base:
-            heads = load_heads()
+            heads = load_heads(TEACHER)
             self.head.weight.data = torch.from_numpy(heads["sentiment_weights"]).float().clone()
             self.head.bias.data = torch.from_numpy(heads["sentiment_bias"]).float().clone()
         # multi-task runs: a linear intent head on [mid pool, final pool], trained with the layers so that the
@@ -438,9 +441,10 @@ def export(args: argparse.Namespace) -> None:
     }
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
+    if out.resolve() != TEACHER.resolve():
+        shutil.copy(TEACHER / "meta.json", out / "meta.json")
     if out.resolve() != ARTIFACTS.resolve():
-        for name in ("meta.json", "MODEL_CARD.md"):
-            shutil.copy(ARTIFACTS / name, out / name)
+        shutil.copy(TEACHER / "MODEL_CARD.md", out / "MODEL_CARD.md")
     save_file(
         layers,
         str(out / "encoder_layers.safetensors"),
@@ -469,15 +473,22 @@ def export(args: argparse.Namespace) -> None:
                 f"final state (weight {run_args['pool_weight']}), plus class-balanced CE (weight {run_args['ce_weight']})"
             ),
             "command": "python -m classifiers.training.distil cache && python -m classifiers.training.distil "
-            + " ".join(run_args["command"]),
+            + " ".join(run_args["command"])
+            + f" && python -m classifiers.training.distil export --name {args.name}"
+            + (f" --step {step}" if args.step else ""),
             "teacher": _teacher_key(),
             "best_step": step,
             "train_examples_seen": step * run_args["batch_size"],
             "val_macro_recall": round(report.macro_recall, 4),
             "val_accuracy": round(report.accuracy, 4),
             "val_temperature_note": (
-                f"softmax temperature {temperature:.3f} fitted on val; checkpoint chosen on val macro-recall among "
-                "checks whose intent-train CV is no worse than the teacher's"
+                f"softmax temperature {temperature:.3f} fitted on val; "
+                + (
+                    f"checkpoint of step {step} named with --step"
+                    if args.step
+                    else "checkpoint chosen on val macro-recall among checks whose intent-train CV is no worse "
+                    "than the teacher's"
+                )
             ),
         },
     )
@@ -487,6 +498,7 @@ def export(args: argparse.Namespace) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--teacher", type=Path, default=ARTIFACTS, help="artifacts directory of the model to distil")
     sub = parser.add_subparsers(required=True)
     p = sub.add_parser("cache", help="run the shipped model once over train and val")
     p.add_argument("--threads", type=int, default=2)
@@ -523,6 +535,8 @@ def main() -> None:
     p.add_argument("--out", required=True, help="artifacts directory to write (classifiers/artifacts to ship)")
     p.set_defaults(func=export)
     args = parser.parse_args()
+    global TEACHER
+    TEACHER = args.teacher
     args.command = sys.argv[1:]
     args.func(args)
 
