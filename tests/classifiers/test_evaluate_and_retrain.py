@@ -161,8 +161,9 @@ def test_retraining_learns_the_corrections_and_leaves_the_source_artifacts_alone
     assert by_task["sentiment"].retrained and by_task["intent"].retrained
     for change, label in ((by_task["intent"], "complaint"), (by_task["sentiment"], "negative")):
         assert change.corrections_before is not None and change.corrections_after is not None
-        # the shipped heads never saw 'zorbly'; after retraining the held-out zorbly mentions are recognised
-        assert change.corrections_before.per_class[label].recall == 0.0, change.task
+        # the shipped heads never saw 'zorbly' (and read these hashed word counts as noise): they find at most
+        # some of the held-out zorbly mentions by chance; after retraining they find nearly all
+        assert change.corrections_before.per_class[label].recall < 0.5, change.task
         assert change.corrections_after.per_class[label].recall >= 0.9, change.task
     meta = json.loads((tmp_path / "out" / "meta.json").read_text())
     assert meta["retrained"]["corrections_train"] == {

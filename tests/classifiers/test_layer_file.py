@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -39,8 +40,12 @@ def test_a_file_with_only_layer_3_runs_four_layers_not_the_base_layers_4_and_5_o
     assert torch.equal(out.last_hidden_state, out.hidden_states[4])
 
 
-def test_the_shipped_file_still_makes_six_layers() -> None:
-    assert len(load_torch_encoder(ARTIFACTS / "encoder_layers.safetensors").encoder.layer) == 6
+def test_the_shipped_file_makes_the_depth_the_model_card_names() -> None:
+    # meta.json names the shipped encoder ("distil4": embeddings and layers 0-2 of the base model, one trained layer)
+    encoder = json.loads((ARTIFACTS / "meta.json").read_text())["encoder"]
+    layers = load_torch_encoder(ARTIFACTS / "encoder_layers.safetensors").encoder.layer
+    assert f"distil{len(layers)}" == encoder
+    assert len(layers) == 4
 
 
 def test_a_file_missing_part_of_a_layer_it_carries_is_refused(tmp_path: Path) -> None:
