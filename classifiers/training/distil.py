@@ -412,7 +412,7 @@ def train(args: argparse.Namespace) -> None:
         "chosen": chosen,
         "chosen_meets_intent_cv": bool(ok),
     }
-    (run_dir / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
+    (run_dir / "summary.json").write_text(json.dumps(summary, indent=2, default=str) + "\n")
     print(f"chosen {chosen} (intent CV no worse than the teacher's: {bool(ok)}); wrote {run_dir}", flush=True)
 
 
@@ -462,6 +462,7 @@ def export(args: argparse.Namespace) -> None:
     meta = load_meta(out)
     meta.pop("intent", None)
     init = ", ".join(str(i) for i in run_args["init_layers"])
+    teacher = "" if TEACHER.resolve() == ARTIFACTS.resolve() else f"--teacher {args.teacher} "
     meta.update(
         encoder=f"distil{num_layers}",
         sentiment={
@@ -472,9 +473,9 @@ def export(args: argparse.Namespace) -> None:
                 f"{run_args['kl_weight']}), final token states (weight {run_args['state_weight']}) and mean-pooled "
                 f"final state (weight {run_args['pool_weight']}), plus class-balanced CE (weight {run_args['ce_weight']})"
             ),
-            "command": "python -m classifiers.training.distil cache && python -m classifiers.training.distil "
-            + " ".join(run_args["command"])
-            + f" && python -m classifiers.training.distil export --name {args.name}"
+            "command": f"python -m classifiers.training.distil {teacher}cache && python -m classifiers.training.distil "
+            + " ".join(run_args["command"])  # as typed, --teacher included
+            + f" && python -m classifiers.training.distil {teacher}export --name {args.name}"
             + (f" --step {step}" if args.step else ""),
             "teacher": _teacher_key(),
             "best_step": step,
