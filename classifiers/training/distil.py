@@ -475,7 +475,7 @@ def export(args: argparse.Namespace) -> None:
             ),
             "command": f"python -m classifiers.training.distil {teacher}cache && python -m classifiers.training.distil "
             + " ".join(run_args["command"])  # as typed, --teacher included
-            + f" && python -m classifiers.training.distil {teacher}export --name {args.name}"
+            + f" && python -m classifiers.training.distil {teacher}export --name {args.name} --out {args.out}"
             + (f" --step {step}" if args.step else ""),
             "teacher": _teacher_key(),
             "best_step": step,
