@@ -263,6 +263,14 @@ class ClassifierConfig(BaseModel):
     )
     batch_size: int = Field(default=32, ge=1, le=1024)
     thresholds: ThresholdsConfig = Field(default_factory=ThresholdsConfig)
+    artifacts: Path | None = Field(
+        default=None,
+        description=(
+            "Folder of the model to serve (meta.json, heads.npz and encoder_layers.safetensors), relative to this "
+            "file: the shipped model when left out. E.g. what `overheard train --out DIR` wrote, or an earlier "
+            "release restored with `git archive` (the model card names the faster 4-layer one)."
+        ),
+    )
 
 
 class OverheardConfig(BaseModel):
@@ -392,6 +400,16 @@ def parse_config(text: str, path: Path = Path("overheard.yaml")) -> OverheardCon
     for source in config.sources:
         if isinstance(source, ReplaySource) and not source.path.is_absolute():
             object.__setattr__(source, "path", (path.parent / source.path).resolve())
+    model = config.classifier.artifacts
+    if model is not None:
+        model = model if model.is_absolute() else (path.parent / model).resolve()
+        missing = [name for name in ("meta.json", "heads.npz") if not (model / name).is_file()]
+        if missing:
+            raise ConfigError(
+                f"{path}: classifier.artifacts: {model} is not a model folder (no {' or '.join(missing)}); "
+                "leave it out to serve the shipped model"
+            )
+        object.__setattr__(config.classifier, "artifacts", model)
     return config
 
 

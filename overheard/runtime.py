@@ -11,16 +11,20 @@ from storage.database import open_database
 
 
 def load_classifier(config: OverheardConfig | None = None) -> Classifier:
-    """The shipped offline model (MiniLM encoder + learned heads) on the config's backend, with its thresholds."""
+    """The offline model (MiniLM encoder + learned heads) on the config's backend, with its thresholds: the shipped
+    one unless ``classifier.artifacts`` names another."""
     from classifiers import load_default
-    from classifiers.model import Thresholds
+    from classifiers.model import ARTIFACTS, Thresholds
 
     if config is None:
         return load_default(backend=ClassifierConfig().backend)
     chosen = config.classifier.thresholds
     overrides = Thresholds.from_config(chosen.sentiment, {k.value: v for k, v in chosen.intent.items()})
     return load_default(
-        backend=config.classifier.backend, thresholds=overrides, batch_size=config.classifier.batch_size
+        backend=config.classifier.backend,
+        thresholds=overrides,
+        batch_size=config.classifier.batch_size,
+        artifacts=config.classifier.artifacts or ARTIFACTS,
     )
 
 

@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import shutil
+from pathlib import Path
+
 import pytest
 
+from classifiers.model import ARTIFACTS
+from classifiers.training.artifacts import load_heads, load_meta, save_heads, save_meta
 from classifiers.verdict import Document
 from overheard.config import ConfigError, load_config, parse_config
 from overheard.demo import SAMPLES
@@ -29,3 +34,27 @@ def test_the_default_backend_is_onnx_int8_and_torch_can_be_chosen() -> None:
 def test_an_unknown_backend_is_refused_with_the_choices() -> None:
     with pytest.raises(ConfigError, match=r"backend.*'onnx' or 'torch'"):
         parse_config(_with_classifier("  backend: tensorrt"))
+
+
+def test_classifier_artifacts_serves_another_model_folder_named_relative_to_the_config(tmp_path: Path) -> None:
+    # a model folder whose sentiment head is pushed hard towards positive: if it is served, the verdict shows it
+    model = tmp_path / "models" / "pushed"
+    shutil.copytree(ARTIFACTS, model)
+    heads = load_heads(model)
+    positive = list(heads["sentiment_labels"]).index("positive")
+    heads["sentiment_bias"][positive] += 50.0
+    save_heads(heads, model)
+    version = save_meta(load_meta(model), model)["model_version"]
+    config = parse_config(_with_classifier("  backend: torch\n  artifacts: models/pushed"), tmp_path / "overheard.yaml")
+    assert config.classifier.artifacts == model.resolve()
+    verdict = load_classifier(config).classify([Document(TEXT)])[0]
+    assert verdict.model_version == f"{version}+torch"
+    assert verdict.sentiment == "positive"
+    shipped = load_classifier(parse_config(_with_classifier("  backend: torch"))).classify([Document(TEXT)])[0]
+    assert shipped.sentiment == "negative" and shipped.model_version != verdict.model_version
+
+
+def test_a_classifier_artifacts_folder_without_a_model_is_refused_naming_the_key(tmp_path: Path) -> None:
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(ConfigError, match=r"classifier\.artifacts: .*empty is not a model folder \(no meta\.json"):
+        parse_config(_with_classifier("  artifacts: empty"), tmp_path / "overheard.yaml")
