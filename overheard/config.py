@@ -398,11 +398,10 @@ def parse_config(text: str, path: Path = Path("overheard.yaml")) -> OverheardCon
     except ValidationError as error:
         raise ConfigError("\n".join(_describe(error, tree, path, data))) from None
     for source in config.sources:
-        if isinstance(source, ReplaySource) and not source.path.is_absolute():
-            object.__setattr__(source, "path", (path.parent / source.path).resolve())
-    model = config.classifier.artifacts
-    if model is not None:
-        model = model if model.is_absolute() else (path.parent / model).resolve()
+        if isinstance(source, ReplaySource):
+            object.__setattr__(source, "path", _beside(path, source.path))
+    if config.classifier.artifacts is not None:
+        model = _beside(path, config.classifier.artifacts)
         missing = [name for name in ("meta.json", "heads.npz") if not (model / name).is_file()]
         if missing:
             raise ConfigError(
@@ -411,6 +410,11 @@ def parse_config(text: str, path: Path = Path("overheard.yaml")) -> OverheardCon
             )
         object.__setattr__(config.classifier, "artifacts", model)
     return config
+
+
+def _beside(config_path: Path, named: Path) -> Path:
+    """A path the config names: relative ones are read from the config file's folder, not the working directory."""
+    return named if named.is_absolute() else (config_path.parent / named).resolve()
 
 
 def load_config(path: Path | str | None = None) -> OverheardConfig:
