@@ -18,6 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
+from classifiers import missing_model_files
 from classifiers.cues import cue_features, find_cues
 from classifiers.encoder import Encoded, Encoder, Tokenized
 from classifiers.text import PreparedText, prepare
@@ -426,6 +427,9 @@ def load_default(
     """
     if batch_size < 1:
         raise ValueError(f"batch_size must be at least 1, got {batch_size}")
+    missing = missing_model_files(artifacts)
+    if missing:
+        raise FileNotFoundError(f"{artifacts} is not a model folder: no {' or '.join(missing)}")
     layer_file = artifacts / "encoder_layers.safetensors"
     layers = layer_file if layer_file.exists() else None
     if backend == "torch":

@@ -14,6 +14,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from classifiers import missing_model_files
 from classifiers.verdict import Intent
 from enrichers.alerts import AlertsConfig
 from enrichers.routing import DEFAULT_ROUTING, RoutingConfig, describe_errors
@@ -402,7 +403,7 @@ def parse_config(text: str, path: Path = Path("overheard.yaml")) -> OverheardCon
             object.__setattr__(source, "path", _beside(path, source.path))
     if config.classifier.artifacts is not None:
         model = _beside(path, config.classifier.artifacts)
-        missing = [name for name in ("meta.json", "heads.npz") if not (model / name).is_file()]
+        missing = missing_model_files(model)
         if missing:
             raise ConfigError(
                 f"{path}: classifier.artifacts: {model} is not a model folder (no {' or '.join(missing)}); "

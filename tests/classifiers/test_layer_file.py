@@ -58,3 +58,15 @@ def test_a_file_with_weights_the_model_does_not_have_is_refused(tmp_path: Path) 
     path = _layer_3(tmp_path / "unknown.safetensors", None, extra="encoder.layer.3.adapter.weight")
     with pytest.raises(ValueError, match="unknown parameters"):
         load_torch_encoder(path)
+
+
+@pytest.mark.parametrize("backend", ["torch", "onnx"])
+def test_a_folder_without_the_heads_is_refused_naming_what_it_lacks(tmp_path: Path, backend: str) -> None:
+    from classifiers import missing_model_files
+    from classifiers.model import load_default
+
+    assert missing_model_files(ARTIFACTS) == []
+    (tmp_path / "meta.json").write_text((ARTIFACTS / "meta.json").read_text())
+    assert missing_model_files(tmp_path) == ["heads.npz"]
+    with pytest.raises(FileNotFoundError, match=r"is not a model folder: no heads\.npz"):
+        load_default(backend=backend, artifacts=tmp_path)
