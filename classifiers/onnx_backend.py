@@ -87,9 +87,14 @@ class OnnxBackend:
         self.workers = max(1, threads or os.cpu_count() or 1)
         self.session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
 
+    @staticmethod
+    def cached_file(version: str) -> Path:
+        """Where the int8 encoder of model ``version`` is cached; ``prepare`` writes it there on first use."""
+        return cache_dir() / "onnx" / version / f"encoder-{RECIPE}.onnx"
+
     @classmethod
     def prepare(cls, layers: Path | None, version: str, threads: int | None = None) -> OnnxBackend:
-        target = cache_dir() / "onnx" / version / f"encoder-{RECIPE}.onnx"
+        target = cls.cached_file(version)
         if not target.exists():
             target.parent.mkdir(parents=True, exist_ok=True)
             _export(layers, target)
