@@ -25,6 +25,10 @@ from classifiers.text import PreparedText, prepare
 from classifiers.verdict import Document, Intent, Sentiment, Verdict
 
 ARTIFACTS = Path(__file__).parent / "artifacts"
+FAST_ARTIFACTS = ARTIFACTS / "fast"
+RELEASES: dict[str, Path] = {"standard": ARTIFACTS, "fast": FAST_ARTIFACTS}
+"""The shipped models by name: ``standard`` (6 layers) and ``fast`` (4 layers, about 1.4x the speed, lower quality;
+see the model card)."""
 SENTIMENTS: tuple[Sentiment, ...] = (Sentiment.negative, Sentiment.neutral, Sentiment.positive)
 """Order of the sentiment head's outputs (TweetEval's 0, 1, 2)."""
 

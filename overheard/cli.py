@@ -669,17 +669,23 @@ def train(
         int, typer.Option(min=100, help="Shared train tweets the sentiment head is refitted on with the corrections.")
     ] = 4000,
 ) -> None:
-    """Retrain the heads from the shipped labeled data plus triage corrections; print held-out figures before/after."""
+    """Retrain the heads of the model the config serves from the shipped labeled data plus triage corrections;
+    print held-out figures before/after."""
+    from classifiers.model import RELEASES
     from overheard.retraining import retrain_from_triage
     from storage.database import open_database
 
     conf = _config(config)
+    served = conf.classifier.artifacts or RELEASES[conf.classifier.model]
     try:
         engine = open_database(conf.database_url())
-        result = retrain_from_triage(engine, out, install_result=install, sentiment_sample=sentiment_sample)
+        result = retrain_from_triage(
+            engine, out, artifacts=served, install_result=install, sentiment_sample=sentiment_sample
+        )
     except (StorageError, ValueError, FileNotFoundError) as exc:
         fail(str(exc))
     lines = [
+        f"retraining the heads of {served}",
         f"corrections from triage: {result.corrections_train} to train on, {result.corrections_heldout} held out",
     ]
     for change in result.changes:
@@ -693,7 +699,7 @@ def train(
                 continue
             lines.append(f"-- {title}, before:\n{before.render()}\n-- {title}, after:\n{after.render()}")
     where = (
-        f"{result.out_dir} and installed"
+        f"{result.out_dir} and installed over {served}"
         if install
         else f"{result.out_dir} (shipped artifacts untouched; --install to ship)"
     )

@@ -6,6 +6,7 @@ from pathlib import Path
 
 from sqlalchemy import Engine
 
+from classifiers.model import ARTIFACTS
 from classifiers.training.retrain import Correction, RetrainResult, install, retrain_heads
 from storage.feedback import labeled_mentions
 
@@ -21,12 +22,20 @@ def corrections_from_triage(engine: Engine) -> list[Correction]:
 
 
 def retrain_from_triage(
-    engine: Engine, out_dir: Path, *, install_result: bool = False, sentiment_sample: int = 4000
+    engine: Engine,
+    out_dir: Path,
+    *,
+    artifacts: Path = ARTIFACTS,
+    install_result: bool = False,
+    sentiment_sample: int = 4000,
 ) -> RetrainResult:
-    """Refit the shipped heads with the stored corrections into ``out_dir``; ship them when ``install_result``."""
+    """Refit the heads of the model in ``artifacts`` (the one being served) with the stored corrections into
+    ``out_dir``; copy the result over ``artifacts`` when ``install_result``."""
     corrections = corrections_from_triage(engine)
     command = f"overheard train --out {out_dir}" + (" --install" if install_result else "")
-    result = retrain_heads(corrections, out_dir, sentiment_sample=sentiment_sample, command=command)
+    result = retrain_heads(
+        corrections, out_dir, artifacts=artifacts, sentiment_sample=sentiment_sample, command=command
+    )
     if install_result:
-        install(out_dir)
+        install(out_dir, artifacts)
     return result

@@ -101,7 +101,8 @@ def main() -> None:
 
     result: dict = {
         "method": "logistic regression on [mid-layer mean pool, final mean pool, cue counts]",
-        "command": "python -m classifiers.training.intent",
+        "command": "python -m classifiers.training.intent"
+        + ("" if artifacts.resolve() == ARTIFACTS.resolve() else f" --artifacts {artifacts}"),
         "train_examples": len(train),
         "C": c,
         "class_weight": weight or "none",

@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 from sqlalchemy import insert
 
-from classifiers.model import ARTIFACTS
+from classifiers.model import ARTIFACTS, FAST_ARTIFACTS
 from storage import inbox
 from storage.database import open_database
 from storage.schema import mentions, verdicts
@@ -111,3 +111,22 @@ def test_train_retrains_from_triage_corrections_into_its_own_folder(workspace: P
     )
     assert scored.returncode == 0, scored.stderr
     assert meta["model_version"] in scored.stdout
+
+
+def test_train_retrains_the_model_the_config_serves(workspace: Path) -> None:
+    config = workspace / "overheard.yaml"
+    config.write_text(config.read_text(encoding="utf-8") + "\nclassifier:\n  model: fast\n", encoding="utf-8")
+    _relabelled_mentions(f"sqlite:///{workspace}/o.db", 6)
+    env = {
+        "OVERHEARD_SENTIMENT_DIR": str(TINY_SENTIMENT),
+        "OVERHEARD_INTENT_LABELS": str(TINY_INTENT_LABELS),
+        "OVERHEARD_CACHE_DIR": str(workspace / "cache"),
+    }
+    result = overheard("train", "--out", str(workspace / "model"), "--sentiment-sample", "100", cwd=workspace, env=env)
+    assert result.returncode == 0, result.stderr
+    assert f"retraining the heads of {FAST_ARTIFACTS}" in result.stdout
+    meta = json.loads((workspace / "model" / "meta.json").read_text())
+    fast = json.loads((FAST_ARTIFACTS / "meta.json").read_text())
+    assert meta["retrained"]["from_model_version"] == fast["model_version"]
+    layers = "encoder_layers.safetensors"
+    assert (workspace / "model" / layers).read_bytes() == (FAST_ARTIFACTS / layers).read_bytes()

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from classifiers.model import ARTIFACTS
+from classifiers.model import ARTIFACTS, FAST_ARTIFACTS
 from classifiers.training.artifacts import load_heads, load_meta, save_heads, save_meta
 from classifiers.verdict import Document
 from overheard.config import ConfigError, load_config, parse_config
@@ -58,3 +58,25 @@ def test_a_classifier_artifacts_folder_without_a_model_is_refused_naming_the_key
     (tmp_path / "empty").mkdir()
     with pytest.raises(ConfigError, match=r"classifier\.artifacts: .*empty is not a model folder \(no meta\.json"):
         parse_config(_with_classifier("  artifacts: empty"), tmp_path / "overheard.yaml")
+
+
+def test_classifier_model_fast_serves_the_shipped_four_layer_model() -> None:
+    config = parse_config(_with_classifier("  backend: torch\n  model: fast"))
+    classifier = load_classifier(config)
+    assert classifier.encoder.backend.model.config.num_hidden_layers == 4
+    verdict = classifier.classify([Document(TEXT)])[0]
+    assert verdict.model_version == f"{load_meta(FAST_ARTIFACTS)['model_version']}+torch"
+    assert load_meta(FAST_ARTIFACTS)["model_version"] != load_meta(ARTIFACTS)["model_version"]
+    assert verdict.sentiment == "negative" and verdict.intent == "complaint"
+    standard = load_classifier(parse_config(_with_classifier("  backend: torch\n  model: standard")))
+    assert standard.encoder.backend.model.config.num_hidden_layers == 6
+
+
+def test_a_shipped_model_and_a_model_folder_together_are_refused() -> None:
+    with pytest.raises(ConfigError, match=r"classifier\.model .* or classifier\.artifacts .*not both"):
+        parse_config(_with_classifier("  model: fast\n  artifacts: models/pushed"))
+
+
+def test_an_unknown_shipped_model_is_refused_with_the_choices() -> None:
+    with pytest.raises(ConfigError, match=r"model.*'standard' or 'fast'"):
+        parse_config(_with_classifier("  model: tiny"))
