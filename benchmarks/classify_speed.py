@@ -38,12 +38,18 @@ def val_texts(n: int) -> tuple[list[str], list[str]]:
     return [r.text for r in rows], [r.label for r in rows]
 
 
-def run_path(path: str, n: int, quality: int) -> dict:
-    os.environ.setdefault("OMP_NUM_THREADS", "2")
+def _artifacts(path: str) -> Path:
+    """The artifacts folder a path names after "@", else the shipped one."""
     from classifiers.model import ARTIFACTS
 
-    backend, _, where = path.partition("@")
-    artifacts = Path(where).resolve() if where else ARTIFACTS
+    where = path.partition("@")[2]
+    return Path(where).resolve() if where else ARTIFACTS
+
+
+def run_path(path: str, n: int, quality: int) -> dict:
+    os.environ.setdefault("OMP_NUM_THREADS", "2")
+    backend = path.partition("@")[0]
+    artifacts = _artifacts(path)
     texts, _ = val_texts(n)
     started = time.perf_counter()
     if backend == "naive":
@@ -92,11 +98,9 @@ def run_path(path: str, n: int, quality: int) -> dict:
 
 def prepare_path(path: str) -> dict:
     """Export and quantise an ONNX path's int8 file if it is not cached, so the timed rounds find it ready."""
-    from classifiers.model import ARTIFACTS
     from classifiers.onnx_backend import OnnxBackend
 
-    _, _, where = path.partition("@")
-    artifacts = Path(where).resolve() if where else ARTIFACTS
+    artifacts = _artifacts(path)
     version = json.loads((artifacts / "meta.json").read_text())["model_version"]
     if OnnxBackend.cached_file(version).exists():
         return {"prepared": False}

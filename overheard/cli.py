@@ -671,12 +671,11 @@ def train(
 ) -> None:
     """Retrain the heads of the model the config serves from the shipped labeled data plus triage corrections;
     print held-out figures before/after."""
-    from classifiers.model import RELEASES
     from overheard.retraining import retrain_from_triage
     from storage.database import open_database
 
     conf = _config(config)
-    served = conf.classifier.artifacts or RELEASES[conf.classifier.model]
+    served = conf.classifier.model_folder()
     try:
         engine = open_database(conf.database_url())
         result = retrain_from_triage(

@@ -286,6 +286,12 @@ class ClassifierConfig(BaseModel):
             raise ValueError("set classifier.model (a shipped model) or classifier.artifacts (a folder), not both")
         return self
 
+    def model_folder(self) -> Path:
+        """The folder of the model this config serves: ``artifacts`` if given, else the shipped ``model``."""
+        from classifiers.model import RELEASES
+
+        return self.artifacts or RELEASES[self.model]
+
 
 class OverheardConfig(BaseModel):
     """The whole of overheard.yaml."""

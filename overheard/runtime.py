@@ -14,7 +14,7 @@ def load_classifier(config: OverheardConfig | None = None) -> Classifier:
     """The offline model (MiniLM encoder + learned heads) on the config's backend, with its thresholds: the shipped
     one that ``classifier.model`` names unless ``classifier.artifacts`` names a folder."""
     from classifiers import load_default
-    from classifiers.model import RELEASES, Thresholds
+    from classifiers.model import Thresholds
 
     if config is None:
         return load_default(backend=ClassifierConfig().backend)
@@ -24,7 +24,7 @@ def load_classifier(config: OverheardConfig | None = None) -> Classifier:
         backend=config.classifier.backend,
         thresholds=overrides,
         batch_size=config.classifier.batch_size,
-        artifacts=config.classifier.artifacts or RELEASES[config.classifier.model],
+        artifacts=config.classifier.model_folder(),
     )
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import subprocess
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -79,15 +80,20 @@ def _digest(folder: Path) -> dict[str, str]:
     return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in folder.iterdir() if p.is_file()}
 
 
-def test_train_retrains_from_triage_corrections_into_its_own_folder(workspace: Path) -> None:
-    _relabelled_mentions(f"sqlite:///{workspace}/o.db", 12)
-    shipped = _digest(ARTIFACTS)
+def _train(workspace: Path) -> subprocess.CompletedProcess[str]:
+    """`overheard train --out model` in the workspace, on the tiny shared data."""
     env = {
         "OVERHEARD_SENTIMENT_DIR": str(TINY_SENTIMENT),
         "OVERHEARD_INTENT_LABELS": str(TINY_INTENT_LABELS),
         "OVERHEARD_CACHE_DIR": str(workspace / "cache"),
     }
-    result = overheard("train", "--out", str(workspace / "model"), "--sentiment-sample", "100", cwd=workspace, env=env)
+    return overheard("train", "--out", str(workspace / "model"), "--sentiment-sample", "100", cwd=workspace, env=env)
+
+
+def test_train_retrains_from_triage_corrections_into_its_own_folder(workspace: Path) -> None:
+    _relabelled_mentions(f"sqlite:///{workspace}/o.db", 12)
+    shipped = _digest(ARTIFACTS)
+    result = _train(workspace)
     assert result.returncode == 0, result.stderr
     out = result.stdout
     assert "corrections from triage:" in out
@@ -117,12 +123,7 @@ def test_train_retrains_the_model_the_config_serves(workspace: Path) -> None:
     config = workspace / "overheard.yaml"
     config.write_text(config.read_text(encoding="utf-8") + "\nclassifier:\n  model: fast\n", encoding="utf-8")
     _relabelled_mentions(f"sqlite:///{workspace}/o.db", 6)
-    env = {
-        "OVERHEARD_SENTIMENT_DIR": str(TINY_SENTIMENT),
-        "OVERHEARD_INTENT_LABELS": str(TINY_INTENT_LABELS),
-        "OVERHEARD_CACHE_DIR": str(workspace / "cache"),
-    }
-    result = overheard("train", "--out", str(workspace / "model"), "--sentiment-sample", "100", cwd=workspace, env=env)
+    result = _train(workspace)
     assert result.returncode == 0, result.stderr
     assert f"retraining the heads of {FAST_ARTIFACTS}" in result.stdout
     meta = json.loads((workspace / "model" / "meta.json").read_text())
