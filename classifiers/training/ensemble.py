@@ -61,6 +61,22 @@ SPECIAL_IDS = (0, 100, 101, 102, 103)  # [PAD] [UNK] [CLS] [SEP] [MASK]
 
 
 # ---------------------------------------------------------------------------------------------------- bundle
+def compact_vocabulary(model: Any, texts: list[list[int]]) -> np.ndarray:
+    """Cut ``model``'s word-embedding table to the word pieces of ``texts`` (and the special ones), in place.
+
+    Returns the map from old id to new id (-1 for a dropped row); row order is kept, so [PAD] stays 0.
+    """
+    import torch
+
+    used = sorted(set(SPECIAL_IDS).union(*(set(ids) for ids in texts)))
+    remap = np.full(model.config.vocab_size, -1, np.int64)
+    remap[used] = np.arange(len(used))
+    table = model.embeddings.word_embeddings.weight.data[torch.tensor(used)].clone()
+    model.embeddings.word_embeddings = torch.nn.Embedding.from_pretrained(table, freeze=False, padding_idx=0)
+    model.config.vocab_size = len(used)
+    return remap
+
+
 def bundle(out: Path) -> None:
     """Tokenised train + val and the fp16 base with its embedding table cut to the word pieces they use."""
     import torch
@@ -72,13 +88,9 @@ def bundle(out: Path) -> None:
     tokenizer = load_tokenizer()
     splits = {"train": data.sentiment_train(), "val": data.sentiment_val()}
     ids = {k: [e.ids for e in tokenizer.encode_batch([x.text for x in v])] for k, v in splits.items()}
-    used = sorted(set(SPECIAL_IDS).union(*(set(i) for rows in ids.values() for i in rows)))
-    remap = np.zeros(max(used) + 1, np.int64)
-    remap[used] = np.arange(len(used))
     model = AutoModel.from_pretrained(str(base_model_path()), dtype=torch.float32)
-    table = model.embeddings.word_embeddings.weight.data[torch.tensor(used)].clone()
-    model.embeddings.word_embeddings = torch.nn.Embedding.from_pretrained(table, freeze=False, padding_idx=0)
-    model.config.vocab_size = len(used)
+    remap = compact_vocabulary(model, [i for rows in ids.values() for i in rows])
+    used = np.flatnonzero(remap >= 0)
     out.mkdir(parents=True, exist_ok=True)
     model.half().save_pretrained(str(out))
     arrays: dict[str, np.ndarray] = {}
@@ -306,6 +318,21 @@ def _folds(labels: np.ndarray, folds: int) -> np.ndarray:
     return fold_of
 
 
+def out_of_fold_target(members: list[dict[str, Any]], fallback: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per train tweet, the mean log-probabilities of the teachers that held it out, and how many there were.
+
+    Each member carries ``held_rows`` (the tweets it never trained on) and ``held`` (its logits for them). A tweet
+    no finished teacher held out keeps ``fallback``'s log-probabilities (the starting model's).
+    """
+    sums = np.zeros(fallback.shape, np.float64)
+    seen = np.zeros(len(fallback), np.int64)
+    for m in members:
+        sums[m["held_rows"]] += _log_softmax(m["held"])
+        seen[m["held_rows"]] += 1
+    target = np.where((seen > 0)[:, None], sums / np.maximum(seen, 1)[:, None], _log_softmax(fallback))
+    return target, seen
+
+
 # ---------------------------------------------------------------------------------------------------- students
 def _student_job(
     bundle_dir: str,
@@ -458,6 +485,32 @@ def _shipped_logits(bundle_dir: Path, artifacts: Path, tr: Split, val: Split) ->
     return outs[0], outs[1]
 
 
+def _students(args, bundle_dir, targets, deadline, out, results, save, context) -> None:  # type: ignore[no-untyped-def]
+    results["students"] = []
+    with ProcessPoolExecutor(min(args.workers, len(args.variants)), mp_context=context) as pool:
+        jobs = [
+            pool.submit(
+                _student_job,
+                str(bundle_dir),
+                str(ARTIFACTS),
+                str(targets),
+                variant,
+                deadline,
+                args.limit,
+                args.student_lr,
+                13 + n,
+                str(out),
+            )
+            for n, variant in enumerate(args.variants)
+        ]
+        for job in as_completed(jobs):
+            student = job.result()
+            results["students"].append(student)
+            print(f"student {student}", flush=True)
+            save()
+    print(f"done in {(time.time() - deadline + args.minutes * 60) / 60:.1f} min; wrote {out}", flush=True)
+
+
 def run(args: argparse.Namespace) -> None:
     import multiprocessing
 
@@ -475,13 +528,22 @@ def run(args: argparse.Namespace) -> None:
         results["minutes"] = round((time.time() - started) / 60, 2)
         (out / "results.json").write_text(json.dumps(results, indent=2, default=str) + "\n")
 
+    context = multiprocessing.get_context("spawn")
+    if args.targets:  # students only, from an earlier run's logits.npz
+        targets = Path(args.targets).resolve()
+        results["targets"] = str(args.targets)
+        earlier = targets.parent / "results.json"  # the teachers' run, when its results.json was kept beside
+        if earlier.exists():
+            results["ensemble"] = json.loads(earlier.read_text()).get("ensemble")
+            results["args"]["folds"] = json.loads(earlier.read_text())["args"]["folds"]
+        _students(args, bundle_dir, targets, deadline, out, results, save, context)
+        return
     shipped_train, shipped_val = _shipped_logits(bundle_dir, ARTIFACTS, tr, val)
     results["shipped_val_macro_recall"] = round(macro_recall(shipped_val, val.labels), 4)
     print(f"shipped model: val macro-recall {results['shipped_val_macro_recall']} ({time.time() - started:.0f}s)")
     save()
 
     teacher_stop = started + args.teacher_share * args.minutes * 60
-    context = multiprocessing.get_context("spawn")
     members: list[dict[str, Any]] = []
     with ProcessPoolExecutor(args.workers, mp_context=context) as pool:
         jobs = [
@@ -514,13 +576,8 @@ def run(args: argparse.Namespace) -> None:
     if not members:
         raise SystemExit("no teacher finished before the teacher deadline; raise --minutes")
 
-    sums = np.zeros((len(tr), len(LABELS)), np.float64)
-    seen = np.zeros(len(tr), np.int64)
-    for m in members:
-        sums[m["held_rows"]] += _log_softmax(m["held"])
-        seen[m["held_rows"]] += 1
+    ensemble, seen = out_of_fold_target(members, shipped_train)
     covered = seen > 0
-    ensemble = np.where(covered[:, None], sums / np.maximum(seen, 1)[:, None], _log_softmax(shipped_train))
     ensemble_val = np.mean([_log_softmax(m["val"]) for m in members], axis=0)
     mixed = (ensemble + _log_softmax(shipped_train)) / 2
     mixed_val = (ensemble_val + _log_softmax(shipped_val)) / 2
@@ -548,28 +605,7 @@ def run(args: argparse.Namespace) -> None:
     )
     save()
 
-    results["students"] = []
-    with ProcessPoolExecutor(min(args.workers, len(args.variants)), mp_context=context) as pool:
-        jobs = [
-            pool.submit(
-                _student_job,
-                str(bundle_dir),
-                str(ARTIFACTS),
-                str(targets),
-                variant,
-                deadline,
-                args.limit,
-                args.student_lr,
-                13 + n,
-                str(out),
-            )
-            for n, variant in enumerate(args.variants)
-        ]
-        for job in as_completed(jobs):
-            student = job.result()
-            results["students"].append(student)
-            print(f"student {student}", flush=True)
-            save()
+    _students(args, bundle_dir, targets, deadline, out, results, save, context)
     print(f"done in {(time.time() - started) / 60:.1f} min; wrote {out}", flush=True)
 
 
@@ -630,8 +666,11 @@ def export(args: argparse.Namespace) -> None:
                 f"fully fine-tuned all-MiniLM-L6-v2 teachers ({summary['args']['folds']}-fold cross-fitting)"
                 + (", averaged with the starting model's own" if student["target"] == "mixed" else "")
             ),
-            "command": " ".join(summary["args"]["command"])
-            + f" && python -m classifiers.training.ensemble export --results DIR --variant {args.variant} "
+            "command": " ".join(
+                args.results if previous == "--out" else word  # where the run's results now lie
+                for previous, word in zip(["", *summary["args"]["command"]], summary["args"]["command"], strict=True)
+            )
+            + f" && python -m classifiers.training.ensemble export --results {args.results} --variant {args.variant} "
             f"--out {args.out}",
             "teacher": f"ensemble of {ens['members']} (val macro-recall {ens['val_macro_recall']}); start {teacher}",
             "ensemble": ens,
@@ -668,6 +707,7 @@ def main() -> None:
         help="students, each name:target:kl_weight:ce_weight:epochs (target: ensemble or mixed)",
     )
     p.add_argument("--student-lr", type=float, default=1e-4)
+    p.add_argument("--targets", help="an earlier run's logits.npz: train students only")
     p.add_argument("--limit", type=int, default=0, help="use only the first N train tweets (a smoke test)")
     p.set_defaults(func=run)
     p = sub.add_parser("export", help="write one student as an artifacts directory")

@@ -1,11 +1,13 @@
 """Train the intent head on the labeled intent set, over the encoder now in classifiers/artifacts.
 
-    python -m classifiers.training.intent [--artifacts DIR]
+    python -m classifiers.training.intent [--artifacts DIR] [--cv-only]
 
 Features: mean-pooled states of the frozen middle layer and of the final layer, plus cue-phrase counts.
 A multinomial logistic regression; C and class weighting are chosen by 5-fold cross-validation on the
 train split only (macro-F1). Prints per-class figures on the test split and writes the head into
 classifiers/artifacts, or into ``--artifacts`` (a candidate model being weighed before it ships).
+``--cv-only`` prints the cross-validation figures and stops: it neither reads the test split nor writes, so
+candidate encoders can be compared on train-split CV and only the chosen one is scored on test.
 """
 
 from __future__ import annotations
@@ -69,14 +71,16 @@ def cross_validated(
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--artifacts", type=Path, default=ARTIFACTS)
-    artifacts = parser.parse_args().artifacts
+    parser.add_argument("--cv-only", action="store_true", help="CV figures only: no test split, nothing written")
+    args = parser.parse_args()
+    artifacts = args.artifacts
     splits = data.intent_examples()
     train, test = splits.get("train", []), splits.get("test", [])
     if not train:
         raise SystemExit(f"no labeled intent examples in {data.INTENT_LABELS}")
     labels = [i.value for i in Intent if any(e.label == i.value for e in train)]
     print(f"intent: {len(train)} train, {len(test)} test; classes {labels}")
-    for name, rows in (("train", train), ("test", test)):
+    for name, rows in (("train", train),) if args.cv_only else (("train", train), ("test", test)):
         print(f"  {name}: " + ", ".join(f"{lab} {sum(e.label == lab for e in rows)}" for lab in labels))
     x_train = features([e.text for e in train], artifacts)
     y_train = np.array([labels.index(e.label) for e in train])
@@ -94,6 +98,9 @@ def main() -> None:
                 best = (report.macro_f1, c, weight, offsets)
     assert best is not None
     _, c, weight, offsets = best
+    if args.cv_only:
+        print(f"best CV: C={c} class_weight={weight}, macro-F1 {best[0]:.4f} (test split not read)")
+        return
     scaler = StandardScaler().fit(x_train)
     lr = LogisticRegression(C=c, max_iter=3000, class_weight=weight).fit(scaler.transform(x_train), y_train)
     lr.intercept_ = lr.intercept_ + offsets
