@@ -11,7 +11,8 @@ intent head reads), the final-layer token states and the sentiment logits, in fp
 
 ``train`` fits the student's layer(s) (initialised from shipped fine-tuned ones) and a sentiment head (initialised
 from the shipped head) on the train TSV only, with four weighted losses:
-  - the teacher's logits: KL divergence at temperature T (times T²),
+  - the teacher's logits (or, with ``--targets``, an ensemble's scores from ``classifiers.training.ensemble``):
+    KL divergence at temperature T (times T²),
   - the gold labels: class-balanced cross-entropy,
   - final token states of real tokens, [CLS] and [SEP] included: mean squared error divided by the teacher's
     mean per-dimension variance (so 1.0 is "no better than the mean state"), or with ``--per-dimension`` by
@@ -286,6 +287,16 @@ def train(args: argparse.Namespace) -> None:
     run_dir = WORK / _teacher_key() / args.name
     run_dir.mkdir(parents=True, exist_ok=True)
     tr, val = load_cached("train"), load_cached("val")
+    if args.targets:  # distil towards other scores than the teacher's own, e.g. an ensemble's (training.ensemble)
+        with np.load(args.targets) as z:
+            targets = z[args.target_key].astype(np.float32)
+            if "tweet_id" in z and z["tweet_id"].tolist() != tr.keys:
+                raise SystemExit(f"{args.targets}: its tweet_id rows are not the train cache's, in order")
+        if targets.shape != tr.logits.shape:
+            raise SystemExit(
+                f"{args.targets}[{args.target_key}]: shape {targets.shape}, the train cache has {tr.logits.shape}"
+            )
+        tr.logits = targets
     intents = IntentTrain(tr, args.intent_holdout if args.intent_weight else 0.0, args.seed)
     print(f"loaded cache: {len(tr.keys)} train texts ({len(tr.mid)} tokens), {len(val.keys)} val", flush=True)
     teacher_val = macro_recall(val.logits, val.labels)
@@ -469,7 +480,13 @@ def export(args: argparse.Namespace) -> None:
             "method": (
                 f"{num_layers}-layer student: embeddings and layers 0-{MID_LAYER - 1} of all-MiniLM-L6-v2 as shipped, "
                 f"{len(student.layers)} trained layer(s) initialised from fine-tuned layer(s) {init} of "
-                f"{_teacher_key()}, distilled from its logits (KL at T={run_args['temperature']}, weight "
+                f"{_teacher_key()}, distilled from "
+                + (
+                    f"the '{run_args['target_key']}' scores of {run_args['targets']} (training.ensemble)"
+                    if run_args.get("targets")
+                    else "its logits"
+                )
+                + f" (KL at T={run_args['temperature']}, weight "
                 f"{run_args['kl_weight']}), final token states (weight {run_args['state_weight']}) and mean-pooled "
                 f"final state (weight {run_args['pool_weight']}), plus class-balanced CE (weight {run_args['ce_weight']})"
             ),
@@ -527,6 +544,8 @@ def main() -> None:
     p.add_argument("--intent-batch", type=int, default=16, help="multi-task: intent examples per step")
     p.add_argument("--intent-holdout", type=float, default=0.2, help="multi-task: intent train share held out (dev)")
     p.add_argument("--ema", type=float, default=0.0, help="decay of a weight average the checks score (0: off)")
+    p.add_argument("--targets", help="logits.npz of classifiers.training.ensemble: KL towards its scores instead")
+    p.add_argument("--target-key", default="mixed", help="which scores of --targets (ensemble, mixed)")
     p.add_argument("--seed", type=int, default=13)
     p.add_argument("--threads", type=int, default=2)
     p.set_defaults(func=train)
