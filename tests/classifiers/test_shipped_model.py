@@ -19,7 +19,7 @@ def quoted_words(reason: str) -> list[str]:
 
 
 def test_artifacts_fit_the_25_mb_budget() -> None:
-    total = sum(p.stat().st_size for p in ARTIFACTS.iterdir() if p.is_file())
+    total = sum(p.stat().st_size for p in ARTIFACTS.rglob("*") if p.is_file())  # the fast release included
     assert total <= 25 * 1024 * 1024, f"artifacts are {total / 2**20:.1f} MiB"
 
 
