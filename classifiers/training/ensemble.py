@@ -28,7 +28,9 @@ the base's, so the frozen layers 0–2 the student reads are the served ones (to
      plus class-balanced cross-entropy on the gold labels, an exponential moving average of the weights
      (0.999), checks on val.
 Writes ``results.json`` (every check and timing), ``logits.npz`` (every teacher's scores, the targets) and
-``student_<variant>.safetensors`` (the final averaged weights, fp16) under ``--out``.
+``student_<variant>.safetensors`` (the final averaged weights, fp16) under ``--out``. With ``--targets FILE`` (an
+earlier run's logits.npz, or the committed ``classifiers/training/targets/ensemble-2026-12-04.npz``) it trains
+students only.
 
 ``export`` turns one student into an artifacts directory (encoder layers, sentiment head, val-fitted
 temperature, the shipped thresholds; the intent head is fitted next by ``classifiers.training.intent``), and
@@ -45,7 +47,9 @@ import random
 import shutil
 import sys
 import time
+from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor, as_completed
+from multiprocessing.context import BaseContext
 from pathlib import Path
 from typing import Any
 
@@ -485,7 +489,18 @@ def _shipped_logits(bundle_dir: Path, artifacts: Path, tr: Split, val: Split) ->
     return outs[0], outs[1]
 
 
-def _students(args, bundle_dir, targets, deadline, out, results, save, context) -> None:  # type: ignore[no-untyped-def]
+def _students(
+    args: argparse.Namespace,
+    bundle_dir: Path,
+    targets: Path,
+    started: float,
+    out: Path,
+    results: dict[str, Any],
+    save: Callable[[], None],
+    context: BaseContext,
+) -> None:
+    """Train the ``--variants`` students side by side towards ``targets`` until the run's deadline."""
+    deadline = started + args.minutes * 60
     results["students"] = []
     with ProcessPoolExecutor(min(args.workers, len(args.variants)), mp_context=context) as pool:
         jobs = [
@@ -508,14 +523,13 @@ def _students(args, bundle_dir, targets, deadline, out, results, save, context) 
             results["students"].append(student)
             print(f"student {student}", flush=True)
             save()
-    print(f"done in {(time.time() - deadline + args.minutes * 60) / 60:.1f} min; wrote {out}", flush=True)
+    print(f"done in {(time.time() - started) / 60:.1f} min; wrote {out}", flush=True)
 
 
 def run(args: argparse.Namespace) -> None:
     import multiprocessing
 
     started = time.time()
-    deadline = started + args.minutes * 60
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     bundle_dir = Path(args.bundle).resolve()
@@ -532,11 +546,13 @@ def run(args: argparse.Namespace) -> None:
     if args.targets:  # students only, from an earlier run's logits.npz
         targets = Path(args.targets).resolve()
         results["targets"] = str(args.targets)
-        earlier = targets.parent / "results.json"  # the teachers' run, when its results.json was kept beside
-        if earlier.exists():
-            results["ensemble"] = json.loads(earlier.read_text()).get("ensemble")
-            results["args"]["folds"] = json.loads(earlier.read_text())["args"]["folds"]
-        _students(args, bundle_dir, targets, deadline, out, results, save, context)
+        # the teachers' run: its results.json kept beside, or the committed targets' .json twin
+        for earlier in (targets.with_suffix(".json"), targets.parent / "results.json"):
+            if earlier.exists():
+                teachers = json.loads(earlier.read_text())
+                results["ensemble"], results["args"]["folds"] = teachers.get("ensemble"), teachers["args"]["folds"]
+                break
+        _students(args, bundle_dir, targets, started, out, results, save, context)
         return
     shipped_train, shipped_val = _shipped_logits(bundle_dir, ARTIFACTS, tr, val)
     results["shipped_val_macro_recall"] = round(macro_recall(shipped_val, val.labels), 4)
@@ -605,7 +621,7 @@ def run(args: argparse.Namespace) -> None:
     )
     save()
 
-    _students(args, bundle_dir, targets, deadline, out, results, save, context)
+    _students(args, bundle_dir, targets, started, out, results, save, context)
     print(f"done in {(time.time() - started) / 60:.1f} min; wrote {out}", flush=True)
 
 
