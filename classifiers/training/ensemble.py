@@ -201,6 +201,32 @@ def _mean_pool(states, mask):  # type: ignore[no-untyped-def]
     return (states * m).sum(1) / m.sum(1)
 
 
+def _start_job(bundle_dir: str, seed: int, limit: int) -> tuple[Any, Split, Split]:
+    """A job's device and data, seeded; ``limit`` keeps only the first train tweets (a smoke test)."""
+    import torch
+
+    torch.manual_seed(seed)
+    device = _device()
+    tr, val = _load(Path(bundle_dir))
+    if limit:
+        tr.ids, tr.labels = tr.ids[:limit], tr.labels[:limit]
+    return device, tr, val
+
+
+def _scores(logits_of: Callable[[Any, Any], Any], split: Split, rows: list[int], device: Any) -> np.ndarray:
+    """``logits_of(ids, mask)`` over ``split``'s texts ``rows`` in length order, 256 a batch, without gradients."""
+    import torch
+
+    out = np.zeros((len(rows), len(LABELS)), np.float32)
+    order = sorted(range(len(rows)), key=lambda j: len(split.ids[rows[j]]))
+    with torch.inference_mode():
+        for b in range(0, len(order), 256):
+            js = order[b : b + 256]
+            t, m = _pad(split, [rows[j] for j in js], device)
+            out[js] = logits_of(t, m).float().cpu().numpy()
+    return out
+
+
 def _schedule(optimizer, steps: int):  # type: ignore[no-untyped-def]
     import torch
 
@@ -231,11 +257,7 @@ def _teacher_job(
     if time.time() > stop_at:
         return None
     started = time.time()
-    torch.manual_seed(seed)
-    device = _device()
-    tr, val = _load(Path(bundle_dir))
-    if limit:
-        tr.ids, tr.labels = tr.ids[:limit], tr.labels[:limit]
+    device, tr, val = _start_job(bundle_dir, seed, limit)
     fold_of = _folds(tr.labels, folds)
     fit = [i for i in range(len(tr)) if fold_of[i] != fold]
     held = [i for i in range(len(tr)) if fold_of[i] == fold]
@@ -254,17 +276,13 @@ def _teacher_job(
         torch.autocast("cuda", dtype=torch.bfloat16) if device.type == "cuda" else torch.autocast("cpu", enabled=False)
     )
 
+    def logits_of(t, m):  # type: ignore[no-untyped-def]
+        with amp:
+            return head(_mean_pool(encoder(input_ids=t, attention_mask=m).last_hidden_state, m))
+
     def score(split: Split, rows: list[int]) -> np.ndarray:
         encoder.eval()
-        out = np.zeros((len(rows), len(LABELS)), np.float32)
-        order = sorted(range(len(rows)), key=lambda j: len(split.ids[rows[j]]))
-        with torch.inference_mode(), amp:
-            for b in range(0, len(order), 256):
-                js = order[b : b + 256]
-                t, m = _pad(split, [rows[j] for j in js], device)
-                out[js] = (
-                    head(_mean_pool(encoder(input_ids=t, attention_mask=m).last_hidden_state, m)).float().cpu().numpy()
-                )
+        out = _scores(logits_of, split, rows, device)
         encoder.train()
         return out
 
@@ -359,11 +377,7 @@ def _student_job(
     name, target_key, kl_text, ce_text, epochs_text = variant.split(":")
     kl_weight, ce_weight, epochs = float(kl_text), float(ce_text), float(epochs_text)
     started = time.time()
-    torch.manual_seed(seed)
-    device = _device()
-    tr, val = _load(Path(bundle_dir))
-    if limit:
-        tr.ids, tr.labels = tr.ids[:limit], tr.labels[:limit]
+    device, tr, val = _start_job(bundle_dir, seed, limit)
     with np.load(targets_file) as z:
         target = torch.from_numpy(z[target_key]).float()
     # the whole encoder runs, but only layers 3-5 and the head learn: backward stops at layer 3
@@ -384,13 +398,7 @@ def _student_job(
 
     def val_logits(model) -> np.ndarray:  # type: ignore[no-untyped-def]
         model.eval()
-        out = np.zeros((len(val), len(LABELS)), np.float32)
-        order = sorted(range(len(val)), key=lambda j: len(val.ids[j]))
-        with torch.inference_mode():
-            for b in range(0, len(order), 256):
-                js = order[b : b + 256]
-                t, m = _pad(val, js, device)
-                out[js] = forward(model, t, m).cpu().numpy()
+        out = _scores(lambda t, m: forward(model, t, m), val, list(range(len(val))), device)
         model.train()
         return out
 
@@ -474,18 +482,15 @@ def _shipped_logits(bundle_dir: Path, artifacts: Path, tr: Split, val: Split) ->
     heads = load_heads(artifacts)
     w = torch.from_numpy(heads["sentiment_weights"]).float().to(device)
     b = torch.from_numpy(heads["sentiment_bias"]).float().to(device)
-    outs = []
-    for split in (tr, val):
-        out = np.zeros((len(split), len(LABELS)), np.float32)
-        order = sorted(range(len(split)), key=lambda j: len(split.ids[j]))
-        with torch.inference_mode():
-            for s in range(0, len(order), 256):
-                js = order[s : s + 256]
-                t, m = _pad(split, js, device)
-                out[js] = (
-                    (_mean_pool(model(input_ids=t, attention_mask=m).last_hidden_state, m) @ w.T + b).cpu().numpy()
-                )
-        outs.append(out)
+    outs = [
+        _scores(
+            lambda t, m: _mean_pool(model(input_ids=t, attention_mask=m).last_hidden_state, m) @ w.T + b,
+            split,
+            list(range(len(split))),
+            device,
+        )
+        for split in (tr, val)
+    ]
     return outs[0], outs[1]
 
 
@@ -622,7 +627,6 @@ def run(args: argparse.Namespace) -> None:
     save()
 
     _students(args, bundle_dir, targets, started, out, results, save, context)
-    print(f"done in {(time.time() - started) / 60:.1f} min; wrote {out}", flush=True)
 
 
 # ---------------------------------------------------------------------------------------------------- export
