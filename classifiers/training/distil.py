@@ -55,7 +55,7 @@ from classifiers.training import data
 from classifiers.training.artifacts import load_heads, load_meta, save_heads, save_meta
 from classifiers.training.calibration import fit_temperature
 from classifiers.training.intent import cross_validated
-from classifiers.training.sentiment import batches, pad
+from classifiers.training.sentiment import batches, macro_recall, pad, warmup_then_linear
 
 WORK = data.REPO / "var" / "distil"
 LABELS = [s.value for s in SENTIMENTS]
@@ -277,10 +277,6 @@ class IntentTrain:
         }
 
 
-def macro_recall(logits: np.ndarray, gold: np.ndarray) -> float:
-    return evaluate([LABELS[i] for i in gold], [LABELS[i] for i in logits.argmax(1)], LABELS).macro_recall
-
-
 def train(args: argparse.Namespace) -> None:
     torch.manual_seed(args.seed)
     torch.set_num_threads(args.threads)
@@ -344,10 +340,7 @@ def train(args: argparse.Namespace) -> None:
         ],
         weight_decay=0.01,
     )
-    warmup = max(1, int(0.06 * steps))
-    schedule = torch.optim.lr_scheduler.LambdaLR(
-        optimizer, lambda s: min((s + 1) / warmup, max(0.0, (steps - s) / (steps - warmup)))
-    )
+    schedule = warmup_then_linear(optimizer, steps)
     eval_every = max(1, steps // args.checks)
     temp = args.temperature
     log: list[dict] = []

@@ -55,12 +55,12 @@ from typing import Any
 
 import numpy as np
 
+from classifiers.encoder import MID_LAYER
 from classifiers.metrics import evaluate
-from classifiers.model import ARTIFACTS, SENTIMENTS
+from classifiers.model import ARTIFACTS
 from classifiers.training.artifacts import load_heads, load_meta, save_heads, save_meta
+from classifiers.training.sentiment import LABELS, batches, macro_recall, pad, warmup_then_linear
 
-LABELS = [s.value for s in SENTIMENTS]
-MID_LAYER = 3  # classifiers.encoder.MID_LAYER, repeated so the GPU side needs neither tokenizers nor the package
 SPECIAL_IDS = (0, 100, 101, 102, 103)  # [PAD] [UNK] [CLS] [SEP] [MASK]
 
 
@@ -133,9 +133,13 @@ class Split:
         return len(self.ids)
 
 
-def _load(bundle_dir: Path) -> tuple[Split, Split]:
+def _load(bundle_dir: Path, limit: int = 0) -> tuple[Split, Split]:
+    """The bundle's train and val; ``limit`` keeps only the first train tweets (a smoke test)."""
     with np.load(bundle_dir / "data.npz") as z:
-        return Split(z, "train"), Split(z, "val")
+        tr, val = Split(z, "train"), Split(z, "val")
+    if limit:
+        tr.ids, tr.labels = tr.ids[:limit], tr.labels[:limit]
+    return tr, val
 
 
 def _device():  # type: ignore[no-untyped-def]
@@ -148,21 +152,8 @@ def _device():  # type: ignore[no-untyped-def]
 
 
 def _pad(split: Split, rows: list[int], device):  # type: ignore[no-untyped-def]
-    import torch
-
-    length = max(len(split.ids[i]) for i in rows)
-    t = np.zeros((len(rows), length), np.int64)
-    m = np.zeros((len(rows), length), np.int64)
-    for r, i in enumerate(rows):
-        t[r, : len(split.ids[i])] = split.ids[i]
-        m[r, : len(split.ids[i])] = 1
-    return torch.from_numpy(t).to(device, non_blocking=True), torch.from_numpy(m).to(device, non_blocking=True)
-
-
-def _batches(lengths: list[int], batch_size: int, rng: random.Random) -> list[list[int]]:
-    from classifiers.training.sentiment import batches
-
-    return batches(lengths, batch_size, rng)
+    t, m = pad(split.ids, rows)
+    return t.to(device, non_blocking=True), m.to(device, non_blocking=True)
 
 
 def _base(bundle_dir: Path, layers: int | None = None):  # type: ignore[no-untyped-def]
@@ -187,10 +178,6 @@ def _shipped_layers(artifacts: Path) -> dict[str, Any]:
     return {k: v.float() for k, v in load_file(str(artifacts / "encoder_layers.safetensors")).items()}
 
 
-def macro_recall(logits: np.ndarray, gold: np.ndarray) -> float:
-    return evaluate([LABELS[i] for i in gold], [LABELS[i] for i in logits.argmax(1)], LABELS).macro_recall
-
-
 def _log_softmax(x: np.ndarray) -> np.ndarray:
     z = x - x.max(axis=1, keepdims=True)
     return z - np.log(np.exp(z).sum(axis=1, keepdims=True))
@@ -202,15 +189,11 @@ def _mean_pool(states, mask):  # type: ignore[no-untyped-def]
 
 
 def _start_job(bundle_dir: str, seed: int, limit: int) -> tuple[Any, Split, Split]:
-    """A job's device and data, seeded; ``limit`` keeps only the first train tweets (a smoke test)."""
+    """A job's device and data (``_load``), seeded."""
     import torch
 
     torch.manual_seed(seed)
-    device = _device()
-    tr, val = _load(Path(bundle_dir))
-    if limit:
-        tr.ids, tr.labels = tr.ids[:limit], tr.labels[:limit]
-    return device, tr, val
+    return _device(), *_load(Path(bundle_dir), limit)
 
 
 def _scores(logits_of: Callable[[Any, Any], Any], split: Split, rows: list[int], device: Any) -> np.ndarray:
@@ -225,15 +208,6 @@ def _scores(logits_of: Callable[[Any, Any], Any], split: Split, rows: list[int],
             t, m = _pad(split, [rows[j] for j in js], device)
             out[js] = logits_of(t, m).float().cpu().numpy()
     return out
-
-
-def _schedule(optimizer, steps: int):  # type: ignore[no-untyped-def]
-    import torch
-
-    warmup = max(1, int(0.06 * steps))
-    return torch.optim.lr_scheduler.LambdaLR(
-        optimizer, lambda s: min((s + 1) / warmup, max(0.0, (steps - s) / max(1, steps - warmup)))
-    )
 
 
 # ---------------------------------------------------------------------------------------------------- teachers
@@ -271,7 +245,7 @@ def _teacher_job(
         [{"params": encoder.parameters(), "lr": lr}, {"params": head.parameters(), "lr": 1e-3}], weight_decay=0.01
     )
     per_epoch = math.ceil(len(fit) / 32)
-    schedule = _schedule(optimizer, epochs * per_epoch)
+    schedule = warmup_then_linear(optimizer, epochs * per_epoch)
     amp = (
         torch.autocast("cuda", dtype=torch.bfloat16) if device.type == "cuda" else torch.autocast("cpu", enabled=False)
     )
@@ -291,7 +265,7 @@ def _teacher_job(
     for epoch in range(1, epochs + 1):
         if time.time() > give_up_at:
             break
-        for rows in _batches(lengths, 32, rng):
+        for rows in batches(lengths, 32, rng):
             if time.time() > give_up_at:
                 break
             t, m = _pad(tr, [fit[j] for j in rows], device)
@@ -407,13 +381,13 @@ def _student_job(
     rng = random.Random(seed)
     plan: list[list[int]] = []
     for _ in range(math.ceil(epochs)):
-        plan.extend(_batches([len(x) for x in tr.ids], 32, rng))
+        plan.extend(batches([len(x) for x in tr.ids], 32, rng))
     plan = plan[: int(epochs * len(plan) / math.ceil(epochs) + 0.5)]
     params = [p for p in encoder.parameters() if p.requires_grad]
     optimizer = torch.optim.AdamW(
         [{"params": params, "lr": lr}, {"params": head.parameters(), "lr": 1e-3}], weight_decay=0.01
     )
-    schedule = _schedule(optimizer, len(plan))
+    schedule = warmup_then_linear(optimizer, len(plan))
     temp = 2.0
     checks: list[dict[str, Any]] = []
     every = max(1, len(plan) // 6)
@@ -538,9 +512,7 @@ def run(args: argparse.Namespace) -> None:
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     bundle_dir = Path(args.bundle).resolve()
-    tr, val = _load(bundle_dir)
-    if args.limit:
-        tr.ids, tr.labels = tr.ids[: args.limit], tr.labels[: args.limit]
+    tr, val = _load(bundle_dir, args.limit)
     results: dict[str, Any] = {"args": {k: v for k, v in vars(args).items() if k != "func"}, "device": str(_device())}
 
     def save() -> None:

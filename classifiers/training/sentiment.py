@@ -89,6 +89,20 @@ def pad(ids: list[list[int]], rows: list[int]) -> tuple[torch.Tensor, torch.Tens
     return t, m
 
 
+def warmup_then_linear(optimizer: torch.optim.Optimizer, steps: int) -> torch.optim.lr_scheduler.LambdaLR:
+    """The learning-rate schedule of every training script here: linear warm-up over 6% of ``steps``, then linear
+    decay to 0."""
+    warmup = max(1, int(0.06 * steps))
+    return torch.optim.lr_scheduler.LambdaLR(
+        optimizer, lambda s: min((s + 1) / warmup, max(0.0, (steps - s) / max(1, steps - warmup)))
+    )
+
+
+def macro_recall(logits: np.ndarray, gold: np.ndarray) -> float:
+    """Sentiment macro-recall of ``logits`` (texts × 3, TweetEval order) against gold label indices."""
+    return evaluate([LABELS[i] for i in gold], [LABELS[i] for i in logits.argmax(1)], LABELS).macro_recall
+
+
 def val_logits(model: SentimentModel, ids: list[list[int]]) -> np.ndarray:
     model.eval()
     out = np.zeros((len(ids), len(LABELS)), np.float32)
@@ -170,10 +184,7 @@ def main() -> None:
         [{"params": enc_params, "lr": args.lr}, {"params": model.head.parameters(), "lr": args.head_lr}],
         weight_decay=0.01,
     )
-    warmup = max(1, int(0.06 * args.steps))
-    schedule = torch.optim.lr_scheduler.LambdaLR(
-        optimizer, lambda s: min((s + 1) / warmup, max(0.0, (args.steps - s) / (args.steps - warmup)))
-    )
+    schedule = warmup_then_linear(optimizer, args.steps)
     loss_fn = torch.nn.CrossEntropyLoss(weight=class_weight)
     model.train()
     best: tuple[float, int] = (-1.0, 0)
@@ -192,7 +203,7 @@ def main() -> None:
             running = 0.0
         if step % args.eval_every == 0 or step == args.steps:
             logits = val_logits(model, val_ids)
-            score = evaluate([LABELS[i] for i in y_val], [LABELS[i] for i in logits.argmax(1)], LABELS).macro_recall
+            score = macro_recall(logits, y_val)
             print(f"  eval step {step}: val macro-recall {score:.4f}", flush=True)
             if score > best[0]:
                 best = (score, step)
