@@ -21,6 +21,7 @@ import numpy as np
 from classifiers import missing_model_files
 from classifiers.cues import cue_features, find_cues
 from classifiers.encoder import Encoded, Encoder, Tokenized
+from classifiers.pooling import intent_inputs, intent_layout, pool, token_contributions
 from classifiers.text import PreparedText, prepare
 from classifiers.verdict import Document, Intent, Sentiment, Verdict
 
@@ -278,6 +279,7 @@ class TransformerClassifier:
         self.meta = meta
         self.sentiment_head = LinearHead.from_arrays(arrays, "sentiment")
         self.intent_head = LinearHead.from_arrays(arrays, "intent") if "intent_weights" in arrays else None
+        self._intent_layout = intent_layout(meta)
         default = Thresholds.from_config(
             meta["thresholds"]["sentiment"],
             meta["thresholds"]["intent"],
@@ -306,14 +308,14 @@ class TransformerClassifier:
         tokens = self.encoder.tokenize(texts)
         encoded = self.encoder.encode(tokens)
         # The heads run once over the whole batch; only reasons are worked out text by text.
-        pooled_final = np.stack([enc.final.mean(axis=0) for enc in encoded])
-        s_probs = self.sentiment_head.probabilities(pooled_final)
+        pooled = pool(encoded)
+        s_probs = self.sentiment_head.probabilities(pooled.final)
         cues = [find_cues(text) for text in texts]
         i_probs: list[np.ndarray | None] = [None] * len(texts)
         if self.intent_head is not None:
-            pooled_mid = np.stack([enc.mid.mean(axis=0) for enc in encoded])
             counts = np.array([cue_features(t, c) for t, c in zip(texts, cues, strict=True)], np.float32)
-            i_probs = list(self.intent_head.probabilities(np.concatenate([pooled_mid, pooled_final, counts], axis=1)))
+            inputs = intent_inputs(pooled, counts, self._intent_layout)
+            i_probs = list(self.intent_head.probabilities(inputs))
         return [
             self._verdict(*args)
             for args in zip(documents, prepared, tokens, encoded, s_probs, i_probs, cues, strict=True)
@@ -362,9 +364,7 @@ class TransformerClassifier:
             i_words: list[str] = []
             if candidates:
                 direction = self._intent_directions[i_idx]
-                d = enc.mid.shape[1]
-                token_scores = (enc.mid @ direction[:d] + enc.final @ direction[d : 2 * d]) / n
-                i_words = _top_words(candidates, token_scores)
+                i_words = _top_words(candidates, token_contributions(enc, direction, self._intent_layout))
             intent, i_conf = Intent(labels[i_idx]), float(i_probs[i_idx])
         else:  # no labeled intent data shipped yet: cue phrases only, never confident
             intent, i_conf, i_words = self._intent_from_cues(cues, sentiment)

@@ -625,7 +625,7 @@ def export(args: argparse.Namespace) -> None:
     weight, bias = state["head.weight"].float().numpy(), state["head.bias"].float().numpy()
     val = data.sentiment_val()
     gold = np.array([int(e.label) for e in val])
-    _, final = pooled_states([e.text for e in val], out / "encoder_layers.safetensors")
+    final = pooled_states([e.text for e in val], out / "encoder_layers.safetensors").final
     logits = final @ weight.T + bias
     temperature = fit_temperature(logits, gold)
     report = evaluate([LABELS[i] for i in gold], [LABELS[i] for i in logits.argmax(1)], LABELS)

@@ -1,5 +1,5 @@
-"""Mean-pooled encoder states for many texts, cached on disk per encoder weights so that only new texts
-are encoded when the labeled set grows."""
+"""Pooled encoder states for many texts, cached on disk per encoder weights so that only new texts are
+encoded when the labeled set grows."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ import numpy as np
 
 from classifiers.cache import cache_dir
 from classifiers.encoder import HIDDEN, Encoder, TorchBackend
+from classifiers.pooling import Pooled, pool
 
 
 def _weights_key(layers: Path | None) -> str:
@@ -22,9 +23,10 @@ def _text_key(text: str) -> str:
     return hashlib.sha1(text.encode("utf-8", "replace")).hexdigest()
 
 
-def pooled_states(texts: Sequence[str], layers: Path | None, batch_size: int = 64) -> tuple[np.ndarray, np.ndarray]:
-    """(mid, final) mean-pooled states, each (len(texts), HIDDEN)."""
-    path = cache_dir() / f"pooled-{_weights_key(layers)}.npz"
+def pooled_states(texts: Sequence[str], layers: Path | None, batch_size: int = 64) -> Pooled:
+    """The pooled states of ``texts`` (``classifiers.pooling.Pooled``), rows in the order given."""
+    # v2: mean of the middle layer, mean and max of the final layer (v1 files held the two means only)
+    path = cache_dir() / f"pooled-v2-{_weights_key(layers)}.npz"
     known: dict[str, np.ndarray] = {}
     if path.exists():
         with np.load(path) as z:
@@ -37,12 +39,17 @@ def pooled_states(texts: Sequence[str], layers: Path | None, batch_size: int = 6
         step = 2048
         for start in range(0, len(missing), step):
             chunk = missing[start : start + step]
-            for (key, _), enc in zip(chunk, encoder.encode(encoder.tokenize([t for _, t in chunk])), strict=True):
-                known[key] = np.concatenate([enc.mid.mean(axis=0), enc.final.mean(axis=0)]).astype(np.float32)
+            pooled = pool(encoder.encode(encoder.tokenize([t for _, t in chunk])))
+            rows = np.concatenate([pooled.mid, pooled.final, pooled.final_max], axis=1).astype(np.float32)
+            for (key, _), row in zip(chunk, rows, strict=True):
+                known[key] = row
             print(
                 f"  encoded {min(start + step, len(missing))}/{len(missing)} new texts in {time.time() - started:.0f}s",
                 flush=True,
             )
         np.savez(path, keys=np.array(list(known)), vectors=np.stack(list(known.values())))
+    if not keys:
+        empty = np.zeros((0, HIDDEN), np.float32)
+        return Pooled(empty, empty, empty)
     vectors = np.stack([known[k] for k in keys])
-    return vectors[:, :HIDDEN], vectors[:, HIDDEN:]
+    return Pooled(vectors[:, :HIDDEN], vectors[:, HIDDEN : 2 * HIDDEN], vectors[:, 2 * HIDDEN :])

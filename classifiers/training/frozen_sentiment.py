@@ -33,8 +33,8 @@ def main() -> None:
     train = train[: args.train_size]
     val = data.sentiment_val()
     print(f"sentiment (frozen encoder): {len(train)} train, {len(val)} val")
-    _, x_train = pooled_states([e.text for e in train], None)
-    _, x_val = pooled_states([e.text for e in val], None)
+    x_train = pooled_states([e.text for e in train], None).final
+    x_val = pooled_states([e.text for e in val], None).final
     y_train = np.array([int(e.label) for e in train])
     y_val = [SENTIMENTS[int(e.label)].value for e in val]
 

@@ -2,9 +2,9 @@
 
     python -m classifiers.training.intent [--artifacts DIR] [--cv-only]
 
-Features: mean-pooled states of the frozen middle layer and of the final layer, plus cue-phrase counts.
-A multinomial logistic regression; C and class weighting are chosen by 5-fold cross-validation on the
-train split only (macro-F1). Prints per-class figures on the test split and writes the head into
+Features: mean-pooled states of the frozen middle layer and of the final layer, optionally the final layer
+max-pooled too (``classifiers.pooling`` layouts), plus cue-phrase counts. A multinomial logistic regression; the
+layout, C and class weighting are chosen by 5-fold cross-validation on the train split only (macro-F1). Prints per-class figures on the test split and writes the head into
 classifiers/artifacts, or into ``--artifacts`` (a candidate model being weighed before it ships).
 ``--cv-only`` prints the cross-validation figures and stops: it neither reads the test split nor writes, so
 candidate encoders can be compared on train-split CV and only the chosen one is scored on test.
@@ -24,17 +24,19 @@ from sklearn.preprocessing import StandardScaler
 from classifiers.cues import cue_features
 from classifiers.metrics import Report, evaluate
 from classifiers.model import ARTIFACTS
+from classifiers.pooling import LAYOUTS, intent_inputs
 from classifiers.training import data
 from classifiers.training.artifacts import load_heads, load_meta, save_heads, save_meta
 from classifiers.training.features import pooled_states
 from classifiers.verdict import Intent
 
 
-def features(texts: list[str], artifacts: Path = ARTIFACTS) -> np.ndarray:
+def features(texts: list[str], layout: str, artifacts: Path = ARTIFACTS) -> np.ndarray:
+    """The intent head's inputs for ``texts`` in ``layout``, from the encoder in ``artifacts``."""
     layers = artifacts / "encoder_layers.safetensors"
-    mid, final = pooled_states(texts, layers if layers.exists() else None)
-    cues = np.array([cue_features(t) for t in texts], np.float32)
-    return np.concatenate([mid, final, cues], axis=1)
+    pooled = pooled_states(texts, layers if layers.exists() else None)
+    cues = np.array([cue_features(t) for t in texts], np.float32).reshape(len(texts), -1)
+    return intent_inputs(pooled, cues, layout)
 
 
 def fit_offsets(log_p: np.ndarray, gold: list[str], labels: list[str]) -> np.ndarray:
@@ -72,6 +74,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--artifacts", type=Path, default=ARTIFACTS)
     parser.add_argument("--cv-only", action="store_true", help="CV figures only: no test split, nothing written")
+    parser.add_argument(
+        "--features", choices=LAYOUTS, help="fix the input layout instead of choosing it by CV (default: choose)"
+    )
     args = parser.parse_args()
     artifacts = args.artifacts
     splits = data.intent_examples()
@@ -82,32 +87,35 @@ def main() -> None:
     print(f"intent: {len(train)} train, {len(test)} test; classes {labels}")
     for name, rows in (("train", train),) if args.cv_only else (("train", train), ("test", test)):
         print(f"  {name}: " + ", ".join(f"{lab} {sum(e.label == lab for e in rows)}" for lab in labels))
-    x_train = features([e.text for e in train], artifacts)
     y_train = np.array([labels.index(e.label) for e in train])
-
     gold = [labels[i] for i in y_train]
+    layouts = [args.features] if args.features else list(LAYOUTS)
+    inputs = {layout: features([e.text for e in train], layout, artifacts) for layout in layouts}
     best = None
-    for weight in (None, "balanced"):
-        for c in (0.003, 0.01, 0.03):
-            report, offsets = cross_validated(x_train, gold, labels, c, weight)
-            print(
-                f"  C={c} class_weight={weight}: CV macro-F1 {report.macro_f1:.4f}, "
-                f"complaint F1 {report.per_class.get('complaint', report.per_class[labels[0]]).f1:.4f}"
-            )
-            if best is None or report.macro_f1 > best[0]:
-                best = (report.macro_f1, c, weight, offsets)
+    for layout, x in inputs.items():
+        for weight in (None, "balanced"):
+            for c in (0.003, 0.01, 0.03):
+                report, offsets = cross_validated(x, gold, labels, c, weight)
+                print(
+                    f"  {layout} C={c} class_weight={weight}: CV macro-F1 {report.macro_f1:.4f}, "
+                    f"complaint F1 {report.per_class.get('complaint', report.per_class[labels[0]]).f1:.4f}"
+                )
+                if best is None or report.macro_f1 > best[0]:
+                    best = (report.macro_f1, layout, c, weight, offsets)
     assert best is not None
-    _, c, weight, offsets = best
+    _, layout, c, weight, offsets = best
+    x_train = inputs[layout]
     if args.cv_only:
-        print(f"best CV: C={c} class_weight={weight}, macro-F1 {best[0]:.4f} (test split not read)")
+        print(f"best CV: {layout} C={c} class_weight={weight}, macro-F1 {best[0]:.4f} (test split not read)")
         return
     scaler = StandardScaler().fit(x_train)
     lr = LogisticRegression(C=c, max_iter=3000, class_weight=weight).fit(scaler.transform(x_train), y_train)
     lr.intercept_ = lr.intercept_ + offsets
-    print(f"chosen C={c} class_weight={weight}, per-class logit offsets {np.round(offsets, 2).tolist()}")
+    print(f"chosen {layout} C={c} class_weight={weight}, per-class logit offsets {np.round(offsets, 2).tolist()}")
 
     result: dict = {
-        "method": "logistic regression on [mid-layer mean pool, final mean pool, cue counts]",
+        "method": f"logistic regression on [{layout}]",
+        "features": layout,
         "command": "python -m classifiers.training.intent"
         + ("" if artifacts.resolve() == ARTIFACTS.resolve() else f" --artifacts {artifacts}"),
         "train_examples": len(train),
@@ -116,7 +124,7 @@ def main() -> None:
         "logit_offsets": dict(zip(labels, np.round(offsets, 3).tolist(), strict=True)),
     }
     if test:
-        pred = lr.predict(scaler.transform(features([e.text for e in test], artifacts)))
+        pred = lr.predict(scaler.transform(features([e.text for e in test], layout, artifacts)))
         report = evaluate([e.label for e in test], [labels[i] for i in pred], labels)
         print(f"test split ({len(test)}):\n{report.render()}")
         result.update(

@@ -35,6 +35,7 @@ from sklearn.preprocessing import StandardScaler
 from classifiers.cues import cue_features
 from classifiers.metrics import Report, evaluate
 from classifiers.model import ARTIFACTS, SENTIMENTS, LinearHead
+from classifiers.pooling import Pooled, intent_inputs, intent_layout
 from classifiers.text import prepare
 from classifiers.training import data
 from classifiers.training.artifacts import load_heads, load_meta, save_heads, save_meta
@@ -50,8 +51,8 @@ with 12 synthetic corrections: 0.01 cost 0.013 val macro-recall, 0.1 cost 0.002,
 learned the corrections."""
 ARTIFACT_FILES = ("heads.npz", "meta.json", "encoder_layers.safetensors")
 
-Featurize = Callable[[Sequence[str]], tuple[np.ndarray, np.ndarray]]
-"""Texts → (mid, final) mean-pooled encoder states, each (len(texts), hidden)."""
+Featurize = Callable[[Sequence[str]], Pooled]
+"""Texts → their pooled encoder states (``classifiers.pooling.Pooled``)."""
 
 
 @dataclass(frozen=True)
@@ -122,15 +123,15 @@ def encoder_featurize(artifacts: Path) -> Featurize:
 
     layers = artifacts / "encoder_layers.safetensors"
 
-    def featurize(texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+    def featurize(texts: Sequence[str]) -> Pooled:
         return pooled_states(list(texts), layers if layers.exists() else None)
 
     return featurize
 
 
-def _intent_features(mid: np.ndarray, final: np.ndarray, texts: Sequence[str]) -> np.ndarray:
+def _intent_features(pooled: Pooled, texts: Sequence[str], layout: str) -> np.ndarray:
     cues = np.array([cue_features(t) for t in texts], np.float32).reshape(len(texts), -1)
-    return np.concatenate([mid, final, cues], axis=1)
+    return intent_inputs(pooled, cues, layout)
 
 
 def _report(head: LinearHead, x: np.ndarray, gold: Sequence[str], labels: Sequence[str]) -> Report:
@@ -252,17 +253,17 @@ def _retrain_sentiment(
     seed: int,
 ) -> HeadChange:
     before = LinearHead.from_arrays(heads, "sentiment")
-    val_x = featurize([e.text for e in shipped.sentiment_val])[1]
+    val_x = featurize([e.text for e in shipped.sentiment_val]).final
     val_gold = [SENTIMENT_LABELS[int(e.label)] for e in shipped.sentiment_val]
     held = [c for c in heldout if c.sentiment]
-    held_x = featurize([texts[c.key] for c in held])[1] if held else None
+    held_x = featurize([texts[c.key] for c in held]).final if held else None
     held_gold = [str(c.sentiment) for c in held]
     fixes = [c for c in train if c.sentiment]
     after, note = before, "no sentiment corrections to learn from; head kept as shipped"
     if fixes:
         sample = _sample(shipped.sentiment_train, sample_size, seed)
         x = np.concatenate(
-            [featurize([e.text for e in sample])[1], featurize([texts[c.key] for c in fixes])[1]], axis=0
+            [featurize([e.text for e in sample]).final, featurize([texts[c.key] for c in fixes]).final], axis=0
         )
         y = np.array([int(e.label) for e in sample] + [SENTIMENT_LABELS.index(str(c.sentiment)) for c in fixes])
         counts = np.bincount(y, minlength=len(SENTIMENT_LABELS)).astype(np.float64)
@@ -296,10 +297,10 @@ def _retrain_intent(
 ) -> HeadChange:
     before = LinearHead.from_arrays(heads, "intent")
     labels = list(before.labels)
+    layout = intent_layout(meta)
 
     def features(items: Sequence[str]) -> np.ndarray:
-        mid, final = featurize(items)
-        return _intent_features(mid, final, items)
+        return _intent_features(featurize(items), items, layout)
 
     test_texts = [e.text for e in shipped.intent_test]
     test_x = features(test_texts) if test_texts else None

@@ -18,6 +18,7 @@ import pytest
 from classifiers.encoder import HIDDEN
 from classifiers.labeled import LabeledFileError, evaluate_classifier, read_labeled
 from classifiers.model import ARTIFACTS
+from classifiers.pooling import Pooled
 from classifiers.training.data import Example
 from classifiers.training.retrain import Correction, ShippedData, install, retrain_heads, split_for
 from classifiers.verdict import Document, Intent, Sentiment, Verdict
@@ -102,13 +103,13 @@ def test_evaluation_scores_each_task_on_the_rows_that_carry_its_label() -> None:
     assert "confusion (rows gold, columns predicted)" in rendered
 
 
-def bag_of_words(texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+def bag_of_words(texts: Sequence[str]) -> Pooled:
     """Stand-in for the encoder: each word hashed to one of HIDDEN dimensions."""
     x = np.zeros((len(texts), HIDDEN), np.float32)
     for row, text in enumerate(texts):
         for word in text.lower().split():
             x[row, int(hashlib.md5(word.encode()).hexdigest(), 16) % HIDDEN] += 1.0
-    return x, x
+    return Pooled(x, x, x)
 
 
 def shipped_fixture() -> ShippedData:
