@@ -1,10 +1,11 @@
 """Train the intent head on the labeled intent set, over the encoder now in classifiers/artifacts.
 
-    python -m classifiers.training.intent [--artifacts DIR] [--cv-only]
+    python -m classifiers.training.intent [--artifacts DIR] [--cv-only] [--features LAYOUT]
 
 Features: mean-pooled states of the frozen middle layer and of the final layer, optionally the final layer
 max-pooled too (``classifiers.pooling`` layouts), plus cue-phrase counts. A multinomial logistic regression; the
-layout, C and class weighting are chosen by 5-fold cross-validation on the train split only (macro-F1). Prints per-class figures on the test split and writes the head into
+layout, C and class weighting are chosen by 5-fold cross-validation on the train split only (macro-F1), unless
+``--features`` fixes the layout. Prints per-class figures on the test split and writes the head into
 classifiers/artifacts, or into ``--artifacts`` (a candidate model being weighed before it ships).
 ``--cv-only`` prints the cross-validation figures and stops: it neither reads the test split nor writes, so
 candidate encoders can be compared on train-split CV and only the chosen one is scored on test.

@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from classifiers.data.intent.build import LABELS, read_labels, split_for
-from classifiers.model import ARTIFACTS
+from classifiers.model import ARTIFACTS, LinearHead
 from classifiers.pooling import intent_layout
 from classifiers.text import normalise_tweet
 from classifiers.training import data
@@ -31,12 +31,9 @@ from classifiers.verdict import Intent
 
 def intent_probabilities(texts: list[str], artifacts: Path = ARTIFACTS) -> tuple[np.ndarray, list[str]]:
     """(probabilities (len(texts), classes), class names) from the intent head in ``artifacts``."""
-    heads = load_heads(artifacts)
-    x = (features(texts, intent_layout(load_meta(artifacts)), artifacts) - heads["intent_mean"]) / heads["intent_scale"]
-    logits = x @ heads["intent_weights"].T + heads["intent_bias"]
-    logits -= logits.max(axis=1, keepdims=True)
-    p = np.exp(logits)
-    return p / p.sum(axis=1, keepdims=True), [str(c) for c in heads["intent_labels"]]
+    head = LinearHead.from_arrays(load_heads(artifacts), "intent")
+    x = features(texts, intent_layout(load_meta(artifacts)), artifacts)
+    return head.probabilities(x), list(head.labels)
 
 
 def main() -> None:
