@@ -21,7 +21,7 @@ import numpy as np
 from classifiers import missing_model_files
 from classifiers.cues import cue_features, find_cues
 from classifiers.encoder import Encoded, Encoder, Tokenized
-from classifiers.pooling import intent_inputs, intent_layout, pool, token_contributions
+from classifiers.pooling import LAYOUT_MEAN_MAX, intent_inputs, intent_layout, pool, token_contributions
 from classifiers.text import PreparedText, prepare
 from classifiers.verdict import Document, Intent, Sentiment, Verdict
 
@@ -308,7 +308,7 @@ class TransformerClassifier:
         tokens = self.encoder.tokenize(texts)
         encoded = self.encoder.encode(tokens)
         # The heads run once over the whole batch; only reasons are worked out text by text.
-        pooled = pool(encoded)
+        pooled = pool(encoded, with_max=self.intent_head is not None and self._intent_layout == LAYOUT_MEAN_MAX)
         s_probs = self.sentiment_head.probabilities(pooled.final)
         cues = [find_cues(text) for text in texts]
         i_probs: list[np.ndarray | None] = [None] * len(texts)

@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 
+from classifiers.cues import cue_features
 from classifiers.encoder import HIDDEN, Encoded
 
 LAYOUT_MEAN = "mid_mean,final_mean,cues"
@@ -31,22 +32,20 @@ class Pooled:
     """Mean over tokens of the middle layer (``classifiers.encoder.MID_LAYER``)."""
     final: np.ndarray
     """Mean over tokens of the final layer: what the sentiment head reads."""
-    final_max: np.ndarray
-    """Maximum over tokens of the final layer, per dimension."""
-
-    def take(self, rows: Sequence[int] | np.ndarray) -> Pooled:
-        return Pooled(self.mid[rows], self.final[rows], self.final_max[rows])
+    final_max: np.ndarray | None
+    """Maximum over tokens of the final layer, per dimension; None where nothing reads it (``pool(with_max=False)``)."""
 
 
-def pool(encoded: Sequence[Encoded]) -> Pooled:
-    """Pool each text's token states (padding already removed by the encoder)."""
+def pool(encoded: Sequence[Encoded], with_max: bool = True) -> Pooled:
+    """Pool each text's token states (padding already removed by the encoder). Serving passes ``with_max`` only
+    when its intent head reads the max, so a mean-layout head costs nothing extra."""
     if not encoded:
         empty = np.zeros((0, HIDDEN), np.float32)
-        return Pooled(empty, empty, empty)
+        return Pooled(empty, empty, empty if with_max else None)
     return Pooled(
         mid=np.stack([enc.mid.mean(axis=0) for enc in encoded]),
         final=np.stack([enc.final.mean(axis=0) for enc in encoded]),
-        final_max=np.stack([enc.final.max(axis=0) for enc in encoded]),
+        final_max=np.stack([enc.final.max(axis=0) for enc in encoded]) if with_max else None,
     )
 
 
@@ -62,11 +61,19 @@ def intent_inputs(pooled: Pooled, cue_counts: np.ndarray, layout: str) -> np.nda
     """The intent head's input rows in ``layout`` (one of LAYOUTS)."""
     parts = [pooled.mid, pooled.final]
     if layout == LAYOUT_MEAN_MAX:
+        if pooled.final_max is None:
+            raise ValueError(f"layout {layout!r} reads final_max, which was not pooled (pool(with_max=True))")
         parts.append(pooled.final_max)
     elif layout != LAYOUT_MEAN:
         raise ValueError(f"unknown intent layout {layout!r}; expected one of {', '.join(LAYOUTS)}")
     counts = np.asarray(cue_counts, np.float32).reshape(len(pooled.mid), -1)
     return np.concatenate([*parts, counts], axis=1).astype(np.float32)
+
+
+def text_intent_inputs(pooled: Pooled, texts: Sequence[str], layout: str) -> np.ndarray:
+    """``intent_inputs`` with the cue counts found in ``texts`` (the rows of ``pooled``, in order)."""
+    counts = np.array([cue_features(t) for t in texts], np.float32).reshape(len(texts), -1)
+    return intent_inputs(pooled, counts, layout)
 
 
 def token_contributions(enc: Encoded, direction: np.ndarray, layout: str) -> np.ndarray:

@@ -54,12 +54,12 @@ from classifiers.model import ARTIFACTS, SENTIMENTS
 from classifiers.training import data
 from classifiers.training.artifacts import load_heads, load_meta, save_heads, save_meta
 from classifiers.training.calibration import fit_temperature
-from classifiers.training.intent import cross_validated
+from classifiers.training.intent import SHIPPED_C, cross_validated
 from classifiers.training.sentiment import batches, macro_recall, pad, warmup_then_linear
 
 WORK = data.REPO / "var" / "distil"
 LABELS = [s.value for s in SENTIMENTS]
-INTENT_C = 0.003
+INTENT_C = SHIPPED_C
 TEACHER = ARTIFACTS
 """The model distilled from: the shipped artifacts unless ``--teacher DIR`` names another (e.g. an earlier release
 restored with ``git archive``; the shipped 4-layer student was distilled from minilm6-ft3-6-2026-11-23-170aa2dc)."""

@@ -49,7 +49,6 @@ def pooled_states(texts: Sequence[str], layers: Path | None, batch_size: int = 6
             )
         np.savez(path, keys=np.array(list(known)), vectors=np.stack(list(known.values())))
     if not keys:
-        empty = np.zeros((0, HIDDEN), np.float32)
-        return Pooled(empty, empty, empty)
+        return pool([])
     vectors = np.stack([known[k] for k in keys])
     return Pooled(vectors[:, :HIDDEN], vectors[:, HIDDEN : 2 * HIDDEN], vectors[:, 2 * HIDDEN :])

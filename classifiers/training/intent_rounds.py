@@ -17,32 +17,15 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
-from sklearn.linear_model import LogisticRegression
-from sklearn.model_selection import StratifiedKFold
-from sklearn.pipeline import make_pipeline
-from sklearn.preprocessing import StandardScaler
 
 from classifiers.metrics import Report, evaluate
 from classifiers.model import ARTIFACTS
 from classifiers.pooling import LAYOUTS
 from classifiers.training import data
-from classifiers.training.intent import features, fit_offsets
+from classifiers.training.intent import SHIPPED_C, features, fit_offsets, out_of_fold
 from classifiers.verdict import Intent
 
 SEEDS = (13, 1, 2, 3, 4, 5, 6, 7)
-INTENT_C = 0.003
-
-
-def out_of_fold(
-    x: np.ndarray, y: np.ndarray, trainable: np.ndarray, seed: int, classes: int, c: float = INTENT_C
-) -> np.ndarray:
-    """Out-of-fold log-probabilities; each fold's head is fitted only on its rows where ``trainable`` is true."""
-    log_p = np.zeros((len(y), classes))
-    for fit, held in StratifiedKFold(5, shuffle=True, random_state=seed).split(x, y):
-        fit = fit[trainable[fit]]
-        model = make_pipeline(StandardScaler(), LogisticRegression(C=c, max_iter=3000)).fit(x[fit], y[fit])
-        log_p[held] = np.log(model.predict_proba(x[held]) + 1e-12)
-    return log_p
 
 
 def _line(name: str, reports: Sequence[Report]) -> str:
@@ -79,11 +62,11 @@ def main() -> None:
     print(f"train split: {len(train)} rows, {int(older.sum())} in {args.before}, {int((~older).sum())} added")
     for layout in args.features:
         x = features([e.text for e in train], layout, args.artifacts)
-        print(f"{layout}, {args.seeds} fold seeds, C={INTENT_C}:")
+        print(f"{layout}, {args.seeds} fold seeds, C={SHIPPED_C}:")
         for variant, trainable in (("fitted on the older rows", older), ("fitted on all rows", np.ones_like(older))):
             on_all, on_older = [], []
             for seed in SEEDS[: args.seeds]:
-                log_p = out_of_fold(x, y, trainable, seed, len(labels))
+                log_p = out_of_fold(x, y, len(labels), SHIPPED_C, seed=seed, trainable=trainable)
                 predicted = [labels[i] for i in (log_p + fit_offsets(log_p, gold, labels)).argmax(1)]
                 on_all.append(evaluate(gold, predicted, labels))
                 older_gold = [g for g, keep in zip(gold, older, strict=True) if keep]

@@ -32,10 +32,9 @@ from scipy.optimize import minimize
 from sklearn.linear_model import LogisticRegression
 from sklearn.preprocessing import StandardScaler
 
-from classifiers.cues import cue_features
 from classifiers.metrics import Report, evaluate
 from classifiers.model import ARTIFACTS, SENTIMENTS, LinearHead
-from classifiers.pooling import Pooled, intent_inputs, intent_layout
+from classifiers.pooling import Pooled, intent_layout, text_intent_inputs
 from classifiers.text import prepare
 from classifiers.training import data
 from classifiers.training.artifacts import load_heads, load_meta, save_heads, save_meta
@@ -127,11 +126,6 @@ def encoder_featurize(artifacts: Path) -> Featurize:
         return pooled_states(list(texts), layers if layers.exists() else None)
 
     return featurize
-
-
-def _intent_features(pooled: Pooled, texts: Sequence[str], layout: str) -> np.ndarray:
-    cues = np.array([cue_features(t) for t in texts], np.float32).reshape(len(texts), -1)
-    return intent_inputs(pooled, cues, layout)
 
 
 def _report(head: LinearHead, x: np.ndarray, gold: Sequence[str], labels: Sequence[str]) -> Report:
@@ -300,7 +294,7 @@ def _retrain_intent(
     layout = intent_layout(meta)
 
     def features(items: Sequence[str]) -> np.ndarray:
-        return _intent_features(featurize(items), items, layout)
+        return text_intent_inputs(featurize(items), items, layout)
 
     test_texts = [e.text for e in shipped.intent_test]
     test_x = features(test_texts) if test_texts else None

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from classifiers.training.intent_rounds import out_of_fold
+from classifiers.training.intent import out_of_fold
 
 
 def test_rows_not_trainable_never_reach_the_fit() -> None:
@@ -15,10 +15,10 @@ def test_rows_not_trainable_never_reach_the_fit() -> None:
     older[::4] = False
     poisoned = x.copy()
     poisoned[~older] = -10.0 * poisoned[~older]  # the added rows made wild: they must not move the older rows' scores
-    clean = out_of_fold(x, y, older, seed=13, classes=2)
-    wild = out_of_fold(poisoned, y, older, seed=13, classes=2)
+    clean = out_of_fold(x, y, 2, 0.003, trainable=older)
+    wild = out_of_fold(poisoned, y, 2, 0.003, trainable=older)
     np.testing.assert_allclose(clean[older], wild[older])
     assert clean.shape == (120, 2) and np.isfinite(wild).all()  # the added rows are still scored
     # fitted on every row, the wild rows do change what the heads learn
-    everything = out_of_fold(poisoned, y, np.ones(120, bool), seed=13, classes=2)
+    everything = out_of_fold(poisoned, y, 2, 0.003)
     assert not np.allclose(wild[older], everything[older])

@@ -57,6 +57,10 @@ def test_layouts_differ_by_the_max_pooled_final_layer() -> None:
     np.testing.assert_array_equal(both[:, 2 * HIDDEN : 3 * HIDDEN], pooled.final_max)
     with pytest.raises(ValueError, match="unknown intent layout 'final_only'"):
         intent_inputs(pooled, cues, "final_only")
+    means_only = pool([_encoded(5, 5), _encoded(7, 6)], with_max=False)  # what serving pools for a mean head
+    np.testing.assert_array_equal(intent_inputs(means_only, cues, LAYOUT_MEAN), mean)
+    with pytest.raises(ValueError, match="reads final_max, which was not pooled"):
+        intent_inputs(means_only, cues, LAYOUT_MEAN_MAX)
 
 
 def test_a_head_records_the_layout_it_reads_and_matches_it() -> None:
