@@ -55,7 +55,7 @@ from classifiers.training import data
 from classifiers.training.artifacts import load_heads, load_meta, save_heads, save_meta
 from classifiers.training.calibration import fit_temperature
 from classifiers.training.intent import SHIPPED_C, cross_validated
-from classifiers.training.sentiment import batches, macro_recall, pad, warmup_then_linear
+from classifiers.training.sentiment import batches, macro_recall, masked_mean, pad, warmup_then_linear
 
 WORK = data.REPO / "var" / "distil"
 LABELS = [s.value for s in SENTIMENTS]
@@ -119,8 +119,7 @@ def cache(threads: int) -> None:
                 t, m = pad(ids, rows)
                 out = model(input_ids=t, attention_mask=m, output_hidden_states=True)
                 fin, hid = out.last_hidden_state, out.hidden_states[MID_LAYER]
-                mf = m.unsqueeze(-1).float()
-                logits[rows] = (((fin * mf).sum(1) / mf.sum(1)) @ weight.T + bias).numpy()
+                logits[rows] = (masked_mean(fin, m) @ weight.T + bias).numpy()
                 for r, i in enumerate(rows):
                     k = int(lengths[i])
                     mid[starts[i] : starts[i + 1]] = hid[r, :k].numpy()
@@ -192,8 +191,7 @@ class Student(torch.nn.Module):
         states = mid
         for layer in self.layers:
             states = layer(states, attention_mask=additive)
-        m = mask.unsqueeze(-1)
-        pooled = (states * m).sum(1) / m.sum(1)
+        pooled = masked_mean(states, mask)
         return states, pooled, self.head(pooled)
 
 
@@ -357,7 +355,7 @@ def train(args: argparse.Namespace) -> None:
         hard = ce(logits, torch.from_numpy(tr.labels[rows]))
         m = b["mask"].unsqueeze(-1)
         token = (((states - b["final"]) ** 2 / token_var) * m).sum() / (m.sum() * HIDDEN)
-        t_pool = (b["final"] * m).sum(1) / m.sum(1)
+        t_pool = masked_mean(b["final"], b["mask"])
         pool = ((pooled - t_pool) ** 2 / pool_var).mean()
         loss = args.kl_weight * kl + args.ce_weight * hard + args.state_weight * token + args.pool_weight * pool
         if student.intent is not None:
@@ -367,8 +365,7 @@ def train(args: argparse.Namespace) -> None:
             del intent_plan[: args.intent_batch]
             ib = _batch(tr, irows, with_targets=False)
             _, i_pooled, _ = student(ib["mid"], ib["mask"])
-            im = ib["mask"].unsqueeze(-1)
-            i_logits = student.intent(torch.cat([(ib["mid"] * im).sum(1) / im.sum(1), i_pooled], -1))
+            i_logits = student.intent(torch.cat([masked_mean(ib["mid"], ib["mask"]), i_pooled], -1))
             loss = loss + args.intent_weight * intent_ce(i_logits, torch.tensor([intent_of_row[r] for r in irows]))
         loss.backward()
         torch.nn.utils.clip_grad_norm_(student.parameters(), 1.0)

@@ -59,7 +59,7 @@ from classifiers.encoder import MID_LAYER
 from classifiers.metrics import evaluate
 from classifiers.model import ARTIFACTS
 from classifiers.training.artifacts import load_heads, load_meta, save_heads, save_meta
-from classifiers.training.sentiment import LABELS, batches, macro_recall, pad, warmup_then_linear
+from classifiers.training.sentiment import LABELS, batches, macro_recall, masked_mean, pad, warmup_then_linear
 
 SPECIAL_IDS = (0, 100, 101, 102, 103)  # [PAD] [UNK] [CLS] [SEP] [MASK]
 
@@ -183,11 +183,6 @@ def _log_softmax(x: np.ndarray) -> np.ndarray:
     return z - np.log(np.exp(z).sum(axis=1, keepdims=True))
 
 
-def _mean_pool(states, mask):  # type: ignore[no-untyped-def]
-    m = mask.unsqueeze(-1).to(states.dtype)
-    return (states * m).sum(1) / m.sum(1)
-
-
 def _start_job(bundle_dir: str, seed: int, limit: int) -> tuple[Any, Split, Split]:
     """A job's device and data (``_load``), seeded."""
     import torch
@@ -252,7 +247,7 @@ def _teacher_job(
 
     def logits_of(t, m):  # type: ignore[no-untyped-def]
         with amp:
-            return head(_mean_pool(encoder(input_ids=t, attention_mask=m).last_hidden_state, m))
+            return head(masked_mean(encoder(input_ids=t, attention_mask=m).last_hidden_state, m))
 
     def score(split: Split, rows: list[int]) -> np.ndarray:
         encoder.eval()
@@ -270,7 +265,7 @@ def _teacher_job(
                 break
             t, m = _pad(tr, [fit[j] for j in rows], device)
             with amp:
-                logits = head(_mean_pool(encoder(input_ids=t, attention_mask=m).last_hidden_state, m))
+                logits = head(masked_mean(encoder(input_ids=t, attention_mask=m).last_hidden_state, m))
             loss = ce(logits.float(), torch.from_numpy(tr.labels[[fit[j] for j in rows]]).to(device))
             loss.backward()
             torch.nn.utils.clip_grad_norm_(encoder.parameters(), 1.0)
@@ -368,7 +363,7 @@ def _student_job(
     ema = torch.optim.swa_utils.AveragedModel(student, multi_avg_fn=torch.optim.swa_utils.get_ema_multi_avg_fn(0.999))
 
     def forward(model, t, m):  # type: ignore[no-untyped-def]
-        return model["head"](_mean_pool(model["encoder"](input_ids=t, attention_mask=m).last_hidden_state, m))
+        return model["head"](masked_mean(model["encoder"](input_ids=t, attention_mask=m).last_hidden_state, m))
 
     def val_logits(model) -> np.ndarray:  # type: ignore[no-untyped-def]
         model.eval()
@@ -458,7 +453,7 @@ def _shipped_logits(bundle_dir: Path, artifacts: Path, tr: Split, val: Split) ->
     b = torch.from_numpy(heads["sentiment_bias"]).float().to(device)
     outs = [
         _scores(
-            lambda t, m: _mean_pool(model(input_ids=t, attention_mask=m).last_hidden_state, m) @ w.T + b,
+            lambda t, m: masked_mean(model(input_ids=t, attention_mask=m).last_hidden_state, m) @ w.T + b,
             split,
             list(range(len(split))),
             device,

@@ -48,9 +48,7 @@ class SentimentModel(torch.nn.Module):
 
     def forward(self, ids: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
         states = self.encoder(input_ids=ids, attention_mask=mask).last_hidden_state
-        m = mask.unsqueeze(-1).to(states.dtype)
-        pooled = (states * m).sum(1) / m.sum(1)
-        return self.head(pooled)
+        return self.head(masked_mean(states, mask))
 
     def trained_state(self) -> dict[str, torch.Tensor]:
         prefixes = trainable_prefixes(self.encoder.config.num_hidden_layers)
@@ -87,6 +85,12 @@ def pad(ids: list[list[int]], rows: list[int]) -> tuple[torch.Tensor, torch.Tens
         t[r, : len(ids[i])] = torch.tensor(ids[i])
         m[r, : len(ids[i])] = 1
     return t, m
+
+
+def masked_mean(states: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    """Mean over the real tokens (``mask`` 1) of ``states`` (B, L, H) → (B, H): the pooling every head here reads."""
+    m = mask.unsqueeze(-1).to(states.dtype)
+    return (states * m).sum(1) / m.sum(1)
 
 
 def warmup_then_linear(optimizer: torch.optim.Optimizer, steps: int) -> torch.optim.lr_scheduler.LambdaLR:
