@@ -1,19 +1,22 @@
 # The two commands of the README:
 #   make demo  — set up a fresh machine and run the offline demo
 #   make test  — set up, start PostgreSQL, and run the whole test suite (what CI runs)
+# and the loop a developer runs fifty times a day:
+#   make check — ruff, the import contract and every test that needs no service (no PostgreSQL, Redis or browser)
 VENV ?= .venv
 PYTHON ?= python3
 
-.PHONY: setup demo test lint clean
+.PHONY: setup demo test check lint lock clean
 
 setup: $(VENV)/.installed
 
 # torch is pinned to the CPU build that lies on this machine's disk; an unpinned torch pulls CUDA.
-$(VENV)/.installed: pyproject.toml
+# requirements.lock pins every package to the versions the suite last passed with (`make lock` rewrites it).
+$(VENV)/.installed: pyproject.toml requirements.lock
 	$(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/pip install -q --upgrade pip
-	$(VENV)/bin/pip install -q torch==2.13.0
-	$(VENV)/bin/pip install -q -e '.[dev]'
+	$(VENV)/bin/pip install -q torch==2.13.0 -c requirements.lock
+	$(VENV)/bin/pip install -q -e '.[dev]' -c requirements.lock
 	touch $@
 
 demo: setup
@@ -21,6 +24,12 @@ demo: setup
 
 test: setup
 	scripts/test.sh
+
+check: setup
+	scripts/check.sh
+
+lock: setup
+	$(VENV)/bin/pip freeze --exclude-editable | grep -vi "^overheard" | sort > requirements.lock
 
 lint: setup
 	$(VENV)/bin/ruff check .

@@ -5,7 +5,7 @@
 Each collector sweeps a real HTTP server on 127.0.0.1 that replays responses (`tests/listener/replay.py`),
 paging the way its platform does: X `next_token`, Mastodon `Link: rel="prev"` (min_id), Reddit `after`,
 Bluesky `cursor`, Hacker News `page=`, RSS/Atom RFC 5005 `rel="next"`, Amazon review pages `pageNumber`.
-Pages are built from the recorded responses (`../shared/fixtures/`, `tests/listener/fixtures/`): each item
+Pages are built from the recorded responses (`tests/fixtures/recorded/`, `tests/listener/fixtures/`): each item
 is a clone of a recorded item of that platform with a unique id and its own, older timestamp, its text
 taken in turn from every recorded text (X, Mastodon, Reddit, Bluesky, HN, feeds), cut to the platform's
 length limit. Review pages are the recorded amazon.it page with --per-page clones of its ten review blocks;
@@ -65,7 +65,7 @@ from listener.reviews import ReviewCollector  # noqa: E402
 from listener.rss import FeedCollector  # noqa: E402
 from listener.signals import NearDuplicateIndex  # noqa: E402
 from listener.x import TWITTER_EPOCH_MS, XCollector  # noqa: E402
-from tests.listener.replay import OWN_FIXTURES, SHARED_FIXTURES, Reply, start_server  # noqa: E402
+from tests.listener.replay import OWN_FIXTURES, RECORDED_FIXTURES, Reply, start_server  # noqa: E402
 
 JSON = "application/json; charset=utf-8"
 NEWEST = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
@@ -106,16 +106,18 @@ def recorded_texts() -> list[str]:
         "TestSubredditListings.test_new/001_GET_r_askreddit_new",
         "TestSubredditListings.test_comments/001_GET_r_askreddit_comments",
     ):
-        for child in _load(SHARED_FIXTURES / f"reddit/{name}.body.json")["data"]["children"]:
+        for child in _load(RECORDED_FIXTURES / f"reddit/{name}.body.json")["data"]["children"]:
             data = child["data"]
             found += [data.get("title") or "", data.get("selftext") or "", data.get("body") or ""]
-    for post in _load(SHARED_FIXTURES / "bluesky/bskyr_vcr/f_search/000_GET_xrpc_app_bsky_feed_searchPosts.body.json")[
-        "posts"
-    ]:
+    for post in _load(
+        RECORDED_FIXTURES / "bluesky/bskyr_vcr/f_search/000_GET_xrpc_app_bsky_feed_searchPosts.body.json"
+    )["posts"]:
         found.append(post["record"].get("text") or "")
     for status in _mastodon_statuses():
         found.append(html_to_text(status.get("content") or ""))
-    for tweet in _load(SHARED_FIXTURES / "twitter_x/pytwitter_testdata/apis/searches/search_tweets_query.json")["data"]:
+    for tweet in _load(RECORDED_FIXTURES / "twitter_x/pytwitter_testdata/apis/searches/search_tweets_query.json")[
+        "data"
+    ]:
         found.append(tweet["text"])
     for page in ("search_page0.json", "search_page1.json"):
         for hit in _load(OWN_FIXTURES / f"hackernews/{page}")["hits"]:
@@ -130,7 +132,7 @@ def recorded_texts() -> list[str]:
 
 def _mastodon_statuses() -> list[dict[str, Any]]:
     statuses: dict[str, dict[str, Any]] = {}
-    for body in sorted((SHARED_FIXTURES / "mastodon").glob("*/*_GET_api_v1_*.body.json")):
+    for body in sorted((RECORDED_FIXTURES / "mastodon").glob("*/*_GET_api_v1_*.body.json")):
         try:
             items = _load(body)
         except (json.JSONDecodeError, UnicodeDecodeError):
@@ -164,10 +166,10 @@ class Texts:
 
 
 def x_routes(texts: list[str], pages: int, per_page: int) -> list[Route]:
-    recorded = _load(SHARED_FIXTURES / "twitter_x/pytwitter_testdata/apis/searches/search_tweets_query.json")
+    recorded = _load(RECORDED_FIXTURES / "twitter_x/pytwitter_testdata/apis/searches/search_tweets_query.json")
     older = _load(OWN_FIXTURES / "x/search_older_page.json")
     tweepy = _load(
-        SHARED_FIXTURES / "twitter_x/v2/test_client_search_recent_tweets/000_GET_2_tweets_search_recent.body.json"
+        RECORDED_FIXTURES / "twitter_x/v2/test_client_search_recent_tweets/000_GET_2_tweets_search_recent.body.json"
     )
     templates = recorded["data"] + older["data"][:1] + tweepy["data"]
     users = recorded["includes"]["users"] + older["includes"]["users"]
@@ -241,7 +243,7 @@ def reddit_routes(texts: list[str], pages: int, per_page: int) -> list[Route]:
             "TestSubredditStreams.test_submissions/001_GET_r_all_new",
             "TestSubredditListings.test_new/001_GET_r_askreddit_new",
         )
-        for child in _load(SHARED_FIXTURES / f"reddit/{name}.body.json")["data"]["children"]
+        for child in _load(RECORDED_FIXTURES / f"reddit/{name}.body.json")["data"]["children"]
         if child["data"]["author"] not in ("[deleted]", "[removed]")
         and child["data"].get("selftext") not in ("[deleted]", "[removed]")
     ]
@@ -285,7 +287,7 @@ def _base36(number: int) -> str:
 
 
 def bluesky_routes(texts: list[str], pages: int, per_page: int) -> list[Route]:
-    recorded = _load(SHARED_FIXTURES / "bluesky/bskyr_vcr/f_search/000_GET_xrpc_app_bsky_feed_searchPosts.body.json")[
+    recorded = _load(RECORDED_FIXTURES / "bluesky/bskyr_vcr/f_search/000_GET_xrpc_app_bsky_feed_searchPosts.body.json")[
         "posts"
     ]
     recorded += _load(OWN_FIXTURES / "bluesky/search_last_page.json")["posts"]
@@ -401,7 +403,8 @@ _MESI = [
 def review_routes(pages: int, per_page: int) -> list[Route]:
     """The recorded amazon.it review page, its ten review blocks cloned to `per_page` with new ids and dates."""
     soup = BeautifulSoup(
-        (SHARED_FIXTURES / "reviews_html/amazon_it_mega_scraper/product-reviews-B07747FR44-1.html").read_bytes(), "lxml"
+        (RECORDED_FIXTURES / "reviews_html/amazon_it_mega_scraper/product-reviews-B07747FR44-1.html").read_bytes(),
+        "lxml",
     )
     blocks = soup.select('[data-hook="review"]')
     container = blocks[0].parent

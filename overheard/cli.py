@@ -666,8 +666,15 @@ def train(
     out: Annotated[Path, typer.Option(help="Folder to write the retrained artifacts to.")] = Path("var/model"),
     install: Annotated[bool, typer.Option("--install", help="Also replace the shipped artifacts.")] = False,
     sentiment_sample: Annotated[
-        int, typer.Option(min=100, help="Shared train tweets the sentiment head is refitted on with the corrections.")
+        int, typer.Option(min=100, help="Train tweets the sentiment head is refitted on with the corrections.")
     ] = 4000,
+    data: Annotated[
+        Path | None,
+        typer.Option(
+            help="Folder with the fetched public training data (default var/data or $OVERHEARD_DATA_DIR); "
+            "`python scripts/fetch_training_data.py` fills it."
+        ),
+    ] = None,
 ) -> None:
     """Retrain the heads of the model the config serves from the shipped labeled data plus triage corrections;
     print held-out figures before/after."""
@@ -679,7 +686,7 @@ def train(
     try:
         engine = open_database(conf.database_url())
         result = retrain_from_triage(
-            engine, out, artifacts=served, install_result=install, sentiment_sample=sentiment_sample
+            engine, out, artifacts=served, install_result=install, sentiment_sample=sentiment_sample, data_dir=data
         )
     except (StorageError, ValueError, FileNotFoundError) as exc:
         fail(str(exc))

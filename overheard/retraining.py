@@ -28,13 +28,20 @@ def retrain_from_triage(
     artifacts: Path = ARTIFACTS,
     install_result: bool = False,
     sentiment_sample: int = 4000,
+    data_dir: Path | None = None,
 ) -> RetrainResult:
     """Refit the heads of the model in ``artifacts`` (the one being served) with the stored corrections into
-    ``out_dir``; copy the result over ``artifacts`` when ``install_result``."""
+    ``out_dir``; copy the result over ``artifacts`` when ``install_result``. The public training data is read
+    from ``data_dir`` (default ``var/data``, see ``scripts/fetch_training_data.py``)."""
     corrections = corrections_from_triage(engine)
     command = f"overheard train --out {out_dir}" + (" --install" if install_result else "")
     result = retrain_heads(
-        corrections, out_dir, artifacts=artifacts, sentiment_sample=sentiment_sample, command=command
+        corrections,
+        out_dir,
+        artifacts=artifacts,
+        sentiment_sample=sentiment_sample,
+        command=command,
+        data_dir=data_dir,
     )
     if install_result:
         install(out_dir, artifacts)

@@ -11,6 +11,7 @@ trap 'scripts/services.sh stop || true' EXIT
 
 "$venv/bin/ruff" check .
 "$venv/bin/ruff" format --check .
+"$venv/bin/lint-imports"
 
 mkdir -p test-artifacts
 set +e

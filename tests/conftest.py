@@ -14,7 +14,6 @@ from sqlalchemy import Engine, text
 from storage.database import create_db_engine, open_database
 
 ROOT = Path(__file__).resolve().parents[1]
-SHARED = ROOT.parent / "shared"
 SAMPLES = ROOT / "overheard" / "samples"
 
 
@@ -75,3 +74,21 @@ def engine(database_url: str) -> Iterator[Engine]:
     engine = open_database(database_url)
     yield engine
     engine.dispose()
+
+
+_SERVICE_FIXTURES = {"postgres": ("postgres",), "redis": ("redis",)}
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Mark every test by the services it needs, so `make check` can leave them out with `-m`.
+
+    A test needs PostgreSQL when one of its parameters is "postgresql" (the `database_url` family) or a fixture
+    it uses names postgres; Redis likewise. Browser tests carry their marker in their module.
+    """
+    for item in items:
+        params = getattr(getattr(item, "callspec", None), "params", {})
+        names = [name.lower() for name in getattr(item, "fixturenames", ())]
+        for marker, words in _SERVICE_FIXTURES.items():
+            in_params = marker == "postgres" and "postgresql" in params.values()
+            if in_params or any(word in name for name in names for word in words):
+                item.add_marker(getattr(pytest.mark, marker))

@@ -81,9 +81,15 @@ class ShippedData:
     intent_test: list[data.Example]
 
     @classmethod
-    def load(cls) -> ShippedData:
-        splits = data.intent_examples()
-        return cls(data.sentiment_train(), data.sentiment_val(), splits.get("train", []), splits.get("test", []))
+    def load(cls, data_dir: Path | None = None) -> ShippedData:
+        """From the fetched data folder (``scripts/fetch_training_data.py``); a clear error names it when absent."""
+        splits = data.intent_examples(data_dir=data_dir)
+        return cls(
+            data.sentiment_train(data_dir),
+            data.sentiment_val(data_dir),
+            splits.get("train", []),
+            splits.get("test", []),
+        )
 
 
 @dataclass(frozen=True)
@@ -189,6 +195,7 @@ def retrain_heads(
     sentiment_pull: float = SENTIMENT_PULL,
     seed: int = 13,
     command: str = "overheard train",
+    data_dir: Path | None = None,
 ) -> RetrainResult:
     """Refit the heads in ``artifacts`` with ``corrections`` and write a complete artifacts folder to ``out_dir``.
 
@@ -196,7 +203,7 @@ def retrain_heads(
     """
     if out_dir.resolve() == artifacts.resolve():
         raise ValueError(f"{out_dir} is the source artifacts folder; write elsewhere and install the result")
-    shipped = shipped or ShippedData.load()
+    shipped = shipped or ShippedData.load(data_dir)
     featurize = featurize or encoder_featurize(artifacts)
     heads, meta = load_heads(artifacts), load_meta(artifacts)
     if "sentiment_weights" not in heads:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 import threading
@@ -11,10 +12,9 @@ import pytest
 
 from classifiers.encoder import HIDDEN, PASS_TOKENS, Encoder
 from classifiers.model import TransformerClassifier, load_default
-from classifiers.training.data import sentiment_val
 from classifiers.verdict import Document, Intent
 from tests.classifiers.cases import read_jsonl
-from tests.conftest import ROOT
+from tests.conftest import ROOT, SAMPLES
 
 
 class PositionBackend:
@@ -67,12 +67,14 @@ def onnx_classifier() -> TransformerClassifier:
 
 
 @pytest.mark.slow
-def test_onnx_int8_reads_val_tweets_as_torch_does(
+def test_onnx_int8_reads_posts_as_torch_does(
     classifier: TransformerClassifier, onnx_classifier: TransformerClassifier
 ) -> None:
-    """The model card's tolerance is checked on all 2,000 val tweets by benchmarks/classify_speed.py; here a
-    sample guards against a broken export: int8 agreed with fp32 on 96% of val sentiments when measured."""
-    docs = [Document(row.text) for row in sentiment_val()[:300]]
+    """The model card's tolerance is checked on all 2,000 val tweets by benchmarks/classify_speed.py; here the
+    demo's 300 first posts (written by the project, so the repo may ship them) guard against a broken export."""
+    lines = (SAMPLES / "mentions.jsonl").read_text(encoding="utf-8").split("\n")
+    texts = [json.loads(line)["text"] for line in lines if line.startswith("{") and '"text"' in line]
+    docs = [Document(text) for text in texts[:300]]
     fp32, int8 = classifier.classify(docs), onnx_classifier.classify(docs)
     same = sum(a.sentiment == b.sentiment for a, b in zip(fp32, int8, strict=True)) / len(docs)
     assert same >= 0.93

@@ -131,3 +131,13 @@ def test_train_retrains_the_model_the_config_serves(workspace: Path) -> None:
     assert meta["retrained"]["from_model_version"] == fast["model_version"]
     layers = "encoder_layers.safetensors"
     assert (workspace / "model" / layers).read_bytes() == (FAST_ARTIFACTS / layers).read_bytes()
+
+
+def test_train_without_the_fetched_data_says_how_to_get_it(workspace: Path) -> None:
+    """Tweet texts are not shipped: a clone must be told to fetch them, not shown a traceback."""
+    env = {"OVERHEARD_DATA_DIR": str(workspace / "no-data"), "OVERHEARD_CACHE_DIR": str(workspace / "cache")}
+    result = overheard("train", "--out", str(workspace / "model"), cwd=workspace, env=env)
+    assert result.returncode != 0
+    assert "scripts/fetch_training_data.py" in result.stderr + result.stdout
+    assert "Traceback" not in result.stderr
+    assert not (workspace / "model").exists()

@@ -17,12 +17,12 @@ from overheard.runtime import load_classifier
 from overheard.sources import SourceNotAvailable, build_collectors
 from storage.database import open_database
 from storage.schema import cursors, mentions
-from tests.listener.replay import OWN_FIXTURES, SHARED_FIXTURES, ReplayServer, Reply, start_server
+from tests.listener.replay import OWN_FIXTURES, RECORDED_FIXTURES, ReplayServer, Reply, start_server
 
 RSS = "application/rss+xml; charset=utf-8"
 JSON = "application/json; charset=utf-8"
-X_RULES = SHARED_FIXTURES / "twitter_x" / "pytwitter_testdata" / "streams"
-MASTODON_TAG_PAGE = SHARED_FIXTURES / "mastodon" / "test_hashtag_tl" / "002_GET_api_v1_timelines_tag_hoot"
+X_RULES = RECORDED_FIXTURES / "twitter_x" / "pytwitter_testdata" / "streams"
+MASTODON_TAG_PAGE = RECORDED_FIXTURES / "mastodon" / "test_hashtag_tl" / "002_GET_api_v1_timelines_tag_hoot"
 
 
 @pytest.fixture

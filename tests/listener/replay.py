@@ -1,6 +1,6 @@
 """A real HTTP server on 127.0.0.1 that replays recorded platform responses to the collectors under test.
 
-Recorded responses come from `../shared/fixtures/` (real API recordings, see its README) and from
+Recorded responses come from `tests/fixtures/recorded/` (real API recordings, see its README) and from
 `tests/listener/fixtures/` (small pages we wrote ourselves, shaped as the platforms document them).
 A route answers its replies in order and repeats the last one; every request is recorded for asserts.
 """
@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-SHARED_FIXTURES = Path(__file__).resolve().parents[2] / ".." / "shared" / "fixtures"
+RECORDED_FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "recorded"
 OWN_FIXTURES = Path(__file__).resolve().parent / "fixtures"
 
 # Hop-by-hop and encoding headers describe the recorded transfer, not the (decoded) body we replay.

@@ -10,10 +10,10 @@ import pytest
 from listener.base import SourceError
 from listener.bluesky import BlueskyCollector, create_session
 from listener.http import Http, HttpError
-from tests.listener.replay import OWN_FIXTURES, SHARED_FIXTURES, FakeTime, ReplayServer, Reply
+from tests.listener.replay import OWN_FIXTURES, RECORDED_FIXTURES, FakeTime, ReplayServer, Reply
 
 SEARCH = "/xrpc/app.bsky.feed.searchPosts"
-RECORDED = SHARED_FIXTURES / "bluesky/bskyr_vcr/f_search/000_GET_xrpc_app_bsky_feed_searchPosts"
+RECORDED = RECORDED_FIXTURES / "bluesky/bskyr_vcr/f_search/000_GET_xrpc_app_bsky_feed_searchPosts"
 LAST_PAGE = OWN_FIXTURES / "bluesky/search_last_page.json"
 JSON = "application/json; charset=utf-8"
 NEWEST = "2025-05-19T17:10:09.561Z"  # the newest post's createdAt (before its indexedAt), to the ms

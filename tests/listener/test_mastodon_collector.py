@@ -9,9 +9,9 @@ import pytest
 from listener.base import SourceError
 from listener.http import Http
 from listener.mastodon import MastodonCollector
-from tests.listener.replay import OWN_FIXTURES, SHARED_FIXTURES, ReplayServer, Reply
+from tests.listener.replay import OWN_FIXTURES, RECORDED_FIXTURES, ReplayServer, Reply
 
-RECORDED = SHARED_FIXTURES / "mastodon"
+RECORDED = RECORDED_FIXTURES / "mastodon"
 TAG_PAGE = RECORDED / "test_hashtag_tl/002_GET_api_v1_timelines_tag_hoot"
 NEWER_PAGE = RECORDED / "test_fetch_next_previous/013_GET_api_v1_accounts_117020565966271181_statuses"
 EMPTY = OWN_FIXTURES / "mastodon/empty_page.json"

@@ -10,9 +10,9 @@ import pytest
 from listener.base import SourceError
 from listener.http import Http
 from listener.reddit import RedditCollector, app_access_token
-from tests.listener.replay import OWN_FIXTURES, SHARED_FIXTURES, ReplayServer, Reply
+from tests.listener.replay import OWN_FIXTURES, RECORDED_FIXTURES, ReplayServer, Reply
 
-RECORDED = SHARED_FIXTURES / "reddit"
+RECORDED = RECORDED_FIXTURES / "reddit"
 SEARCH = RECORDED / "TestSubreddit.test_search/001_GET_r_all_search"
 ALL_NEW = RECORDED / "TestSubredditStreams.test_submissions/001_GET_r_all_new"
 COMMENTS = RECORDED / "TestSubredditListings.test_comments/001_GET_r_askreddit_comments"

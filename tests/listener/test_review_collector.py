@@ -10,9 +10,9 @@ import pytest
 from listener.base import SourceError
 from listener.http import Http
 from listener.reviews import AggregateRating, ReviewCollector, extract_reviews, normalise_rating, parse_review_date
-from tests.listener.replay import OWN_FIXTURES, SHARED_FIXTURES, ReplayServer, Reply
+from tests.listener.replay import OWN_FIXTURES, RECORDED_FIXTURES, ReplayServer, Reply
 
-AMAZON_PAGE = SHARED_FIXTURES / "reviews_html/amazon_it_mega_scraper/product-reviews-B07747FR44-1.html"
+AMAZON_PAGE = RECORDED_FIXTURES / "reviews_html/amazon_it_mega_scraper/product-reviews-B07747FR44-1.html"
 FIX = OWN_FIXTURES / "reviews"
 HTML = "text/html; charset=utf-8"
 AMAZON_PATH = "/Paperwhite-resistente-allacqua-risoluzione-speciali/product-reviews/B07747FR44"

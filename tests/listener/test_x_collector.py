@@ -12,11 +12,11 @@ from listener.http import Http
 from listener.normalise import Finishing
 from listener.query import QuerySet
 from listener.x import XCollector, snowflake_time
-from tests.listener.replay import OWN_FIXTURES, SHARED_FIXTURES, FakeTime, ReplayServer, Reply
+from tests.listener.replay import OWN_FIXTURES, RECORDED_FIXTURES, FakeTime, ReplayServer, Reply
 
 SEARCH = "/2/tweets/search/recent"
-TWEEPY_PAGE = SHARED_FIXTURES / "twitter_x/v2/test_client_search_recent_tweets/000_GET_2_tweets_search_recent"
-WITH_AUTHORS = SHARED_FIXTURES / "twitter_x/pytwitter_testdata/apis/searches/search_tweets_query.json"
+TWEEPY_PAGE = RECORDED_FIXTURES / "twitter_x/v2/test_client_search_recent_tweets/000_GET_2_tweets_search_recent"
+WITH_AUTHORS = RECORDED_FIXTURES / "twitter_x/pytwitter_testdata/apis/searches/search_tweets_query.json"
 OLDER_PAGE = OWN_FIXTURES / "x/search_older_page.json"
 JSON = "application/json; charset=utf-8"
 

@@ -9,11 +9,11 @@ import pytest
 from listener.base import SourceError
 from listener.http import Http
 from listener.x import XFilteredStream
-from tests.listener.replay import OWN_FIXTURES, SHARED_FIXTURES, FakeTime, ReplayServer, Reply
+from tests.listener.replay import OWN_FIXTURES, RECORDED_FIXTURES, FakeTime, ReplayServer, Reply
 
 STREAM = "/2/tweets/search/stream"
 RULES = "/2/tweets/search/stream/rules"
-RULE_FIXTURES = SHARED_FIXTURES / "twitter_x/pytwitter_testdata/streams"
+RULE_FIXTURES = RECORDED_FIXTURES / "twitter_x/pytwitter_testdata/streams"
 LINES = OWN_FIXTURES / "x/stream_lines.txt"
 JSON = "application/json; charset=utf-8"
 

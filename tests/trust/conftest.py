@@ -17,12 +17,12 @@ from overheard.config import OverheardConfig, parse_config
 from overheard.pipeline import Runtime
 from storage.database import open_database
 from storage.schema import metadata
-from tests.listener.replay import OWN_FIXTURES, SHARED_FIXTURES, ReplayServer, Reply, start_server
+from tests.listener.replay import OWN_FIXTURES, RECORDED_FIXTURES, ReplayServer, Reply, start_server
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 JSON = "application/json; charset=utf-8"
-MASTODON_TAG_PAGE = SHARED_FIXTURES / "mastodon" / "test_hashtag_tl" / "002_GET_api_v1_timelines_tag_hoot"
-MASTODON_STATUS_MISSING = SHARED_FIXTURES / "mastodon" / "test_status_missing" / "000_GET_api_v1_statuses_0"
+MASTODON_TAG_PAGE = RECORDED_FIXTURES / "mastodon" / "test_hashtag_tl" / "002_GET_api_v1_timelines_tag_hoot"
+MASTODON_STATUS_MISSING = RECORDED_FIXTURES / "mastodon" / "test_status_missing" / "000_GET_api_v1_statuses_0"
 TOOT_ID = "117020593741189701"
 TOOT_TEXT = "hashtag toot"  # words of the recorded toot
 HN_DELETED, HN_LIVE, HN_ASK = "41234567", "41234500", "41200001"

@@ -22,7 +22,7 @@ from overheard.trust import apply_platform_notice, notice_ids, run_recheck
 from storage import task_runs
 from storage.mentions import mention_from_row, save_mentions
 from storage.schema import audit_log, cursors, findings, mentions, quarantine, routes, tombstones
-from tests.listener.replay import SHARED_FIXTURES, ReplayServer, Reply
+from tests.listener.replay import RECORDED_FIXTURES, ReplayServer, Reply
 from tests.trust.conftest import (
     FIXTURES,
     HN_ASK,
@@ -37,7 +37,7 @@ from tests.trust.conftest import (
     serve_collection,
 )
 
-REDDIT_DELETED = SHARED_FIXTURES / "reddit" / "TestComment.test_refresh__deleted_comment" / "001_GET_api_info"
+REDDIT_DELETED = RECORDED_FIXTURES / "reddit" / "TestComment.test_refresh__deleted_comment" / "001_GET_api_info"
 
 
 def collect(runtime: Runtime) -> dict[str, int]:

@@ -15,14 +15,11 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from classifiers.training import data
 from classifiers.verdict import Intent
 
 HERE = Path(__file__).resolve().parent
 LABELS = HERE / "labels.tsv"
-# The shared folder sits next to the repository (../shared), locally and in CI.
-DEFAULT_SOURCE = (
-    HERE.parents[2].parent / "shared" / "data" / "tweeteval_sentiment" / "train_reconstructed_semeval2013-2016.tsv"
-)
 COLUMNS = ("tweet_id", "source_file", "intent", "split", "candidate_pool", "note")
 SPLITS = ("train", "test")
 TEST_SHARE_IN_FIFTHS = 1  # one id in five goes to test; see split_for
@@ -102,11 +99,16 @@ def count_table(labels: Iterable[Label]) -> str:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--source", type=Path, default=DEFAULT_SOURCE, help="the shared tweets TSV to join against")
+    parser.add_argument(
+        "--source",
+        type=Path,
+        default=data.SENTIMENT_TRAIN,
+        help=f"the fetched tweets TSV to join against (`{data.FETCH_COMMAND}` gets it)",
+    )
     parser.add_argument("--labels", type=Path, default=LABELS, help="the labels TSV to check")
     args = parser.parse_args(argv)
     if not args.source.is_file():
-        print(f"shared tweets not found at {args.source}; pass --source", file=sys.stderr)
+        print(f"tweets not found at {args.source}; run `{data.FETCH_COMMAND}` or pass --source", file=sys.stderr)
         return 1
     labels, problems = read_labels(args.labels)
     problems += validate(labels, read_source_keys(args.source))
