@@ -221,7 +221,7 @@ def tidy(text: str) -> str:
 def sentence_case(text: str) -> str:
     """Capitalise sentence starts and the pronoun I, as people do on longer platforms."""
     text = re.sub(r"\bi\b", "I", text)
-    text = re.sub(r"(^|[.!?]\s+)([a-z])", lambda m: m.group(1) + m.group(2).upper(), text)
+    text = re.sub(r"(^|[.!?☆★]\s+)([a-z])", lambda m: m.group(1) + m.group(2).upper(), text)
     return text
 
 
@@ -294,9 +294,9 @@ class Families:
         rng = self.rng
         roll = rng.random()
         traits = self._traits(P.TRAIT_PROBLEMS)
-        if roll < 0.38 or not traits:
+        if roll < 0.3 or not traits:
             return pick(rng, self.ind.problems), "complaint_product_service"
-        if roll < 0.85:
+        if roll < 0.8:
             trait = pick(rng, traits)
             return pick(rng, P.TRAIT_PROBLEMS[trait]), TRAIT_COMPLAINT_KIND[trait]
         return pick(rng, P.SUPPORT_PROBLEMS), "complaint_support"
@@ -310,7 +310,7 @@ class Families:
     def complaint(self) -> Draft:
         rng = self.rng
         roll = rng.random()
-        if roll < 0.62:
+        if roll < 0.62 or self.style == "hn":  # HN frames want a plain report, not a quip
             clause, kind = self.problem()
             opener = pick(rng, P.COMPLAINT_OPENERS) if self.style in ("x", "mastodon", "bluesky") else ""
             parts = [opener, clause]
@@ -326,6 +326,8 @@ class Families:
                     closer = pick(rng, P.COMPLAINT_CLOSERS_NEG)
                 parts.append(end(parts.pop()) if closer[0].isalpha() else parts.pop())
                 parts.append(closer)
+            elif not parts[0] and "," not in parts[-1] and chance(rng, 0.25):
+                sentiment = P.NEU  # a bare factual report ("tracking hasn't moved in 4 days") reads neutral
             return Draft(" ".join(parts), sentiment, kind)
         if roll < 0.74:
             traits = self._traits(P.COMPLAINT_QUESTIONS)
@@ -359,6 +361,8 @@ class Families:
     def question(self) -> Draft:
         rng = self.rng
         roll = rng.random()
+        if self.style == "hn":
+            return Draft(pick(rng, self.ind.questions + P.TRAIT_QUESTIONS[TECH]), P.NEU, "question_technical")
         if roll < 0.42:
             text, kind = pick(rng, self.ind.questions), "question_howto"
         elif roll < 0.82:
@@ -369,7 +373,7 @@ class Families:
             text, kind = pick(rng, P.FEATURE_REQUESTS), "question_feature_request"
         else:
             return Draft(pick(rng, P.SHORT_QUESTIONS), P.NEU, "question_short")
-        if self.style in ("hn", "reddit"):  # these platforms bring their own framing
+        if self.style == "reddit":  # the platform brings its own framing
             return Draft(text, P.NEU, kind)
         opener = pick(rng, P.QUESTION_OPENERS)
         closer = pick(rng, P.QUESTION_CLOSERS)
@@ -393,10 +397,14 @@ class Families:
         elif roll < 0.86:
             text = pick(rng, P.GENERIC_LEADS)
         elif roll < 0.93:
-            return Draft(pick(rng, P.SWITCH_LEADS), P.NEU if chance(rng, 0.6) else P.POS, "lead_switching")
+            pool = P.SWITCH_LEADS + (P.SWITCH_LEADS_CONTRACT if BILLING in self.ind.traits else ())
+            return Draft(pick(rng, pool), P.NEU if chance(rng, 0.6) else P.POS, "lead_switching")
         else:
-            return Draft(pick(rng, P.SHORT_LEADS), P.POS if chance(rng, 0.5) else P.NEU, "lead_short")
-        eager = any(w in text for w in ("need", "fire", "can't wait", "treat", "take my money", "want"))
+            apparel = self.ind.key in ("sportswear", "fashion")
+            pool = P.SHORT_LEADS + (P.SHORT_LEADS_APPAREL * 2 if apparel else ())
+            return Draft(pick(rng, pool), P.POS if chance(rng, 0.5) else P.NEU, "lead_short")
+        eager_cues = ("fire", "can't wait", "treat myself", "take my money", "in my life", "calling my name", "need th")
+        eager = any(w in text for w in eager_cues)
         sentiment = P.POS if eager and chance(rng, 0.7) else P.NEU
         opener = pick(rng, P.LEAD_OPENERS) if self.style in ("x", "mastodon", "bluesky") else ""
         return Draft(f"{opener} {text}", sentiment, lead_kind(text, b2b=False))
@@ -500,6 +508,8 @@ class Families:
         }[family]
         text, sentiment = pick_labeled(rng, table)
         kind = {"chatter": "chatter_brand", "already_bought": "already_bought_neutral"}.get(family, family)
+        if family == "chatter" and "{competitor}" in text:
+            kind = "competitor_talk"
         return Draft(text, sentiment, kind, dress=family not in ("hiring",))
 
 
@@ -555,11 +565,11 @@ def dress(rng: random.Random, draft: Draft, intent: str, style: str, slots: Slot
     if style == "x":
         return dress_x(rng, core, intent, draft, slots, industry)
     if style in ("mastodon", "bluesky"):
-        return dress_social(rng, core, intent, style, slots, industry)
+        return dress_social(rng, core, voice(intent, draft.kind), style, slots)
     if style == "reddit":
-        return dress_reddit(rng, core, intent, slots)
+        return dress_reddit(rng, core, voice(intent, draft.kind), slots)
     if style == "review":
-        return dress_review(rng, core, intent, draft.sentiment, slots)
+        return dress_review(rng, core, intent, draft.kind, industry, slots)
     return dress_hn(rng, core, intent, slots)
 
 
@@ -592,7 +602,12 @@ def dress_x(rng: random.Random, core: str, intent: str, draft: Draft, slots: Slo
     return roughen(rng, text, 0.8 if intent != "other" else 0.4)
 
 
-def dress_social(rng: random.Random, core: str, intent: str, style: str, slots: Slots, industry: Industry) -> str:
+def voice(intent: str, kind: str) -> str:
+    """Which context sentences fit: a business buyer is not asked about budget like a shopper."""
+    return "b2b" if kind.startswith("b2b_") else intent
+
+
+def dress_social(rng: random.Random, core: str, intent: str, style: str, slots: Slots) -> str:
     text = sentence_case(end(core))
     if intent in P.CONTEXT_SENTENCES and chance(rng, 0.55):
         text += " " + slots.fill(pick(rng, P.CONTEXT_SENTENCES[intent]))
@@ -600,8 +615,8 @@ def dress_social(rng: random.Random, core: str, intent: str, style: str, slots: 
         text = (
             f"{slots.get('Brand')}: " + text if chance(rng, 0.5) else text + f" Looking at you, {slots.get('brand')}."
         )
-    if style == "mastodon" and intent != "other" and chance(rng, 0.35):
-        text += " " + pick(rng, P.MASTODON_TAGS)
+    if style == "mastodon" and intent in P.MASTODON_TAGS and chance(rng, 0.35):
+        text += " " + pick(rng, P.MASTODON_TAGS[intent])
     if style == "bluesky" and intent in ("complaint", "praise") and chance(rng, 0.15):
         text += " " + pick(rng, P.EMOJI[P.NEG if intent == "complaint" else P.POS])
     return roughen(rng, text, 0.25)
@@ -620,14 +635,19 @@ def dress_reddit(rng: random.Random, core: str, intent: str, slots: Slots) -> st
     return roughen(rng, text, 0.15)
 
 
-def dress_review(rng: random.Random, core: str, intent: str, sentiment: str, slots: Slots) -> str:
+GOODS_KINDS = ("complaint_delivery", "complaint_product_service", "praise_product", "praise_delivery")
+
+
+def dress_review(rng: random.Random, core: str, intent: str, kind: str, industry: Industry, slots: Slots) -> str:
     mood = P.NEG if intent == "complaint" else P.POS
+    goods = ORDERS in industry.traits and (kind in GOODS_KINDS or kind.startswith("praise_already"))
+    subject = "goods" if goods else "service"
     parts = [pick(rng, P.REVIEW_STARS[mood])]
     if chance(rng, 0.5):
-        parts.append(pick(rng, P.REVIEW_CONTEXT))
+        parts.append(pick(rng, P.REVIEW_CONTEXT[subject]))
     parts.append(end(core))
     if chance(rng, 0.6):
-        parts.append(pick(rng, P.REVIEW_TAILS[mood]))
+        parts.append(pick(rng, P.REVIEW_TAILS[subject][mood]))
     return sentence_case(slots.fill(" ".join(parts)))
 
 
@@ -670,6 +690,8 @@ def compose(rng: random.Random, intent: str) -> Post:
     }
     draft = builders[intent]()
     text = dress(rng, draft, intent, style, slots, industry)
+    if intent == "purchase_intent" and style == "hn":  # some HN frames replace the core: name the lead they ask
+        draft.kind = lead_kind(text, b2b=draft.kind.startswith("b2b_"))
     if len(text) > MAX_CHARS[style]:
         text = text[: MAX_CHARS[style]].rsplit(" ", 1)[0]
     return Post(text, intent, draft.sentiment, industry.key, style, draft.kind)

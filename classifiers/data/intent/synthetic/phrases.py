@@ -76,11 +76,37 @@ SLOT_VALUES: dict[str, tuple[str, ...]] = {
         "shorts",
         "cap",
         "jersey",
+        "tracksuit top",
+        "windbreaker",
+        "gilet",
+        "football shirt",
+    ),
+    "garments": (
+        "sneakers",
+        "trainers",
+        "kicks",
+        "joggers",
+        "shorts",
         "boots",
         "leggings",
         "running shoes",
         "slides",
+        "track pants",
     ),
+    "occasion": ("summer", "holiday", "the festival", "my trip to {city}", "the half marathon", "winter", "uni"),
+    "activity": (
+        "the gym",
+        "standing all day at work",
+        "trail running",
+        "5-a-side",
+        "netball",
+        "walking the dog",
+        "my first marathon",
+        "hot yoga",
+        "a 12 hour shift",
+    ),
+    "budget": ("$100", "£150", "€200", "$300", "£80", "$1,000", "£500", "€120"),
+    "spend": ("$2k", "$800", "£4,500", "€1,200", "$15k", "£600"),
     "qty": ("12", "25", "40", "60", "120", "150", "300", "500", "1,200", "2,000", "80", "35"),
     "n": ("2", "3", "4", "5", "6", "8", "10", "12"),
     "year": ("2026",),
@@ -295,7 +321,7 @@ SARCASM_THANKS_FRAMES: tuple[str, ...] = (
     "appreciate you {handle}, {thanks} was just what i needed",
 )
 LOVE_WAITING: tuple[str, ...] = (
-    "love waiting {mins} for a 'fast' delivery 🙃",
+    "love waiting {mins} for 'express' delivery 🙃",
     "love paying {amount} a month for a service that's down every evening",
     "love being on hold for {hours}, the music is great",
     "nothing like a 'quick' refund that takes {weeks}",
@@ -497,7 +523,14 @@ TRAIT_LEADS: dict[str, tuple[str, ...]] = {
 GENERIC_LEADS: tuple[str, ...] = (
     "recommendations for {category}? {brand} or {competitor}?",
     "need {category}, what do you all use?",
-    "in the market for {category}, budget around {amount}",
+    "in the market for {category}, budget around {budget}",
+    "where's the best place to buy {category}?",
+    "who sells {product} in {city}?",
+    "is there anywhere that still has {product} in stock?",
+    "anyone know where i can get {product} cheaper?",
+    "where do you all buy {category}?",
+    "what's the best site for {category}? {brand}?",
+    "where did you get your {product}? want one",
     "who does the best {category}? looking to buy this week",
     "{brand} vs {competitor} for {category}? go",
     "torn between {brand} and {competitor}",
@@ -517,22 +550,34 @@ SWITCH_LEADS: tuple[str, ...] = (
     "thinking of moving from {competitor} to {brand}, how's the service?",
     "gonna switch to {brand} next month",
     "about to leave {competitor} for {brand}, anything i should know?",
+    "been a {competitor} person forever but {brand} looks better now, worth trying?",
+    "done with {competitor} after this order, giving {brand} a go next time",
+)
+# Switching that only makes sense for contracts and subscriptions (BILLING trait).
+SWITCH_LEADS_CONTRACT: tuple[str, ...] = (
     "my contract with {competitor} ends soon, {brand} looks like a better deal",
     "probably moving to {brand} when my {competitor} plan runs out",
+    "renewal with {competitor} is up, is {brand} cheaper for the same thing?",
 )
 SHORT_LEADS: tuple[str, ...] = (
-    "{product}?? need these",
-    "where'd u get that {garment}",
     "link to {product}?",
     "how much is {product}??",
     "{product} price?",
     "i need {product} in my life",
     "{product}. take my money",
-    "what size {product} do i get?",
     "restock {product} when??",
     "where can i buy {product}",
+    "{product} back when?",
+)
+# Short leads that only make sense for clothes and shoes.
+SHORT_LEADS_APPAREL: tuple[str, ...] = (
+    "{product}?? need these",
+    "where'd u get that {garment}",
+    "what size {product} do i get?",
     "{brand} do these come in {shoe}?",
     "{product} in {clothing_size}??",
+    "need that {garment} asap",
+    "those {garments} 😍 where from",
 )
 LEAD_OPENERS: tuple[str, ...] = (
     "ok",
@@ -565,7 +610,7 @@ B2B_LEADS: tuple[str, ...] = (
     "do you offer enterprise pricing above {qty} {unit}?",
 )
 B2B_TECH_LEADS: tuple[str, ...] = (
-    "does your API support SSO?",
+    "does the API support SSO, or is that enterprise only?",
     "do you support SAML SSO and SCIM on the business plan? deciding this month",
     "is there an on-prem or VPC option? security team won't sign otherwise",
     "can you fill in a security questionnaire before we buy?",
@@ -756,6 +801,16 @@ LUXURIES: tuple[str, ...] = (
     "villa in Italy",
 )
 CHATTER: tuple[tuple[str, str], ...] = (
+    ("every single person on my train has a {brand} tote bag", NEU),
+    ("is it just me or is every ad on tv for {brand} now", NEU),
+    ("the {brand} billboard outside my flat has changed 4 times this month", NEU),
+    ("{brand} and {competitor} arguing on here again lol", POS),
+    ("ngl the {brand} mascot is kind of cursed", NEG),
+    ("reading about how {brand} started in a garage, wild", POS),
+    ("my nan just asked me what {brand} is", NEU),
+    ("thinking about the time {brand} put a typo on every box lmao", POS),
+    ("{brand} fans vs {competitor} fans, fight", NEU),
+    ("podcast this week: is {brand} still cool? link in bio", NEU),
     ("{brand}'s new ad with the dog has me crying", POS),
     ("why does everyone at my work have a {brand} water bottle", NEU),
     ("{brand} is overrated, change my mind", NEG),
@@ -789,6 +844,12 @@ OFFTOPIC: tuple[tuple[str, str, str], ...] = (
     ("offtopic_sports", "that second half was painful to watch", NEG),
     ("offtopic_sports", "{player} should never start again", NEG),
     ("offtopic_traffic", "traffic on the ring road is a nightmare", NEG),
+    ("offtopic_weather", "of course it rains the one day i plan a bbq", NEG),
+    ("offtopic_mood", "this week has lasted a month", NEG),
+    ("offtopic_politics", "another budget, another disappointment", NEG),
+    ("offtopic_sports", "we bottled it again. every single year", NEG),
+    ("offtopic_mood", "why is everyone so loud on the bus", NEG),
+    ("offtopic_sports", "the new manager has no idea what he's doing", NEG),
 )
 ANTICIPATION: tuple[tuple[str, str], ...] = (
     ("can't wait for the {brand} launch event tomorrow!!", POS),
@@ -921,6 +982,7 @@ REDDIT_OPENERS: dict[str, tuple[str, ...]] = {
         "Long time lurker, first post.",
         "Decision paralysis, help.",
     ),
+    "b2b": ("Work question.", "Asking for my company.", "Vendor question for anyone in ops."),
     "praise": (
         "Some positivity for once.",
         "Credit where it's due.",
@@ -946,12 +1008,13 @@ REDDIT_CLOSERS: dict[str, tuple[str, ...]] = {
         "Edit: solved, thanks all.",
     ),
     "purchase_intent": (
-        "Budget is around {amount}.",
+        "Budget is around {budget}.",
         "Any input welcome!",
         "Would love to hear from owners.",
         "Ordering this weekend so any advice helps.",
         "Pros and cons appreciated.",
     ),
+    "b2b": ("Any input welcome!", "DMs open if easier.", "Would love to hear from anyone running it at scale."),
     "praise": (
         "Just wanted to share.",
         "Highly recommend.",
@@ -964,28 +1027,44 @@ REVIEW_STARS: dict[str, tuple[str, ...]] = {
     POS: ("★★★★★", "5/5.", "Five stars.", "5 stars!", "★★★★☆", "4/5."),
     NEU: ("★★★☆☆", "3/5.", "3 stars."),
 }
-REVIEW_CONTEXT: tuple[str, ...] = (
-    "Bought this for my {relative}.",
-    "Ordered on a {weekday}.",
-    "Bought this for my {relative}'s birthday.",
-    "Second one I've bought.",
-    "Used it for {weeks} now.",
-    "Ordered online, collected in store.",
-    "Got it in the sale.",
-)
-REVIEW_TAILS: dict[str, tuple[str, ...]] = {
-    NEG: (
-        "Would not recommend.",
-        "Avoid.",
-        "Customer service were useless when I called.",
-        "Returning it.",
-        "Waste of money.",
-        "Still waiting on a response to my email.",
+# Reviews of goods ("Bought this for…") and of services ("Customer for 6 years.") read differently.
+REVIEW_CONTEXT: dict[str, tuple[str, ...]] = {
+    "goods": (
+        "Bought this for my {relative}.",
+        "Ordered on a {weekday}.",
+        "Bought this for my {relative}'s birthday.",
+        "Second one I've bought.",
+        "Used it for {weeks} now.",
+        "Ordered online, collected in store.",
+        "Got it in the sale.",
     ),
-    POS: ("Highly recommend.", "Would buy again.", "Worth every penny.", "Great value.", "No complaints at all."),
+    "service": (
+        "Customer for {n} years.",
+        "Been using them for {weeks}.",
+        "First time using them.",
+        "Booked through the app.",
+        "Switched to them last year.",
+    ),
+}
+REVIEW_TAILS: dict[str, dict[str, tuple[str, ...]]] = {
+    "goods": {
+        NEG: (
+            "Would not recommend.",
+            "Avoid.",
+            "Returning it.",
+            "Waste of money.",
+            "Still waiting on a reply to my email.",
+        ),
+        POS: ("Highly recommend.", "Would buy again.", "Worth every penny.", "Great value.", "No complaints at all."),
+    },
+    "service": {
+        NEG: ("Would not recommend.", "Avoid.", "Taking my business elsewhere.", "Customer service were useless."),
+        POS: ("Highly recommend.", "Would use again.", "Great service.", "No complaints at all."),
+    },
 }
 HN_COMPLAINT_FRAMES: tuple[str, ...] = (
-    "We've been on {brand} for {n} years. {Core}. Paying {amount}/mo for this and support just links the docs.",
+    "We've been on {brand} for {n} years. {Core}. Paying {spend}/mo for this and support just links the docs.",
+    "{Core}. Anyone else seeing this? Ticket open since {weekday}, no reply.",
     "{Core}. Is {brand} even staffed anymore? Their status page hasn't changed in {hours}.",
     "PSA for anyone on {brand}: {core}. Ticket open since {weekday}, no response.",
 )
@@ -1000,7 +1079,13 @@ HN_LEAD_FRAMES: tuple[str, ...] = (
     "Ask HN: Who do you use for {category}? Considering {brand}.",
     "We're evaluating {brand} this quarter. {Core}",
 )
-MASTODON_TAGS: tuple[str, ...] = ("#CustomerService", "#Rant", "#Tech", "#Shopping", "#Travel", "#Help", "#Consumer")
+MASTODON_TAGS: dict[str, tuple[str, ...]] = {
+    "complaint": ("#CustomerService", "#Rant", "#Consumer", "#Fail"),
+    "question": ("#Help", "#AskFedi", "#TechSupport"),
+    "purchase_intent": ("#AskFedi", "#Shopping", "#Recommendations"),
+    "b2b": ("#B2B", "#Procurement", "#SaaS"),
+    "praise": ("#GoodService", "#Shoutout", "#CustomerService"),
+}
 CONTEXT_SENTENCES: dict[str, tuple[str, ...]] = {
     "complaint": (
         "Third time this month.",
@@ -1019,10 +1104,17 @@ CONTEXT_SENTENCES: dict[str, tuple[str, ...]] = {
     ),
     "purchase_intent": (
         "Budget is flexible.",
-        "Want to get it before {month}.",
         "Reviews are all over the place.",
-        "My old one finally died.",
         "Friends swear by it.",
+        "Not in a rush but soon.",
+        "Would be my first time with them.",
+    ),
+    "b2b": (
+        "Procurement wants options by the end of the month.",
+        "We're about {qty} people.",
+        "Currently on {competitor}.",
+        "Happy to do a call.",
+        "Need something signed this quarter.",
     ),
     "praise": ("Didn't expect that at all.", "Really made my week.", "That's how it's done.", "Rare these days."),
 }
