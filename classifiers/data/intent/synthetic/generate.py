@@ -307,8 +307,21 @@ class Families:
         return pick(self.rng, own + own + generic)
 
     # -- complaint
+    def followup(self, intent: str, kind: str) -> Draft | None:
+        """Sometimes (on X and Bluesky only) the post is a reply inside a support thread."""
+        share = {"complaint": 0.08, "praise": 0.08, "question": 0.04, "other": 0.0}[intent]
+        if self.style not in ("x", "bluesky") or not chance(self.rng, share):
+            return None
+        return self.thread_reply(intent, kind)
+
+    def thread_reply(self, intent: str, kind: str) -> Draft:
+        text, sentiment = pick_labeled(self.rng, P.FOLLOWUPS[intent])
+        return Draft(text, sentiment, kind)
+
     def complaint(self) -> Draft:
         rng = self.rng
+        if (reply := self.followup("complaint", "complaint_followup")) is not None:
+            return reply
         roll = rng.random()
         if roll < 0.62 or self.style == "hn":  # HN frames want a plain report, not a quip
             clause, kind = self.problem()
@@ -360,6 +373,8 @@ class Families:
     # -- question
     def question(self) -> Draft:
         rng = self.rng
+        if (reply := self.followup("question", "question_followup")) is not None:
+            return reply
         roll = rng.random()
         if self.style == "hn":
             return Draft(pick(rng, self.ind.questions + P.TRAIT_QUESTIONS[TECH]), P.NEU, "question_technical")
@@ -413,6 +428,8 @@ class Families:
     def praise(self) -> Draft:
         rng = self.rng
         roll = rng.random()
+        if (reply := self.followup("praise", "praise_followup")) is not None:
+            return reply
         if roll < 0.1:
             return Draft(pick(rng, P.PRAISE_BOUGHT), P.POS, "praise_already_bought")
         if roll < 0.17:
@@ -464,6 +481,7 @@ class Families:
             ("anticipation", 4),
             ("already_bought", 8),
             ("hiring", 2),
+            ("customer_followup", 5),
         ]
         if ind.key == "sports_clubs_tickets":
             families.append(("fan_talk", 14))
@@ -473,6 +491,8 @@ class Families:
 
     def _other(self, family: str) -> Draft:
         rng = self.rng
+        if family == "customer_followup":
+            return self.thread_reply("other", "customer_followup")
         if family == "brand_support_reply":
             text, sentiment = pick_labeled(rng, P.SUPPORT_REPLIES)
             self.s.get("user")  # drawn first so the reply greets the person its handle names

@@ -379,7 +379,7 @@ INDUSTRIES: tuple[Industry, ...] = (
             "how do i set up the eSIM on a new phone?",
             "how do i turn on wifi calling?",
             "can i keep my number if i switch to SIM only?",
-            "is there an outage in {city}? no signal since lunch",
+            "is there a known outage in {city}?",
             "how do i get my PAC code?",
             "how do i add a data boost?",
         ),

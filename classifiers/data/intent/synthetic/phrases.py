@@ -551,7 +551,6 @@ SWITCH_LEADS: tuple[str, ...] = (
     "gonna switch to {brand} next month",
     "about to leave {competitor} for {brand}, anything i should know?",
     "been a {competitor} person forever but {brand} looks better now, worth trying?",
-    "done with {competitor} after this order, giving {brand} a go next time",
 )
 # Switching that only makes sense for contracts and subscriptions (BILLING trait).
 SWITCH_LEADS_CONTRACT: tuple[str, ...] = (
@@ -823,7 +822,6 @@ CHATTER: tuple[tuple[str, str], ...] = (
     ("the {brand} logo redesign is... a choice", NEG),
     ("my cat is sitting in the {brand} box instead of the bed i bought her", POS),
     ("saw a {brand} van on my street and got excited thinking it was for me. it was not", NEU),
-    ("whoever runs the {brand} account deserves a raise lmao", POS),
     ("working on a uni project about {brand}'s marketing, fascinating stuff", NEU),
     ("just realised {brand} has been around since my parents were kids", NEU),
     ("{brand} trending and i'm scared to look why", NEU),
@@ -899,6 +897,50 @@ REVIEW_OTHER: tuple[tuple[str, str], ...] = (
     ("Haven't used it yet, just arrived. Will review properly later.", NEU),
     ("Gift for my {relative}. No idea if it's any good, box looks nice.", NEU),
 )
+
+# Replies a customer sends inside a support thread, after the brand has answered once.
+FOLLOWUPS: dict[str, tuple[tuple[str, str], ...]] = {
+    "complaint": (
+        ("already tried that, still broken", NEG),
+        ("i've done that 3 times already. it doesn't work", NEG),
+        ("that's exactly what the last agent said", NEG),
+        ("your 'fix' didn't work", NEG),
+        ("still nothing, {days} after you said you'd look into it", NEG),
+        ("i dm'd you {days} ago and no reply", NEG),
+        ("i don't want to DM, i want it fixed", NEG),
+        ("the link you sent doesn't work either", NEG),
+        ("you said 48 hours. it's been {days}", NEG),
+        ("reinstalled, restarted, cleared cache, still crashing", NEG),
+        ("that's not an answer", NEG),
+        ("i sent the order number yesterday, still waiting", NEU),
+        ("still not sorted, any update?", NEU),
+        ("thanks for nothing", NEG),
+        ("a copy and paste reply, great", NEG),
+    ),
+    "praise": (
+        ("thanks, that worked!", POS),
+        ("sorted now, thank you so much", POS),
+        ("that did the trick, cheers", POS),
+        ("amazing, refund's come through. thank you {agent}", POS),
+        ("wow that was quick, thanks team", POS),
+        ("all fixed, really appreciate the help", POS),
+    ),
+    "question": (
+        ("which email do you need, the one on the account or the one i ordered with?", NEU),
+        ("where do i find my account number?", NEU),
+        ("where's the order number on the receipt?", NEU),
+        ("do i need to follow you to DM?", NEU),
+        ("ok, and how do i do that on android?", NEU),
+    ),
+    "other": (
+        ("DM sent", NEU),
+        ("done, check your DMs", NEU),
+        ("sent you the details", NEU),
+        ("ok will do", NEU),
+        ("followed 👍", NEU),
+        ("no worries", NEU),
+    ),
+}
 
 # ---------------------------------------------------------------------------------------------- dressing
 HASHTAGS_COMPLAINT: tuple[str, ...] = (
