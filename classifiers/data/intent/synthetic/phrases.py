@@ -862,7 +862,7 @@ ALREADY_BOUGHT: tuple[tuple[str, str], ...] = (
     ("picked up {product} today, we'll see", NEU),
     ("ordered {product} for my {relative}, fingers crossed it fits", NEU),
     ("well that's {product} bought. bank account crying", NEU),
-    ("booked it. {product}. no going back now", NEU),
+    ("done. {product} ordered. no going back now", NEU),
 )
 FAN_TALK: tuple[tuple[str, str], ...] = (
     ("who's starting for {brand} on saturday?", NEU),
