@@ -11,10 +11,12 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 
@@ -236,31 +238,99 @@ def _read(text: str, tokens: Tokenized, unk_id: int) -> _Reading:
     return _Reading(words, None)
 
 
-def _reason_candidates(words: list[tuple[str, list[int]]]) -> list[tuple[str, list[int]]]:
-    """The words that may be quoted as reasons: punctuation, @user and stopwords left out."""
-    return [
-        (word, positions)
-        for word, positions in words
-        if any(c.isalnum() for c in word) and word.lower() not in _NOT_REASONS
-    ]
+class _Word(NamedTuple):
+    """A word as a reader sees it: its text, its token positions, and where it stands in the text."""
+
+    text: str
+    positions: list[int]
+    start: int
+    end: int
 
 
-def _top_words(words: list[tuple[str, list[int]]], token_scores: np.ndarray, limit: int = _REASON_WORDS) -> list[str]:
-    """Of ``_reason_candidates``, the words whose tokens pushed the decision most, strongest first."""
-    per_token = token_scores.tolist()  # plain floats: indexing a small array per word costs more than the sums
-    scored = [(sum(per_token[p] for p in positions), word) for word, positions in words]
-    scored.sort(key=lambda x: -x[0])
-    seen: list[str] = []
-    for score, word in scored:
-        if score <= 0 or len(seen) >= limit:
+def _visible_words(text: str, tokens: Tokenized) -> list[_Word]:
+    """Words as a reader sees them, with their token positions: the tokenizer splits at punctuation ("doesn",
+    "'", "t"), so pieces with no space between them are joined back ("doesn't"), and punctuation at a word's
+    edges is left out of its text."""
+    spans: dict[int, list[int]] = {}
+    for pos, word in enumerate(tokens.word_ids):
+        if word is not None:
+            spans.setdefault(word, []).append(pos)
+    joined: list[tuple[int, int, list[int]]] = []
+    for positions in spans.values():
+        start = min(tokens.offsets[p][0] for p in positions)
+        end = max(tokens.offsets[p][1] for p in positions)
+        if joined and joined[-1][1] == start:
+            last = joined[-1]
+            joined[-1] = (last[0], end, last[2] + positions)
+        else:
+            joined.append((start, end, list(positions)))
+    out = []
+    for start, end, positions in joined:
+        while start < end and not (text[start].isalnum() or text[start] in "#$£€"):
+            start += 1
+        while end > start and not text[end - 1].isalnum():
+            end -= 1
+        if start < end:
+            out.append(_Word(text[start:end], positions, start, end))
+    return out
+
+
+_PHRASE_WORDS = 4
+_PHRASE_SHARE = 0.3
+"""A neighbour joins a phrase when it pushed at least this share of the phrase's strongest word."""
+
+
+def _top_phrases(text: str, words: list[_Word], token_scores: np.ndarray, limit: int = _REASON_WORDS) -> list[str]:
+    """The phrases of ``text`` that pushed the decision most, strongest first: each grows from a word that is not
+    a stopword to the neighbours that pushed the same way (at most ``_PHRASE_WORDS`` words), and is quoted as
+    it stands in the text ("still hasn't arrived", "charged twice"). A phrase never reaches over punctuation."""
+    per_token = token_scores.tolist()
+    scores = [sum(per_token[p] for p in word.positions) for word in words]
+    seeds = sorted(
+        (i for i, word in enumerate(words) if word.text.lower() not in _NOT_REASONS), key=lambda i: -scores[i]
+    )
+    used: set[int] = set()
+    phrases: list[str] = []
+    for i in seeds:
+        if scores[i] <= 0 or len(phrases) >= limit:
             break
-        if word.lower() not in (s.lower() for s in seen):
-            seen.append(word)
-    return seen
+        if i in used:
+            continue
+        lo = hi = i
+        while hi - lo + 1 < _PHRASE_WORDS:
+            near = [j for j in (lo - 1, hi + 1) if 0 <= j < len(words) and j not in used]
+            near = [
+                j
+                for j in near
+                if not text[min(words[j].end, words[lo].end) : max(words[j].start, words[hi].start)].strip()
+            ]
+            near = [j for j in near if scores[j] >= _PHRASE_SHARE * scores[i] and words[j].text.lower() != "user"]
+            if not near:
+                break
+            j = max(near, key=lambda k: scores[k])
+            lo, hi = min(lo, j), max(hi, j)
+        while lo < i and words[lo].text.lower() in _NOT_REASONS:
+            lo += 1
+        while hi > i and words[hi].text.lower() in _NOT_REASONS:
+            hi -= 1
+        phrase = " ".join(text[words[lo].start : words[hi].end].split())
+        used.update(range(lo, hi + 1))
+        if phrase.lower() not in (p.lower() for p in phrases):
+            phrases.append(phrase)
+    return phrases
+
+
+_ADDRESSED = re.compile(r"^\s*((?:@\w{1,30}[\s,:]*)+)")
+
+
+def addressed_to(text: str) -> list[str]:
+    """The handles a post opens with: it is written to them (a reply or a message to a brand's account)."""
+    match = _ADDRESSED.match(text)
+    return re.findall(r"@\w{1,30}", match.group(1)) if match else []
 
 
 def _quote(words: Sequence[str]) -> str:
-    return ", ".join(f"'{w}'" for w in words)
+    return ", ".join(f'"{w}"' for w in words)
 
 
 class TransformerClassifier:
@@ -341,7 +411,7 @@ class TransformerClassifier:
     ) -> Verdict:
         """The verdict for one text from its head outputs (``i_probs`` is None without an intent head)."""
         reading = _read(prep.text, tokens, self._unk)
-        candidates = _reason_candidates(reading.words)
+        words = _visible_words(prep.text, tokens)
         n = enc.final.shape[0]
         reasons: list[str] = []
 
@@ -349,7 +419,7 @@ class TransformerClassifier:
         if doc.rating is not None:
             s_probs = _combine(s_probs, rating_sentiment_prior(doc.rating))
         s_idx = int(s_probs.argmax())
-        s_words = _top_words(candidates, enc.final @ self._sentiment_directions[s_idx] / n) if candidates else []
+        s_words = _top_phrases(prep.text, words, enc.final @ self._sentiment_directions[s_idx] / n)
         sentiment = SENTIMENTS[s_idx]
         reasons.append(
             f"sentiment {sentiment} {s_probs[s_idx]:.2f}" + (f": words {_quote(s_words)}" if s_words else "")
@@ -362,9 +432,9 @@ class TransformerClassifier:
                 i_probs = _combine(i_probs, rating_intent_prior(doc.rating, labels))
             i_idx = int(i_probs.argmax())
             i_words: list[str] = []
-            if candidates:
+            if words:
                 direction = self._intent_directions[i_idx]
-                i_words = _top_words(candidates, token_contributions(enc, direction, self._intent_layout))
+                i_words = _top_phrases(prep.text, words, token_contributions(enc, direction, self._intent_layout))
             intent, i_conf = Intent(labels[i_idx]), float(i_probs[i_idx])
         else:  # no labeled intent data shipped yet: cue phrases only, never confident
             intent, i_conf, i_words = self._intent_from_cues(cues, sentiment)
@@ -374,6 +444,9 @@ class TransformerClassifier:
             details.append(f"cues {_quote(cues[intent])}")
         if i_words:
             details.append(f"words {_quote(i_words)}")
+        to = addressed_to(doc.text)
+        if to and intent in (Intent.complaint, Intent.question, Intent.purchase_intent):
+            details.append(f"context: written to {', '.join(to[:3])}, an account that can answer")
         reasons.append(line + (": " + "; ".join(details) if details else ""))
 
         if doc.rating is not None:

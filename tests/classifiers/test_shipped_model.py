@@ -10,12 +10,12 @@ from classifiers.model import ARTIFACTS, Thresholds, TransformerClassifier
 from classifiers.verdict import Document, Intent, Sentiment
 from tests.classifiers.cases import read_jsonl
 
-QUOTED_WORDS = re.compile(r"words ((?:'[^']*'(?:, )?)+)")
+QUOTED_WORDS = re.compile(r'words ((?:"[^"]*"(?:, )?)+)')
 
 
 def quoted_words(reason: str) -> list[str]:
     match = QUOTED_WORDS.search(reason)
-    return re.findall(r"'([^']*)'", match.group(1)) if match else []
+    return re.findall(r'"([^"]*)"', match.group(1)) if match else []
 
 
 def test_artifacts_fit_the_25_mb_budget() -> None:
@@ -80,7 +80,7 @@ def test_reasons_quote_words_that_are_in_the_text(classifier: TransformerClassif
 def test_complaint_reasons_name_the_cue_phrases(classifier: TransformerClassifier) -> None:
     (verdict,) = classifier.classify([Document("Still waiting for my refund @BestBuy, 3 weeks now. Unacceptable.")])
     intent_reason = next(r for r in verdict.reasons if r.startswith("intent "))
-    assert "'refund'" in intent_reason or verdict.intent != Intent.complaint
+    assert '"refund"' in intent_reason or verdict.intent != Intent.complaint
 
 
 @pytest.mark.parametrize(
@@ -139,3 +139,27 @@ def test_every_verdict_names_the_model_that_made_it(classifier: TransformerClass
     (verdict,) = classifier.classify([Document("hello")])
     assert verdict.model_version == classifier.version
     assert verdict.model_version.startswith(classifier.meta["model_version"])
+
+
+def test_reasons_quote_whole_words_and_phrases_not_word_pieces(classifier: TransformerClassifier) -> None:
+    """A reader checks a verdict against the post: "doesn't", never the pieces 'doesn', 't'."""
+    texts = [
+        "@LumoraHelp my order still hasn't arrived and the app doesn't load, charged twice for it",
+        "the new update is awesome, couldn't be happier with it",
+    ]
+    for text, verdict in zip(texts, classifier.classify([Document(t) for t in texts]), strict=True):
+        quoted = [q for reason in verdict.reasons for q in quoted_words(reason)]
+        assert quoted, verdict.reasons
+        for phrase in quoted:
+            assert phrase in text, (phrase, text)
+            assert phrase.strip("'") == phrase and phrase not in {"t", "doesn", "hasn", "couldn"}
+
+
+def test_a_question_written_to_a_brand_account_says_the_verdict_rests_on_that(
+    classifier: TransformerClassifier,
+) -> None:
+    (verdict,) = classifier.classify([Document("@LumoraHelp how do I reset the hub after a power cut?")])
+    intent_reason = next(r for r in verdict.reasons if r.startswith("intent "))
+    if verdict.intent in (Intent.question, Intent.complaint):
+        assert "context: written to @LumoraHelp" in intent_reason
+    assert verdict.intent != Intent.other
