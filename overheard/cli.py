@@ -668,6 +668,12 @@ def train(
     sentiment_sample: Annotated[
         int, typer.Option(min=100, help="Train tweets the sentiment head is refitted on with the corrections.")
     ] = 4000,
+    augment_sample: Annotated[
+        int,
+        typer.Option(
+            min=0, help="Training-only rows (synthetic posts, support sets) the intent head is refitted with."
+        ),
+    ] = 4000,
     data: Annotated[
         Path | None,
         typer.Option(
@@ -686,7 +692,13 @@ def train(
     try:
         engine = open_database(conf.database_url())
         result = retrain_from_triage(
-            engine, out, artifacts=served, install_result=install, sentiment_sample=sentiment_sample, data_dir=data
+            engine,
+            out,
+            artifacts=served,
+            install_result=install,
+            sentiment_sample=sentiment_sample,
+            augment_sample=augment_sample,
+            data_dir=data,
         )
     except (StorageError, ValueError, FileNotFoundError) as exc:
         fail(str(exc))

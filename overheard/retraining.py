@@ -28,6 +28,7 @@ def retrain_from_triage(
     artifacts: Path = ARTIFACTS,
     install_result: bool = False,
     sentiment_sample: int = 4000,
+    augment_sample: int = 4000,
     data_dir: Path | None = None,
 ) -> RetrainResult:
     """Refit the heads of the model in ``artifacts`` (the one being served) with the stored corrections into
@@ -40,6 +41,7 @@ def retrain_from_triage(
         out_dir,
         artifacts=artifacts,
         sentiment_sample=sentiment_sample,
+        augment_sample=augment_sample,
         command=command,
         data_dir=data_dir,
     )

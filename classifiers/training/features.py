@@ -24,7 +24,9 @@ def _text_key(text: str) -> str:
     return hashlib.sha1(text.encode("utf-8", "replace")).hexdigest()
 
 
-def pooled_states(texts: Sequence[str], layers: Path | None, batch_size: int = 64, threads: int | None = None) -> Pooled:
+def pooled_states(
+    texts: Sequence[str], layers: Path | None, batch_size: int = 64, threads: int | None = None
+) -> Pooled:
     """The pooled states of ``texts`` (``classifiers.pooling.Pooled``), rows in the order given.
 
     ``threads`` defaults to ``$OVERHEARD_TRAIN_THREADS`` or 2. On a machine whose cores are busy with other work,

@@ -39,6 +39,7 @@ from classifiers.text import prepare
 from classifiers.training import data
 from classifiers.training.artifacts import load_heads, load_meta, save_heads, save_meta
 from classifiers.training.calibration import fit_temperature
+from classifiers.training.intent_sources import augmentation
 from classifiers.verdict import Intent
 
 SPLIT_SALT = "overheard-feedback:"
@@ -191,6 +192,7 @@ def retrain_heads(
     shipped: ShippedData | None = None,
     featurize: Featurize | None = None,
     sentiment_sample: int = 4000,
+    augment_sample: int = 4000,
     correction_weight: float = 5.0,
     sentiment_pull: float = SENTIMENT_PULL,
     seed: int = 13,
@@ -217,7 +219,11 @@ def retrain_heads(
         )
     ]
     if "intent_weights" in heads:
-        changes.append(_retrain_intent(heads, meta, shipped, train, heldout, texts, featurize, correction_weight))
+        changes.append(
+            _retrain_intent(
+                heads, meta, shipped, train, heldout, texts, featurize, correction_weight, augment_sample, seed
+            )
+        )
 
     out_dir.mkdir(parents=True, exist_ok=True)
     layers = artifacts / "encoder_layers.safetensors"
@@ -295,6 +301,8 @@ def _retrain_intent(
     texts: dict[str, str],
     featurize: Featurize,
     correction_weight: float,
+    augment_sample: int = 4000,
+    seed: int = 13,
 ) -> HeadChange:
     before = LinearHead.from_arrays(heads, "intent")
     labels = list(before.labels)
@@ -315,13 +323,32 @@ def _retrain_intent(
         c_value = float(settings.get("C", 0.003))
         class_weight = None if settings.get("class_weight", "none") == "none" else settings["class_weight"]
         offsets = np.array([float(settings.get("logit_offsets", {}).get(label, 0.0)) for label in labels])
+        # the training-only sets the head was fitted with (meta intent.augment), a seeded sample of each in
+        # proportion to its size, so a retrain keeps what they taught at a cost a laptop can pay
+        augment = {name: float(v["weight"]) for name, v in settings.get("augment", {}).items()}
+        sets = {name: [e for e in augmentation(name) if e.label in labels] for name in augment}
+        total = sum(len(rows) for rows in sets.values()) or 1
+        extra = [
+            (row, augment[name])
+            for name, rows in sets.items()
+            for row in _sample(rows, max(1, round(augment_sample * len(rows) / total)), seed)
+        ]
         x = np.concatenate(
-            [features([e.text for e in shipped.intent_train]), features([texts[c.key] for c in fixes])], axis=0
+            [
+                features([e.text for e in shipped.intent_train]),
+                features([texts[c.key] for c in fixes]),
+                *([features([e.text for e, _ in extra])] if extra else []),
+            ],
+            axis=0,
         )
         y = np.array(
-            [labels.index(e.label) for e in shipped.intent_train] + [labels.index(str(c.intent)) for c in fixes]
+            [labels.index(e.label) for e in shipped.intent_train]
+            + [labels.index(str(c.intent)) for c in fixes]
+            + [labels.index(e.label) for e, _ in extra]
         )
-        weight = np.r_[np.ones(len(shipped.intent_train)), np.full(len(fixes), correction_weight)]
+        weight = np.r_[
+            np.ones(len(shipped.intent_train)), np.full(len(fixes), correction_weight), [w for _, w in extra]
+        ]
         scaler = StandardScaler().fit(x)
         model = LogisticRegression(C=c_value, max_iter=3000, class_weight=class_weight)
         model.fit(scaler.transform(x), y, sample_weight=weight)
@@ -336,7 +363,8 @@ def _retrain_intent(
         after = LinearHead.from_arrays(heads, "intent")
         note = (
             f"refitted on {len(shipped.intent_train)} labeled tweets + {len(fixes)} corrections "
-            f"(x{correction_weight:g}), C={c_value:g}, class_weight={class_weight or 'none'}"
+            f"(x{correction_weight:g}) + {len(extra)} training-only rows ({', '.join(augment) or 'none'}), "
+            f"C={c_value:g}, class_weight={class_weight or 'none'}"
         )
     test_gold = [e.label for e in shipped.intent_test]
     return HeadChange(

@@ -87,7 +87,17 @@ def _train(workspace: Path) -> subprocess.CompletedProcess[str]:
         "OVERHEARD_INTENT_LABELS": str(TINY_INTENT_LABELS),
         "OVERHEARD_CACHE_DIR": str(workspace / "cache"),
     }
-    return overheard("train", "--out", str(workspace / "model"), "--sentiment-sample", "100", cwd=workspace, env=env)
+    return overheard(
+        "train",
+        "--out",
+        str(workspace / "model"),
+        "--sentiment-sample",
+        "100",
+        "--augment-sample",
+        "60",
+        cwd=workspace,
+        env=env,
+    )
 
 
 def test_train_retrains_from_triage_corrections_into_its_own_folder(workspace: Path) -> None:
