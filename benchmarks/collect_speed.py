@@ -357,7 +357,7 @@ def feed_routes(texts: list[str], pages: int, per_page: int) -> list[Route]:
     alert = (OWN_FIXTURES / "rss/google_alert.atom").read_text(encoding="utf-8")
     blog = [(OWN_FIXTURES / f"rss/paged_page{k}.atom").read_text(encoding="utf-8") for k in (1, 2)]
     head = alert[: alert.index("<entry>")].replace('rel="self"></link>', 'rel="self"></link>\n  @@NEXT@@')
-    templates = [_ENTRY.search(alert)[0]] + [_ENTRY.search(b)[0] for b in blog]  # type: ignore[index]
+    templates = [_ENTRY.search(alert)[0]] + [_ENTRY.search(b)[0] for b in blog]  # type: ignore[index]  # each fixture holds an <entry>
     say = Texts(texts, None, start=37)
     path = "/alerts/feeds/acme"
     routes: list[Route] = []

@@ -14,9 +14,12 @@ from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
+
+if TYPE_CHECKING:  # imported where used: torch and tokenizers load only when a model does
+    from tokenizers import Tokenizer
 
 MAX_TOKENS = 128
 """Word pieces the encoder reads per text, [CLS] and [SEP] included; longer texts are cut."""
@@ -69,7 +72,7 @@ class Backend(Protocol):
     def run(self, ids: np.ndarray, mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]: ...
 
 
-def load_tokenizer():  # type: ignore[no-untyped-def]
+def load_tokenizer() -> Tokenizer:
     """The fast WordPiece tokenizer from tokenizer.json, cutting at ``MAX_TOKENS`` (no torch import)."""
     from tokenizers import Tokenizer
 
@@ -93,7 +96,7 @@ def artifact_layer_count(keys: Sequence[str], metadata: dict[str, str] | None) -
     return max(indices) + 1
 
 
-def load_torch_encoder(layer_weights: Path | None):  # type: ignore[no-untyped-def]
+def load_torch_encoder(layer_weights: Path | None):
     """The base encoder in eval mode with fine-tuned layer weights (a safetensors file) loaded over it.
 
     The file decides the depth: the base model's layers above its count are dropped (a distilled 4-layer file
@@ -164,15 +167,18 @@ class Encoder:
 
     @property
     def unk_id(self) -> int:
-        return int(self.tokenizer.token_to_id("[UNK]"))
+        unk = self.tokenizer.token_to_id("[UNK]")
+        if unk is None:
+            raise ValueError("the shipped tokenizer has no [UNK] token")
+        return unk
 
     def tokenize(self, texts: Sequence[str]) -> list[Tokenized]:
         out = []
         for text, enc in zip(texts, self.tokenizer.encode_batch(list(texts)), strict=True):
-            offsets = [tuple(o) for o in enc.offsets]
+            offsets = [(start, end) for start, end in enc.offsets]
             last_end = max((e for _, e in offsets), default=0)
             truncated = len(enc.ids) >= MAX_TOKENS and bool(text[last_end:].strip())
-            out.append(Tokenized(ids=list(enc.ids), word_ids=list(enc.word_ids), offsets=offsets, truncated=truncated))  # type: ignore[arg-type]
+            out.append(Tokenized(ids=list(enc.ids), word_ids=list(enc.word_ids), offsets=offsets, truncated=truncated))
         return out
 
     def buckets(self, tokens: Sequence[Tokenized]) -> Iterator[list[int]]:

@@ -432,7 +432,7 @@ class TransformerClassifier:
                 i_probs = _combine(i_probs, rating_intent_prior(doc.rating, labels))
             i_idx = int(i_probs.argmax())
             i_words: list[str] = []
-            if words:
+            if words and self._intent_directions is not None:  # set whenever intent_head is
                 direction = self._intent_directions[i_idx]
                 i_words = _top_phrases(prep.text, words, token_contributions(enc, direction, self._intent_layout))
             intent, i_conf = Intent(labels[i_idx]), float(i_probs[i_idx])

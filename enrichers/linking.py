@@ -202,9 +202,9 @@ def link_author(mention: Mention, directory: ContactDirectory) -> Resolution:
     if host and not any(d in _PLATFORM_HOSTS for d in registrable_domains(host)):
         found = _company_for_domain(directory, host)
         if found is not None:
-            company, domain = found
-            evidence = f"profile link domain {domain} owned by company {company.id}"
-            link = Link(company_id=company.id, evidence=evidence, confidence=CONFIDENCE_PROFILE_DOMAIN)
+            owner, domain = found
+            evidence = f"profile link domain {domain} owned by company {owner.id}"
+            link = Link(company_id=owner.id, evidence=evidence, confidence=CONFIDENCE_PROFILE_DOMAIN)
             return Resolution(link, None, f"no contact holds {platform}:{handle}; company only: {evidence}")
     return Resolution(None, None, f"no contact holds {platform}:{handle} and no owned domain in the profile link")
 

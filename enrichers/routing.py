@@ -41,9 +41,10 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic_core import ErrorDetails
 
 from classifiers.verdict import Intent, Sentiment, Verdict
 from enrichers.linking import CompanyMention
@@ -202,7 +203,13 @@ def _unknown_setting(loc: tuple[Any, ...]) -> str:
     return f"unknown setting '{loc[-1]}' ({hint}known: {', '.join(known)})"
 
 
-def describe_errors(error: ValidationError, data: Any, prefix: str = "routing") -> list[str]:
+class ValidationErrors(Protocol):
+    """What `describe_errors` reads: a pydantic `ValidationError`, or one of its errors re-rooted by the caller."""
+
+    def errors(self) -> list[ErrorDetails]: ...
+
+
+def describe_errors(error: ValidationErrors, data: Any, prefix: str = "routing") -> list[str]:
     """Pydantic errors as "routing.rules[2] ('vip').when.intent[0]: ..." lines, naming the rule."""
     lines = []
     for item in error.errors():

@@ -8,17 +8,25 @@ import shutil
 import sys
 import time
 from pathlib import Path
-from typing import Annotated, NoReturn
+from typing import TYPE_CHECKING, Annotated, NoReturn
 
 import typer
 from rich.console import Console
-from rich.progress import MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.progress import MofNCompleteColumn, Progress, SpinnerColumn, TaskID, TextColumn, TimeElapsedColumn
 
 from overheard import logs, services
 from overheard.config import ConfigError, OverheardConfig, load_config
 from overheard.sources import SourceNotAvailable
 from storage.database import StorageError
 from storage.gdpr import UnknownContact
+
+if TYPE_CHECKING:  # imported where used, so the CLI starts without loading the pipeline
+    from collections.abc import Sequence
+    from datetime import datetime
+
+    from listener.base import Collector
+    from overheard.pipeline import Runtime
+    from storage.health import OperatorAlert, SourceHealth
 
 app = typer.Typer(help="Overheard: self-hosted social listening and social-CRM enrichment.", no_args_is_help=True)
 contacts_app = typer.Typer(help="Import, export and look up CRM contacts.", no_args_is_help=True)
@@ -98,11 +106,11 @@ def collect(
         runtime = open_runtime(conf)
     except (SourceNotAvailable, StorageError) as exc:
         fail(str(exc))
-    if _sweep_all(runtime, collectors):  # type: ignore[arg-type]
+    if _sweep_all(runtime, collectors):
         raise typer.Exit(1)
 
 
-def _sweep_all(runtime: object, collectors: list[object]) -> int:
+def _sweep_all(runtime: Runtime, collectors: Sequence[Collector]) -> int:
     """Sweep each collector; a failing source is reported and the others go on. Returns the failures."""
     from listener.base import SourceError
     from listener.http import HttpError
@@ -114,10 +122,14 @@ def _sweep_all(runtime: object, collectors: list[object]) -> int:
     columns = (SpinnerColumn(), TextColumn("{task.description}"), MofNCompleteColumn(), TimeElapsedColumn())
     with Progress(*columns, console=console) as progress:
         for collector in collectors:
-            name = collector.name  # type: ignore[attr-defined]
+            name = collector.name
             task = progress.add_task(f"collecting {name}", total=None)
+
+            def advance(batch: BatchReport, task: TaskID = task) -> None:
+                progress.advance(task, batch.stored)
+
             try:
-                total.add(sweep(runtime, collector, lambda batch, task=task: progress.advance(task, batch.stored)))  # type: ignore[arg-type]
+                total.add(sweep(runtime, collector, advance))
             except (SourceError, HttpError) as exc:
                 failed += 1
                 errors.print(f"[yellow]source {name} failed, the others go on:[/] {exc}", highlight=False)
@@ -151,7 +163,7 @@ def run(
     done, rechecked_at = 0, 0.0
     try:
         while True:
-            _sweep_all(runtime, collectors)  # type: ignore[arg-type]
+            _sweep_all(runtime, collectors)
             rechecked_at = _recheck_when_due(runtime, rechecked_at)
             done += 1
             if sweeps and done >= sweeps:
@@ -203,8 +215,8 @@ def sources(
         console.print(f"[bold red]alert[/] {_when(alert.raised_at)} {alert.kind}: {alert.message}", highlight=False)
 
 
-def _when(moment: object) -> str:
-    return "never" if moment is None else moment.strftime("%Y-%m-%d %H:%M UTC")  # type: ignore[attr-defined]
+def _when(moment: datetime | None) -> str:
+    return "never" if moment is None else moment.strftime("%Y-%m-%d %H:%M UTC")
 
 
 def _collector_names(conf: OverheardConfig) -> list[str]:
@@ -222,12 +234,12 @@ def _collector_names(conf: OverheardConfig) -> list[str]:
     return names
 
 
-def _health_document(health: list[object], alerts: list[object]) -> dict[str, object]:
+def _health_document(health: Sequence[SourceHealth], alerts: Sequence[OperatorAlert]) -> dict[str, object]:
     from dataclasses import asdict
 
     return {
-        "sources": [{**asdict(h), "working": h.working} for h in health],  # type: ignore[call-overload, attr-defined]
-        "operator_alerts": [asdict(a) for a in alerts],  # type: ignore[call-overload]
+        "sources": [{**asdict(h), "working": h.working} for h in health],
+        "operator_alerts": [asdict(a) for a in alerts],
     }
 
 

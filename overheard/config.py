@@ -389,7 +389,7 @@ def _describe(error: ValidationError, tree: yaml.Node | None, path: Path, data: 
     for item in error.errors():
         loc = tuple(item["loc"])
         if loc and loc[0] == "routing":
-            [text] = describe_errors(_OneError({**item, "loc": loc[1:]}), data.get("routing"))  # type: ignore[arg-type]
+            [text] = describe_errors(_OneError({**item, "loc": loc[1:]}), data.get("routing"))
         else:
             shown = [p for i, p in enumerate(loc) if not (i and isinstance(loc[i - 1], int) and p in _SOURCE_KINDS)]
             where = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in shown).lstrip(".") or "(top level)"

@@ -16,6 +16,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
+from pydantic import SecretStr
 from sqlalchemy import Engine
 
 from classifiers.verdict import Classifier, Document, Verdict
@@ -213,11 +214,12 @@ def delivery_channel(name: str, channel: Channel) -> DeliveryChannel | None:
     """The sending side of a configured channel; None for inbox-only channels."""
     if channel.kind == "inbox":
         return None
+    signing_secret = secret(channel.secret_env)
     return DeliveryChannel(
         name=name,
         kind=ChannelKind(channel.kind),
         url=channel.url,
-        secret=secret(channel.secret_env),
+        secret=None if signing_secret is None else SecretStr(signing_secret),
         smtp_host=channel.smtp_host,
         smtp_port=channel.smtp_port,
         mail_from=channel.mail_from,

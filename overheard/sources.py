@@ -8,6 +8,7 @@ language detection, spam and near-duplicate signals).
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from typing import TypedDict
 
 from listener.base import Collector, Page
 from listener.bluesky import BlueskyCollector
@@ -39,6 +40,12 @@ from overheard.config import (
 
 class SourceNotAvailable(RuntimeError):
     """A configured source cannot run (named, with what to do)."""
+
+
+class _BaseUrl(TypedDict, total=False):
+    """A collector's `base_url` when the source sets one; left out, the collector's own default holds."""
+
+    base_url: str
 
 
 def _queries(source: SourceBase, config: OverheardConfig) -> dict[str, str]:
@@ -92,7 +99,7 @@ def build_collectors_for(
         return [ReplayCollector(source.path, name=f"replay:{source.name}")]
     if isinstance(source, XSource):
         token = _token(source.bearer_token_env, source, required=True)
-        extra = {"base_url": source.base_url} if source.base_url else {}
+        extra: _BaseUrl = {"base_url": source.base_url} if source.base_url else {}
         # The stream has no cursor (backfill is a paid tier): recent search after it covers what it missed.
         stream: list[Collector] = (
             [
@@ -105,7 +112,7 @@ def build_collectors_for(
                         listen_s=source.stream_listen_s,
                         finishing=finishing,
                         **extra,
-                    )  # type: ignore[arg-type]
+                    )
                 )
             ]
             if source.stream
@@ -120,7 +127,7 @@ def build_collectors_for(
                 language=source.language,
                 finishing=finishing,
                 **extra,
-            )  # type: ignore[arg-type]
+            )
             for q, text in queries.items()
         ]
     if isinstance(source, MastodonSource):
@@ -160,7 +167,7 @@ def build_collectors_for(
                 access_token=token,
                 finishing=finishing,
                 **extra,
-            )  # type: ignore[arg-type]
+            )
             for q, text in queries.items()
             for sub in (source.subreddits or (None,))
         ]
@@ -181,7 +188,7 @@ def build_collectors_for(
     if isinstance(source, HackerNewsSource):
         extra = {"base_url": source.base_url} if source.base_url else {}
         return [
-            HackerNewsCollector(http, name=named(q), search=_plain(text), finishing=finishing, **extra)  # type: ignore[arg-type]
+            HackerNewsCollector(http, name=named(q), search=_plain(text), finishing=finishing, **extra)
             for q, text in queries.items()
         ]
     if isinstance(source, RssSource):

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The fast loop: ruff, the import contract and every test that needs no service, on both cores.
+# The fast loop: ruff, the import contract, mypy and every test that needs no service, on both cores.
 # PostgreSQL, Redis and browser tests are left out by marker (tests/conftest.py marks them); `make test` runs all.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -9,6 +9,7 @@ export HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1
 "$venv/bin/ruff" check .
 "$venv/bin/ruff" format --check .
 "$venv/bin/lint-imports"
+"$venv/bin/mypy"
 
 set +e
 "$venv/bin/pytest" -q -p no:cacheprovider -n 2 -m "not postgres and not redis and not browser" "$@"

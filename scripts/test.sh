@@ -12,6 +12,7 @@ trap 'scripts/services.sh stop || true' EXIT
 "$venv/bin/ruff" check .
 "$venv/bin/ruff" format --check .
 "$venv/bin/lint-imports"
+"$venv/bin/mypy"
 
 mkdir -p test-artifacts
 set +e

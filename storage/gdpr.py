@@ -204,7 +204,8 @@ def _is_theirs(item: Any, person: Person) -> bool:
     """A mention in a pushed page (`Mention.model_dump(mode="json")`) published under one of their handles."""
     if not isinstance(item, dict):
         return False
-    author = item.get("author") if isinstance(item.get("author"), dict) else {}
+    found = item.get("author")
+    author: dict[str, Any] = found if isinstance(found, dict) else {}
     handle, source = author.get("handle"), item.get("source")
     if not (isinstance(handle, str) and isinstance(source, str)):
         return False

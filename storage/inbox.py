@@ -183,9 +183,9 @@ def _filters(f: MentionFilter, now: datetime) -> list[ColumnElement[bool]]:
     if f.team:
         where.append(exists().where(_routed.c.mention_id == mentions.c.id, _routed.c.team == f.team))
     if f.intent:
-        where.append(f.intent == _EFFECTIVE_INTENT)
+        where.append(_EFFECTIVE_INTENT == f.intent)  # noqa: SIM300 (a SQL expression, not a constant: it builds the clause)
     if f.sentiment:
-        where.append(f.sentiment == _EFFECTIVE_SENTIMENT)
+        where.append(_EFFECTIVE_SENTIMENT == f.sentiment)  # noqa: SIM300 (a SQL expression, not a constant)
     if f.source:
         where.append(mentions.c.source == f.source)
     if f.language:

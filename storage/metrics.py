@@ -410,11 +410,11 @@ def _split(connection: Connection, start: datetime, end: datetime, seconds: int)
     edges = [(start, _instant(first * seconds)), (_instant(last * seconds), end)]
     pieces = sorted([*raw, *(e for e in edges if e[0] < e[1])])
     merged: list[tuple[datetime, datetime]] = []
-    for a, b in pieces:
-        if merged and merged[-1][1] >= a:
-            merged[-1] = (merged[-1][0], max(b, merged[-1][1]))
+    for lo, hi in pieces:
+        if merged and merged[-1][1] >= lo:
+            merged[-1] = (merged[-1][0], max(hi, merged[-1][1]))
         else:
-            merged.append((a, b))
+            merged.append((lo, hi))
     return _Split(clean, merged)
 
 

@@ -125,7 +125,7 @@ class ProfileExplanation(BaseModel):
     approved_by: str | None
     audit: list[AuditEntry] = []  # what was done to this contact, e.g. exports and corrections
 
-    @computed_field  # type: ignore[prop-decorator]
+    @computed_field  # type: ignore[prop-decorator]  # mypy allows no decorator over @property; pydantic documents this
     @property
     def summary(self) -> str:
         """The whole answer in one sentence, as the contact 360° and the export show it."""

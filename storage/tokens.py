@@ -53,7 +53,7 @@ def create_token(connection: Connection, name: str, role: Role) -> tuple[str, Ap
     at = now_utc()
     token_id = connection.execute(
         api_tokens.insert().values(name=name, role=role.value, token_hash=hash_secret(secret), created_at=at)
-    ).inserted_primary_key[0]  # type: ignore[index]
+    ).inserted_primary_key[0]  # type: ignore[index]  # typed Optional, but a single-row insert always sets it
     return secret, ApiToken(int(token_id), name, role, at, revoked=False)
 
 

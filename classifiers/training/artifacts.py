@@ -28,7 +28,7 @@ def load_heads(artifacts: Path = ARTIFACTS) -> dict[str, np.ndarray]:
 
 def save_heads(arrays: dict[str, np.ndarray], artifacts: Path = ARTIFACTS) -> None:
     artifacts.mkdir(parents=True, exist_ok=True)
-    np.savez(artifacts / "heads.npz", **dict(sorted(arrays.items())))
+    np.savez(artifacts / "heads.npz", **dict(sorted(arrays.items())))  # type: ignore[arg-type]  # numpy's stub matches **arrays against allow_pickle: bool too
 
 
 def load_meta(artifacts: Path = ARTIFACTS) -> dict[str, Any]:

@@ -39,6 +39,7 @@ import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, cast
 
 import numpy as np
 import torch
@@ -236,12 +237,14 @@ class IntentTrain:
         self.rows = [index[e.key] for e in examples]
         self.texts = [e.text for e in examples]
         self.gold = [e.label for e in examples]
-        self.labels = [
+        self.labels: list[str] = [
             lab for lab in ("complaint", "purchase_intent", "question", "praise", "other") if lab in self.gold
         ]
         self.cues = np.array([cue_features(t) for t in self.texts], np.float32)
         # multi-task runs train the encoder on `fit` only; `dev` (stratified, never trained on) scores them
         positions = np.arange(len(examples))
+        self.fit: np.ndarray
+        self.dev: np.ndarray
         self.fit, self.dev = (
             train_test_split(positions, test_size=holdout, stratify=self.gold, random_state=seed)
             if holdout
@@ -294,7 +297,7 @@ def train(args: argparse.Namespace) -> None:
     intents = IntentTrain(tr, args.intent_holdout if args.intent_weight else 0.0, args.seed)
     print(f"loaded cache: {len(tr.keys)} train texts ({len(tr.mid)} tokens), {len(val.keys)} val", flush=True)
     teacher_val = macro_recall(val.logits, val.labels)
-    teacher_intent = intents.score(intents.teacher_pool)
+    teacher_intent: dict[str, Any] = intents.score(intents.teacher_pool)
     if len(intents.dev):
         teacher_intent = {"cv": teacher_intent, "dev": intents.dev_score(intents.teacher_pool)}
     print(f"teacher: val macro-recall {teacher_val:.4f}, intent CV {teacher_intent}", flush=True)
@@ -384,7 +387,7 @@ def train(args: argparse.Namespace) -> None:
             )
             running[:] = 0
         if step % eval_every == 0 or step == steps:
-            scored = student if ema is None else ema.module
+            scored = student if ema is None else cast(Student, ema.module)  # AveragedModel keeps a deep copy
             _, val_logits = student_pools(scored, val)
             pool_intent, _ = student_pools(scored, tr, intents.rows)
             check = {

@@ -102,7 +102,7 @@ def bundle(out: Path) -> None:
         arrays[f"{name}_ids"] = remap[np.concatenate(rows)].astype(np.uint16)
         arrays[f"{name}_starts"] = np.concatenate([[0], np.cumsum([len(r) for r in rows])]).astype(np.int64)
         arrays[f"{name}_labels"] = np.array([int(e.label) for e in splits[name]], np.int64)
-    np.savez_compressed(out / "data.npz", **arrays)
+    np.savez_compressed(out / "data.npz", **arrays)  # type: ignore[arg-type]  # numpy's stub matches **arrays against allow_pickle: bool too
     (out / "bundle.json").write_text(
         json.dumps(
             {
@@ -142,7 +142,7 @@ def _load(bundle_dir: Path, limit: int = 0) -> tuple[Split, Split]:
     return tr, val
 
 
-def _device():  # type: ignore[no-untyped-def]
+def _device():
     """The GPU if there is one (TF32 matrix products allowed), else the CPU; 2 CPU threads a process."""
     import torch
 
@@ -151,12 +151,12 @@ def _device():  # type: ignore[no-untyped-def]
     return torch.device("cuda" if torch.cuda.is_available() else "cpu")
 
 
-def _pad(split: Split, rows: list[int], device):  # type: ignore[no-untyped-def]
+def _pad(split: Split, rows: list[int], device):
     t, m = pad(split.ids, rows)
     return t.to(device, non_blocking=True), m.to(device, non_blocking=True)
 
 
-def _base(bundle_dir: Path, layers: int | None = None):  # type: ignore[no-untyped-def]
+def _base(bundle_dir: Path, layers: int | None = None):
     """The bundle's base encoder in fp32 (optionally cut to its first ``layers`` layers)."""
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     import torch
@@ -245,7 +245,7 @@ def _teacher_job(
         torch.autocast("cuda", dtype=torch.bfloat16) if device.type == "cuda" else torch.autocast("cpu", enabled=False)
     )
 
-    def logits_of(t, m):  # type: ignore[no-untyped-def]
+    def logits_of(t, m):
         with amp:
             return head(masked_mean(encoder(input_ids=t, attention_mask=m).last_hidden_state, m))
 
@@ -362,10 +362,10 @@ def _student_job(
     student = torch.nn.ModuleDict({"encoder": encoder, "head": head}).to(device).train()
     ema = torch.optim.swa_utils.AveragedModel(student, multi_avg_fn=torch.optim.swa_utils.get_ema_multi_avg_fn(0.999))
 
-    def forward(model, t, m):  # type: ignore[no-untyped-def]
+    def forward(model, t, m):
         return model["head"](masked_mean(model["encoder"](input_ids=t, attention_mask=m).last_hidden_state, m))
 
-    def val_logits(model) -> np.ndarray:  # type: ignore[no-untyped-def]
+    def val_logits(model) -> np.ndarray:
         model.eval()
         out = _scores(lambda t, m: forward(model, t, m), val, list(range(len(val))), device)
         model.train()
@@ -416,7 +416,7 @@ def _student_job(
             )
         if out_of_time:
             break
-    final = ema.module
+    final: Any = ema.module  # a deep copy of `student`; torch types it, and its submodules, as bare Module
     state = {
         k: v.detach().to(torch.float16).cpu().contiguous()
         for k, v in final["encoder"].state_dict().items()

@@ -69,7 +69,7 @@ def batches(lengths: list[int], batch_size: int, rng: random.Random) -> list[lis
     order = list(range(len(lengths)))
     rng.shuffle(order)
     chunk = batch_size * 50
-    out = []
+    out: list[list[int]] = []
     for start in range(0, len(order), chunk):
         part = sorted(order[start : start + chunk], key=lambda i: lengths[i])
         out.extend(part[i : i + batch_size] for i in range(0, len(part), batch_size))

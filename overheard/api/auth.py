@@ -129,7 +129,7 @@ _bearer = HTTPBearer(auto_error=False, description="An API token from `overheard
 
 
 def engine_of(request: Request) -> Engine:
-    return request.app.state.engine  # type: ignore[no-any-return]
+    return request.app.state.engine
 
 
 def identify(request: Request, secret: str | None) -> Principal:

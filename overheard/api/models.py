@@ -30,16 +30,17 @@ Instant = Annotated[AwareDatetime, BeforeValidator(_iso_only)]
 """A point in time as the API takes it: ISO 8601 with a time zone, never a bare number."""
 
 
-def text(max_length: int, min_length: int = 0) -> Any:
-    return Annotated[str, StringConstraints(pattern=_NO_NUL, min_length=min_length, max_length=max_length)]
+def text(max_length: int, min_length: int = 0) -> StringConstraints:
+    """The constraints on free text the API takes, for `Annotated[str, text(...)]`: bounded and free of NUL."""
+    return StringConstraints(pattern=_NO_NUL, min_length=min_length, max_length=max_length)
 
 
 _STRICT = ConfigDict(extra="forbid")
 
-ContactId = text(64, 1)
-StaffName = text(128, 1)
-Purpose = text(64, 1)
-ConsentSource = text(256, 1)
+ContactId = Annotated[str, text(64, 1)]
+StaffName = Annotated[str, text(128, 1)]
+Purpose = Annotated[str, text(64, 1)]
+ConsentSource = Annotated[str, text(256, 1)]
 MAX_MENTION_ID = 2**63 - 1
 MAX_ROW_ID = 2**31 - 1
 

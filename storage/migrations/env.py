@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from alembic import context
-from sqlalchemy import create_engine
+from sqlalchemy import Connection, create_engine
 
 from storage.schema import metadata
 
@@ -11,9 +11,9 @@ config = context.config
 connection = config.attributes.get("connection")
 
 
-def _run(conn: object) -> None:
+def _run(conn: Connection) -> None:
     context.configure(
-        connection=conn,  # type: ignore[arg-type]
+        connection=conn,
         target_metadata=metadata,
         render_as_batch=True,  # SQLite needs batch mode to alter tables
         compare_type=True,

@@ -113,7 +113,7 @@ def test_invalid_surrogates_are_repaired_not_fatal(classifier: TransformerClassi
 
 def test_text_that_is_not_a_string_is_a_clear_error(classifier: TransformerClassifier) -> None:
     with pytest.raises(TypeError, match=r"Document\.text must be str"):
-        classifier.classify([Document(None)])  # type: ignore[arg-type]
+        classifier.classify([Document(None)])  # type: ignore[arg-type]  # deliberately not a str: the refusal is tested
 
 
 def test_rating_outside_zero_to_five_is_a_clear_error(classifier: TransformerClassifier) -> None:

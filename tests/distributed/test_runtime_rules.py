@@ -111,6 +111,7 @@ def test_the_worker_without_a_broker_url_says_what_to_set(monkeypatch: pytest.Mo
 
 
 def test_a_worker_loads_the_shipped_model_with_the_configs_thresholds_and_a_stand_in_without() -> None:
+    from classifiers.model import TransformerClassifier
     from classifiers.verdict import Intent
     from overheard.config import OverheardConfig
     from overheard.tasks import load_classifier_from
@@ -122,7 +123,8 @@ def test_a_worker_loads_the_shipped_model_with_the_configs_thresholds_and_a_stan
         }
     )
     shipped = load_classifier_from("overheard.runtime:load_classifier", config)
-    assert shipped.thresholds.intent[Intent.complaint] == 0.91  # type: ignore[attr-defined]
+    assert isinstance(shipped, TransformerClassifier)
+    assert shipped.thresholds.intent[Intent.complaint] == 0.91
     assert "+thresholds." in shipped.version
     stand_in = load_classifier_from("tests.distributed.keyword_classifier:load", config)
     assert stand_in.version == "keyword-test-1"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 
@@ -19,10 +20,10 @@ JSON = "application/json; charset=utf-8"
 NEWEST = "2025-05-19T17:10:09.561Z"  # the newest post's createdAt (before its indexedAt), to the ms
 
 
-def collector(server: ReplayServer, http: Http, **options: object) -> BlueskyCollector:
+def collector(server: ReplayServer, http: Http, **options: Any) -> BlueskyCollector:
     return BlueskyCollector(
         http, name="bluesky:redistricting", search="redistricting", base_url=server.base_url, **options
-    )  # type: ignore[arg-type]
+    )
 
 
 def test_search_posts_become_mentions(server: ReplayServer, http: Http) -> None:

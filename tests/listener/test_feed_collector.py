@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 
@@ -17,8 +18,8 @@ RSS = "application/rss+xml; charset=utf-8"
 ATOM = "application/atom+xml"
 
 
-def feed(server: ReplayServer, http: Http, path: str = "/feed.rss", **options: object) -> FeedCollector:
-    return FeedCollector(http, name="rss:news", url=server.url(path), **options)  # type: ignore[arg-type]
+def feed(server: ReplayServer, http: Http, path: str = "/feed.rss", **options: Any) -> FeedCollector:
+    return FeedCollector(http, name="rss:news", url=server.url(path), **options)
 
 
 def test_rss_items_become_mentions_and_items_without_any_id_are_quarantined(server: ReplayServer, http: Http) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 from listener.hackernews import HackerNewsCollector
 from listener.http import Http
@@ -13,8 +14,8 @@ FIX = OWN_FIXTURES / "hackernews"
 JSON = "application/json; charset=utf-8"
 
 
-def collector(server: ReplayServer, http: Http, **options: object) -> HackerNewsCollector:
-    return HackerNewsCollector(http, name="hackernews:acme", search="acme", base_url=server.base_url, **options)  # type: ignore[arg-type]
+def collector(server: ReplayServer, http: Http, **options: Any) -> HackerNewsCollector:
+    return HackerNewsCollector(http, name="hackernews:acme", search="acme", base_url=server.base_url, **options)
 
 
 def serve_both_pages(server: ReplayServer) -> None:

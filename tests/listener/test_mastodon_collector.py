@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 
@@ -20,8 +21,8 @@ JSON = "application/json; charset=utf-8"
 RECORDED_HOST = "http://localhost:3000"
 
 
-def hashtag(server: ReplayServer, http: Http, tag: str = "hoot", **options: object) -> MastodonCollector:
-    return MastodonCollector(http, name=f"mastodon:{tag}", base_url=server.base_url, hashtag=tag, **options)  # type: ignore[arg-type]
+def hashtag(server: ReplayServer, http: Http, tag: str = "hoot", **options: Any) -> MastodonCollector:
+    return MastodonCollector(http, name=f"mastodon:{tag}", base_url=server.base_url, hashtag=tag, **options)
 
 
 def test_hashtag_timeline_status_becomes_a_mention_with_a_global_handle(server: ReplayServer, http: Http) -> None:

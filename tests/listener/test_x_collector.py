@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 
@@ -27,9 +28,9 @@ def october_2022(fake_time: FakeTime) -> None:
     fake_time.now = datetime(2022, 10, 8, tzinfo=UTC).timestamp()
 
 
-def collector(server: ReplayServer, http: Http, **options: object) -> XCollector:
-    defaults: dict[str, object] = {"name": "x:tweepy", "query": "tweepy OR metrics", "bearer_token": "test-token"}
-    return XCollector(http, base_url=server.base_url, **(defaults | options))  # type: ignore[arg-type]
+def collector(server: ReplayServer, http: Http, **options: Any) -> XCollector:
+    defaults: dict[str, Any] = {"name": "x:tweepy", "query": "tweepy OR metrics", "bearer_token": "test-token"}
+    return XCollector(http, base_url=server.base_url, **(defaults | options))
 
 
 def sweep(c: XCollector, cursor: str | None = None) -> list[Page]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import pytest
 
@@ -18,14 +19,14 @@ LINES = OWN_FIXTURES / "x/stream_lines.txt"
 JSON = "application/json; charset=utf-8"
 
 
-def stream(server: ReplayServer, http: Http, **options: object) -> XFilteredStream:
-    defaults: dict[str, object] = {
+def stream(server: ReplayServer, http: Http, **options: Any) -> XFilteredStream:
+    defaults: dict[str, Any] = {
         "name": "x-stream:acme",
         "queries": {"brand": "acme", "competitor": "globex OR initech"},
         "bearer_token": "test-token",
         "base_url": server.base_url,
     }
-    return XFilteredStream(http, **(defaults | options))  # type: ignore[arg-type]
+    return XFilteredStream(http, **(defaults | options))
 
 
 def test_rules_are_made_equal_to_our_queries(server: ReplayServer, http: Http) -> None:

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, Table, func, select
 
 from listener.mention import Author, Mention
 from overheard.alerting import check_spikes
@@ -63,9 +64,9 @@ def runtime(engine: Engine) -> Runtime:
     return Runtime.build(_config(), engine, KeywordClassifier())
 
 
-def _count(engine: Engine, table: object) -> int:
+def _count(engine: Engine, table: Table) -> int:
     with engine.connect() as c:
-        return c.execute(select(func.count()).select_from(table)).scalar_one()  # type: ignore[arg-type]
+        return c.execute(select(func.count()).select_from(table)).scalar_one()
 
 
 def test_a_storm_is_routed_to_communications_and_marketing_with_its_evidence_once(runtime: Runtime) -> None:
@@ -119,8 +120,8 @@ def test_an_hour_is_judged_only_once_it_has_ended(runtime: Runtime) -> None:
     assert max(a.mentions for a, _ in late.alerts) == 30, "judged on all of the hour's mentions"
 
 
-def test_an_alert_team_without_a_channel_is_refused_with_the_key_named(tmp_path: object) -> None:
-    path = tmp_path / "overheard.yaml"  # type: ignore[operator]
+def test_an_alert_team_without_a_channel_is_refused_with_the_key_named(tmp_path: Path) -> None:
+    path = tmp_path / "overheard.yaml"
     path.write_text(
         "brands: [{name: Lumora, query: Lumora}]\n"
         "channels: {customer_service: {kind: inbox}}\n"

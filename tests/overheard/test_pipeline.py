@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, Table, func, select
 
 from classifiers.verdict import Classifier
 from listener.base import Page
@@ -43,9 +43,9 @@ def _runtime(engine: Engine, classifier: Classifier) -> Runtime:
     return Runtime.build(load_config(SAMPLES / "demo.yaml"), engine, classifier)
 
 
-def _count(engine: Engine, table: object) -> int:
+def _count(engine: Engine, table: Table) -> int:
     with engine.connect() as c:
-        return c.execute(select(func.count()).select_from(table)).scalar_one()  # type: ignore[arg-type]
+        return c.execute(select(func.count()).select_from(table)).scalar_one()
 
 
 def test_a_crash_between_pages_loses_nothing_and_duplicates_nothing(

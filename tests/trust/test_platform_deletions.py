@@ -7,7 +7,7 @@ import random
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from sqlalchemy import Engine, func, select
+from sqlalchemy import ColumnElement, Engine, Table, func, select
 from typer.testing import CliRunner
 
 from listener.http import Http
@@ -55,9 +55,9 @@ def serve_recheck(platform: ReplayServer) -> None:
         platform.add(f"/api/v1/items/{live}", Reply.file(FIXTURES / "hackernews_item_live.json", JSON))
 
 
-def _count(engine: Engine, table: object, *where: object) -> int:
+def _count(engine: Engine, table: Table, *where: ColumnElement[bool]) -> int:
     with engine.connect() as connection:
-        return int(connection.execute(select(func.count()).select_from(table).where(*where)).scalar_one())  # type: ignore[arg-type]
+        return int(connection.execute(select(func.count()).select_from(table).where(*where)).scalar_one())
 
 
 def test_a_post_deleted_on_its_platform_is_gone_from_every_table_after_one_recheck(

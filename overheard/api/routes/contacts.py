@@ -18,8 +18,10 @@ from storage.provenance import ProfileExplanation, RouteRecord, explain_contact,
 
 router = APIRouter(prefix="/api/contacts", tags=["contacts"], responses=ERRORS)
 ContactPath = Annotated[ContactId, Path(description="The contact's id (stable across every view and export).")]
-NOT_FOUND = {404: {"model": Problem, "description": "No such contact, or not one this role may see."}}
-SearchText = text(200)
+NOT_FOUND: dict[int | str, dict[str, object]] = {
+    404: {"model": Problem, "description": "No such contact, or not one this role may see."}
+}
+SearchText = Annotated[str, text(200)]
 
 
 class Contact360(inbox.ContactView):

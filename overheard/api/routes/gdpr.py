@@ -16,7 +16,7 @@ from storage.gdpr import UnknownContact
 
 router = APIRouter(prefix="/api/gdpr/contacts", tags=["gdpr"], responses=ERRORS)
 ContactPath = Annotated[ContactId, Path(description="The contact's id.")]
-NOT_FOUND = {404: {"model": Problem, "description": "No such contact."}}
+NOT_FOUND: dict[int | str, dict[str, object]] = {404: {"model": Problem, "description": "No such contact."}}
 
 
 class ErasureOut(BaseModel):

@@ -19,8 +19,10 @@ from storage.schema import now_utc
 
 router = APIRouter(prefix="/api/mentions", tags=["mentions"], responses=ERRORS)
 MentionId = Annotated[int, Path(ge=1, le=MAX_MENTION_ID, description="The mention's id.")]
-NOT_FOUND = {404: {"model": Problem, "description": "No such mention, or not one this role may see."}}
-SearchText = text(200)
+NOT_FOUND: dict[int | str, dict[str, object]] = {
+    404: {"model": Problem, "description": "No such mention, or not one this role may see."}
+}
+SearchText = Annotated[str, text(200)]
 Status = Annotated[
     str, Query(pattern=r"^(open|new|assigned|snoozed|resolved)$", description="'open': not resolved, not snoozed now.")
 ]

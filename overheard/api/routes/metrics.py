@@ -18,7 +18,7 @@ from storage.schema import now_utc
 router = APIRouter(prefix="/api/metrics", tags=["metrics"], responses=ERRORS)
 _EARLIEST = datetime(1971, 1, 1, tzinfo=UTC)
 _LATEST = datetime(2999, 1, 1, tzinfo=UTC)
-Brand = text(256)
+Brand = Annotated[str, text(256)]
 
 
 def period(end: datetime | None, days: int) -> tuple[datetime, datetime]:

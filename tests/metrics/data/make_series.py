@@ -14,11 +14,13 @@ import csv
 import math
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 HERE = Path(__file__).parent
 START = datetime(2026, 10, 1, tzinfo=UTC)
+Row = list[Any]  # [hour (datetime), mentions, negative mentions], counts raised in place for the spikes
 SPIKES = [  # (hours after START, kind, extra mentions, negative share of the extra mentions)
     (200, "volume", 30, 0.2),
     (333, "volume", 18, 0.2),
@@ -31,7 +33,7 @@ SPIKES = [  # (hours after START, kind, extra mentions, negative share of the ex
 
 def main() -> None:
     rng = np.random.default_rng(20261123)
-    rows = []
+    rows: list[Row] = []
     for h in range(28 * 24):
         hour = START + timedelta(hours=h)
         rate = 2 + 7 * max(0.0, math.sin(math.pi * (hour.hour - 7) / 14))
@@ -49,11 +51,11 @@ def main() -> None:
         out.writerows([[(START + timedelta(hours=o)).isoformat(), kind] for o, kind, _, _ in SPIKES])
 
 
-def write(path: Path, rows: list[list[object]]) -> None:
+def write(path: Path, rows: list[Row]) -> None:
     with path.open("w", newline="") as handle:
         out = csv.writer(handle)
         out.writerow(["hour", "mentions", "negative", "classified"])
-        out.writerows([[hour.isoformat(), n, neg, n] for hour, n, neg in rows])  # type: ignore[union-attr]
+        out.writerows([[hour.isoformat(), n, neg, n] for hour, n, neg in rows])
 
 
 if __name__ == "__main__":
