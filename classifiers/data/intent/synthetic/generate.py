@@ -412,11 +412,11 @@ class Families:
         elif roll < 0.86:
             text = pick(rng, P.GENERIC_LEADS)
         elif roll < 0.93:
-            pool = P.SWITCH_LEADS + (P.SWITCH_LEADS_CONTRACT if BILLING in self.ind.traits else ())
+            pool = [*P.SWITCH_LEADS, *(P.SWITCH_LEADS_CONTRACT if BILLING in self.ind.traits else ())]
             return Draft(pick(rng, pool), P.NEU if chance(rng, 0.6) else P.POS, "lead_switching")
         else:
             apparel = self.ind.key in ("sportswear", "fashion")
-            pool = P.SHORT_LEADS + (P.SHORT_LEADS_APPAREL * 2 if apparel else ())
+            pool = [*P.SHORT_LEADS, *(P.SHORT_LEADS_APPAREL * 2 if apparel else ())]
             return Draft(pick(rng, pool), P.POS if chance(rng, 0.5) else P.NEU, "lead_short")
         eager_cues = ("fire", "can't wait", "treat myself", "take my money", "in my life", "calling my name", "need th")
         eager = any(w in text for w in eager_cues)
@@ -460,7 +460,13 @@ class Families:
             text, sentiment = pick_labeled(rng, P.REVIEW_OTHER)
             return Draft(text, sentiment, "review_not_used_yet", dress=False)
         if style == "reddit":  # a forum post is a person talking, never the brand, a news desk or a scammer
-            families = [("chatter", 12), ("offtopic", 5), ("already_bought", 8), ("idle_wish", 4), ("news", 5)]
+            families: list[tuple[str, float]] = [
+                ("chatter", 12),
+                ("offtopic", 5),
+                ("already_bought", 8),
+                ("idle_wish", 4),
+                ("news", 5),
+            ]
         else:
             families = self._other_families()
         family = weighted(rng, families)
