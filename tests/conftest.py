@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import uuid
 from collections.abc import Iterator
@@ -11,6 +12,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine, text
 
+from enrichers.model import Company, Consent, Contact
+from storage.contacts import save_company, save_consent, save_contact
 from storage.database import create_db_engine, open_database
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -75,3 +78,17 @@ def engine(database_url: str) -> Iterator[Engine]:
     engine = open_database(database_url)
     yield engine
     engine.dispose()
+
+
+@pytest.fixture
+def crm(engine: Engine) -> Engine:
+    """The enrichers' test CRM (Jane, Bob, Emma, Greg and their companies and consents) stored for real."""
+    raw = json.loads((ROOT / "tests" / "enrichers" / "data" / "crm.json").read_text())
+    with engine.begin() as c:
+        for company in raw["companies"]:
+            save_company(c, Company.model_validate(company))
+        for contact in raw["contacts"]:
+            save_contact(c, Contact.model_validate(contact))
+        for consent in raw["consents"]:
+            save_consent(c, Consent.model_validate(consent))
+    return engine

@@ -353,7 +353,7 @@ def contact_page(request: Request, contact_id: str, principal: User, engine: Db)
         if view is None:
             raise HTTPException(404, "This contact does not exist, or is not linked to anything your role sees.")
         record(connection, principal.name, "contact.view", "contact", contact_id)
-    full = contact_360(engine, view)
+    full = contact_360(engine, view, principal.scope)
     return render(
         request,
         "contact.html",
