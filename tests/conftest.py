@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
+from fastapi.testclient import TestClient
 from sqlalchemy import Engine, text
 
 from enrichers.model import Company, Consent, Contact
@@ -92,3 +94,12 @@ def crm(engine: Engine) -> Engine:
         for consent in raw["consents"]:
             save_consent(c, Consent.model_validate(consent))
     return engine
+
+
+def sign_in(client: TestClient, secret: str) -> None:
+    """Sign a test client in through the sign-in form, as a browser does (CSRF token and session cookie)."""
+    form = client.get("/login")
+    csrf = re.search(r'name="csrf" value="([^"]+)"', form.text)
+    assert csrf, "the sign-in form carries a CSRF token"
+    answer = client.post("/login", data={"token": secret, "csrf": csrf.group(1)}, follow_redirects=False)
+    assert answer.status_code == 303, answer.text

@@ -1,7 +1,7 @@
 """The HTTP API and the web app: `create_app(engine, config)` builds both on one database.
 
 The API lives under /api (OpenAPI at /api/openapi.json, docs at /api/docs); web pages are server-rendered
-under / and sign in with the same tokens, kept in a session cookie.
+under / and sign in with the same tokens, which start a web session of their own.
 """
 
 from __future__ import annotations
@@ -14,7 +14,8 @@ from fastapi.routing import APIRoute
 from sqlalchemy import Engine
 
 from classifiers.verdict import Document, Verdict
-from overheard.api.auth import RateLimiter
+from overheard.api.auth import FailureLimiter, RateLimiter
+from overheard.api.middleware import BodyLimit, SameOrigin, SecurityHeaders
 from overheard.api.routes import contacts, delivery, gdpr, health, mentions, metrics, rules, sources
 from overheard.config import OverheardConfig
 from overheard.pipeline import Runtime
@@ -80,7 +81,12 @@ def create_app(engine: Engine, config: OverheardConfig, *, rate_limit_per_minute
     app.state.config = config
     app.state.runtime = Runtime.build(config, engine, _NoClassifier())
     app.state.limiter = RateLimiter(rate_limit_per_minute)
+    app.state.failures = FailureLimiter(config.web.failed_sign_ins_per_minute)
     for module in (health, mentions, contacts, delivery, rules, metrics, gdpr, sources):
         app.include_router(module.router, dependencies=[Depends(known_query)])
     pages.mount(app)
+    # The last added runs first: headers go on every answer, the 413 and the 403 included.
+    app.add_middleware(SameOrigin)
+    app.add_middleware(BodyLimit, max_bytes=config.web.max_body_bytes)
+    app.add_middleware(SecurityHeaders)
     return app

@@ -11,6 +11,7 @@ from overheard.api import create_app
 from storage.audit import entries_for
 from storage.tokens import Role, create_token
 from tests.api.seed import DEMO_CONFIG, Seeded
+from tests.conftest import sign_in
 from tests.storage.test_save_enrichments import MENTIONS, _enrich_and_save
 
 
@@ -115,7 +116,7 @@ def test_a_contact_360_shows_a_team_only_the_findings_of_its_own_mentions_on_api
         assert other.external_id not in view.text, role
 
         client.cookies.clear()
-        client.post("/login", data={"token": tokens[role]}, follow_redirects=False)
+        sign_in(client, tokens[role])
         page = client.get("/contacts/c-jane")
         assert page.status_code == 200
         assert html.escape(other.text[:25]) not in page.text and other.external_id not in page.text, role
