@@ -14,7 +14,8 @@
 - content-type checks (`accept=`), an identifying User-Agent, and manual redirects (at most 5);
 - an SSRF guard at connect time: every address a host name resolves to is checked, so redirects and DNS
   rebinding cannot reach loopback, private, link-local (incl. cloud metadata), CGNAT, multicast or reserved
-  addresses. Tests allow their own server with `allow_networks=("127.0.0.1/32",)`.
+  addresses. Tests allow their own server with `allow_networks=("127.0.0.1/32",)`. The same guard backs
+  `guarded_transport`, the httpx transport deliveries (webhook, CRM, Slack) are sent through.
 
 Errors are `HttpError` subclasses with a message a user can act on.
 """
@@ -36,9 +37,12 @@ from email.utils import parsedate_to_datetime
 from typing import Any, Protocol
 from urllib.parse import urljoin, urlsplit
 
+import httpcore
+import httpx
 import requests
 import tenacity
 import urllib3
+from httpcore._backends.sync import SyncStream  # the stream httpcore wraps a connected socket in
 from requests.adapters import HTTPAdapter
 from requests.structures import CaseInsensitiveDict
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
@@ -220,6 +224,47 @@ def _guarded_adapter(guard: AddressGuard) -> HTTPAdapter:
             self.poolmanager.key_fn_by_scheme = dict(self.poolmanager.key_fn_by_scheme)
 
     return GuardedAdapter(max_retries=0)
+
+
+def guarded_transport(allow_networks: Iterable[str] = ()) -> httpx.HTTPTransport:
+    """An httpx transport whose connections go through the same `AddressGuard`, for the other outbound
+    requests (webhook, CRM and Slack deliveries): one guard for every request Overheard makes. No proxy from
+    the environment (the guard would check the proxy, not the receiver)."""
+    guard = AddressGuard(tuple(ipaddress.ip_network(n, strict=False) for n in allow_networks))
+    return _GuardedTransport(guard)
+
+
+class _GuardedBackend(httpcore.SyncBackend):
+    def __init__(self, guard: AddressGuard) -> None:
+        self.guard = guard
+
+    def connect_tcp(
+        self,
+        host: str,
+        port: int,
+        timeout: float | None = None,
+        local_address: str | None = None,
+        socket_options: Iterable[Any] | None = None,
+    ) -> httpcore.NetworkStream:
+        source = (local_address, 0) if local_address else None
+        try:
+            sock = self.guard.connect(host, port, timeout, source, socket_options)
+        except AddressRefused as exc:
+            raise httpcore.ConnectError(exc.reason) from None
+        except TimeoutError as exc:
+            raise httpcore.ConnectTimeout(f"connect to {host} timed out") from exc
+        except OSError as exc:
+            raise httpcore.ConnectError(f"failed to connect to {host}: {exc}") from exc
+        return SyncStream(sock)
+
+
+class _GuardedTransport(httpx.HTTPTransport):
+    def __init__(self, guard: AddressGuard) -> None:
+        super().__init__(trust_env=False)
+        # httpx has no public way to give its pool a network backend; the pool is all it builds here.
+        self._pool = httpcore.ConnectionPool(
+            ssl_context=httpx.create_ssl_context(trust_env=False), network_backend=_GuardedBackend(guard)
+        )
 
 
 # --- rate-limit headers -------------------------------------------------------------------------------
