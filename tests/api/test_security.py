@@ -213,3 +213,24 @@ def test_one_address_sending_bad_tokens_is_slowed_down_on_the_api_and_the_sign_i
 
     other = _app(engine, DEMO_CONFIG.model_copy(update={"web": WebConfig(failed_sign_ins_per_minute=3)}))
     assert other.client.get("/api/mentions", headers=other.bearer(Role.admin)).status_code == 200
+
+
+# ---- what errors repeat (finding 14) -------------------------------------------------------------------------
+
+
+def test_a_refused_field_is_echoed_cut_short_not_whole(app: App) -> None:
+    huge = "x" * 500_000
+    answer = app.client.post(
+        "/api/contacts/c-1/consents", json={"basis": huge, "source": "y"}, headers=app.bearer(Role.privacy)
+    )
+    assert answer.status_code == 422
+    assert len(answer.content) < 2_000
+    [basis] = [e for e in answer.json()["detail"] if e["loc"] == ["body", "basis"]]
+    assert basis["input"].startswith("xxx") and basis["input"].endswith("(500000 characters, cut)")
+
+
+def test_options_and_405_name_every_method_of_the_path(app: App) -> None:
+    options = app.client.options("/api/contacts/c-1/consents")
+    assert options.status_code == 204 and options.headers["allow"] == "GET, POST, OPTIONS"
+    wrong = app.client.delete("/api/contacts/c-1/consents", headers=app.bearer(Role.admin))
+    assert wrong.status_code == 405 and wrong.headers["allow"] == "GET, POST, OPTIONS"
