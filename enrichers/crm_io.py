@@ -389,7 +389,7 @@ def import_csv(source: str | Path, companies: Iterable[Company] = (), owners: Ow
         if len(cells) != len(header):
             errors.append(RowError(row, None, f"has {len(cells)} cells, the header has {len(header)}"))
             continue
-        values = {h: c.strip() for h, c in zip(header, cells, strict=True)}
+        values = {h: from_spreadsheet_cell(c.strip()) for h, c in zip(header, cells, strict=True)}
         part = _csv_row(row, values, errors, known)
         if part is not None:
             parts.append(part)
@@ -437,6 +437,25 @@ def _csv_row(
     if consent:
         part.consents.append(consent)
     return None if reader.failed else part
+
+
+# A cell starting with one of these is a formula to Excel, LibreOffice and Google Sheets ('=HYPERLINK(…)',
+# '@SUM(…)', '+cmd|…'): names, handles and roles come from strangers' posts and CRMs, so they are written as text.
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_NUMBER = re.compile(r"[+-]?\d+(\.\d+)?([eE][+-]?\d+)?%?")
+
+
+def spreadsheet_cell(value: Any) -> Any:
+    """`value` as a spreadsheet shows it, never evaluates it: a string starting with = + - @ tab or CR gets a
+    leading apostrophe (OWASP's advice for CSV injection); numbers, and strings that are plain numbers, pass."""
+    if isinstance(value, str) and value.startswith(FORMULA_START) and not _NUMBER.fullmatch(value):
+        return "'" + value
+    return value
+
+
+def from_spreadsheet_cell(value: str) -> str:
+    """The value `spreadsheet_cell` escaped, so our exports read back to what was exported."""
+    return value[1:] if value.startswith("'") and value[1:].startswith(FORMULA_START) else value
 
 
 def _iso(value: datetime | None) -> str:
@@ -507,7 +526,7 @@ def export_csv(contacts: Iterable[Contact], companies: Iterable[Company], consen
                     consent_withdrawn_at=_iso(consent.withdrawn_at),
                     consent_review_due=_iso(consent.review_due),
                 )
-            writer.writerow(record)
+            writer.writerow({k: spreadsheet_cell(v) for k, v in record.items()})
     return out.getvalue()
 
 
@@ -528,7 +547,7 @@ def import_companies_csv(source: str | Path) -> CrmImport:
     parsed: list[tuple[int, Company]] = []
     keys: list[tuple[int, str, str]] = []  # (row, column, value) of every row, valid or not, for duplicates
     for row, values in enumerate(rows, start=2):
-        values = {k: (v or "").strip() for k, v in values.items() if k is not None}
+        values = {k: from_spreadsheet_cell((v or "").strip()) for k, v in values.items() if k is not None}
         reader = _RowReader(row, None, errors)
         for column in ("company_id", "name"):
             if not values.get(column):
@@ -578,7 +597,8 @@ def export_companies_csv(companies: Iterable[Company]) -> str:
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(COMPANY_COLUMNS)
     for c in companies:
-        writer.writerow((c.id, c.name, c.domain or "", c.classification.value, c.competitor_of or ""))
+        row = (c.id, c.name, c.domain or "", c.classification.value, c.competitor_of or "")
+        writer.writerow([spreadsheet_cell(v) for v in row])
     return out.getvalue()
 
 

@@ -36,7 +36,8 @@ from classifiers.verdict import Verdict
 from enrichers.findings import excerpt
 from enrichers.model import Delivery, DeliveryStatus, Route
 from enrichers.ports import DeliveryQueue
-from listener.mention import Mention
+from listener.http import guarded_transport
+from listener.mention import Mention, web_url
 
 log = logging.getLogger(__name__)
 
@@ -280,7 +281,18 @@ def json_body(document: Any) -> bytes:
 
 
 def _slack_escape(text: str) -> str:
+    """Slack reads `<…>` as a link or a mention (`<!channel>` pings everyone): only &, < and > are control
+    characters in its text, and they are written as entities."""
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def _slack_link(url: str | None, label: str) -> str | None:
+    """`<url|label>`, or None for a link that is not http(s); a `|` in the URL would end it and start a label
+    of the poster's choosing, so it is percent-encoded (a URL means the same with %7C)."""
+    safe = web_url(url)
+    if safe is None:
+        return None
+    return f"<{_slack_escape(safe.replace('|', '%7C'))}|{_slack_escape(label)}>"
 
 
 def slack_message(payload: dict[str, Any]) -> dict[str, Any]:
@@ -292,11 +304,11 @@ def slack_message(payload: dict[str, Any]) -> dict[str, Any]:
         f"{verdict['confidence']:.2f}) on {mention['source']} by @{mention['author']['handle']}"
     )
     quote = "> " + _slack_escape(mention["excerpt"]).replace("\n", "\n> ")
-    details = [f"Reply on: {route['reply_channel']}"]
+    details = [f"Reply on: {_slack_escape(str(route['reply_channel']))}"]
     if route["due_at"]:
-        details.append(f"due {route['due_at']}")
-    if mention["url"]:
-        details.append(f"<{mention['url']}|open the mention>")
+        details.append(f"due {_slack_escape(str(route['due_at']))}")
+    if (link := _slack_link(mention["url"], "open the mention")) is not None:
+        details.append(link)
     why = f"Why: {_slack_escape(route['explanation'])}"
     return {
         "text": _slack_escape(headline),
@@ -427,8 +439,8 @@ def send_once(
         body = json_body(document)
         assert channel.secret is not None
         headers = webhook_headers(channel.secret.get_secret_value(), msg_id, int(now.timestamp()), body)
-    if client is None:
-        with httpx.Client(follow_redirects=False) as own:
+    if client is None:  # receivers are configured URLs: the collectors' SSRF guard applies to them too
+        with httpx.Client(transport=guarded_transport(), follow_redirects=False) as own:
             return post_json(own, channel.url, body, headers, channel.timeout_s)
     return post_json(client, channel.url, body, headers, channel.timeout_s)
 

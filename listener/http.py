@@ -14,7 +14,8 @@
 - content-type checks (`accept=`), an identifying User-Agent, and manual redirects (at most 5);
 - an SSRF guard at connect time: every address a host name resolves to is checked, so redirects and DNS
   rebinding cannot reach loopback, private, link-local (incl. cloud metadata), CGNAT, multicast or reserved
-  addresses. Tests allow their own server with `allow_networks=("127.0.0.1/32",)`.
+  addresses. Tests allow their own server with `allow_networks=("127.0.0.1/32",)`. The same guard backs
+  `guarded_transport`, the httpx transport deliveries (webhook, CRM, Slack) are sent through.
 
 Errors are `HttpError` subclasses with a message a user can act on.
 """
@@ -36,9 +37,12 @@ from email.utils import parsedate_to_datetime
 from typing import Any, Protocol
 from urllib.parse import urljoin, urlsplit
 
+import httpcore
+import httpx
 import requests
 import tenacity
 import urllib3
+from httpcore._backends.sync import SyncStream  # the stream httpcore wraps a connected socket in
 from requests.adapters import HTTPAdapter
 from requests.structures import CaseInsensitiveDict
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
@@ -173,14 +177,21 @@ class AddressGuard:
 
 
 _NAT64 = ipaddress.ip_network("64:ff9b::/96")
+_LOCAL_NAT64 = ipaddress.ip_network("64:ff9b:1::/48")  # RFC 8215: where the IPv4 sits depends on the site
+_IPV4_COMPATIBLE = ipaddress.ip_network("::/96")  # deprecated ::a.b.c.d (RFC 4291 2.5.5.1)
+_SIIT = ipaddress.ip_network("::ffff:0:0:0/96")  # IPv4-translated ::ffff:0:a.b.c.d (RFC 7915)
+_NOWHERE = ipaddress.IPv4Address("0.0.0.0")  # judged as 0.0.0.0/8: always refused
 
 
 def _embedded_ipv4(address: ipaddress.IPv6Address) -> ipaddress.IPv4Address | None:
-    """The IPv4 address an IPv6 one stands for (mapped, NAT64, 6to4, Teredo): judged as that address."""
+    """The IPv4 address an IPv6 one stands for (mapped, IPv4-compatible, SIIT, NAT64, 6to4, Teredo): judged
+    as that address, so '::7f00:1' is loopback however a stack routes it."""
     if address.ipv4_mapped is not None:
         return address.ipv4_mapped
-    if address in _NAT64:
+    if address in _NAT64 or address in _SIIT or (address in _IPV4_COMPATIBLE and int(address) > 1):
         return ipaddress.IPv4Address(int(address) & 0xFFFFFFFF)
+    if address in _LOCAL_NAT64:
+        return _NOWHERE
     if address.sixtofour is not None:
         return address.sixtofour
     if address.teredo is not None:
@@ -213,6 +224,47 @@ def _guarded_adapter(guard: AddressGuard) -> HTTPAdapter:
             self.poolmanager.key_fn_by_scheme = dict(self.poolmanager.key_fn_by_scheme)
 
     return GuardedAdapter(max_retries=0)
+
+
+def guarded_transport(allow_networks: Iterable[str] = ()) -> httpx.HTTPTransport:
+    """An httpx transport whose connections go through the same `AddressGuard`, for the other outbound
+    requests (webhook, CRM and Slack deliveries): one guard for every request Overheard makes. No proxy from
+    the environment (the guard would check the proxy, not the receiver)."""
+    guard = AddressGuard(tuple(ipaddress.ip_network(n, strict=False) for n in allow_networks))
+    return _GuardedTransport(guard)
+
+
+class _GuardedBackend(httpcore.SyncBackend):
+    def __init__(self, guard: AddressGuard) -> None:
+        self.guard = guard
+
+    def connect_tcp(
+        self,
+        host: str,
+        port: int,
+        timeout: float | None = None,
+        local_address: str | None = None,
+        socket_options: Iterable[Any] | None = None,
+    ) -> httpcore.NetworkStream:
+        source = (local_address, 0) if local_address else None
+        try:
+            sock = self.guard.connect(host, port, timeout, source, socket_options)
+        except AddressRefused as exc:
+            raise httpcore.ConnectError(exc.reason) from None
+        except TimeoutError as exc:
+            raise httpcore.ConnectTimeout(f"connect to {host} timed out") from exc
+        except OSError as exc:
+            raise httpcore.ConnectError(f"failed to connect to {host}: {exc}") from exc
+        return SyncStream(sock)
+
+
+class _GuardedTransport(httpx.HTTPTransport):
+    def __init__(self, guard: AddressGuard) -> None:
+        super().__init__(trust_env=False)
+        # httpx has no public way to give its pool a network backend; the pool is all it builds here.
+        self._pool = httpcore.ConnectionPool(
+            ssl_context=httpx.create_ssl_context(trust_env=False), network_backend=_GuardedBackend(guard)
+        )
 
 
 # --- rate-limit headers -------------------------------------------------------------------------------
@@ -512,8 +564,7 @@ class Http:
             response = self._send_once(method, url, params, body, headers, truncate_at)
             if response.status_code not in REDIRECT_STATUSES or "location" not in response.headers:
                 return response
-            url = urljoin(response.url, response.headers["location"])
-            _check_scheme(url)
+            url = _redirect_target(response.url, response.headers["location"])
             params = None  # the Location already carries the query
             if response.status_code == 303:
                 method, body = "GET", (None, None)
@@ -551,6 +602,9 @@ class Http:
             if refusal is not None:
                 raise refusal from None
             raise _Retryable(url, f"{type(exc).__name__}: {exc}") from exc
+        except (requests.exceptions.InvalidSchema, requests.exceptions.MissingSchema, ValueError) as exc:
+            # requests parses a redirect's Location even when not following it (InvalidURL is a ValueError)
+            raise HttpError(url, f"not a valid URL, or its redirect Location is not one: {exc}") from None
         try:
             self._read_capped(response, truncate_at)
         except (requests.exceptions.ChunkedEncodingError, requests.exceptions.ConnectionError) as exc:
@@ -654,9 +708,30 @@ def _refusal_in(exc: BaseException) -> AddressRefused | None:
 
 
 def _check_scheme(url: str) -> None:
-    scheme = urlsplit(url).scheme.lower()
+    try:
+        parts = urlsplit(url)
+        port = parts.port  # raises for a port out of range
+    except ValueError as exc:
+        raise HttpError(url, f"not a valid URL: {exc}") from None
+    scheme = parts.scheme.lower()
     if scheme not in ("http", "https"):
         raise HttpError(url, f"only http and https URLs are fetched, not {scheme or 'a relative URL'}")
+    if not parts.hostname or any(ch.isspace() or ord(ch) < 0x20 for ch in parts.netloc) or port == 0:
+        raise HttpError(url, "not a valid URL: no host, or a host with spaces or control characters")
+
+
+def _redirect_target(current: str, location: str) -> str:
+    """The URL a redirect points to, or an HttpError naming it: a server's Location may be anything, and
+    requests would raise its own InvalidURL, which no caller expects (a sweep died on one)."""
+    try:
+        target = urljoin(current, location)
+    except ValueError as exc:
+        raise HttpError(current, f"redirect to an invalid Location {location[:200]!r}: {exc}") from None
+    try:
+        _check_scheme(target)
+    except HttpError as exc:
+        raise HttpError(current, f"redirect to an unusable Location {location[:200]!r}: {exc.reason}") from None
+    return target
 
 
 def _status_reason(response: requests.Response) -> str:

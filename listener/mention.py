@@ -7,8 +7,37 @@ import json
 from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
+from urllib.parse import urlsplit
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+WEB_SCHEMES = ("http", "https")
+
+
+def web_url(value: str | None) -> str | None:
+    """`value` when it is an absolute http(s) link with a host, else None.
+
+    Post and profile links come from strangers: `javascript:alert(1)` or `data:text/html,…` in a feed's
+    <link> would run in our pages when someone clicks it. Browsers drop tabs and newlines anywhere in a
+    link (so a tab inside "javascript:" still runs), so a link holding any is refused too.
+    """
+    if not value:
+        return None
+    text = value.strip()
+    if any(ord(ch) < 0x20 or ord(ch) == 0x7F for ch in text):
+        return None  # tabs, newlines or control characters inside a link: browsers drop them, e.g. in a scheme
+    try:
+        parts = urlsplit(text)
+    except ValueError:
+        return None
+    if parts.scheme.lower() not in WEB_SCHEMES or not parts.hostname:
+        return None
+    return text
+
+
+def _scheme(value: str) -> str:
+    head = value.strip().split(":", 1)[0] if ":" in value else ""
+    return "".join(ch for ch in head.lower() if ch.isalnum() or ch in "+.-")[:16] or "relative"
 
 
 class Platform(StrEnum):
@@ -88,6 +117,34 @@ class Mention(BaseModel):
     raw_hash: str = Field(default="", description="sha256 of the raw platform payload, for change detection.")
 
     _check_created = field_validator("created_at", "collected_at")(classmethod(lambda cls, v: _utc(v)))
+
+    @model_validator(mode="before")
+    @classmethod
+    def _only_web_links(cls, data: Any) -> Any:
+        """Clear a post or profile link that is not http(s), keeping the post and the reason as a signal
+        ('unsafe_url:javascript'): the mention is still worth reading, its link is not worth following."""
+        if not isinstance(data, dict):
+            return data
+        found: list[str] = []
+        url = data.get("url")
+        if isinstance(url, str) and web_url(url) is None:
+            found.append(f"unsafe_url:{_scheme(url)}")
+            data = {**data, "url": None}
+        elif isinstance(url, str):
+            data = {**data, "url": web_url(url)}
+        author = data.get("author")
+        profile = author.get("profile_url") if isinstance(author, dict) else getattr(author, "profile_url", None)
+        if isinstance(profile, str) and web_url(profile) is None:
+            found.append(f"unsafe_profile_url:{_scheme(profile)}")
+            cleared = (
+                {**author, "profile_url": None}
+                if isinstance(author, dict)
+                else author.model_copy(update={"profile_url": None})
+            )
+            data = {**data, "author": cleared}
+        if found:
+            data = {**data, "signals": tuple(dict.fromkeys((*data.get("signals", ()), *found)))}
+        return data
 
     @property
     def key(self) -> tuple[str, str]:

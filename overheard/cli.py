@@ -324,9 +324,14 @@ def serve(
 def tokens_create(
     name: Annotated[str, typer.Argument(help="Who the token is for (shown as the actor in the audit log).")],
     role: Annotated[str, typer.Option("--role", help="admin, service, sales, marketing or privacy.")],
+    days: Annotated[
+        int, typer.Option("--days", min=0, max=3650, help="Days until it expires; 0: never (not advised).")
+    ] = 90,
     config: ConfigOption = Path("overheard.yaml"),
 ) -> None:
     """Create an API token; it is printed once and only its hash is kept."""
+    from datetime import timedelta
+
     from storage.database import open_database
     from storage.tokens import Role, TokenNameTaken, create_token
 
@@ -337,11 +342,63 @@ def tokens_create(
     conf = _config(config)
     try:
         with open_database(conf.database_url()).begin() as connection:
-            secret, token = create_token(connection, name, chosen)
+            secret, token = create_token(connection, name, chosen, timedelta(days=days) if days else None)
     except (StorageError, TokenNameTaken) as exc:
         fail(str(exc))
-    errors.print(f"created {token.role} token '{token.name}'; it is shown once, store it now:", highlight=False)
+    until = f"expires {token.expires_at:%Y-%m-%d %H:%M} UTC" if token.expires_at else "never expires"
+    errors.print(
+        f"created {token.role} token '{token.name}' ({until}); it is shown once, store it now:", highlight=False
+    )
     sys.stdout.write(secret + "\n")
+
+
+@tokens_app.command("list")
+def tokens_list(config: ConfigOption = Path("overheard.yaml")) -> None:
+    """Every token issued: who has it, its role, when it was last used, and whether it is live."""
+    from rich.table import Table
+
+    from storage.database import open_database
+    from storage.schema import now_utc
+    from storage.tokens import list_tokens
+
+    conf = _config(config)
+    try:
+        with open_database(conf.database_url()).connect() as connection:
+            tokens = list_tokens(connection)
+    except StorageError as exc:
+        fail(str(exc))
+    now = now_utc()
+    table = Table("name", "role", "status", "created", "last used", "expires")
+    for token in tokens:
+        table.add_row(
+            token.name,
+            token.role.value,
+            token.status(now),
+            f"{token.created_at:%Y-%m-%d}",
+            f"{token.last_used_at:%Y-%m-%d %H:%M}" if token.last_used_at else "never",
+            f"{token.expires_at:%Y-%m-%d %H:%M}" if token.expires_at else "never (revoke and reissue)",
+        )
+    console.print(table if tokens else "no tokens yet: create one with `overheard tokens create NAME --role ROLE`")
+
+
+@tokens_app.command("revoke")
+def tokens_revoke(
+    name: Annotated[str, typer.Argument(help="The token's name, as `overheard tokens list` shows it.")],
+    config: ConfigOption = Path("overheard.yaml"),
+) -> None:
+    """Revoke a token at once; web sessions signed in with it end too."""
+    from storage.database import open_database
+    from storage.tokens import revoke
+
+    conf = _config(config)
+    try:
+        with open_database(conf.database_url()).begin() as connection:
+            revoked = revoke(connection, name)
+    except StorageError as exc:
+        fail(str(exc))
+    if not revoked:
+        fail(f"no live token is named '{name}'; `overheard tokens list` shows them")
+    console.print(f"revoked token '{name}'; its web sessions are signed out")
 
 
 @app.command()

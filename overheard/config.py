@@ -251,6 +251,30 @@ class DeliveryConfig(BaseModel):
     )
 
 
+class WebConfig(BaseModel):
+    """`overheard serve`: web sessions, cookies and the limits that hold before a request is read."""
+
+    model_config = _STRICT
+
+    session_hours: float = Field(
+        default=12, gt=0, le=24 * 30, description="A web sign-in lasts this long (and never past its token's expiry)."
+    )
+    secure_cookies: Literal["auto", "always", "never"] = Field(
+        default="auto",
+        description=(
+            "Mark the session cookie Secure: 'auto' when the request came over https (run uvicorn with "
+            "--proxy-headers behind a TLS proxy), 'always' behind https whatever the proxy says, 'never' for "
+            "plain-http development only."
+        ),
+    )
+    max_body_bytes: int = Field(
+        default=1_048_576, ge=1024, description="Larger request bodies are refused (413) before they are read."
+    )
+    failed_sign_ins_per_minute: int = Field(
+        default=10, ge=1, description="Bad tokens or sign-ins one client address may send a minute before 429."
+    )
+
+
 class ClassifierConfig(BaseModel):
     model_config = _STRICT
 
@@ -312,6 +336,7 @@ class OverheardConfig(BaseModel):
     delivery: DeliveryConfig = Field(default_factory=DeliveryConfig)
     recheck: RecheckConfig = Field(default_factory=RecheckConfig)
     alerts: AlertsConfig = Field(default_factory=AlertsConfig)
+    web: WebConfig = Field(default_factory=WebConfig)
 
     @model_validator(mode="after")
     def _consistent(self) -> OverheardConfig:

@@ -27,6 +27,7 @@ from enrichers.enrich import enrich
 from enrichers.linking import CompanyIndex, author_handle
 from enrichers.model import Company, CompanyClass, DeliveryStatus
 from listener.base import Collector, Rejected
+from listener.http import guarded_transport
 from listener.mention import Mention
 from listener.query import QuerySet
 from overheard.config import Channel, OverheardConfig, secret
@@ -254,7 +255,12 @@ def deliver_due(runtime: Runtime, limit: int = 500, client: httpx.Client | None 
             continue
         if sender is not None:
             senders[name] = sender
-    for after in deliver_due_once(queue, senders, now, limit, client, concurrency=runtime.config.delivery.concurrency):
+    # Receivers are configured URLs: the collectors' SSRF guard applies, with the networks overheard.yaml allows.
+    with httpx.Client(transport=guarded_transport(runtime.config.http.allow_networks), follow_redirects=False) as own:
+        sent = deliver_due_once(
+            queue, senders, now, limit, client or own, concurrency=runtime.config.delivery.concurrency
+        )
+    for after in sent:
         report.delivered += after.status is DeliveryStatus.delivered
         report.failed += after.status is DeliveryStatus.failed
         report.dead += after.status is DeliveryStatus.dead

@@ -21,6 +21,7 @@ from markupsafe import Markup
 from pygal.style import Style
 from sqlalchemy import Engine
 
+from enrichers.crm_io import spreadsheet_cell
 from storage import metrics
 
 # pygal puts a legacy importer (find_module only, no find_spec) on sys.meta_path for its plugin maps, which
@@ -161,7 +162,7 @@ def _write(path: Path, header: list[str], rows: list[list[Any]]) -> Path:
     with path.open("w", newline="", encoding="utf-8") as handle:
         out = csv.writer(handle)
         out.writerow(header)
-        out.writerows(rows)
+        out.writerows([spreadsheet_cell(v) for v in row] for row in rows)  # authors, terms: strangers' text
     return path
 
 

@@ -166,7 +166,7 @@ def contact_360(engine: Engine, contact_id: str, actor: str) -> dict[str, Any]:
         view = contact_view(connection, Scope(), contact_id)
         if view is None:
             raise UnknownContact(f"no contact with id {contact_id!r}")
-        why = explain_contact(connection, contact_id)
+        why = explain_contact(connection, contact_id, Scope())
         records = route_records(connection, [r.id for r in view.routes])
         record(connection, actor, "contact.view", "contact", contact_id)
     return {

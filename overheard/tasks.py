@@ -44,7 +44,7 @@ from sqlalchemy.exc import DBAPIError
 
 from classifiers.verdict import Classifier
 from listener.base import Rejected
-from listener.http import Http
+from listener.http import Http, guarded_transport
 from listener.mention import Mention
 from overheard.alerting import check_spikes
 from overheard.config import OverheardConfig, Settings, load_config
@@ -331,7 +331,9 @@ def _deliver(rt: Runtime, limit: int = 500) -> str:
         if not mine:
             return "skipped: another worker is sending"
         delivered = failed = dead = 0
-        with httpx.Client(follow_redirects=False) as client:  # one connection pool for the whole pass
+        # One connection pool for the whole pass, through the collectors' SSRF guard.
+        transport = guarded_transport(rt.config.http.allow_networks)
+        with httpx.Client(transport=transport, follow_redirects=False) as client:
             while True:
                 report = deliver_due(rt, limit, client)
                 delivered, failed, dead = delivered + report.delivered, failed + report.failed, dead + report.dead

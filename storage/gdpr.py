@@ -23,6 +23,7 @@ from sqlalchemy import JSON, ColumnElement, Connection, Text, cast, delete, fals
 
 from enrichers.linking import normalise_handle
 from storage.audit import entries_for, record
+from storage.inbox import Scope
 from storage.metrics import refresh_rollups
 from storage.personal_data import PERSONAL_DATA, TiedBy
 from storage.provenance import explain_contact
@@ -170,7 +171,7 @@ def export_contact(connection: Connection, contact_id: str, *, actor: str) -> di
         rows = connection.execute(select(table).where(_where(entry.table, entry.tied_by, contact_id, authored)))
         tables[entry.table] = [{k: _json_safe(v) for k, v in r._asdict().items()} for r in rows]
     # "Why is this on my profile?": each finding's audit record, assembled into one answer.
-    why = [e.model_dump(mode="json") for e in explain_contact(connection, contact_id)]
+    why = [e.model_dump(mode="json") for e in explain_contact(connection, contact_id, Scope())]
     record(connection, actor, "gdpr.export", "contact", contact_id, tables=sorted(tables))
     return {
         "contact_id": contact_id,

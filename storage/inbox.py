@@ -448,13 +448,22 @@ def feedback_for(connection: Connection, mention_id: int) -> list[Feedback]:
 # ---- contacts ----------------------------------------------------------------------------------------------
 
 
+def _visible_mentions(scope: Scope) -> Any:
+    return select(mentions.c.id).join(verdicts, verdicts.c.mention_id == mentions.c.id).where(scope_condition(scope))
+
+
 def _contact_visible(scope: Scope) -> ColumnElement[bool]:
     if scope.everything:
         return true()
-    visible_mentions = (
-        select(mentions.c.id).join(verdicts, verdicts.c.mention_id == mentions.c.id).where(scope_condition(scope))
-    )
-    return exists().where(links.c.contact_id == contacts.c.id, links.c.mention_id.in_(visible_mentions))
+    return exists().where(links.c.contact_id == contacts.c.id, links.c.mention_id.in_(_visible_mentions(scope)))
+
+
+def finding_visible(scope: Scope) -> ColumnElement[bool]:
+    """A finding is shown to whoever sees the mention it came from: a contact visible to sales (through a lead)
+    must not show sales the complaint routed only to customer service, nor its text, verdict or reasons."""
+    if scope.everything:
+        return true()
+    return findings.c.mention_id.in_(_visible_mentions(scope))
 
 
 class ContactSummary(BaseModel):
@@ -669,7 +678,9 @@ def contact_view(
     finding_list = [
         FindingView.model_validate(f._asdict())
         for f in c.execute(
-            select(findings).where(findings.c.contact_id == contact_id).order_by(findings.c.created_at.desc())
+            select(findings)
+            .where(findings.c.contact_id == contact_id, finding_visible(scope))
+            .order_by(findings.c.created_at.desc())
         )
     ]
     linked_query = (

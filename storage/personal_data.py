@@ -219,7 +219,9 @@ NOT_PERSONAL: dict[str, tuple[str, ...]] = {
     # The audit log names contacts by their pseudonymous id only; details never carry personal data.
     "audit_log": ("id", "at", "actor", "action", "subject_type", "subject_id", "detail"),
     # Tokens name staff members and services, never contacts; only the secret's hash is kept.
-    "api_tokens": ("id", "name", "role", "token_hash", "created_at", "last_used_at", "revoked_at"),
+    "api_tokens": ("id", "name", "role", "token_hash", "created_at", "last_used_at", "revoked_at", "expires_at"),
+    # A signed-in browser: hashes and times only, tied to a staff member's token.
+    "web_sessions": ("id", "session_hash", "token_id", "csrf_token", "created_at", "expires_at"),
     # Labels and ids only (no text); rows are deleted with their mention by ON DELETE CASCADE.
     "triage_feedback": (
         "id",

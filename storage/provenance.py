@@ -21,6 +21,7 @@ from enrichers.enrich import Enrichment, RoutedMention
 from enrichers.model import ENRICHMENT_PURPOSE
 from listener.mention import Mention
 from storage.audit import AuditEntry, entries_for
+from storage.inbox import Scope, finding_visible
 from storage.schema import consents, findings, links, mentions, routes, verdicts
 
 FINDING_POLICY = "rule:finding_policy"  # enrichers.findings: relevant, classified, linked, consent allows
@@ -219,11 +220,13 @@ def explain_finding(
     )
 
 
-def explain_contact(connection: Connection, contact_id: str) -> list[ProfileExplanation]:
-    """Every finding on the contact's profile with its explanation, newest first."""
+def explain_contact(connection: Connection, contact_id: str, scope: Scope) -> list[ProfileExplanation]:
+    """Every finding on the contact's profile that `scope` may see, with its explanation, newest first.
+
+    The scope is required so no caller forgets it: `Scope()` (everything) for admin, privacy and the export."""
     ids = connection.execute(
         select(findings.c.id)
-        .where(findings.c.contact_id == contact_id)
+        .where(findings.c.contact_id == contact_id, finding_visible(scope))
         .order_by(findings.c.created_at.desc(), findings.c.id.desc())
     ).scalars()
     return [explain_finding(connection, contact_id, finding_id, with_audit=False) for finding_id in list(ids)]

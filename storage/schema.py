@@ -478,3 +478,18 @@ mention_tags_log = Table(
     Column("mention_id", BigInteger, nullable=False),  # a mention whose tag rows may be missing or stale
     Index("ix_mention_tags_log_mention", "mention_id"),
 )
+
+# Web sign-in (issue 23, migration 0010_web_sessions): a token's expiry, and web sessions kept apart from API
+# tokens, so signing out ends the session on the server and the cookie never holds an API token.
+api_tokens.append_column(Column("expires_at", UTCDateTime))  # NULL: issued before tokens expired; never
+web_sessions = Table(
+    "web_sessions",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("session_hash", String(64), nullable=False, unique=True),  # sha256 of the cookie's secret
+    Column("token_id", ForeignKey("api_tokens.id", ondelete="CASCADE"), nullable=False),  # who signed in with it
+    Column("csrf_token", String(64), nullable=False),  # every form of this session posts it back
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("expires_at", UTCDateTime, nullable=False),
+    Index("ix_web_sessions_token_id", "token_id"),
+)

@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import json
 import os
+import re
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
+from fastapi.testclient import TestClient
 from sqlalchemy import Engine, text
 
+from enrichers.model import Company, Consent, Contact
+from storage.contacts import save_company, save_consent, save_contact
 from storage.database import create_db_engine, open_database
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -92,3 +97,26 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             in_params = marker == "postgres" and "postgresql" in params.values()
             if in_params or any(word in name for name in names for word in words):
                 item.add_marker(getattr(pytest.mark, marker))
+
+
+@pytest.fixture
+def crm(engine: Engine) -> Engine:
+    """The enrichers' test CRM (Jane, Bob, Emma, Greg and their companies and consents) stored for real."""
+    raw = json.loads((ROOT / "tests" / "enrichers" / "data" / "crm.json").read_text())
+    with engine.begin() as c:
+        for company in raw["companies"]:
+            save_company(c, Company.model_validate(company))
+        for contact in raw["contacts"]:
+            save_contact(c, Contact.model_validate(contact))
+        for consent in raw["consents"]:
+            save_consent(c, Consent.model_validate(consent))
+    return engine
+
+
+def sign_in(client: TestClient, secret: str) -> None:
+    """Sign a test client in through the sign-in form, as a browser does (CSRF token and session cookie)."""
+    form = client.get("/login")
+    csrf = re.search(r'name="csrf" value="([^"]+)"', form.text)
+    assert csrf, "the sign-in form carries a CSRF token"
+    answer = client.post("/login", data={"token": secret, "csrf": csrf.group(1)}, follow_redirects=False)
+    assert answer.status_code == 303, answer.text

@@ -1,7 +1,7 @@
 """The HTTP API and the web app: `create_app(engine, config)` builds both on one database.
 
 The API lives under /api (OpenAPI at /api/openapi.json, docs at /api/docs); web pages are server-rendered
-under / and sign in with the same tokens, kept in a session cookie.
+under / and sign in with the same tokens, which start a web session of their own.
 """
 
 from __future__ import annotations
@@ -9,12 +9,17 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from fastapi import Depends, FastAPI, Request
+from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, Response
 from fastapi.routing import APIRoute
 from sqlalchemy import Engine
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 
 from classifiers.verdict import Document, Verdict
-from overheard.api.auth import RateLimiter
+from overheard.api.auth import FailureLimiter, RateLimiter
+from overheard.api.middleware import BodyLimit, SameOrigin, SecurityHeaders
 from overheard.api.routes import contacts, delivery, gdpr, health, mentions, metrics, rules, sources
 from overheard.config import OverheardConfig
 from overheard.pipeline import Runtime
@@ -59,6 +64,55 @@ def known_query(request: Request) -> None:
         raise RequestValidationError(problems)
 
 
+ECHOED_INPUT_CHARS = 200  # of a refused field, a 422 repeats at most this much
+
+
+def _short(value: object) -> object:
+    """A refused input as a 422 may repeat it: whole when small, else its start (a 5 MB field was echoed)."""
+    text = value if isinstance(value, str) else None
+    if text is None:
+        encoded = jsonable_encoder(value)
+        shown = str(encoded)
+        if len(shown) <= ECHOED_INPUT_CHARS:
+            return encoded
+        text = shown
+    if len(text) <= ECHOED_INPUT_CHARS:
+        return text
+    return f"{text[:ECHOED_INPUT_CHARS]}… ({len(text)} characters, cut)"
+
+
+async def _validation_problem(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, RequestValidationError)
+    errors = [
+        {**error, "input": _short(error.get("input"))} if "input" in error else error
+        for error in jsonable_encoder(exc.errors())
+    ]
+    return JSONResponse({"detail": errors}, status_code=422)
+
+
+_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE")
+
+
+def _allowed_methods(request: Request) -> list[str]:
+    """Every method some route of this path takes: Starlette's 405 names only the first route's methods (so
+    OPTIONS on /api/contacts/{id}/consents said GET, hiding the POST beside it)."""
+    return [
+        method
+        for method in _METHODS
+        if any(route.matches({**request.scope, "method": method})[0] is Match.FULL for route in request.app.routes)
+    ]
+
+
+async def _method_not_allowed(request: Request, exc: Exception) -> Response:
+    allow = ", ".join([*_allowed_methods(request), "OPTIONS"])
+    if request.method == "OPTIONS":
+        return Response(status_code=204, headers={"Allow": allow})
+    assert isinstance(exc, StarletteHTTPException)
+    exc.headers = {**(exc.headers or {}), "Allow": allow}
+    handler = request.app.exception_handlers[StarletteHTTPException]
+    return await handler(request, exc)
+
+
 def create_app(engine: Engine, config: OverheardConfig, *, rate_limit_per_minute: int = DEFAULT_RATE_LIMIT) -> FastAPI:
     from overheard.web import pages
 
@@ -80,7 +134,14 @@ def create_app(engine: Engine, config: OverheardConfig, *, rate_limit_per_minute
     app.state.config = config
     app.state.runtime = Runtime.build(config, engine, _NoClassifier())
     app.state.limiter = RateLimiter(rate_limit_per_minute)
+    app.state.failures = FailureLimiter(config.web.failed_sign_ins_per_minute)
     for module in (health, mentions, contacts, delivery, rules, metrics, gdpr, sources):
         app.include_router(module.router, dependencies=[Depends(known_query)])
     pages.mount(app)
+    app.add_exception_handler(RequestValidationError, _validation_problem)
+    app.add_exception_handler(405, _method_not_allowed)
+    # The last added runs first: headers go on every answer, the 413 and the 403 included.
+    app.add_middleware(SameOrigin)
+    app.add_middleware(BodyLimit, max_bytes=config.web.max_body_bytes)
+    app.add_middleware(SecurityHeaders)
     return app

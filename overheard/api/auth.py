@@ -1,4 +1,4 @@
-"""Who may do what: token authentication, the role policy, record scopes and per-token rate limits.
+"""Who may do what: token authentication, web sessions, the role policy, record scopes and rate limits.
 
 The policy is one table (`POLICY`): each capability lists the roles that have it (function-level
 authorization). What a role sees inside a capability is its `Scope` (object-level authorization):
@@ -21,7 +21,7 @@ from pydantic import BaseModel
 from sqlalchemy import Engine
 
 from storage.inbox import Scope
-from storage.tokens import Role, authenticate, touch
+from storage.tokens import Role, WebSession, authenticate, session_for, touch
 
 SESSION_COOKIE = "overheard_session"
 
@@ -118,11 +118,53 @@ class RateLimiter:
         return count <= self.per_minute, max(1, int(60 - (now - start))), opened
 
 
+class FailureLimiter:
+    """Failed sign-ins and unknown tokens per client address, in a fixed one-minute window.
+
+    Per-token limits cannot slow someone guessing tokens (each guess is a different token). Once an address
+    has failed `per_minute` times it is answered 429 until the window ends, even for a right token, so the
+    answer tells a guesser nothing."""
+
+    def __init__(self, per_minute: int, clock: Callable[[], float] = time.monotonic) -> None:
+        self.per_minute = per_minute
+        self.clock = clock
+        self._windows: dict[str, tuple[float, int]] = {}
+        self._lock = threading.Lock()
+
+    def _window(self, address: str, now: float) -> tuple[float, int]:
+        start, count = self._windows.get(address, (now, 0))
+        return (now, 0) if now - start >= 60 else (start, count)
+
+    def blocked(self, address: str) -> int | None:
+        """Seconds until the address may try again, or None when it may try now."""
+        now = self.clock()
+        with self._lock:
+            start, count = self._window(address, now)
+        return max(1, int(60 - (now - start))) if count >= self.per_minute else None
+
+    def failed(self, address: str) -> None:
+        now = self.clock()
+        with self._lock:
+            if len(self._windows) > 100_000:  # many addresses (a spoofing flood): forget the ended windows
+                self._windows = {a: w for a, w in self._windows.items() if now - w[0] < 60}
+            start, count = self._window(address, now)
+            self._windows[address] = (start, count + 1)
+
+
+def client_address(request: Request) -> str:
+    """The caller's address as the server sees it (behind a proxy: run uvicorn with --proxy-headers)."""
+    return request.client.host if request.client else "unknown"
+
+
 ERRORS: dict[int | str, dict[str, object]] = {
     400: {"model": Problem, "description": "The body could not be read: not UTF-8, or not JSON."},
     401: {"model": Problem, "description": "No token, or an unknown or revoked one."},
     403: {"model": Problem, "description": "The token's role may not do this."},
-    429: {"model": Problem, "description": "Too many requests for this token; retry after `Retry-After` seconds."},
+    429: {
+        "model": Problem,
+        "description": "Too many requests for this token, or too many bad tokens from this address; retry after "
+        "`Retry-After` seconds.",
+    },
 }
 
 _bearer = HTTPBearer(auto_error=False, description="An API token from `overheard tokens create --role ROLE`.")
@@ -132,7 +174,19 @@ def engine_of(request: Request) -> Engine:
     return request.app.state.engine
 
 
+def _too_many_failures(retry_after: int) -> HTTPException:
+    return HTTPException(
+        429,
+        f"too many unknown tokens from this address; retry in {retry_after} s",
+        headers={"Retry-After": str(retry_after)},
+    )
+
+
 def identify(request: Request, secret: str | None) -> Principal:
+    failures: FailureLimiter = request.app.state.failures
+    address = client_address(request)
+    if (retry_after := failures.blocked(address)) is not None:
+        raise _too_many_failures(retry_after)
     if not secret:
         raise HTTPException(
             401,
@@ -142,11 +196,18 @@ def identify(request: Request, secret: str | None) -> Principal:
     with engine_of(request).begin() as connection:
         token = authenticate(connection, secret)
     if token is None:
+        failures.failed(address)
         raise HTTPException(
-            401, "this token is unknown or revoked; ask an admin for a new one", headers={"WWW-Authenticate": "Bearer"}
+            401,
+            "this token is unknown or revoked, or it has expired; ask an admin for a new one",
+            headers={"WWW-Authenticate": "Bearer"},
         )
-    principal = Principal(token.id, token.name, token.role)
-    allowed, retry_after, opened = request.app.state.limiter.hit(token.id)
+    return _admit(request, Principal(token.id, token.name, token.role))
+
+
+def _admit(request: Request, principal: Principal) -> Principal:
+    """Count the request against the token's rate limit (API and web share it)."""
+    allowed, retry_after, opened = request.app.state.limiter.hit(principal.token_id)
     if not allowed:
         raise HTTPException(
             429,
@@ -155,7 +216,7 @@ def identify(request: Request, secret: str | None) -> Principal:
         )
     if opened:  # at most one write a minute per token
         with engine_of(request).begin() as connection:
-            touch(connection, token.id)
+            touch(connection, principal.token_id)
     return principal
 
 
@@ -165,17 +226,26 @@ def api_principal(
     return identify(request, credentials.credentials if credentials else None)
 
 
-def session_principal(request: Request) -> Principal | None:
-    """The signed-in web user (the session cookie holds their token), or None."""
+def web_session(request: Request) -> WebSession | None:
+    """The browser's live session (its cookie holds a session secret, never an API token), or None."""
+    if hasattr(request.state, "web_session"):
+        return request.state.web_session
     secret = request.cookies.get(SESSION_COOKIE)
-    if not secret:
+    found = None
+    if secret:
+        with engine_of(request).connect() as connection:
+            found = session_for(connection, secret)
+    request.state.web_session = found
+    return found
+
+
+def session_principal(request: Request) -> Principal | None:
+    """The signed-in web user, or None."""
+    session = web_session(request)
+    if session is None:
         return None
-    try:
-        return identify(request, secret)
-    except HTTPException as exc:
-        if exc.status_code == 429:
-            raise
-        return None
+    token = session.token
+    return _admit(request, Principal(token.id, token.name, token.role))
 
 
 def forbidden(principal: Principal, capability: Capability) -> HTTPException:

@@ -2,13 +2,18 @@
 
 Server-rendered with Jinja2; forms post back and redirect (so every action works without JavaScript), and a
 little plain JavaScript adds keyboard shortcuts and the response-time countdown. Sign-in takes an API token
-and keeps it in an HttpOnly, SameSite=Strict cookie; the same role policy and scopes as the API apply.
+and starts a web session of its own (the HttpOnly, SameSite=Strict cookie holds the session's secret, never
+the token; signing out ends it on the server); the same role policy and scopes as the API apply. Every form
+that changes something carries the session's CSRF token (the sign-in form: a token in a cookie of its own),
+and `overheard.api.middleware.SameOrigin` refuses posts another origin sent.
 """
 
 from __future__ import annotations
 
+import hmac
 import json
 import re
+import secrets
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Annotated, Any
@@ -24,9 +29,18 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from classifiers.verdict import Intent, Sentiment
 from enrichers.model import Team
-from listener.mention import Platform
+from listener.mention import Platform, web_url
 from overheard import services
-from overheard.api.auth import HOME, SESSION_COOKIE, Capability, Principal, engine_of, identify, session_principal
+from overheard.api.auth import (
+    HOME,
+    SESSION_COOKIE,
+    Capability,
+    Principal,
+    engine_of,
+    identify,
+    session_principal,
+    web_session,
+)
 from overheard.api.routes.contacts import contact_360
 from overheard.api.routes.sources import configured_names, health_document
 from overheard.web import charts
@@ -34,11 +48,36 @@ from storage import inbox, metrics
 from storage.audit import entries_for, record
 from storage.gdpr import UnknownContact
 from storage.schema import deliveries, mentions, now_utc, routes
+from storage.tokens import end_session, start_session
 
 HERE = Path(__file__).parent
 templates = Jinja2Templates(directory=HERE / "templates")
 templates.env.globals["one_day"] = timedelta(days=1)  # the inbox's "until" filter shows the last day included
-router = APIRouter(include_in_schema=False)
+# Every link to a post or profile goes through this filter: rows stored before links were checked (or written
+# by hand) may hold `javascript:`; a template never renders an href that is not http(s).
+templates.env.filters["web_url"] = web_url
+LOGIN_CSRF_COOKIE = "overheard_login_csrf"  # the sign-in form's CSRF token, before there is a session
+CSRF_FIELD = "csrf"
+
+
+async def csrf_protect(request: Request) -> None:
+    """Every state-changing form posts back the CSRF token of the page it came from: the session's, or on the
+    sign-in form the one in its own cookie. A page elsewhere cannot read either, so cannot forge the form."""
+    if request.method not in ("POST", "PUT", "PATCH", "DELETE"):
+        return
+    sent = (await request.form()).get(CSRF_FIELD)
+    if request.url.path == "/login":
+        expected = request.cookies.get(LOGIN_CSRF_COOKIE)
+    else:
+        session = web_session(request)
+        expected = session.csrf_token if session else None
+    if expected is None and request.url.path != "/login":
+        raise SignInRequired("/")  # no session: whatever the form was, sign in first
+    if not isinstance(sent, str) or not expected or not hmac.compare_digest(sent, expected):
+        raise HTTPException(403, "This form has expired or was not sent from Overheard. Reload the page and try again.")
+
+
+router = APIRouter(include_in_schema=False, dependencies=[Depends(csrf_protect)])
 
 
 class SignInRequired(Exception):
@@ -79,6 +118,7 @@ def render(
             nav = [(label, url) for label, url in nav if url != "/leads"]
         if principal.role.value == "sales":
             nav = [(label, url) for label, url in nav if url != "/inbox"]
+    session = web_session(request) if principal else None
     return templates.TemplateResponse(
         request,
         name,
@@ -87,10 +127,16 @@ def render(
             "nav": nav,
             "path": request.url.path,
             "notice": request.query_params.get("notice"),
+            "csrf": session.csrf_token if session else context.pop("csrf", ""),
             **context,
         },
         status_code=status_code,
     )
+
+
+def _secure(request: Request) -> bool:
+    setting = request.app.state.config.web.secure_cookies
+    return setting == "always" or (setting == "auto" and request.url.scheme == "https")
 
 
 def _safe_next(next_url: str | None, fallback: str) -> str:
@@ -111,7 +157,12 @@ def back(next_url: str | None, fallback: str, notice: str) -> RedirectResponse:
 
 @router.get("/login", response_class=HTMLResponse)
 def login_page(request: Request, next: str | None = None) -> HTMLResponse:
-    return render(request, "login.html", None, next=next or "", error=None)
+    csrf = request.cookies.get(LOGIN_CSRF_COOKIE) or secrets.token_urlsafe(32)
+    response = render(request, "login.html", None, next=next or "", error=None, csrf=csrf)
+    response.set_cookie(
+        LOGIN_CSRF_COOKIE, csrf, max_age=3600, path="/login", httponly=True, samesite="strict", secure=_secure(request)
+    )
+    return response
 
 
 @router.post("/login", response_class=HTMLResponse, response_model=None)
@@ -124,20 +175,31 @@ def login(request: Request, token: Annotated[str, Form()], next: Annotated[str, 
         principal = None
     if principal is None:
         return render(
-            request, "login.html", None, 401, next=next,
-            error="That token is unknown or revoked. Ask an admin to run `overheard tokens create NAME --role ROLE`.",
+            request, "login.html", None, 401, next=next, csrf=request.cookies.get(LOGIN_CSRF_COOKIE, ""),
+            error="That token is unknown or revoked, or it has expired. Ask an admin to run "
+            "`overheard tokens create NAME --role ROLE`.",
         )  # fmt: skip
+    web = request.app.state.config.web
+    with engine_of(request).begin() as connection:
+        secret, session = start_session(connection, principal.token_id, timedelta(hours=web.session_hours))
     response = RedirectResponse(_safe_next(next, HOME[principal.role]), status_code=303)
+    max_age = max(1, int((session.expires_at - now_utc()).total_seconds()))
     response.set_cookie(
-        SESSION_COOKIE, token.strip(), httponly=True, samesite="strict", secure=request.url.scheme == "https"
+        SESSION_COOKIE, secret, max_age=max_age, httponly=True, samesite="strict", secure=_secure(request)
     )
+    response.delete_cookie(LOGIN_CSRF_COOKIE, path="/login")
     return response
 
 
 @router.post("/logout")
-def logout() -> RedirectResponse:
+def logout(request: Request) -> RedirectResponse:
+    """Ends the session on the server: the cookie, if copied, no longer signs anyone in."""
+    secret = request.cookies.get(SESSION_COOKIE)
+    if secret:
+        with engine_of(request).begin() as connection:
+            end_session(connection, secret)
     response = RedirectResponse("/login", status_code=303)
-    response.delete_cookie(SESSION_COOKIE)
+    response.delete_cookie(SESSION_COOKIE, httponly=True, samesite="strict", secure=_secure(request))
     return response
 
 
@@ -353,7 +415,7 @@ def contact_page(request: Request, contact_id: str, principal: User, engine: Db)
         if view is None:
             raise HTTPException(404, "This contact does not exist, or is not linked to anything your role sees.")
         record(connection, principal.name, "contact.view", "contact", contact_id)
-    full = contact_360(engine, view)
+    full = contact_360(engine, view, principal.scope)
     return render(
         request,
         "contact.html",
@@ -515,7 +577,10 @@ def mount(app: FastAPI) -> None:
 
     @app.exception_handler(SignInRequired)
     def _sign_in(request: Request, exc: SignInRequired) -> RedirectResponse:
-        return RedirectResponse("/login?" + urlencode({"next": exc.next_url}), status_code=303)
+        response = RedirectResponse("/login?" + urlencode({"next": exc.next_url}), status_code=303)
+        if request.cookies.get(SESSION_COOKIE):  # an ended or expired session: forget it
+            response.delete_cookie(SESSION_COOKIE, httponly=True, samesite="strict", secure=_secure(request))
+        return response
 
     @app.exception_handler(StarletteHTTPException)
     async def _page_errors(request: Request, exc: StarletteHTTPException) -> Response:

@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
-from fastapi.testclient import TestClient
+import html
 
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine
+
+from overheard.api import create_app
 from storage.audit import entries_for
-from storage.tokens import Role
-from tests.api.seed import Seeded
+from storage.tokens import Role, create_token
+from tests.api.seed import DEMO_CONFIG, Seeded
+from tests.conftest import sign_in
+from tests.storage.test_save_enrichments import MENTIONS, _enrich_and_save
 
 
 def _linked_contacts(client: TestClient, seeded: Seeded, role: Role) -> set[str]:
@@ -85,3 +91,35 @@ def test_privacy_records_a_withdrawal_and_the_consent_is_no_longer_active(client
     assert [k["active"] for k in withdrawn if k["source"] == "dpo:test"] == [False]
     sales_try = client.post("/api/contacts/c-0002/consents", json=given, headers=seeded.auth(Role.sales))
     assert sales_try.status_code == 403
+
+
+def test_a_contact_360_shows_a_team_only_the_findings_of_its_own_mentions_on_api_and_page(crm: Engine) -> None:
+    """Jane complains (customer service) and asks to buy (sales): each team opens her, and sees its own finding only."""
+    _enrich_and_save(
+        crm, [("jane_complains_on_x", "complaint"), ("jane_asks_on_mastodon_local_handle", "purchase_intent")]
+    )
+    with crm.begin() as connection:
+        tokens = {role: create_token(connection, f"{role.value}-jane", role)[0] for role in Role}
+    client = TestClient(create_app(crm, DEMO_CONFIG))
+    complaint, lead = MENTIONS["jane_complains_on_x"], MENTIONS["jane_asks_on_mastodon_local_handle"]
+    seen = {
+        Role.sales: ("purchase_intent", lead, complaint),
+        Role.service: ("complaint", complaint, lead),
+    }
+    for role, (intent, own, other) in seen.items():
+        view = client.get("/api/contacts/c-jane", headers={"Authorization": f"Bearer {tokens[role]}"})
+        assert view.status_code == 200, view.text
+        body = view.json()
+        assert [f["intent"] for f in body["findings"]] == [intent], role
+        assert [w["intent"] for w in body["why"]] == [intent], role
+        assert own.text[:25] in view.text and other.text[:25] not in view.text, role
+        assert other.external_id not in view.text, role
+
+        client.cookies.clear()
+        sign_in(client, tokens[role])
+        page = client.get("/contacts/c-jane")
+        assert page.status_code == 200
+        assert html.escape(other.text[:25]) not in page.text and other.external_id not in page.text, role
+        client.cookies.clear()
+    everything = client.get("/api/contacts/c-jane", headers={"Authorization": f"Bearer {tokens[Role.privacy]}"})
+    assert sorted(f["intent"] for f in everything.json()["findings"]) == ["complaint", "purchase_intent"]

@@ -216,6 +216,7 @@ class Deployment:
                 for name, path in self.sources.items()
             ],
             "channels": dict.fromkeys(TEAMS, channel),
+            "http": {"allow_networks": ["127.0.0.1/32"]},  # the receiver is on this machine (SSRF guard)
         }
 
     @property

@@ -129,3 +129,28 @@ def test_an_x_source_in_stream_mode_syncs_its_rules_listens_then_searches(
         ids = set(c.execute(select(mentions.c.external_id).where(mentions.c.source == "x")).scalars())
     assert {"1860000000000000001", "1860000000000000002"} <= ids and stored == len(ids)
     assert platform.requests_to("/2/tweets/search/recent"), "recent search runs after the stream"
+
+
+def test_a_feed_redirecting_to_an_invalid_location_fails_alone_and_the_sweep_goes_on(
+    platform: ReplayServer, sqlite_url: str
+) -> None:
+    from overheard.cli import _sweep_all
+    from tests.distributed.keyword_classifier import KeywordClassifier
+
+    platform.add("/broken.rss", Reply(302, (("Location", "http://[not-an-address/feed"),)))
+    platform.add("/feed.rss", Reply.file(OWN_FIXTURES / "rss" / "news.rss", RSS))
+    config = parse_config(f"""
+brands: [{{name: Acme, query: 'Acme OR Globex'}}]
+http: {{allow_networks: ["127.0.0.1/32"], min_interval_s: 0}}
+sources:
+  - {{kind: rss, name: broken, feeds: ["{platform.url("/broken.rss")}"]}}
+  - {{kind: rss, name: news, feeds: ["{platform.url("/feed.rss")}"]}}
+""")
+    engine = open_database(sqlite_url)
+    runtime = Runtime.build(config, engine, KeywordClassifier())
+
+    failed = _sweep_all(runtime, list(build_collectors(config)))
+
+    assert failed == 1
+    with engine.connect() as c:
+        assert c.execute(select(func.count()).select_from(mentions)).scalar_one() == 2, "the next feed was swept"

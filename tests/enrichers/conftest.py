@@ -15,12 +15,14 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
 from classifiers.verdict import Verdict
 from enrichers.delivery import WebhookVerificationError, generate_secret, verify
 from enrichers.linking import normalise_handle
 from enrichers.model import Company, Consent, Contact, Delivery, DeliveryStatus, Route
+from listener.http import guarded_transport
 from listener.mention import Mention
 
 DATA = Path(__file__).parent / "data"
@@ -263,3 +265,11 @@ def smtp_server() -> Iterator[SmtpMailbox]:
     finally:
         server.shutdown()
         server.server_close()
+
+
+@pytest.fixture
+def local() -> Iterator[httpx.Client]:
+    """A client through the collectors' SSRF guard that lets this machine's test receivers through, as
+    `http.allow_networks: [127.0.0.1/32]` in overheard.yaml would."""
+    with httpx.Client(transport=guarded_transport(("127.0.0.1/32",)), follow_redirects=False) as client:
+        yield client

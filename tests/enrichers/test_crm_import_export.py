@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 from datetime import UTC, datetime
 from pathlib import Path
@@ -15,6 +17,7 @@ from enrichers.crm_io import (
     import_companies_csv,
     import_csv,
     import_hubspot,
+    spreadsheet_cell,
 )
 from enrichers.model import CompanyClass, Identity, LawfulBasis, Membership
 
@@ -228,3 +231,30 @@ def test_a_handle_another_stored_contact_holds_rejects_the_row_naming_the_owner(
         "remove it there first if it changed hands"
     ]
     assert {c.id for c in result.contacts} == {c.id for c in import_csv(DATA / "contacts.csv").contacts} - {"c-jane"}
+
+
+HOSTILE = ['=HYPERLINK("http://evil.example","click")', "+cmd|' /C calc'!A0", "-2+3", "@SUM(1+1)", "\tTab"]
+
+
+def test_csv_exports_write_no_cell_a_spreadsheet_would_evaluate_and_read_back_the_same():
+    from enrichers.model import Company, Contact
+
+    contacts = [
+        Contact(id=f"c-{i}", name=text, role=text, emails=(), identities=(), memberships=())
+        for i, text in enumerate(HOSTILE)
+    ]
+    companies = [Company(id="co-x", name='=IMPORTXML("http://evil.example")', domain="x.example")]
+
+    for exported in (export_csv(contacts, [], []), export_companies_csv(companies)):
+        for row in csv.reader(io.StringIO(exported, newline="")):
+            for cell in row:
+                assert not cell.startswith(("=", "+", "-", "@", "\t", "\r")), cell
+    again = import_csv(export_csv(contacts, [], []))
+    assert again.ok, again.errors
+    assert [(c.name, c.role) for c in again.contacts] == [(c.name, c.role) for c in contacts]
+    assert import_companies_csv(export_companies_csv(companies)).companies == tuple(companies)
+
+
+def test_numbers_are_not_escaped():
+    assert spreadsheet_cell(-3) == -3 and spreadsheet_cell("-12.5%") == "-12.5%" and spreadsheet_cell("+4") == "+4"
+    assert spreadsheet_cell("-x") == "'-x" and spreadsheet_cell("\rCR") == "'\rCR"

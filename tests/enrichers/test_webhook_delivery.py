@@ -117,12 +117,15 @@ def _channel(kind: ChannelKind, **settings) -> Channel:
     return Channel(name="customer_service", kind=kind, timeout_s=2, **settings)
 
 
-def test_webhook_is_signed_and_received_with_its_idempotency_key_as_webhook_id(receiver, routed):
+def test_webhook_is_signed_and_received_with_its_idempotency_key_as_webhook_id(local, receiver, routed):
     the_route, payload = routed
     delivery = new_delivery(the_route, payload, datetime.now(UTC))
 
     after = deliver(
-        delivery, _channel(ChannelKind.webhook, url=receiver.url, secret=receiver.secret), datetime.now(UTC)
+        delivery,
+        _channel(ChannelKind.webhook, url=receiver.url, secret=receiver.secret),
+        datetime.now(UTC),
+        client=local,
     )
 
     assert after.status is DeliveryStatus.delivered and after.attempts == 1
@@ -136,14 +139,14 @@ def test_webhook_is_signed_and_received_with_its_idempotency_key_as_webhook_id(r
     assert event["data"]["contact_id"] == "c-jane"
 
 
-def test_receiver_that_fails_then_recovers_gets_the_same_message_id_and_loses_nothing(receiver, routed):
+def test_receiver_that_fails_then_recovers_gets_the_same_message_id_and_loses_nothing(local, receiver, routed):
     receiver.statuses = [503]
     the_route, payload = routed
     channel = _channel(ChannelKind.webhook, url=receiver.url, secret=receiver.secret)
     delivery = new_delivery(the_route, payload, datetime.now(UTC))
 
-    first = deliver(delivery, channel, datetime.now(UTC))
-    second = deliver(first, channel, datetime.now(UTC))
+    first = deliver(delivery, channel, datetime.now(UTC), client=local)
+    second = deliver(first, channel, datetime.now(UTC), client=local)
 
     assert first.status is DeliveryStatus.failed
     assert first.last_error.startswith("HTTP 503")
@@ -153,11 +156,11 @@ def test_receiver_that_fails_then_recovers_gets_the_same_message_id_and_loses_no
     assert receiver.received[0].body == receiver.received[1].body  # the same bytes, re-signed per attempt
 
 
-def test_wrong_secret_is_refused_by_the_receiver_and_kept_for_retry(receiver, routed):
+def test_wrong_secret_is_refused_by_the_receiver_and_kept_for_retry(local, receiver, routed):
     the_route, payload = routed
     channel = _channel(ChannelKind.webhook, url=receiver.url, secret=generate_secret())
 
-    after = deliver(new_delivery(the_route, payload, datetime.now(UTC)), channel, datetime.now(UTC))
+    after = deliver(new_delivery(the_route, payload, datetime.now(UTC)), channel, datetime.now(UTC), client=local)
 
     assert after.status is DeliveryStatus.failed
     assert after.last_error.startswith("HTTP 401: no: no v1 signature matches")
@@ -198,7 +201,7 @@ def test_redirects_are_not_followed(routed):
     assert after.status is DeliveryStatus.failed and after.last_error == "HTTP 307"
 
 
-def test_slack_channel_gets_an_incoming_webhook_message(receiver, routed):
+def test_slack_channel_gets_an_incoming_webhook_message(local, receiver, routed):
     receiver.require_signature = False
     the_route, payload = routed
 
@@ -206,6 +209,7 @@ def test_slack_channel_gets_an_incoming_webhook_message(receiver, routed):
         new_delivery(the_route, payload, datetime.now(UTC)),
         _channel(ChannelKind.slack, url=receiver.url),
         datetime.now(UTC),
+        client=local,
     )
 
     assert after.status is DeliveryStatus.delivered
@@ -224,11 +228,38 @@ def test_slack_message_escapes_control_characters_in_customer_text(routed):
     assert "&lt;!channel&gt; &amp; &lt;https://evil.example|click&gt;" in text
 
 
-def test_crm_channel_gets_a_signed_lead_payload(receiver, routed):
+def test_slack_link_from_a_post_url_cannot_become_a_fake_label_or_a_ping(routed):
+    _, payload = routed
+    payload["data"]["mention"]["url"] = "https://evil.example/x|you won a prize> <!channel>"
+    payload["data"]["route"]["explanation"] = "rule <!here> matched"
+
+    message = slack_message(payload)
+    link = message["blocks"][1]["elements"][0]["text"]
+
+    assert "<https://evil.example/x%7Cyou won a prize&gt; &lt;!channel&gt;|open the mention>" in link
+    assert "<!channel>" not in str(message) and "<!here>" not in str(message)
+    payload["data"]["mention"]["url"] = "javascript:alert(1)"
+    assert "javascript" not in str(slack_message(payload)), "a link that is not http(s) is left out"
+
+
+def test_a_receiver_on_an_internal_address_is_refused_by_the_collectors_ssrf_guard(receiver, routed):
+    """Without a client allowing 127.0.0.1 (tests pass `local`), the default is the guard with no exception."""
+    the_route, payload = routed
+    for kind in (ChannelKind.webhook, ChannelKind.slack):
+        channel = _channel(kind, url=receiver.url, secret=receiver.secret if kind is ChannelKind.webhook else None)
+
+        after = deliver(new_delivery(the_route, payload, datetime.now(UTC)), channel, datetime.now(UTC))
+
+        assert after.status is DeliveryStatus.failed
+        assert "non-public address 127.0.0.1" in after.last_error
+    assert receiver.received == []
+
+
+def test_crm_channel_gets_a_signed_lead_payload(local, receiver, routed):
     the_route, payload = routed
     channel = _channel(ChannelKind.crm, url=receiver.url, secret=receiver.secret)
 
-    after = deliver(new_delivery(the_route, payload, datetime.now(UTC)), channel, datetime.now(UTC))
+    after = deliver(new_delivery(the_route, payload, datetime.now(UTC)), channel, datetime.now(UTC), client=local)
 
     assert after.status is DeliveryStatus.delivered and receiver.received[0].verified
     lead = json.loads(receiver.received[0].body)
@@ -285,11 +316,14 @@ def test_same_route_always_gets_the_same_idempotency_key_and_body(routed, now):
     assert json_body(first.payload) == json_body(again.payload)
 
 
-def test_delivery_without_payload_is_dead_lettered_at_once(receiver):
+def test_delivery_without_payload_is_dead_lettered_at_once(local, receiver):
     delivery = Delivery(idempotency_key="msg_x", channel="customer_service")
 
     after = deliver(
-        delivery, _channel(ChannelKind.webhook, url=receiver.url, secret=receiver.secret), datetime.now(UTC)
+        delivery,
+        _channel(ChannelKind.webhook, url=receiver.url, secret=receiver.secret),
+        datetime.now(UTC),
+        client=local,
     )
 
     assert after.status is DeliveryStatus.dead and after.last_error == "delivery has no payload"
@@ -312,15 +346,15 @@ def test_channel_settings_are_checked_with_actionable_errors(settings, problem):
         Channel(name="c", **settings)
 
 
-def test_due_deliveries_are_sent_saved_and_not_sent_again(receiver, routed, outbox):
+def test_due_deliveries_are_sent_saved_and_not_sent_again(local, receiver, routed, outbox):
     the_route, payload = routed
     channel = _channel(ChannelKind.webhook, url=receiver.url, secret=receiver.secret)
     start = datetime.now(UTC)
     outbox.add(the_route, [new_delivery(the_route, payload, start)])
     outbox.add(the_route, [new_delivery(the_route, payload, start)])  # the same route written twice
 
-    first = deliver_due(outbox, {channel.name: channel}, datetime.now(UTC))
-    second = deliver_due(outbox, {channel.name: channel}, datetime.now(UTC))
+    first = deliver_due(outbox, {channel.name: channel}, datetime.now(UTC), client=local)
+    second = deliver_due(outbox, {channel.name: channel}, datetime.now(UTC), client=local)
 
     assert [d.status for d in first] == [DeliveryStatus.delivered]
     assert second == []
@@ -359,7 +393,7 @@ class CountingOutbox(InMemoryOutbox):
 
 @pytest.mark.parametrize("concurrency", [1, 4])
 def test_due_deliveries_go_out_concurrency_at_a_time_in_due_order_and_are_saved_in_groups(
-    receiver, routed, concurrency
+    local, receiver, routed, concurrency
 ):
     receiver.delay_s = 0.05  # long enough for sends to overlap when they may
     outbox = CountingOutbox()
@@ -369,7 +403,9 @@ def test_due_deliveries_go_out_concurrency_at_a_time_in_due_order_and_are_saved_
         outbox.deliveries[d.idempotency_key] = d
     channel = _channel(ChannelKind.webhook, url=receiver.url, secret=receiver.secret)
 
-    done = deliver_due(outbox, {channel.name: channel}, datetime.now(UTC), concurrency=concurrency, save_every=3)
+    done = deliver_due(
+        outbox, {channel.name: channel}, datetime.now(UTC), concurrency=concurrency, save_every=3, client=local
+    )
 
     assert [d.idempotency_key for d in done] == [d.idempotency_key for d in made]
     assert {d.status for d in outbox.deliveries.values()} == {DeliveryStatus.delivered}
@@ -381,7 +417,7 @@ def test_due_deliveries_go_out_concurrency_at_a_time_in_due_order_and_are_saved_
         assert 1 < receiver.most_in_flight <= concurrency
 
 
-def test_a_send_that_raises_still_leaves_every_earlier_send_saved(receiver, routed):
+def test_a_send_that_raises_still_leaves_every_earlier_send_saved(local, receiver, routed):
     outbox = CountingOutbox()
     start = datetime.now(UTC) - timedelta(seconds=1)
     good = _due_routes(routed, 3, start)
@@ -393,7 +429,9 @@ def test_a_send_that_raises_still_leaves_every_earlier_send_saved(receiver, rout
     channel = _channel(ChannelKind.webhook, url=receiver.url, secret=receiver.secret)
 
     with pytest.raises(ValueError, match="is for channel 'misnamed'"):
-        deliver_due(outbox, {channel.name: channel, "misnamed": channel}, datetime.now(UTC), save_every=50)
+        deliver_due(
+            outbox, {channel.name: channel, "misnamed": channel}, datetime.now(UTC), save_every=50, client=local
+        )
 
     assert [outbox.deliveries[d.idempotency_key].status for d in good] == [DeliveryStatus.delivered] * 3
     assert outbox.deliveries["zz-last"].status is DeliveryStatus.pending

@@ -106,3 +106,16 @@ def test_html_page_where_a_feed_was_expected_fails_the_sweep(server: ReplayServe
 
     with pytest.raises(SourceError, match="content type text/html"):
         list(feed(server, http).sweep(None))
+
+
+def test_links_that_are_not_http_are_cleared_and_the_reason_kept_as_a_signal(server: ReplayServer, http: Http) -> None:
+    server.add("/hostile.rss", Reply.file(FIX / "hostile_links.rss", RSS))
+
+    [page] = list(feed(server, http, "/hostile.rss").sweep(None))
+
+    script, data, plain = page.mentions
+    assert (script.url, data.url, plain.url) == (None, None, "https://news.example/2026/11/22/lumora")
+    assert "unsafe_url:javascript" in script.signals and "unsafe_url:data" in data.signals
+    assert all(m.author.profile_url is None for m in page.mentions)  # the channel's javascript: link
+    assert "unsafe_profile_url:javascript" in plain.signals
+    assert not page.rejected, "the posts are kept; only their links are not"

@@ -188,6 +188,16 @@ def test_redirects_within_allowed_addresses_are_followed(server: ReplayServer, h
     assert http.get_json(server.url("/go"))["ok"] is True
 
 
+@pytest.mark.parametrize("location", ["http://[not-an-address/x", "http://exa mple.com:99999/", "http://:80/x"])
+def test_a_redirect_to_an_invalid_location_is_our_own_error_naming_it(
+    server: ReplayServer, http: Http, location: str
+) -> None:
+    server.add("/go", Reply(302, (("Location", location),)))
+
+    with pytest.raises(HttpError, match="redirect"):
+        http.get(server.url("/go"))
+
+
 def test_non_http_schemes_are_refused(http: Http) -> None:
     with pytest.raises(HttpError, match="only http and https"):
         http.get("file:///etc/passwd")
@@ -212,6 +222,12 @@ def test_non_http_schemes_are_refused(http: Http) -> None:
         "::ffff:169.254.169.254",
         "64:ff9b::a00:1",  # NAT64 of 10.0.0.1
         "2002:7f00:1::1",  # 6to4 of 127.0.0.1
+        "::7f00:1",  # IPv4-compatible form of 127.0.0.1 (deprecated, still routed by some stacks)
+        "::a9fe:a9fe",  # IPv4-compatible 169.254.169.254
+        "::ffff:0:7f00:1",  # SIIT (RFC 7915) IPv4-translated 127.0.0.1
+        "::ffff:0:a00:1",  # SIIT 10.0.0.1
+        "64:ff9b::7f00:1",  # NAT64 of 127.0.0.1
+        "64:ff9b:1::a00:1",  # local-use NAT64 prefix (RFC 8215)
     ],
 )
 def test_guard_refuses_internal_addresses(address: str) -> None:

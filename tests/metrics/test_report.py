@@ -114,3 +114,17 @@ def test_a_bad_period_or_time_zone_is_named_in_the_error(config: Path) -> None:
     bad_zone = runner.invoke(app, ["report", "-c", str(config), "--format", "json", *PERIOD, "--tz", "Mars/Olympus"])
     assert reversed_period.exit_code == 1 and "is before --from" in reversed_period.output
     assert bad_zone.exit_code == 1 and "Mars/Olympus" in bad_zone.output
+
+
+def test_report_csv_cells_from_strangers_are_never_formulas(tmp_path: Path) -> None:
+    from overheard.report import _write
+
+    path = _write(
+        tmp_path / "authors.csv",
+        ["source", "handle", "followers", "mentions", "engagement"],
+        [["rss", '=HYPERLINK("http://evil.example","x")', 10, 1, -2], ["x", "@SUM(A1)", None, 2, 0]],
+    )
+    with path.open(encoding="utf-8", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    assert [r["handle"] for r in rows] == ['\'=HYPERLINK("http://evil.example","x")', "'@SUM(A1)"]
+    assert rows[0]["engagement"] == "-2"  # a number stays a number

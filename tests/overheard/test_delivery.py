@@ -64,6 +64,7 @@ def _runtime(engine: Engine, classifier: Classifier, url: str, monkeypatch: pyte
     config = parse_config(
         f"""
 brands: [{{name: Lumora, query: Lumora}}]
+http: {{allow_networks: ["127.0.0.1/32"]}}  # the receiver is on this machine: the SSRF guard lets it through
 channels:
   hook: {{kind: webhook, url: "{url}", secret_env: TEST_HOOK_SECRET}}
 routing:

@@ -11,16 +11,14 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import pytest
 from sqlalchemy import Engine, select, update
 
 from classifiers.verdict import Verdict
 from enrichers.enrich import enrich
 from enrichers.linking import CompanyIndex, author_handle
-from enrichers.model import Company, Consent, Contact
 from enrichers.routing import DEFAULT_ROUTING
 from listener.mention import Mention
-from storage.contacts import SqlContactDirectory, save_company, save_consent, save_contact
+from storage.contacts import SqlContactDirectory
 from storage.mentions import save_mentions, save_verdicts
 from storage.outbox import Enriched, save_enrichments
 from storage.schema import deliveries, findings, links, routes
@@ -28,19 +26,6 @@ from storage.schema import deliveries, findings, links, routes
 DATA = Path(__file__).parents[1] / "enrichers" / "data"
 NOW = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
 THRESHOLDS = {"sentiment": 0.5, "intent": {"complaint": 0.5}}
-
-
-@pytest.fixture
-def crm(engine: Engine) -> Engine:
-    raw = json.loads((DATA / "crm.json").read_text())
-    with engine.begin() as c:
-        for company in raw["companies"]:
-            save_company(c, Company.model_validate(company))
-        for contact in raw["contacts"]:
-            save_contact(c, Contact.model_validate(contact))
-        for consent in raw["consents"]:
-            save_consent(c, Consent.model_validate(consent))
-    return engine
 
 
 def _data(name: str) -> dict[str, Any]:

@@ -10,11 +10,11 @@ from sqlalchemy import select
 
 from overheard import services
 from overheard.api import create_app
-from overheard.api.auth import SESSION_COOKIE
 from overheard.pipeline import Runtime, sweep
 from overheard.sources import build_collectors
 from storage.schema import findings, routes
 from storage.tokens import Role, create_token
+from tests.conftest import sign_in
 from tests.listener.replay import ReplayServer
 from tests.trust.conftest import TOOT_ID, CueClassifier, serve_collection
 
@@ -90,7 +90,7 @@ def test_the_contact_360_shows_the_audit_records_in_the_api_and_the_web(
     assert [(r["team"], r["approved_by"]) for r in view["route_records"]] == [("customer_service", "rule:complaint")]
     assert view["route_records"][0]["evidence"]["verdict"]["sentiment"] == "negative"
 
-    client.cookies.set(SESSION_COOKIE, secret)
+    sign_in(client, secret)
     page = client.get(f"/contacts/{CONTACT}")
     assert page.status_code == 200
     for words in ("Why is this on the profile?", CueClassifier.version, "sentiment 0.55", "rule:finding_policy"):

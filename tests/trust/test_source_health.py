@@ -12,7 +12,6 @@ from sqlalchemy import Engine, func, select
 from typer.testing import CliRunner
 
 from overheard.api import create_app
-from overheard.api.auth import SESSION_COOKIE
 from overheard.cli import _sweep_all, app
 from overheard.config import parse_config
 from overheard.pipeline import Runtime
@@ -22,6 +21,7 @@ from storage.audit import entries_for
 from storage.health import RateLimit, SourceState, raise_operator_alerts, record_sweep, source_health
 from storage.schema import deliveries, mentions
 from storage.tokens import Role, create_token
+from tests.conftest import sign_in
 from tests.listener.replay import OWN_FIXTURES, ReplayServer, Reply
 from tests.trust.conftest import CueClassifier, serve_collection
 
@@ -158,8 +158,9 @@ def test_overheard_sources_api_and_web_show_health_to_the_operator_only(
     assert answer.json()["operator_alerts"][0]["subject"] == lost
     assert client.get("/api/sources", headers={"Authorization": f"Bearer {sales}"}).status_code == 403
 
-    client.cookies.set(SESSION_COOKIE, admin)
+    sign_in(client, admin)
     page = client.get("/sources")
     assert page.status_code == 200 and "source_failing" in page.text and "failing" in page.text
-    client.cookies.set(SESSION_COOKIE, sales)
+    client.cookies.clear()
+    sign_in(client, sales)
     assert client.get("/sources").status_code == 403

@@ -34,10 +34,10 @@ class Contact360(inbox.ContactView):
     route_records: list[RouteRecord] = Field(description="The audit record of each route shown above.")
 
 
-def contact_360(engine: Engine, view: inbox.ContactView) -> Contact360:
-    """The view plus its audit records (the web page shows the same)."""
+def contact_360(engine: Engine, view: inbox.ContactView, scope: inbox.Scope) -> Contact360:
+    """The view plus the audit records `scope` may see (the web page shows the same)."""
     with engine.connect() as connection:
-        why = explain_contact(connection, view.id)
+        why = explain_contact(connection, view.id, scope)
         records = route_records(connection, [r.id for r in view.routes])
     return Contact360(**view.model_dump(), why=why, route_records=records)
 
@@ -71,7 +71,7 @@ def contact(
     engine: Annotated[Engine, Depends(engine_of)],
 ) -> Contact360:
     """Everything kept on the contact, and why: each finding and route with its full audit record."""
-    found = contact_360(engine, visible_contact(engine, principal, contact_id))
+    found = contact_360(engine, visible_contact(engine, principal, contact_id), principal.scope)
     with engine.begin() as connection:
         record(connection, principal.name, "contact.view", "contact", contact_id)
     return found
