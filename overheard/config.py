@@ -36,6 +36,10 @@ class Settings(BaseSettings):
     config: Path = Field(default=Path("overheard.yaml"), description="Path to overheard.yaml.")
     database_url: str | None = Field(default=None, description="Overrides `database` in the file.")
     redis_url: str | None = Field(default=None, description="Celery broker for `overheard worker`.")
+    classifier: str = Field(
+        default="overheard.runtime:load_classifier",
+        description="'module:function' returning the classifier every command and worker uses (tests: a stand-in).",
+    )
 
 
 def _check_query(value: str) -> str:

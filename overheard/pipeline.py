@@ -7,6 +7,7 @@ transaction; a collector's cursor is saved only after every page of its sweep is
 
 from __future__ import annotations
 
+import json
 import logging
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
@@ -17,6 +18,7 @@ from typing import Any
 
 import httpx
 from sqlalchemy import Engine
+from sqlalchemy.exc import DataError, IntegrityError, InterfaceError, OperationalError, StatementError
 
 from classifiers.verdict import Classifier, Document, Verdict
 from enrichers.delivery import Channel as DeliveryChannel
@@ -120,10 +122,52 @@ def process_batch(runtime: Runtime, mentions: Sequence[Mention], rejected: Seque
     """Classify, then store, link, attach findings and route one batch in one transaction.
 
     Enrichment decides mention by mention, but storage writes the whole batch's links, findings, routes and
-    deliveries (with their audit records) in a handful of statements, not several per mention."""
-    report = BatchReport(quarantined=[r.reason for r in rejected])
+    deliveries (with their audit records) in a handful of statements, not several per mention.
+
+    Should the database refuse the batch's data (a value no limit in `listener.mention` foresaw), the batch is
+    stored again one mention at a time and each refused one is quarantined with the database's reason: one bad
+    mention costs one mention, never the page. A database that cannot be reached is not bad data: that raises.
+    """
     tagged = runtime.queries.tag_all(mentions)
     verdicts = classify(runtime.classifier, tagged, runtime.config.classifier.batch_size) if tagged else []
+    try:
+        return _store(runtime, tagged, verdicts, rejected)
+    except _REFUSED as exc:
+        if isinstance(exc, _NOT_DATA):
+            raise
+        log.warning("batch.refused", extra={"mentions": len(tagged), "reason": refusal(exc)})
+    report = _store(runtime, [], [], rejected)
+    for mention, verdict in zip(tagged, verdicts, strict=True):
+        try:
+            report.add(_store(runtime, [mention], [verdict], ()))
+        except _REFUSED as exc:
+            if isinstance(exc, _NOT_DATA):
+                raise
+            reason = f"{mention.source.value}:{mention.external_id[:80]}: the database refused it ({refusal(exc)})"
+            payload = json.dumps(mention.model_dump(mode="json"), default=str)  # ASCII: any text survives it
+            report.add(_store(runtime, [], [], [Rejected(mention.source.value, reason, payload)]))
+    return report
+
+
+_REFUSED = (DataError, IntegrityError, StatementError, UnicodeError)
+"""What a database or its driver raises for a value it cannot keep (too long, a NUL, a broken constraint, text
+UTF-8 cannot encode)."""
+_NOT_DATA = (OperationalError, InterfaceError)
+"""StatementErrors that say the database is unreachable or gone: retried later, never blamed on a mention."""
+
+
+def refusal(exc: BaseException) -> str:
+    """Why the database refused a statement, in its own first line, without the SQL or its parameters (which
+    hold post text and handles, and would outlive an erasure in logs and the quarantine)."""
+    orig = getattr(exc, "orig", None) or exc
+    first = (str(orig).strip().splitlines() or [""])[0]
+    return f"{type(orig).__name__}: {first}"[:500]
+
+
+def _store(
+    runtime: Runtime, tagged: Sequence[Mention], verdicts: Sequence[Verdict], rejected: Sequence[Rejected]
+) -> BatchReport:
+    report = BatchReport(quarantined=[r.reason for r in rejected])
     now = runtime.clock()
     retention = timedelta(days=runtime.config.retention.findings_days)
     thresholds = classifier_thresholds(runtime.classifier)

@@ -21,8 +21,6 @@ Delivery semantics (at-least-once execution, exactly-once effects):
 
 from __future__ import annotations
 
-import importlib
-import inspect
 import logging
 import os
 import random
@@ -42,15 +40,15 @@ from pydantic import Field, model_validator
 from sqlalchemy import Engine
 from sqlalchemy.exc import DBAPIError
 
-from classifiers.verdict import Classifier
 from listener.base import Rejected
 from listener.http import Http
 from listener.mention import Mention
 from overheard.alerting import check_spikes
-from overheard.config import OverheardConfig, Settings, load_config
+from overheard.config import Settings, load_config
 from overheard.pacing import RedisPacer
 from overheard.pending import PendingMarkers, send_once
 from overheard.pipeline import Runtime, deliver_due, process_batch, sweep
+from overheard.runtime import load_classifier_from
 from overheard.sources import build_collectors, build_http
 from overheard.trust import run_recheck
 from storage import task_runs
@@ -95,9 +93,6 @@ class WorkerSettings(Settings):
     )
     soft_shutdown_s: float = Field(default=60, ge=0, description="On shutdown, running tasks get this long to end.")
     runs_kept_days: int = Field(default=7, ge=1, description="Finished task runs are forgotten after this many days.")
-    classifier: str = Field(
-        default="overheard.runtime:load_classifier", description="'module:function' returning the classifier."
-    )
     queue: str = "overheard"
 
     @model_validator(mode="after")
@@ -199,18 +194,6 @@ def http_client() -> Http:
 def _started(task: Task, subject: str = "") -> None:
     """This job no longer waits: free its slot so the next run can be queued while this one works."""
     pending_markers().release_quietly(task.name, subject, task.request.id)
-
-
-def load_classifier_from(path: str, config: OverheardConfig | None = None) -> Classifier:
-    """Call the 'module:function' named by OVERHEARD_CLASSIFIER (the shipped model by default).
-
-    A factory that takes an argument gets the config, so the shipped model uses its needs_human thresholds.
-    """
-    module, _, name = path.partition(":")
-    factory: Callable[..., Classifier] = getattr(importlib.import_module(module), name or "load_classifier")
-    if config is not None and inspect.signature(factory).parameters:
-        return factory(config)
-    return factory()
 
 
 def runtime() -> Runtime:
