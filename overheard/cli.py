@@ -128,6 +128,8 @@ def _sweep_all(runtime: object, collectors: list[object]) -> int:
                 reason = refusal(exc)
                 log.error("source.crashed", extra={"source": name, "reason": reason})
                 errors.print(f"[red]source {name} stopped by an error, the others go on:[/] {escape(reason)}")
+    for name in total.busy:
+        errors.print(f"[yellow]source {name} is being swept by another process; left to it[/]", highlight=False)
     alerts = check_spikes(runtime)
     for line in alerts.lines():
         errors.print(f"[bold red]alert[/] {line}", highlight=False)

@@ -21,8 +21,8 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import DataError, IntegrityError, InterfaceError, OperationalError, StatementError
 
 from classifiers.verdict import Classifier, Document, Verdict
+from enrichers.delivery import Breakers, ChannelKind, sending_client
 from enrichers.delivery import Channel as DeliveryChannel
-from enrichers.delivery import ChannelKind
 from enrichers.delivery import deliver_due as deliver_due_once
 from enrichers.enrich import enrich
 from enrichers.linking import CompanyIndex, author_handle
@@ -30,8 +30,9 @@ from enrichers.model import Company, CompanyClass, DeliveryStatus
 from listener.base import Collector, Rejected
 from listener.mention import Mention
 from listener.query import QuerySet
-from overheard.config import Channel, OverheardConfig, secret
+from overheard.config import Channel, DeliveryConfig, OverheardConfig, secret
 from overheard.trust import classifier_thresholds, record_sweep_outcome, watch_for
+from storage import task_runs
 from storage.contacts import SqlContactDirectory
 from storage.health import RateLimit
 from storage.mentions import get_cursor, quarantine_items, save_mentions, save_verdicts, set_cursor
@@ -85,6 +86,7 @@ class BatchReport:
     not_profiled: int = 0  # a contact was found but consent did not allow keeping a profile
     routes: Counter[tuple[str, str]] = field(default_factory=Counter)  # (team, intent) → routes
     intents: Counter[str] = field(default_factory=Counter)
+    busy: list[str] = field(default_factory=list)  # collectors another process was sweeping: left to it
 
     def add(self, other: BatchReport) -> None:
         for name in (
@@ -98,6 +100,7 @@ class BatchReport:
         ):
             setattr(self, name, getattr(self, name) + getattr(other, name))
         self.quarantined += other.quarantined
+        self.busy += other.busy
         self.routes.update(other.routes)
         self.intents.update(other.intents)
 
@@ -208,9 +211,21 @@ def _store(
 def sweep(runtime: Runtime, collector: Collector, on_page: Callable[[BatchReport], None] | None = None) -> BatchReport:
     """Run one collector from its saved cursor; save the new cursor only after every page is stored.
 
+    One sweep of a collector runs at a time, whichever process asks (`overheard collect` or `run`, a Celery
+    worker): a second one would start from the same cursor and store the same pages twice over. While another
+    process sweeps it, this returns at once with the collector's name in `busy`.
+
     Each sweep's outcome (items, or the failure's reason, and rate-limit headroom) is kept for source
     health; a failure is recorded and re-raised, so the caller reports it and goes on with other sources.
     """
+    with task_runs.exclusive(runtime.engine, f"sweep:{collector.name}") as mine:
+        if not mine:
+            log.info("sweep.busy", extra={"source": collector.name})
+            return BatchReport(busy=[collector.name])
+        return _sweep(runtime, collector, on_page)
+
+
+def _sweep(runtime: Runtime, collector: Collector, on_page: Callable[[BatchReport], None] | None) -> BatchReport:
     started = runtime.clock()
     watch = watch_for(collector)
     total = BatchReport()
@@ -253,14 +268,17 @@ def _sweep_pages(
             set_cursor(connection, collector.name, position)
 
 
-def delivery_channel(name: str, channel: Channel) -> DeliveryChannel | None:
+def delivery_channel(name: str, channel: Channel, settings: DeliveryConfig | None = None) -> DeliveryChannel | None:
     """The sending side of a configured channel; None for inbox-only channels."""
     if channel.kind == "inbox":
         return None
+    settings = settings or DeliveryConfig()
     return DeliveryChannel(
         name=name,
         kind=ChannelKind(channel.kind),
         url=channel.url,
+        timeout_s=settings.timeout_s,
+        deadline_s=settings.deadline_s,
         secret=secret(channel.secret_env),
         smtp_host=channel.smtp_host,
         smtp_port=channel.smtp_port,
@@ -277,27 +295,53 @@ class DeliveryReport:
 
 
 def deliver_due(runtime: Runtime, limit: int = 500, client: httpx.Client | None = None) -> DeliveryReport:
-    """Attempt every due delivery once (enrichers.delivery.deliver_due over the storage outbox).
+    """Send every due delivery once, `limit` claimed at a time, until none is left due (the one sender every
+    entry point calls: `collect`, `run`, the Celery `deliver` task, the demo).
 
-    Inbox channels deliver by being stored. A channel that cannot send (e.g. its secret's environment
-    variable is unset) is left out, so its deliveries are retried on the normal schedule and nothing
-    is lost while the operator fixes it.
+    Every delivery is claimed before it is sent (`SqlDeliveryQueue.claim`), so senders in other processes never
+    send it too. A delivery that fails is due again only after its backoff, and one held by an open breaker only
+    after the breaker's cooldown, so the passes end. Inbox channels deliver by being stored. A channel that
+    cannot send (e.g. its secret's environment variable is unset) is left out, so its deliveries are retried on
+    the normal schedule and nothing is lost while the operator fixes it.
     """
-    now = runtime.clock()
+    settings = runtime.config.delivery
     queue = SqlDeliveryQueue(runtime.engine)
     inbox = [name for name, channel in runtime.config.channels.items() if channel.kind == "inbox"]
-    report = DeliveryReport(delivered=queue.deliver_to_inbox(inbox, now))
+    report = DeliveryReport(delivered=queue.deliver_to_inbox(inbox, runtime.clock()))
     senders: dict[str, DeliveryChannel] = {}
     for name, channel in runtime.config.channels.items():
         try:
-            sender = delivery_channel(name, channel)
+            sender = delivery_channel(name, channel, settings)
         except ValueError as exc:
             log.warning("channel.unusable", extra={"channel": name, "reason": str(exc)})
             continue
         if sender is not None:
             senders[name] = sender
-    for after in deliver_due_once(queue, senders, now, limit, client, concurrency=runtime.config.delivery.concurrency):
-        report.delivered += after.status is DeliveryStatus.delivered
-        report.failed += after.status is DeliveryStatus.failed
-        report.dead += after.status is DeliveryStatus.dead
-    return report
+    breakers = _breakers(settings)
+    with nullcontext(client) if client is not None else sending_client() as sending:
+        while True:
+            sent = deliver_due_once(
+                queue,
+                senders,
+                runtime.clock(),
+                limit,
+                sending,
+                concurrency=settings.concurrency,
+                per_channel=settings.per_channel,
+                breakers=breakers,
+            )
+            for after in sent:
+                report.delivered += after.status is DeliveryStatus.delivered
+                report.failed += after.status is DeliveryStatus.failed
+                report.dead += after.status is DeliveryStatus.dead
+            if len(sent) < limit:
+                return report
+
+
+_BREAKERS: dict[tuple[int, float], Breakers] = {}
+
+
+def _breakers(settings: DeliveryConfig) -> Breakers:
+    """This process's channel breakers, kept across passes (a breaker that forgot each pass would not hold)."""
+    key = (settings.breaker_failures, settings.breaker_cooldown_s)
+    return _BREAKERS.setdefault(key, Breakers(*key))

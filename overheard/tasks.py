@@ -31,7 +31,6 @@ from dataclasses import asdict
 from datetime import timedelta
 from typing import Any
 
-import httpx
 import redis
 from celery import Celery, Task
 from celery.exceptions import SoftTimeLimitExceeded
@@ -280,11 +279,8 @@ def _collect(rt: Runtime, source_name: str) -> str:
     stored = quarantined = routes = 0
     skipped: list[str] = []
     for collector in build_collectors(rt.config, only=source_name, http=http_client()):
-        with task_runs.exclusive(rt.engine, f"sweep:{collector.name}") as mine:
-            if not mine:  # the running sweep continues from the same cursor; a second one would race it
-                skipped.append(collector.name)
-                continue
-            report = sweep(rt, collector)
+        report = sweep(rt, collector)  # one sweep of a collector at a time, in any process
+        skipped += report.busy
         stored, quarantined = stored + report.stored, quarantined + len(report.quarantined)
         routes += sum(report.routes.values())
     routes += check_spikes(rt).routes  # finished hours only, once each (a watermark per brand)
@@ -308,19 +304,9 @@ def _process_page(rt: Runtime, arguments: Any) -> str:
 
 
 def _deliver(rt: Runtime, limit: int = 500) -> str:
-    # One sender at a time: a due delivery is read and then sent outside any transaction, so two
-    # senders would both send it. The lock makes a duplicate send happen only after a crash.
-    with task_runs.exclusive(rt.engine, "deliver") as mine:
-        if not mine:
-            return "skipped: another worker is sending"
-        delivered = failed = dead = 0
-        with httpx.Client(follow_redirects=False) as client:  # one connection pool for the whole pass
-            while True:
-                report = deliver_due(rt, limit, client)
-                delivered, failed, dead = delivered + report.delivered, failed + report.failed, dead + report.dead
-                if report.delivered + report.failed + report.dead < limit:
-                    break
-    return f"delivered {delivered}, to retry {failed}, dead {dead}"
+    # Senders claim what they send (pipeline.deliver_due): workers, `collect` and `run` may all send at once.
+    report = deliver_due(rt, limit)
+    return f"delivered {report.delivered}, to retry {report.failed}, dead {report.dead}"
 
 
 @celery_app.task(name=COLLECT, bind=True, max_retries=None)  # the attempt counter in task_runs decides

@@ -7,8 +7,11 @@ reverse. Senders read pending deliveries from here; the idempotency key makes ev
 
 from __future__ import annotations
 
+import os
+import socket
+import uuid
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, NamedTuple
 
 from sqlalchemy import Connection, Engine, and_, bindparam, func, or_, select, tuple_, update
@@ -224,18 +227,60 @@ def _delivery(row: Any) -> Delivery:
     )
 
 
+CLAIM_LEASE = timedelta(minutes=15)
+"""How long a sender's claim holds without being saved; then another sender may take the delivery (its first
+sender died). Longer than any one claim's sends: a batch, each send within its deadline, breakers cutting short
+a receiver that hangs."""
+
+
+def _sender() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+
 class SqlDeliveryQueue:
     """The sending side of the outbox (enrichers' DeliveryQueue port).
 
-    Each call is its own short transaction, so no write lock is held while a send is in flight.
+    Each call is its own short transaction, so no write lock is held while a send is in flight. Senders claim
+    what they send (`claim`): any number of them — CLI processes, Celery workers — send each delivery once.
     """
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, lease: timedelta = CLAIM_LEASE) -> None:
         self.engine = engine
+        self.lease = lease
 
     def due(self, now: datetime, limit: int) -> list[Delivery]:
+        """Due deliveries, claimed or not (for reading; a sender uses `claim`)."""
         with self.engine.begin() as connection:
             return [_delivery(row) for row in SqlOutbox(connection).due(now, limit)]
+
+    def claim(self, now: datetime, limit: int) -> list[Delivery]:
+        """Take up to `limit` due deliveries nobody holds, oldest first, for this sender until `now` + lease.
+
+        One UPDATE takes them: SQLite runs one writer at a time, and on PostgreSQL the rows another sender is
+        claiming at the same moment are skipped (FOR UPDATE SKIP LOCKED) and the claim is re-checked on the row
+        it updates, so no two senders hold one delivery. `save_many` gives the claim back with the new state.
+        """
+        me = _sender()
+        free = or_(deliveries.c.claimed_until.is_(None), deliveries.c.claimed_until < now)
+        due = or_(
+            deliveries.c.status == DeliveryStatus.pending.value,
+            and_(deliveries.c.status == DeliveryStatus.failed.value, deliveries.c.next_attempt_at <= now),
+        )
+        chosen = (
+            select(deliveries.c.id)
+            .where(due, free)
+            .order_by(deliveries.c.id)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
+        with self.engine.begin() as connection:
+            connection.execute(
+                update(deliveries)
+                .where(deliveries.c.id.in_(chosen), due, free)
+                .values(claimed_by=me, claimed_until=now + self.lease)
+            )
+            rows = connection.execute(select(deliveries).where(deliveries.c.claimed_by == me).order_by(deliveries.c.id))
+            return [_delivery(row) for row in rows]
 
     def save_many(self, new_states: Sequence[Delivery]) -> None:
         """Store the deliveries' new states in one transaction and one (executemany) statement."""
@@ -253,6 +298,8 @@ class SqlDeliveryQueue:
                 delivered_at=func.coalesce(
                     bindparam("b_delivered_at", type_=deliveries.c.delivered_at.type), deliveries.c.delivered_at
                 ),
+                claimed_by=None,
+                claimed_until=None,
             )
         )
         rows = [

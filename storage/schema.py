@@ -481,3 +481,10 @@ mention_tags_log = Table(
     Column("mention_id", BigInteger, nullable=False),  # a mention whose tag rows may be missing or stale
     Index("ix_mention_tags_log_mention", "mention_id"),
 )
+
+
+# Appended by faults (issue 27, migration 0010_delivery_claims): a sender claims the deliveries it is about to send
+# (one atomic UPDATE), so two senders — two `overheard collect` processes, a CLI and a worker — never send one twice.
+# A claim is a lease: a sender that dies leaves its claims to lapse, and another sender takes them then.
+deliveries.append_column(Column("claimed_by", String(256)))  # host:pid:token of the sender holding it
+deliveries.append_column(Column("claimed_until", UTCDateTime))  # the claim lapses then, if never saved
