@@ -117,7 +117,9 @@ def test_a_receiver_that_trickles_its_answer_is_cut_off_at_the_send_deadline(ser
     [delivery] = _due("trickle", 1, datetime.now(UTC))
 
     began = time.monotonic()
-    result = send_once(delivery, _channel("trickle", server.url("/trickle"), timeout_s=1.0, deadline_s=2.0), datetime.now(UTC))
+    result = send_once(
+        delivery, _channel("trickle", server.url("/trickle"), timeout_s=1.0, deadline_s=2.0), datetime.now(UTC)
+    )
     took = time.monotonic() - began
 
     assert not result.ok
