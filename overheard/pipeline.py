@@ -305,7 +305,7 @@ def deliver_due(runtime: Runtime, limit: int = 500, client: httpx.Client | None 
     the normal schedule and nothing is lost while the operator fixes it.
     """
     settings = runtime.config.delivery
-    queue = SqlDeliveryQueue(runtime.engine)
+    queue = SqlDeliveryQueue(runtime.engine, clock=runtime.clock)
     inbox = [name for name, channel in runtime.config.channels.items() if channel.kind == "inbox"]
     report = DeliveryReport(delivered=queue.deliver_to_inbox(inbox, runtime.clock()))
     senders: dict[str, DeliveryChannel] = {}
@@ -318,7 +318,7 @@ def deliver_due(runtime: Runtime, limit: int = 500, client: httpx.Client | None 
         if sender is not None:
             senders[name] = sender
     breakers = _breakers(settings)
-    with nullcontext(client) if client is not None else sending_client() as sending:
+    with nullcontext(client) if client is not None else sending_client() as sending, queue.keeping_claims():
         while True:
             sent = deliver_due_once(
                 queue,

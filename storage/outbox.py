@@ -7,10 +7,13 @@ reverse. Senders read pending deliveries from here; the idempotency key makes ev
 
 from __future__ import annotations
 
+import logging
 import os
 import socket
+import threading
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from datetime import datetime, timedelta
 from typing import Any, NamedTuple
 
@@ -25,6 +28,8 @@ from storage.database import upsert
 from storage.mentions import mention_ids
 from storage.provenance import finding_provenance, route_provenance
 from storage.schema import deliveries, findings, now_utc, routes
+
+log = logging.getLogger(__name__)
 
 
 class UnknownMention(LookupError):
@@ -227,14 +232,9 @@ def _delivery(row: Any) -> Delivery:
     )
 
 
-CLAIM_LEASE = timedelta(minutes=15)
-"""How long a sender's claim holds without being saved; then another sender may take the delivery (its first
-sender died). Longer than any one claim's sends: a batch, each send within its deadline, breakers cutting short
-a receiver that hangs."""
-
-
-def _sender() -> str:
-    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+CLAIM_LEASE = timedelta(seconds=30)
+"""How long a claim holds unless its sender renews it (`keeping_claims` renews every third of it while the sender
+runs). A sender that dies — SIGKILL, power — renews nothing, so another takes its deliveries after this long."""
 
 
 class SqlDeliveryQueue:
@@ -244,9 +244,37 @@ class SqlDeliveryQueue:
     what they send (`claim`): any number of them — CLI processes, Celery workers — send each delivery once.
     """
 
-    def __init__(self, engine: Engine, lease: timedelta = CLAIM_LEASE) -> None:
+    def __init__(self, engine: Engine, lease: timedelta = CLAIM_LEASE, clock: Callable[[], datetime] = now_utc) -> None:
         self.engine = engine
         self.lease = lease
+        self.clock = clock
+        self.sender = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+    @contextmanager
+    def keeping_claims(self) -> Iterator[None]:
+        """Renew this sender's claims every third of the lease while the block runs (sends may take longer
+        than one lease); the renewals stop with the process, so a dead sender's claims lapse."""
+        stop = threading.Event()
+
+        def renew() -> None:
+            while not stop.wait(self.lease.total_seconds() / 3):
+                try:
+                    with self.engine.begin() as connection:
+                        connection.execute(
+                            update(deliveries)
+                            .where(deliveries.c.claimed_by == self.sender)
+                            .values(claimed_until=self.clock() + self.lease)
+                        )
+                except Exception as exc:  # the database away for a moment: the next renewal tries again
+                    log.warning("deliveries.renew_failed", extra={"reason": type(exc).__name__})
+
+        renewer = threading.Thread(target=renew, name="claims", daemon=True)
+        renewer.start()
+        try:
+            yield
+        finally:
+            stop.set()
+            renewer.join()
 
     def due(self, now: datetime, limit: int) -> list[Delivery]:
         """Due deliveries, claimed or not (for reading; a sender uses `claim`)."""
@@ -260,7 +288,7 @@ class SqlDeliveryQueue:
         claiming at the same moment are skipped (FOR UPDATE SKIP LOCKED) and the claim is re-checked on the row
         it updates, so no two senders hold one delivery. `save_many` gives the claim back with the new state.
         """
-        me = _sender()
+        me = self.sender
         free = or_(deliveries.c.claimed_until.is_(None), deliveries.c.claimed_until < now)
         due = or_(
             deliveries.c.status == DeliveryStatus.pending.value,
