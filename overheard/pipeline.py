@@ -34,6 +34,7 @@ from overheard.config import Channel, DeliveryConfig, OverheardConfig, secret
 from overheard.trust import classifier_thresholds, record_sweep_outcome, watch_for
 from storage import task_runs
 from storage.contacts import SqlContactDirectory
+from storage.database import error_text
 from storage.health import RateLimit
 from storage.mentions import get_cursor, quarantine_items, save_mentions, save_verdicts, set_cursor
 from storage.outbox import Enriched, SqlDeliveryQueue, save_enrichments
@@ -160,11 +161,9 @@ _NOT_DATA = (OperationalError, InterfaceError)
 
 
 def refusal(exc: BaseException) -> str:
-    """Why the database refused a statement, in its own first line, without the SQL or its parameters (which
-    hold post text and handles, and would outlive an erasure in logs and the quarantine)."""
-    orig = getattr(exc, "orig", None) or exc
-    first = (str(orig).strip().splitlines() or [""])[0]
-    return f"{type(orig).__name__}: {first}"[:500]
+    """Why the database refused a statement, without the SQL or its parameters (`storage.database.error_text`)."""
+    text = error_text(exc)
+    return text if isinstance(exc, StatementError) else f"{type(exc).__name__}: {text}"[:500]
 
 
 def _store(

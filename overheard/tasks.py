@@ -51,6 +51,7 @@ from overheard.runtime import load_classifier_from
 from overheard.sources import build_collectors, build_http
 from overheard.trust import run_recheck
 from storage import task_runs
+from storage.database import error_text
 from storage.outbox import SqlOutbox
 from storage.schema import now_utc
 
@@ -249,7 +250,7 @@ def _attempt(task: Task, subject: str, work: Callable[[Runtime, Any], str]) -> s
         if isinstance(exc, SoftTimeLimitExceeded | DBAPIError):
             # Interrupted mid-query, a pooled connection is left in an unknown state: start afresh.
             rt.engine.dispose()
-        reason = f"{type(exc).__name__}: {exc}"
+        reason = f"{type(exc).__name__}: {error_text(exc)}"
         dead = attempt.number >= settings.task_max_attempts
         if dead:
             reason = f"gave up after {attempt.number} attempts; last: {reason}"

@@ -4,16 +4,20 @@ from __future__ import annotations
 
 import json
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
 
-from sqlalchemy import Engine, select
+import pytest
+from sqlalchemy import Engine, insert, select
+from sqlalchemy.exc import IntegrityError
 
+from listener.base import Page
 from listener.mention import MAX_QUARANTINE_PAYLOAD_CHARS, MAX_TEXT_CHARS, Author, Mention
 from listener.replay import ReplayCollector
 from overheard.config import parse_config
 from overheard.pipeline import Runtime, process_batch, sweep
 from storage.mentions import get_cursor
-from storage.schema import mentions, quarantine
+from storage.schema import mentions, now_utc, quarantine, source_runs, tombstones
 from tests.distributed.keyword_classifier import KeywordClassifier
 from tests.e2e.cli import overheard
 
@@ -129,3 +133,30 @@ sources:
     assert "source replay:broken" in done.stderr or "source broken" in done.stderr
     assert "IsADirectoryError" in done.stderr
     assert "stored 5 mentions, quarantined 4" in done.stdout
+
+
+class _FailsInTheDatabase:
+    """A collector whose sweep hits a database error whose statement carries a person's name."""
+
+    name = "replay:erroring"
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    def sweep(self, cursor: str | None) -> Iterator[Page]:
+        row = {"source": "x", "external_id": "Priya Raman", "reason": "Priya Raman asked", "at": now_utc()}
+        with self.engine.begin() as connection:
+            connection.execute(insert(tombstones), [row])
+        with self.engine.begin() as connection:
+            connection.execute(insert(tombstones), [row])  # the same key again
+        yield Page([])
+
+
+def test_a_database_error_is_kept_in_source_health_without_the_statements_values(engine: Engine) -> None:
+    with pytest.raises(IntegrityError):
+        sweep(_runtime(engine), _FailsInTheDatabase(engine))
+
+    with engine.connect() as c:
+        [error] = c.execute(select(source_runs.c.error)).scalars()
+    assert error.startswith(("IntegrityError: UNIQUE constraint failed", "UniqueViolation: duplicate key value"))
+    assert "Priya" not in error and "INSERT" not in error
