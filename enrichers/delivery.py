@@ -21,14 +21,19 @@ import logging
 import random
 import secrets
 import smtplib
+import ssl
+import threading
+import time
 from collections.abc import Callable, Iterable, Mapping
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor, as_completed
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 from enum import StrEnum
 from typing import Any
 
+import httpcore
 import httpx
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 
@@ -178,7 +183,12 @@ class Channel(BaseModel):
     kind: ChannelKind
     url: str | None = Field(default=None, description="Endpoint for webhook, slack and crm channels.")
     secret: SecretStr | None = Field(default=None, description="'whsec_...' signing secret (webhook, crm).")
-    timeout_s: float = Field(default=10.0, gt=0, description="HTTP timeout per attempt, in seconds.")
+    timeout_s: float = Field(
+        default=10.0, gt=0, description="Seconds to connect, and to wait for each read or write of an attempt."
+    )
+    deadline_s: float = Field(
+        default=30.0, gt=0, description="Seconds a whole attempt may take, however slowly the receiver answers."
+    )
     smtp_host: str | None = None
     smtp_port: int = Field(default=25, gt=0, lt=65536)
     smtp_starttls: bool = False
@@ -379,18 +389,105 @@ class SendResult:
     status_code: int | None = None
 
 
+_deadline: ContextVar[float | None] = ContextVar("send_deadline", default=None)
+"""When the send running in this thread must be over (time.monotonic()), for `_DeadlineStream`."""
+
+
+def _within_deadline(timeout: float | None) -> float | None:
+    deadline = _deadline.get()
+    if deadline is None:
+        return timeout
+    left = deadline - time.monotonic()
+    if left <= 0:
+        raise httpcore.ReadTimeout("the send's deadline passed")
+    return left if timeout is None else min(timeout, left)
+
+
+class _DeadlineStream(httpcore.NetworkStream):
+    """A connection whose every read and write waits at most until the running send's deadline: a receiver that
+    trickles a byte a second answers each read in time, and is still cut off when the send's time is up."""
+
+    def __init__(self, inner: httpcore.NetworkStream) -> None:
+        self.inner = inner
+
+    def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
+        return self.inner.read(max_bytes, _within_deadline(timeout))
+
+    def write(self, buffer: bytes, timeout: float | None = None) -> None:
+        self.inner.write(buffer, _within_deadline(timeout))
+
+    def close(self) -> None:
+        self.inner.close()
+
+    def start_tls(
+        self, ssl_context: ssl.SSLContext, server_hostname: str | None = None, timeout: float | None = None
+    ) -> httpcore.NetworkStream:
+        return _DeadlineStream(self.inner.start_tls(ssl_context, server_hostname, _within_deadline(timeout)))
+
+    def get_extra_info(self, info: str) -> Any:
+        return self.inner.get_extra_info(info)
+
+
+class _DeadlineBackend(httpcore.NetworkBackend):
+    def __init__(self, inner: httpcore.NetworkBackend) -> None:
+        self.inner = inner
+
+    def connect_tcp(
+        self,
+        host: str,
+        port: int,
+        timeout: float | None = None,
+        local_address: str | None = None,
+        socket_options: Iterable[Any] | None = None,
+    ) -> httpcore.NetworkStream:
+        stream = self.inner.connect_tcp(host, port, _within_deadline(timeout), local_address, socket_options)
+        return _DeadlineStream(stream)
+
+    def connect_unix_socket(
+        self, path: str, timeout: float | None = None, socket_options: Iterable[Any] | None = None
+    ) -> httpcore.NetworkStream:
+        return _DeadlineStream(self.inner.connect_unix_socket(path, _within_deadline(timeout), socket_options))
+
+    def sleep(self, seconds: float) -> None:
+        self.inner.sleep(seconds)
+
+
+def sending_client(transport: httpx.HTTPTransport | None = None) -> httpx.Client:
+    """The HTTP client deliveries go out through: no redirects followed (a moved endpoint is a config error),
+    and each send held to its deadline (`post_json`). `transport` may be any httpx.HTTPTransport (a guarded one)."""
+    transport = transport or httpx.HTTPTransport()
+    pool = transport._pool  # httpx keeps its httpcore pool here; connections take their backend from it
+    pool._network_backend = _DeadlineBackend(pool._network_backend)
+    return httpx.Client(transport=transport, follow_redirects=False)
+
+
 def post_json(
-    client: httpx.Client, url: str, body: bytes, headers: Mapping[str, str], timeout_s: float = 10.0
+    client: httpx.Client,
+    url: str,
+    body: bytes,
+    headers: Mapping[str, str],
+    timeout_s: float = 10.0,
+    deadline_s: float | None = None,
 ) -> SendResult:
-    """POST one body; success is any 2xx. Redirects are not followed (a moved endpoint is a config error)."""
+    """POST one body; success is any 2xx. Redirects are not followed (a moved endpoint is a config error).
+
+    `timeout_s` bounds connecting and each read or write; `deadline_s` the whole send, when `client` comes from
+    `sending_client` (a plain client knows only per-read timeouts).
+    """
+    deadline = None if deadline_s is None else time.monotonic() + deadline_s
+    held_to = _deadline.set(deadline)
     try:
         response = client.post(
             url, content=body, headers={"content-type": "application/json", **headers}, timeout=timeout_s
         )
     except httpx.TimeoutException:
+        if deadline is not None and time.monotonic() >= deadline - 0.05:
+            return SendResult(False, f"no complete answer within the send's deadline of {deadline_s:g}s")
         return SendResult(False, f"timed out after {timeout_s:g}s")
     except httpx.HTTPError as error:
         return SendResult(False, f"{type(error).__name__}: {error}")
+    finally:
+        _deadline.reset(held_to)
     if response.is_success:
         return SendResult(True, f"HTTP {response.status_code}", response.status_code)
     snippet = response.text[:200].strip()
@@ -440,9 +537,9 @@ def send_once(
         assert channel.secret is not None
         headers = webhook_headers(channel.secret.get_secret_value(), msg_id, int(now.timestamp()), body)
     if client is None:  # receivers are configured URLs: the collectors' SSRF guard applies to them too
-        with httpx.Client(transport=guarded_transport(), follow_redirects=False) as own:
-            return post_json(own, channel.url, body, headers, channel.timeout_s)
-    return post_json(client, channel.url, body, headers, channel.timeout_s)
+        with sending_client(guarded_transport()) as own:
+            return post_json(own, channel.url, body, headers, channel.timeout_s, channel.deadline_s)
+    return post_json(client, channel.url, body, headers, channel.timeout_s, channel.deadline_s)
 
 
 def record_attempt(delivery: Delivery, result: SendResult, now: datetime, rng: random.Random | None = None) -> Delivery:
@@ -513,6 +610,83 @@ def deliver(
     return after
 
 
+class Breaker:
+    """A circuit breaker for one receiver: after `failures` failed sends in a row it opens, and sends to that
+    receiver are held (not attempted, no attempt counted) for `cooldown_s`; then one send may try (half open):
+    success closes it, failure opens it again. A receiver that hangs costs a few deadlines, not one per delivery.
+    """
+
+    def __init__(self, failures: int = 5, cooldown_s: float = 60.0, clock: Callable[[], float] = time.monotonic):
+        self.failures, self.cooldown_s, self.clock = failures, cooldown_s, clock
+        self._lock = threading.Lock()
+        self._in_a_row = 0
+        self._opened_at: float | None = None
+        self._trying = False
+
+    def allows(self) -> bool:
+        """May a send go now? Closed: yes; open: no until the cooldown passed, then one send at a time."""
+        with self._lock:
+            if self._opened_at is None:
+                return True
+            if self._trying or self.clock() - self._opened_at < self.cooldown_s:
+                return False
+            self._trying = True
+            return True
+
+    def record(self, ok: bool) -> None:
+        with self._lock:
+            self._trying = False
+            if ok:
+                self._in_a_row, self._opened_at = 0, None
+                return
+            self._in_a_row += 1
+            if self._opened_at is not None or self._in_a_row >= self.failures:
+                self._opened_at = self.clock()
+
+    def retry_in_s(self) -> float:
+        """Seconds until the breaker lets a send try again (0 when closed)."""
+        with self._lock:
+            if self._opened_at is None:
+                return 0.0
+            return max(self.cooldown_s - (self.clock() - self._opened_at), 0.0)
+
+    @property
+    def failures_in_a_row(self) -> int:
+        return self._in_a_row
+
+
+class Breakers:
+    """One breaker per channel, kept across passes of one process (a module-level default, `BREAKERS`)."""
+
+    def __init__(self, failures: int = 5, cooldown_s: float = 60.0) -> None:
+        self.failures, self.cooldown_s = failures, cooldown_s
+        self._by_channel: dict[str, Breaker] = {}
+        self._lock = threading.Lock()
+
+    def __call__(self, channel: str) -> Breaker:
+        with self._lock:
+            breaker = self._by_channel.get(channel)
+            if breaker is None or (breaker.failures, breaker.cooldown_s) != (self.failures, self.cooldown_s):
+                breaker = self._by_channel[channel] = Breaker(self.failures, self.cooldown_s)
+            return breaker
+
+
+BREAKERS = Breakers()
+
+
+def _held(delivery: Delivery, channel: str, breaker: Breaker, now: datetime) -> Delivery:
+    """Not sent because the channel's breaker is open: due again when it lets a send try; no attempt counted."""
+    wait = breaker.retry_in_s()
+    return delivery.model_copy(
+        update={
+            "status": DeliveryStatus.failed,
+            "next_attempt_at": now + timedelta(seconds=max(wait, 1.0)),
+            "last_error": f"not sent: channel '{channel}' failed {breaker.failures_in_a_row} sends in a row; "
+            f"its breaker lets one try again in {wait:.0f}s",
+        }
+    )
+
+
 def deliver_due(
     queue: DeliveryQueue,
     channels: Mapping[str, Channel],
@@ -523,17 +697,27 @@ def deliver_due(
     rng: random.Random | None = None,
     concurrency: int = 1,
     save_every: int = SAVE_EVERY,
+    per_channel: int | None = None,
+    breakers: Breakers | None = None,
 ) -> list[Delivery]:
-    """Attempt every due delivery once, `concurrency` sends at a time; returns the new states in due order.
+    """Claim up to `limit` due deliveries and attempt each once; returns the new states in due order.
+
+    At most `concurrency` sends are in flight, and at most `per_channel` (default: half of them, at least one)
+    to one channel, each channel served by its own workers: a receiver that hangs holds its own slots, never
+    another channel's, and its breaker (`breakers`, one per channel) stops trying it after a few failures in a
+    row. With `concurrency` 1 the sends go one by one in due order.
 
     New states are saved in groups of `save_every` as they come in, and whatever was sent is saved even
     when a send raises. A crash between a send and its save makes that delivery (and at most
-    `save_every` − 1 others) go out again with the same idempotency key, which receivers use to drop
-    the repeat. A delivery for a channel that is not configured is kept and retried like a failed send,
-    so fixing the configuration within the retry window loses nothing.
+    `save_every` − 1 others) go out again with the same idempotency key once its claim lapses, which receivers
+    use to drop the repeat. A delivery for a channel that is not configured is kept and retried like a failed
+    send, so fixing the configuration within the retry window loses nothing.
     """
     if concurrency < 1 or save_every < 1:
         raise ValueError(f"concurrency and save_every must be at least 1, got {concurrency} and {save_every}")
+    per_channel = per_channel or max(concurrency // 2, 1)
+    breakers = breakers or BREAKERS
+    slots = threading.Semaphore(concurrency)
 
     def attempt(delivery: Delivery) -> Delivery:
         channel = channels.get(delivery.channel)
@@ -541,26 +725,41 @@ def deliver_due(
             return record_attempt(
                 delivery, SendResult(False, f"channel '{delivery.channel}' is not configured"), now, rng
             )
-        return deliver(delivery, channel, now, client, smtp, rng)
+        breaker = breakers(channel.name)
+        with slots:
+            if not breaker.allows():
+                return _held(delivery, channel.name, breaker, now)
+            after = deliver(delivery, channel, now, client, smtp, rng)
+        breaker.record(after.status is DeliveryStatus.delivered)
+        return after
 
-    due = queue.due(now, limit)
+    due = queue.claim(now, limit)
+    order = {d.idempotency_key: n for n, d in enumerate(due)}
     done: list[Delivery] = []
     saved = 0
+    pools: list[ThreadPoolExecutor] = []
     try:
         if concurrency == 1 or len(due) < 2:
             results: Iterable[Delivery] = map(attempt, due)
-            pool = None
         else:
-            pool = ThreadPoolExecutor(min(concurrency, len(due)), thread_name_prefix="deliver")
-            results = pool.map(attempt, due)  # in due order, as each finishes
+            by_channel: dict[str, list[Delivery]] = {}
+            for delivery in due:
+                by_channel.setdefault(delivery.channel, []).append(delivery)
+            futures: list[Future[Delivery]] = []
+            for name, waiting in by_channel.items():
+                workers = min(per_channel, concurrency, len(waiting))
+                pool = ThreadPoolExecutor(workers, thread_name_prefix=f"deliver-{name}"[:40])
+                pools.append(pool)
+                futures += [pool.submit(attempt, d) for d in waiting]
+            results = (future.result() for future in as_completed(futures))  # saved as each finishes
         for after in results:
             done.append(after)
             if len(done) - saved >= save_every:
                 queue.save_many(done[saved:])
                 saved = len(done)
     finally:
-        if pool is not None:
+        for pool in pools:
             pool.shutdown(wait=True, cancel_futures=True)
         if len(done) > saved:
             queue.save_many(done[saved:])
-    return done
+    return sorted(done, key=lambda d: order[d.idempotency_key])

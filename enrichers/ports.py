@@ -22,10 +22,11 @@ class ContactDirectory(Protocol):
 class DeliveryQueue(Protocol):
     """The sending side of the outbox: deliveries that are due, and saving each one's new state."""
 
-    def due(self, now: datetime, limit: int) -> list[Delivery]:
-        """Pending or failed deliveries whose next_attempt_at <= now, oldest first."""
+    def claim(self, now: datetime, limit: int) -> list[Delivery]:
+        """Pending or failed deliveries whose next_attempt_at <= now, oldest first, taken for this sender: no
+        other sender gets them until their new state is saved (or the claim lapses, its sender having died)."""
         ...
 
     def save_many(self, deliveries: Sequence[Delivery]) -> None:
-        """Store the deliveries' new states (by idempotency_key), together."""
+        """Store the deliveries' new states (by idempotency_key), together, and give back their claims."""
         ...

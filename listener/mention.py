@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import hashlib
 import json
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
-from typing import Any
+from typing import Annotated, Any
 from urllib.parse import urlsplit
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
 
 WEB_SCHEMES = ("http", "https")
 
@@ -52,20 +52,77 @@ class Platform(StrEnum):
     review = "review"
 
 
+# ---- limits: what one mention may hold; storage/schema.py sizes its columns from these -----------------------
+# Anything a platform sends past them is cut to fit (and says so in `signals`) or, where cutting would change
+# what the item is (an id, a handle, a date), the item is quarantined with the reason: one bad item costs one item.
+MAX_ID_CHARS = 512
+"""external_id, reply_to_id, thread_id: the platform's ids (X, Reddit, Bluesky at-URIs stay far below)."""
+MAX_HANDLE_CHARS = 256
+"""author.handle, including a Mastodon '@instance' part."""
+MAX_NAME_CHARS = 512
+"""author.name; a longer display name is cut."""
+MAX_LANGUAGE_CHARS = 16
+"""language tag; a longer one is not a language tag and is dropped (detected again offline)."""
+MAX_TEXT_CHARS = 40_000
+"""text: Reddit's own limit for a post body; a longer text (a feed's whole article) is cut, signal 'text_truncated'."""
+MAX_TITLE_CHARS = 1_000
+"""title; a longer one is cut."""
+MAX_FUTURE = timedelta(days=1)
+"""created_at may be this far after collected_at (clock skew); a later date is an error, not a post from the future."""
+MAX_QUARANTINE_PAYLOAD_CHARS = 64_000
+"""A quarantined raw item keeps this much of its payload (enough to see why, not a 10 MB copy)."""
+
+
+def clean_text(value: str) -> str:
+    """Text as both databases can store it: a NUL character (PostgreSQL refuses it) or a lone surrogate (a JSON
+    '\\ud800' decodes to one, and UTF-8 cannot encode it) becomes U+FFFD, the replacement character."""
+    if "\x00" in value:
+        value = value.replace("\x00", "\ufffd")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        value = "".join("\ufffd" if "\ud800" <= ch <= "\udfff" else ch for ch in value)
+    return value
+
+
+def _cut(limit: int) -> BeforeValidator:
+    return BeforeValidator(lambda value: value[:limit] if isinstance(value, str) else value)
+
+
+Clean = Annotated[str, AfterValidator(clean_text)]
+"""A string field of a mention: stored as it came, bar what no database can keep (`clean_text`)."""
+
+
+def _at_most(limit: int, what: str) -> AfterValidator:
+    def check(value: str) -> str:
+        if len(value) > limit:
+            raise ValueError(f"{len(value)} characters, more than the {limit} {what} may have")
+        return value
+
+    return AfterValidator(check)
+
+
+Id = Annotated[Clean, _at_most(MAX_ID_CHARS, "an id")]
+"""A platform's id: never cut (a cut id could name another post), so a longer one is refused."""
+
+
 class Author(BaseModel):
     """Who wrote the mention, as the platform shows them. All of it is personal data."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    handle: str = Field(
-        min_length=1, description="Platform handle without '@' (e.g. 'jane_doe', 'jane@mastodon.social')."
+    handle: Annotated[Clean, _at_most(MAX_HANDLE_CHARS, "a handle")] = Field(
+        min_length=1,
+        description="Platform handle without '@' (e.g. 'jane_doe', 'jane@mastodon.social').",
     )
-    name: str | None = Field(default=None, description="Display name as shown on the platform.")
+    name: Annotated[Clean | None, _cut(MAX_NAME_CHARS)] = Field(
+        default=None, description="Display name as shown on the platform."
+    )
     followers: int | None = Field(
         default=None, ge=0, description="Follower count in people, when the platform reports it."
     )
     verified: bool | None = Field(default=None, description="Platform verification badge, when reported.")
-    profile_url: str | None = Field(default=None, description="Public profile URL.")
+    profile_url: Clean | None = Field(default=None, description="Public profile URL.")
 
 
 class Engagement(BaseModel):
@@ -98,20 +155,22 @@ class Mention(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     source: Platform = Field(description="Platform the mention was published on.")
-    external_id: str = Field(
+    external_id: Id = Field(
         min_length=1, description="The platform's own id for the post (stable across re-collection)."
     )
-    url: str | None = Field(default=None, description="Public link to the post.")
+    url: Clean | None = Field(default=None, description="Public link to the post.")
     author: Author
-    text: str = Field(min_length=1, description="Body text as published (plain text).")
-    title: str | None = Field(default=None, description="Title, for reviews, Reddit/HN posts and feed items.")
-    language: str | None = Field(default=None, description="ISO 639-1 code, from the platform or detected offline.")
+    text: Clean = Field(min_length=1, description="Body text as published (plain text), cut at MAX_TEXT_CHARS.")
+    title: Clean | None = Field(default=None, description="Title, for reviews, Reddit/HN posts and feed items.")
+    language: Annotated[
+        str | None, BeforeValidator(lambda v: None if isinstance(v, str) and len(v) > MAX_LANGUAGE_CHARS else v)
+    ] = Field(default=None, description="ISO 639-1 code, from the platform or detected offline.")
     created_at: datetime = Field(description="When it was published (UTC).")
     collected_at: datetime = Field(default_factory=lambda: datetime.now(UTC), description="When we collected it (UTC).")
     engagement: Engagement = Field(default_factory=Engagement)
     rating: float | None = Field(default=None, ge=0, le=5, description="Review stars normalised to a 0–5 scale.")
-    reply_to_id: str | None = Field(default=None, description="external_id of the post this replies to.")
-    thread_id: str | None = Field(default=None, description="external_id of the thread's root post.")
+    reply_to_id: Id | None = Field(default=None, description="external_id of the post this replies to.")
+    thread_id: Id | None = Field(default=None, description="external_id of the thread's root post.")
     matched_queries: tuple[str, ...] = Field(default=(), description="Names of configured queries it matched.")
     signals: tuple[str, ...] = Field(default=(), description="Recorded flags: 'spam', 'bot', 'near_duplicate:<id>'.")
     raw_hash: str = Field(default="", description="sha256 of the raw platform payload, for change detection.")
@@ -149,6 +208,36 @@ class Mention(BaseModel):
     @property
     def key(self) -> tuple[str, str]:
         return (self.source.value, self.external_id)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _cut_to_fit(cls, data: Any) -> Any:
+        """A text or title past its limit is cut, and the mention says so ('truncated:text'): a feed that sends
+        a whole article, or a 10 MB post, still gives one readable mention."""
+        if not isinstance(data, dict):
+            return data
+        cut: dict[str, Any] = {}
+        for name, limit in (("text", MAX_TEXT_CHARS), ("title", MAX_TITLE_CHARS)):
+            value = data.get(name)
+            if isinstance(value, str) and len(value) > limit:
+                cut[name] = value[:limit]
+        if not cut:
+            return data
+        signals = tuple(data.get("signals") or ())
+        return {
+            **data,
+            **cut,
+            "signals": (*signals, *(f"truncated:{name}" for name in cut if f"truncated:{name}" not in signals)),
+        }
+
+    @model_validator(mode="after")
+    def _not_from_the_future(self) -> Mention:
+        if self.created_at - self.collected_at > MAX_FUTURE:
+            raise ValueError(
+                f"created_at {self.created_at.isoformat()} is after it was collected "
+                f"({self.collected_at.isoformat()}): a wrong date, not a post from the future"
+            )
+        return self
 
 
 def payload_hash(payload: Any) -> str:

@@ -1,7 +1,7 @@
 """The `replay` source: reads mentions from a JSONL file so the whole pipeline runs offline.
 
-Each line is one Mention as JSON (the shape `Mention.model_dump_json()` writes). A line that is not
-valid JSON or not a valid Mention is quarantined with its line number and the reason; the rest goes on.
+Each line is one Mention as JSON (the shape `Mention.model_dump_json()` writes). A line that is not UTF-8,
+not valid JSON or not a valid Mention is quarantined with its line number and the reason; the rest goes on.
 The cursor is the number of lines already handed on, so a re-run continues where the last sweep ended.
 """
 
@@ -38,18 +38,31 @@ class ReplayCollector:
         mentions: list[Mention] = []
         rejected: list[Rejected] = []
         line_no = 0
-        with self.path.open(encoding="utf-8") as lines:
-            for line_no, line in enumerate(lines, start=1):
-                if line_no <= start or not line.strip():
+        with self.path.open("rb") as lines:  # decoded line by line: one bad byte costs one line
+            for line_no, raw in enumerate(lines, start=1):
+                if line_no <= start or not raw.strip():
                     continue
-                try:
-                    mentions.append(Mention.model_validate(json.loads(line)))
-                except json.JSONDecodeError as exc:
-                    rejected.append(Rejected(self.name, f"{self.path.name} line {line_no}: not JSON ({exc.msg})", line))
-                except ValidationError as exc:
-                    rejected.append(Rejected(self.name, f"{self.path.name} line {line_no}: {_explain(exc)}", line))
+                item = self._read(line_no, raw)
+                if isinstance(item, Mention):
+                    mentions.append(item)
+                else:
+                    rejected.append(item)
                 if len(mentions) + len(rejected) >= self.page_size:
                     yield Page(mentions, rejected, next_cursor=str(line_no))
                     mentions, rejected = [], []
         if mentions or rejected or line_no > start:
             yield Page(mentions, rejected, next_cursor=str(max(line_no, start)))
+
+    def _read(self, line_no: int, raw: bytes) -> Mention | Rejected:
+        where = f"{self.path.name} line {line_no}"
+        try:
+            line = raw.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            reason = f"{where}: not UTF-8 (byte 0x{raw[exc.start]:02x} at column {exc.start + 1})"
+            return Rejected(self.name, reason, raw.decode("utf-8", errors="backslashreplace"))
+        try:
+            return Mention.model_validate(json.loads(line))
+        except json.JSONDecodeError as exc:
+            return Rejected(self.name, f"{where}: not JSON ({exc.msg})", line)
+        except ValidationError as exc:
+            return Rejected(self.name, f"{where}: {_explain(exc)}", line)

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Annotated, NoReturn
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import MofNCompleteColumn, Progress, SpinnerColumn, TaskID, TextColumn, TimeElapsedColumn
 
 from overheard import logs, services
@@ -41,6 +42,7 @@ app.add_typer(tokens_app, name="tokens")
 
 console = Console()
 errors = Console(stderr=True)
+log = logging.getLogger("overheard.cli")
 TEMPLATE = Path(__file__).parent / "templates" / "overheard.example.yaml"
 ConfigOption = Annotated[
     Path, typer.Option("--config", "-c", envvar="OVERHEARD_CONFIG", help="Path to overheard.yaml.")
@@ -115,7 +117,7 @@ def _sweep_all(runtime: Runtime, collectors: Sequence[Collector]) -> int:
     from listener.base import SourceError
     from listener.http import HttpError
     from overheard.alerting import check_spikes
-    from overheard.pipeline import BatchReport, Runtime, deliver_due, sweep
+    from overheard.pipeline import BatchReport, Runtime, deliver_due, refusal, sweep
 
     assert isinstance(runtime, Runtime)
     total, failed = BatchReport(), 0
@@ -133,6 +135,13 @@ def _sweep_all(runtime: Runtime, collectors: Sequence[Collector]) -> int:
             except (SourceError, HttpError) as exc:
                 failed += 1
                 errors.print(f"[yellow]source {name} failed, the others go on:[/] {exc}", highlight=False)
+            except Exception as exc:  # a collector's bug or a database hiccup costs this source, not the run
+                failed += 1
+                reason = refusal(exc)
+                log.error("source.crashed", extra={"source": name, "reason": reason})
+                errors.print(f"[red]source {name} stopped by an error, the others go on:[/] {escape(reason)}")
+    for name in total.busy:
+        errors.print(f"[yellow]source {name} is being swept by another process; left to it[/]", highlight=False)
     alerts = check_spikes(runtime)
     for line in alerts.lines():
         errors.print(f"[bold red]alert[/] {line}", highlight=False)
@@ -163,8 +172,14 @@ def run(
     done, rechecked_at = 0, 0.0
     try:
         while True:
-            _sweep_all(runtime, collectors)
-            rechecked_at = _recheck_when_due(runtime, rechecked_at)
+            try:
+                _sweep_all(runtime, collectors)
+                rechecked_at = _recheck_when_due(runtime, rechecked_at)
+            except Exception as exc:  # the database away, a receiver's bug: this round is lost, not the service
+                from overheard.pipeline import refusal
+
+                log.error("run.round_failed", extra={"reason": refusal(exc)})
+                errors.print(f"[red]this round stopped by an error, the next one runs:[/] {escape(refusal(exc))}")
             done += 1
             if sweeps and done >= sweeps:
                 return
@@ -685,7 +700,6 @@ def gdpr_audit(
     if format == "json":
         sys.stdout.write(json.dumps([e.model_dump(mode="json") for e in entries], indent=2) + "\n")
         return
-    from rich.markup import escape
     from rich.table import Table
 
     table = Table("at", "actor", "action", "subject", "detail")

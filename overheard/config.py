@@ -36,6 +36,10 @@ class Settings(BaseSettings):
     config: Path = Field(default=Path("overheard.yaml"), description="Path to overheard.yaml.")
     database_url: str | None = Field(default=None, description="Overrides `database` in the file.")
     redis_url: str | None = Field(default=None, description="Celery broker for `overheard worker`.")
+    classifier: str = Field(
+        default="overheard.runtime:load_classifier",
+        description="'module:function' returning the classifier every command and worker uses (tests: a stand-in).",
+    )
 
 
 def _check_query(value: str) -> str:
@@ -249,6 +253,36 @@ class DeliveryConfig(BaseModel):
             "a local receiver drop connection attempts, which the sender retried a second later."
         ),
     )
+    per_channel: int | None = Field(
+        default=None,
+        ge=1,
+        le=64,
+        description=(
+            "Sends in flight to one channel at most (default: half of `concurrency`, at least 1), so a receiver "
+            "that hangs holds its own slots and the other channels keep theirs."
+        ),
+    )
+    timeout_s: float = Field(
+        default=10.0, gt=0, le=300, description="Seconds to connect to a receiver, and to wait for each read."
+    )
+    deadline_s: float = Field(
+        default=30.0,
+        gt=0,
+        le=900,
+        description="Seconds one send may take in all, however slowly the receiver answers (a byte every 2 s).",
+    )
+    breaker_failures: int = Field(
+        default=5, ge=1, description="Failed sends in a row after which a channel is not tried for a while."
+    )
+    breaker_cooldown_s: float = Field(
+        default=60.0, gt=0, description="How long a channel whose breaker opened waits before one send tries it."
+    )
+
+    @model_validator(mode="after")
+    def _deadline_covers_a_read(self) -> DeliveryConfig:
+        if self.deadline_s < self.timeout_s:
+            raise ValueError(f"deadline_s ({self.deadline_s:g}) must be at least timeout_s ({self.timeout_s:g})")
+        return self
 
 
 class WebConfig(BaseModel):

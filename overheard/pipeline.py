@@ -7,6 +7,7 @@ transaction; a collector's cursor is saved only after every page of its sweep is
 
 from __future__ import annotations
 
+import json
 import logging
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
@@ -18,10 +19,11 @@ from typing import Any
 import httpx
 from pydantic import SecretStr
 from sqlalchemy import Engine
+from sqlalchemy.exc import DataError, IntegrityError, InterfaceError, OperationalError, StatementError
 
 from classifiers.verdict import Classifier, Document, Verdict
+from enrichers.delivery import Breakers, ChannelKind, sending_client
 from enrichers.delivery import Channel as DeliveryChannel
-from enrichers.delivery import ChannelKind
 from enrichers.delivery import deliver_due as deliver_due_once
 from enrichers.enrich import enrich
 from enrichers.linking import CompanyIndex, author_handle
@@ -30,9 +32,11 @@ from listener.base import Collector, Rejected
 from listener.http import guarded_transport
 from listener.mention import Mention
 from listener.query import QuerySet
-from overheard.config import Channel, OverheardConfig, secret
+from overheard.config import Channel, DeliveryConfig, OverheardConfig, secret
 from overheard.trust import classifier_thresholds, record_sweep_outcome, watch_for
+from storage import task_runs
 from storage.contacts import SqlContactDirectory
+from storage.database import error_text
 from storage.health import RateLimit
 from storage.mentions import get_cursor, quarantine_items, save_mentions, save_verdicts, set_cursor
 from storage.outbox import Enriched, SqlDeliveryQueue, save_enrichments
@@ -85,6 +89,7 @@ class BatchReport:
     not_profiled: int = 0  # a contact was found but consent did not allow keeping a profile
     routes: Counter[tuple[str, str]] = field(default_factory=Counter)  # (team, intent) → routes
     intents: Counter[str] = field(default_factory=Counter)
+    busy: list[str] = field(default_factory=list)  # collectors another process was sweeping: left to it
 
     def add(self, other: BatchReport) -> None:
         for name in (
@@ -98,6 +103,7 @@ class BatchReport:
         ):
             setattr(self, name, getattr(self, name) + getattr(other, name))
         self.quarantined += other.quarantined
+        self.busy += other.busy
         self.routes.update(other.routes)
         self.intents.update(other.intents)
 
@@ -122,10 +128,50 @@ def process_batch(runtime: Runtime, mentions: Sequence[Mention], rejected: Seque
     """Classify, then store, link, attach findings and route one batch in one transaction.
 
     Enrichment decides mention by mention, but storage writes the whole batch's links, findings, routes and
-    deliveries (with their audit records) in a handful of statements, not several per mention."""
-    report = BatchReport(quarantined=[r.reason for r in rejected])
+    deliveries (with their audit records) in a handful of statements, not several per mention.
+
+    Should the database refuse the batch's data (a value no limit in `listener.mention` foresaw), the batch is
+    stored again one mention at a time and each refused one is quarantined with the database's reason: one bad
+    mention costs one mention, never the page. A database that cannot be reached is not bad data: that raises.
+    """
     tagged = runtime.queries.tag_all(mentions)
     verdicts = classify(runtime.classifier, tagged, runtime.config.classifier.batch_size) if tagged else []
+    try:
+        return _store(runtime, tagged, verdicts, rejected)
+    except _REFUSED as exc:
+        if isinstance(exc, _NOT_DATA):
+            raise
+        log.warning("batch.refused", extra={"mentions": len(tagged), "reason": refusal(exc)})
+    report = _store(runtime, [], [], rejected)
+    for mention, verdict in zip(tagged, verdicts, strict=True):
+        try:
+            report.add(_store(runtime, [mention], [verdict], ()))
+        except _REFUSED as exc:
+            if isinstance(exc, _NOT_DATA):
+                raise
+            reason = f"{mention.source.value}:{mention.external_id[:80]}: the database refused it ({refusal(exc)})"
+            payload = json.dumps(mention.model_dump(mode="json"), default=str)  # ASCII: any text survives it
+            report.add(_store(runtime, [], [], [Rejected(mention.source.value, reason, payload)]))
+    return report
+
+
+_REFUSED = (DataError, IntegrityError, StatementError, UnicodeError)
+"""What a database or its driver raises for a value it cannot keep (too long, a NUL, a broken constraint, text
+UTF-8 cannot encode)."""
+_NOT_DATA = (OperationalError, InterfaceError)
+"""StatementErrors that say the database is unreachable or gone: retried later, never blamed on a mention."""
+
+
+def refusal(exc: BaseException) -> str:
+    """Why the database refused a statement, without the SQL or its parameters (`storage.database.error_text`)."""
+    text = error_text(exc)
+    return text if isinstance(exc, StatementError) else f"{type(exc).__name__}: {text}"[:500]
+
+
+def _store(
+    runtime: Runtime, tagged: Sequence[Mention], verdicts: Sequence[Verdict], rejected: Sequence[Rejected]
+) -> BatchReport:
+    report = BatchReport(quarantined=[r.reason for r in rejected])
     now = runtime.clock()
     retention = timedelta(days=runtime.config.retention.findings_days)
     thresholds = classifier_thresholds(runtime.classifier)
@@ -166,9 +212,21 @@ def process_batch(runtime: Runtime, mentions: Sequence[Mention], rejected: Seque
 def sweep(runtime: Runtime, collector: Collector, on_page: Callable[[BatchReport], None] | None = None) -> BatchReport:
     """Run one collector from its saved cursor; save the new cursor only after every page is stored.
 
+    One sweep of a collector runs at a time, whichever process asks (`overheard collect` or `run`, a Celery
+    worker): a second one would start from the same cursor and store the same pages twice over. While another
+    process sweeps it, this returns at once with the collector's name in `busy`.
+
     Each sweep's outcome (items, or the failure's reason, and rate-limit headroom) is kept for source
     health; a failure is recorded and re-raised, so the caller reports it and goes on with other sources.
     """
+    with task_runs.exclusive(runtime.engine, f"sweep:{collector.name}") as mine:
+        if not mine:
+            log.info("sweep.busy", extra={"source": collector.name})
+            return BatchReport(busy=[collector.name])
+        return _sweep(runtime, collector, on_page)
+
+
+def _sweep(runtime: Runtime, collector: Collector, on_page: Callable[[BatchReport], None] | None) -> BatchReport:
     started = runtime.clock()
     watch = watch_for(collector)
     total = BatchReport()
@@ -211,15 +269,18 @@ def _sweep_pages(
             set_cursor(connection, collector.name, position)
 
 
-def delivery_channel(name: str, channel: Channel) -> DeliveryChannel | None:
+def delivery_channel(name: str, channel: Channel, settings: DeliveryConfig | None = None) -> DeliveryChannel | None:
     """The sending side of a configured channel; None for inbox-only channels."""
     if channel.kind == "inbox":
         return None
+    settings = settings or DeliveryConfig()
     signing_secret = secret(channel.secret_env)
     return DeliveryChannel(
         name=name,
         kind=ChannelKind(channel.kind),
         url=channel.url,
+        timeout_s=settings.timeout_s,
+        deadline_s=settings.deadline_s,
         secret=None if signing_secret is None else SecretStr(signing_secret),
         smtp_host=channel.smtp_host,
         smtp_port=channel.smtp_port,
@@ -236,32 +297,55 @@ class DeliveryReport:
 
 
 def deliver_due(runtime: Runtime, limit: int = 500, client: httpx.Client | None = None) -> DeliveryReport:
-    """Attempt every due delivery once (enrichers.delivery.deliver_due over the storage outbox).
+    """Send every due delivery once, `limit` claimed at a time, until none is left due (the one sender every
+    entry point calls: `collect`, `run`, the Celery `deliver` task, the demo).
 
-    Inbox channels deliver by being stored. A channel that cannot send (e.g. its secret's environment
-    variable is unset) is left out, so its deliveries are retried on the normal schedule and nothing
-    is lost while the operator fixes it.
+    Every delivery is claimed before it is sent (`SqlDeliveryQueue.claim`), so senders in other processes never
+    send it too. A delivery that fails is due again only after its backoff, and one held by an open breaker only
+    after the breaker's cooldown, so the passes end. Inbox channels deliver by being stored. A channel that
+    cannot send (e.g. its secret's environment variable is unset) is left out, so its deliveries are retried on
+    the normal schedule and nothing is lost while the operator fixes it.
     """
-    now = runtime.clock()
-    queue = SqlDeliveryQueue(runtime.engine)
+    settings = runtime.config.delivery
+    queue = SqlDeliveryQueue(runtime.engine, clock=runtime.clock)
     inbox = [name for name, channel in runtime.config.channels.items() if channel.kind == "inbox"]
-    report = DeliveryReport(delivered=queue.deliver_to_inbox(inbox, now))
+    report = DeliveryReport(delivered=queue.deliver_to_inbox(inbox, runtime.clock()))
     senders: dict[str, DeliveryChannel] = {}
     for name, channel in runtime.config.channels.items():
         try:
-            sender = delivery_channel(name, channel)
+            sender = delivery_channel(name, channel, settings)
         except ValueError as exc:
             log.warning("channel.unusable", extra={"channel": name, "reason": str(exc)})
             continue
         if sender is not None:
             senders[name] = sender
+    breakers = _breakers(settings)
     # Receivers are configured URLs: the collectors' SSRF guard applies, with the networks overheard.yaml allows.
-    with httpx.Client(transport=guarded_transport(runtime.config.http.allow_networks), follow_redirects=False) as own:
-        sent = deliver_due_once(
-            queue, senders, now, limit, client or own, concurrency=runtime.config.delivery.concurrency
-        )
-    for after in sent:
-        report.delivered += after.status is DeliveryStatus.delivered
-        report.failed += after.status is DeliveryStatus.failed
-        report.dead += after.status is DeliveryStatus.dead
-    return report
+    guarded = guarded_transport(runtime.config.http.allow_networks)
+    with nullcontext(client) if client is not None else sending_client(guarded) as sending, queue.keeping_claims():
+        while True:
+            sent = deliver_due_once(
+                queue,
+                senders,
+                runtime.clock(),
+                limit,
+                sending,
+                concurrency=settings.concurrency,
+                per_channel=settings.per_channel,
+                breakers=breakers,
+            )
+            for after in sent:
+                report.delivered += after.status is DeliveryStatus.delivered
+                report.failed += after.status is DeliveryStatus.failed
+                report.dead += after.status is DeliveryStatus.dead
+            if len(sent) < limit:
+                return report
+
+
+_BREAKERS: dict[tuple[int, float], Breakers] = {}
+
+
+def _breakers(settings: DeliveryConfig) -> Breakers:
+    """This process's channel breakers, kept across passes (a breaker that forgot each pass would not hold)."""
+    key = (settings.breaker_failures, settings.breaker_cooldown_s)
+    return _BREAKERS.setdefault(key, Breakers(*key))

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import importlib
+import inspect
+from collections.abc import Callable
 from pathlib import Path
 
 from classifiers.verdict import Classifier
@@ -28,6 +31,18 @@ def load_classifier(config: OverheardConfig | None = None) -> Classifier:
     )
 
 
+def load_classifier_from(path: str, config: OverheardConfig | None = None) -> Classifier:
+    """Call the 'module:function' named by OVERHEARD_CLASSIFIER (the shipped model by default).
+
+    A factory that takes an argument gets the config, so the shipped model uses its needs_human thresholds.
+    """
+    module, _, name = path.partition(":")
+    factory: Callable[..., Classifier] = getattr(importlib.import_module(module), name or "load_classifier")
+    if config is not None and inspect.signature(factory).parameters:
+        return factory(config)
+    return factory()
+
+
 def open_runtime(
     config: OverheardConfig | None = None,
     *,
@@ -38,4 +53,4 @@ def open_runtime(
     settings = Settings()
     config = config or load_config(config_path)
     engine = open_database(database_url or config.database_url(settings))
-    return Runtime.build(config, engine, classifier or load_classifier(config))
+    return Runtime.build(config, engine, classifier or load_classifier_from(settings.classifier, config))

@@ -21,8 +21,6 @@ Delivery semantics (at-least-once execution, exactly-once effects):
 
 from __future__ import annotations
 
-import importlib
-import inspect
 import logging
 import os
 import random
@@ -33,7 +31,6 @@ from dataclasses import asdict
 from datetime import timedelta
 from typing import Any
 
-import httpx
 import redis
 from celery import Celery, Task
 from celery.exceptions import SoftTimeLimitExceeded
@@ -42,18 +39,19 @@ from pydantic import Field, model_validator
 from sqlalchemy import Engine
 from sqlalchemy.exc import DBAPIError
 
-from classifiers.verdict import Classifier
 from listener.base import Rejected
-from listener.http import Http, guarded_transport
+from listener.http import Http
 from listener.mention import Mention
 from overheard.alerting import check_spikes
-from overheard.config import OverheardConfig, Settings, load_config
+from overheard.config import Settings, load_config
 from overheard.pacing import RedisPacer
 from overheard.pending import PendingMarkers, send_once
 from overheard.pipeline import Runtime, deliver_due, process_batch, sweep
+from overheard.runtime import load_classifier_from
 from overheard.sources import build_collectors, build_http
 from overheard.trust import run_recheck
 from storage import task_runs
+from storage.database import error_text
 from storage.outbox import SqlOutbox
 from storage.schema import now_utc
 
@@ -95,9 +93,6 @@ class WorkerSettings(Settings):
     )
     soft_shutdown_s: float = Field(default=60, ge=0, description="On shutdown, running tasks get this long to end.")
     runs_kept_days: int = Field(default=7, ge=1, description="Finished task runs are forgotten after this many days.")
-    classifier: str = Field(
-        default="overheard.runtime:load_classifier", description="'module:function' returning the classifier."
-    )
     queue: str = "overheard"
 
     @model_validator(mode="after")
@@ -201,18 +196,6 @@ def _started(task: Task, subject: str = "") -> None:
     pending_markers().release_quietly(task.name, subject, task.request.id)
 
 
-def load_classifier_from(path: str, config: OverheardConfig | None = None) -> Classifier:
-    """Call the 'module:function' named by OVERHEARD_CLASSIFIER (the shipped model by default).
-
-    A factory that takes an argument gets the config, so the shipped model uses its needs_human thresholds.
-    """
-    module, _, name = path.partition(":")
-    factory: Callable[..., Classifier] = getattr(importlib.import_module(module), name or "load_classifier")
-    if config is not None and inspect.signature(factory).parameters:
-        return factory(config)
-    return factory()
-
-
 def runtime() -> Runtime:
     """This process's runtime: config, database engine and classifier, built once per worker process."""
     global _runtime
@@ -267,7 +250,7 @@ def _attempt(task: Task, subject: str, work: Callable[[Runtime, Any], str]) -> s
         if isinstance(exc, SoftTimeLimitExceeded | DBAPIError):
             # Interrupted mid-query, a pooled connection is left in an unknown state: start afresh.
             rt.engine.dispose()
-        reason = f"{type(exc).__name__}: {exc}"
+        reason = f"{type(exc).__name__}: {error_text(exc)}"
         dead = attempt.number >= settings.task_max_attempts
         if dead:
             reason = f"gave up after {attempt.number} attempts; last: {reason}"
@@ -297,11 +280,8 @@ def _collect(rt: Runtime, source_name: str) -> str:
     stored = quarantined = routes = 0
     skipped: list[str] = []
     for collector in build_collectors(rt.config, only=source_name, http=http_client()):
-        with task_runs.exclusive(rt.engine, f"sweep:{collector.name}") as mine:
-            if not mine:  # the running sweep continues from the same cursor; a second one would race it
-                skipped.append(collector.name)
-                continue
-            report = sweep(rt, collector)
+        report = sweep(rt, collector)  # one sweep of a collector at a time, in any process
+        skipped += report.busy
         stored, quarantined = stored + report.stored, quarantined + len(report.quarantined)
         routes += sum(report.routes.values())
     routes += check_spikes(rt).routes  # finished hours only, once each (a watermark per brand)
@@ -325,21 +305,10 @@ def _process_page(rt: Runtime, arguments: Any) -> str:
 
 
 def _deliver(rt: Runtime, limit: int = 500) -> str:
-    # One sender at a time: a due delivery is read and then sent outside any transaction, so two
-    # senders would both send it. The lock makes a duplicate send happen only after a crash.
-    with task_runs.exclusive(rt.engine, "deliver") as mine:
-        if not mine:
-            return "skipped: another worker is sending"
-        delivered = failed = dead = 0
-        # One connection pool for the whole pass, through the collectors' SSRF guard.
-        transport = guarded_transport(rt.config.http.allow_networks)
-        with httpx.Client(transport=transport, follow_redirects=False) as client:
-            while True:
-                report = deliver_due(rt, limit, client)
-                delivered, failed, dead = delivered + report.delivered, failed + report.failed, dead + report.dead
-                if report.delivered + report.failed + report.dead < limit:
-                    break
-    return f"delivered {delivered}, to retry {failed}, dead {dead}"
+    # Senders claim what they send (pipeline.deliver_due, through the collectors' SSRF guard): workers, `collect`
+    # and `run` may all send at once.
+    report = deliver_due(rt, limit)
+    return f"delivered {report.delivered}, to retry {report.failed}, dead {report.dead}"
 
 
 @celery_app.task(name=COLLECT, bind=True, max_retries=None)  # the attempt counter in task_runs decides

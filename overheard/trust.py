@@ -42,6 +42,7 @@ from overheard.config import (
     secret,
 )
 from overheard.sources import build_http
+from storage.database import error_text
 from storage.deletions import DeletionReport, apply_deletion, recent_posts
 from storage.health import (
     OperatorAlert,
@@ -194,7 +195,7 @@ def record_sweep_outcome(
 
     Never raises for a health problem: a health write that fails is logged, and the run goes on.
     """
-    reason = None if error is None else (getattr(error, "reason", None) or str(error) or type(error).__name__)
+    reason = None if error is None else (getattr(error, "reason", None) or error_text(error) or type(error).__name__)
     try:
         with engine.begin() as connection:
             record_sweep(

@@ -13,7 +13,7 @@ from alembic.config import Config
 from sqlalchemy import Connection, Engine, Table, create_engine, delete, event, func, inspect, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import OperationalError, StatementError
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -40,6 +40,18 @@ def _sqlite_path_problem(url: str) -> str | None:
     if not path.exists() and not os.access(parent, os.W_OK):
         return f"cannot create the SQLite database {path}: folder {parent} is not writable"
     return None
+
+
+def error_text(exc: BaseException) -> str:
+    """An error as words fit to keep (source health, task runs, operator alerts, logs): for a database error, the
+    database's own first line, without the SQL statement and its parameters, which hold post text and handles
+    and would outlive an erasure there. Other errors as they read."""
+    if not isinstance(exc, StatementError):
+        return str(exc)
+    if exc.orig is None:  # raised before the database saw it; the message is SQLAlchemy's own, without the SQL
+        return f"{type(exc).__name__}: {exc.args[0] if exc.args else ''}"[:500]
+    first = (str(exc.orig).strip().splitlines() or [""])[0]  # later lines (DETAIL) may quote the values
+    return f"{type(exc.orig).__name__}: {first}"[:500]
 
 
 def create_db_engine(url: str) -> Engine:

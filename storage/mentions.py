@@ -11,7 +11,7 @@ from sqlalchemy import Connection, select, tuple_
 
 from classifiers.verdict import Verdict
 from listener.base import Rejected
-from listener.mention import Author, Engagement, Mention
+from listener.mention import MAX_QUARANTINE_PAYLOAD_CHARS, Author, Engagement, Mention, clean_text
 from storage.database import upsert
 from storage.metrics import refresh_rollups
 from storage.schema import cursors, mentions, now_utc, quarantine, tombstones, verdicts
@@ -140,14 +140,25 @@ def save_verdicts(connection: Connection, pairs: Sequence[tuple[int, Verdict]], 
     refresh_rollups(connection)
 
 
+def _kept_payload(payload: str) -> str:
+    """What the quarantine keeps of a raw item: what both databases can store, at most a readable part of it."""
+    payload = clean_text(payload)
+    if len(payload) <= MAX_QUARANTINE_PAYLOAD_CHARS:
+        return payload
+    return f"{payload[:MAX_QUARANTINE_PAYLOAD_CHARS]}… [cut: {len(payload)} characters in all]"
+
+
 def quarantine_items(connection: Connection, items: Sequence[Rejected]) -> int:
-    """Keep rejected raw items with their reason; the same payload is kept once."""
+    """Keep rejected raw items with their reason; the same payload is kept once.
+
+    A payload is kept as far as a database can hold it (no NUL, at most MAX_QUARANTINE_PAYLOAD_CHARS), so the
+    item that was refused for holding one cannot fail its own quarantine."""
     rows = [
         {
-            "source": item.source,
-            "reason": item.reason,
-            "payload": item.payload,
-            "payload_hash": hashlib.sha256(f"{item.source}\n{item.payload}".encode()).hexdigest(),
+            "source": clean_text(item.source)[:256],  # quarantine.source
+            "reason": clean_text(item.reason),
+            "payload": _kept_payload(item.payload),
+            "payload_hash": hashlib.sha256(f"{item.source}\n{item.payload}".encode(errors="replace")).hexdigest(),
             "created_at": now_utc(),
         }
         for item in items

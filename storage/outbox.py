@@ -7,8 +7,14 @@ reverse. Senders read pending deliveries from here; the idempotency key makes ev
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from datetime import datetime
+import logging
+import os
+import socket
+import threading
+import uuid
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from datetime import datetime, timedelta
 from typing import Any, NamedTuple
 
 from sqlalchemy import Connection, Engine, and_, bindparam, func, or_, select, tuple_, update
@@ -22,6 +28,8 @@ from storage.database import upsert
 from storage.mentions import mention_ids
 from storage.provenance import finding_provenance, route_provenance
 from storage.schema import deliveries, findings, now_utc, routes
+
+log = logging.getLogger(__name__)
 
 
 class UnknownMention(LookupError):
@@ -224,18 +232,83 @@ def _delivery(row: Any) -> Delivery:
     )
 
 
+CLAIM_LEASE = timedelta(seconds=30)
+"""How long a claim holds unless its sender renews it (`keeping_claims` renews every third of it while the sender
+runs). A sender that dies — SIGKILL, power — renews nothing, so another takes its deliveries after this long."""
+
+
 class SqlDeliveryQueue:
     """The sending side of the outbox (enrichers' DeliveryQueue port).
 
-    Each call is its own short transaction, so no write lock is held while a send is in flight.
+    Each call is its own short transaction, so no write lock is held while a send is in flight. Senders claim
+    what they send (`claim`): any number of them — CLI processes, Celery workers — send each delivery once.
     """
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, lease: timedelta = CLAIM_LEASE, clock: Callable[[], datetime] = now_utc) -> None:
         self.engine = engine
+        self.lease = lease
+        self.clock = clock
+        self.sender = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+    @contextmanager
+    def keeping_claims(self) -> Iterator[None]:
+        """Renew this sender's claims every third of the lease while the block runs (sends may take longer
+        than one lease); the renewals stop with the process, so a dead sender's claims lapse."""
+        stop = threading.Event()
+
+        def renew() -> None:
+            while not stop.wait(self.lease.total_seconds() / 3):
+                try:
+                    with self.engine.begin() as connection:
+                        connection.execute(
+                            update(deliveries)
+                            .where(deliveries.c.claimed_by == self.sender)
+                            .values(claimed_until=self.clock() + self.lease)
+                        )
+                except Exception as exc:  # the database away for a moment: the next renewal tries again
+                    log.warning("deliveries.renew_failed", extra={"reason": type(exc).__name__})
+
+        renewer = threading.Thread(target=renew, name="claims", daemon=True)
+        renewer.start()
+        try:
+            yield
+        finally:
+            stop.set()
+            renewer.join()
 
     def due(self, now: datetime, limit: int) -> list[Delivery]:
+        """Due deliveries, claimed or not (for reading; a sender uses `claim`)."""
         with self.engine.begin() as connection:
             return [_delivery(row) for row in SqlOutbox(connection).due(now, limit)]
+
+    def claim(self, now: datetime, limit: int) -> list[Delivery]:
+        """Take up to `limit` due deliveries nobody holds, oldest first, for this sender until `now` + lease.
+
+        One UPDATE takes them: SQLite runs one writer at a time, and on PostgreSQL the rows another sender is
+        claiming at the same moment are skipped (FOR UPDATE SKIP LOCKED) and the claim is re-checked on the row
+        it updates, so no two senders hold one delivery. `save_many` gives the claim back with the new state.
+        """
+        me = self.sender
+        free = or_(deliveries.c.claimed_until.is_(None), deliveries.c.claimed_until < now)
+        due = or_(
+            deliveries.c.status == DeliveryStatus.pending.value,
+            and_(deliveries.c.status == DeliveryStatus.failed.value, deliveries.c.next_attempt_at <= now),
+        )
+        chosen = (
+            select(deliveries.c.id)
+            .where(due, free)
+            .order_by(deliveries.c.id)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
+        with self.engine.begin() as connection:
+            connection.execute(
+                update(deliveries)
+                .where(deliveries.c.id.in_(chosen), due, free)
+                .values(claimed_by=me, claimed_until=now + self.lease)
+            )
+            rows = connection.execute(select(deliveries).where(deliveries.c.claimed_by == me).order_by(deliveries.c.id))
+            return [_delivery(row) for row in rows]
 
     def save_many(self, new_states: Sequence[Delivery]) -> None:
         """Store the deliveries' new states in one transaction and one (executemany) statement."""
@@ -253,6 +326,8 @@ class SqlDeliveryQueue:
                 delivered_at=func.coalesce(
                     bindparam("b_delivered_at", type_=deliveries.c.delivered_at.type), deliveries.c.delivered_at
                 ),
+                claimed_by=None,
+                claimed_until=None,
             )
         )
         rows = [

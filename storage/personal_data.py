@@ -197,6 +197,8 @@ NOT_PERSONAL: dict[str, tuple[str, ...]] = {
         "next_attempt_at",
         "created_at",
         "delivered_at",
+        "claimed_by",  # host:pid of the sender holding it
+        "claimed_until",
     ),
     "cursors": ("name", "position", "updated_at"),
     "quarantine": ("id", "source", "reason", "payload_hash", "created_at"),

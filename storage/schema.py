@@ -23,6 +23,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.types import TypeDecorator
 
+from listener.mention import MAX_HANDLE_CHARS, MAX_ID_CHARS, MAX_LANGUAGE_CHARS, MAX_NAME_CHARS
+
 
 class UTCDateTime(TypeDecorator[datetime]):
     """Stores UTC, returns timezone-aware UTC datetimes on every backend (SQLite keeps no zone)."""
@@ -54,21 +56,22 @@ metadata = MetaData(
     }
 )
 
+# Column sizes of what a Mention holds come from its limits (listener/mention.py): what it accepts, fits.
 mentions = Table(
     "mentions",
     metadata,
     Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True),
     Column("source", String(32), nullable=False),
-    Column("external_id", String(512), nullable=False),
+    Column("external_id", String(MAX_ID_CHARS), nullable=False),
     Column("url", Text),
-    Column("author_handle", String(256), nullable=False),
-    Column("author_name", String(512)),
+    Column("author_handle", String(MAX_HANDLE_CHARS), nullable=False),
+    Column("author_name", String(MAX_NAME_CHARS)),
     Column("author_followers", BigInteger),
     Column("author_verified", Boolean),
     Column("author_profile_url", Text),
     Column("text", Text, nullable=False),
     Column("title", Text),
-    Column("language", String(16)),
+    Column("language", String(MAX_LANGUAGE_CHARS)),
     Column("created_at", UTCDateTime, nullable=False),
     Column("collected_at", UTCDateTime, nullable=False),
     Column("likes", BigInteger),
@@ -78,8 +81,8 @@ mentions = Table(
     Column("impressions", BigInteger),
     Column("score", BigInteger),
     Column("rating", Float),
-    Column("reply_to_id", String(512)),
-    Column("thread_id", String(512)),
+    Column("reply_to_id", String(MAX_ID_CHARS)),
+    Column("thread_id", String(MAX_ID_CHARS)),
     Column("matched_queries", JSON, nullable=False, default=list),
     Column("signals", JSON, nullable=False, default=list),
     Column("raw_hash", String(64), nullable=False, default=""),
@@ -198,7 +201,7 @@ findings = Table(
     Column("contact_id", ForeignKey("contacts.id", ondelete="CASCADE"), nullable=False),
     Column("mention_id", ForeignKey("mentions.id", ondelete="CASCADE")),
     Column("source", String(32), nullable=False),
-    Column("external_id", String(512), nullable=False),
+    Column("external_id", String(MAX_ID_CHARS), nullable=False),
     Column("url", Text),
     Column("excerpt", String(280), nullable=False),
     Column("sentiment", String(16), nullable=False),
@@ -220,7 +223,7 @@ routes = Table(
     Column("id", Integer, primary_key=True, autoincrement=True),
     Column("mention_id", ForeignKey("mentions.id", ondelete="CASCADE"), nullable=False),
     Column("source", String(32), nullable=False),
-    Column("external_id", String(512), nullable=False),
+    Column("external_id", String(MAX_ID_CHARS), nullable=False),
     Column("team", String(32), nullable=False),
     Column("channel", String(64), nullable=False),
     Column("reply_channel", String(64)),
@@ -274,7 +277,7 @@ tombstones = Table(
     "tombstones",
     metadata,
     Column("source", String(32), primary_key=True),
-    Column("external_id", String(512), primary_key=True),
+    Column("external_id", String(MAX_ID_CHARS), primary_key=True),
     Column("reason", String(256), nullable=False),
     Column("at", UTCDateTime, nullable=False),
 )
@@ -493,3 +496,9 @@ web_sessions = Table(
     Column("expires_at", UTCDateTime, nullable=False),
     Index("ix_web_sessions_token_id", "token_id"),
 )
+
+# Delivery claims (issue 27, migration 0010_delivery_claims): a sender claims the deliveries it is about to send
+# (one atomic UPDATE), so two senders — two `overheard collect` processes, a CLI and a worker — never send one twice.
+# A claim is a lease: a sender that dies leaves its claims to lapse, and another sender takes them then.
+deliveries.append_column(Column("claimed_by", String(256)))  # host:pid:token of the sender holding it
+deliveries.append_column(Column("claimed_until", UTCDateTime))  # the claim lapses then, if never saved

@@ -72,3 +72,25 @@ def test_database_url_from_the_environment_overrides_the_file(monkeypatch: pytes
     monkeypatch.setenv("OVERHEARD_DATABASE_URL", "postgresql://overheard@db.internal/overheard")
     config = parse_config("brands: [{name: a, query: a}]\ndatabase: sqlite:///x.db\n")
     assert config.database_url() == "postgresql://overheard@db.internal/overheard"
+
+
+def test_delivery_timeouts_come_from_the_file_and_a_deadline_shorter_than_a_read_is_refused(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from enrichers.delivery import generate_secret
+    from overheard.pipeline import delivery_channel
+
+    monkeypatch.setenv("HOOK_SECRET", generate_secret())
+    config = parse_config(
+        """
+brands: [{name: Acme, query: Acme}]
+channels: {hook: {kind: webhook, url: "https://hooks.example/x", secret_env: HOOK_SECRET}}
+routing: {rules: [{name: all, team: customer_service, channel: hook}]}
+delivery: {timeout_s: 3, deadline_s: 8, per_channel: 1, breaker_failures: 2, breaker_cooldown_s: 30}
+"""
+    )
+    sender = delivery_channel("hook", config.channels["hook"], config.delivery)
+    assert sender is not None and (sender.timeout_s, sender.deadline_s) == (3, 8)
+
+    with pytest.raises(ConfigError, match=r"deadline_s \(2\) must be at least timeout_s \(5\)"):
+        parse_config("brands: [{name: Acme, query: Acme}]\ndelivery: {timeout_s: 5, deadline_s: 2}\n")

@@ -1,0 +1,148 @@
+"""Deliveries go out once: any number of `overheard collect` processes on one database, one sweep and one
+claim per delivery; one pass sends everything due, however many."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import threading
+import time
+from collections import Counter
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine, select
+
+from enrichers.delivery import generate_secret
+from listener.replay import ReplayCollector
+from overheard.config import parse_config
+from overheard.demo import SAMPLES
+from overheard.pipeline import Runtime, deliver_due, sweep
+from storage.database import open_database
+from storage.schema import deliveries
+from tests.distributed.keyword_classifier import KeywordClassifier
+
+SECRET = generate_secret()
+ROOT = Path(__file__).resolve().parents[2]
+
+
+class Receiver(ThreadingHTTPServer):
+    """Counts each webhook-id it is sent, taking `delay_s` to answer each."""
+
+    def __init__(self, delay_s: float = 0.0) -> None:
+        super().__init__(("127.0.0.1", 0), _Handler)
+        self.delay_s = delay_s
+        self.received: Counter[str] = Counter()
+        self.lock = threading.Lock()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server_port}/hook"
+
+
+class _Handler(BaseHTTPRequestHandler):
+    server: Receiver
+
+    def do_POST(self) -> None:
+        self.rfile.read(int(self.headers["content-length"]))
+        time.sleep(self.server.delay_s)
+        with self.server.lock:
+            self.server.received[self.headers["webhook-id"]] += 1
+        self.send_response(204)
+        self.end_headers()
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+@pytest.fixture
+def receiver() -> Iterator[Receiver]:
+    server = Receiver()
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield server
+    server.shutdown()
+    server.server_close()
+
+
+def _config_text(url: str, sample: Path) -> str:
+    return f"""
+brands: [{{name: Lumora, query: Lumora}}]
+channels:
+  hook: {{kind: webhook, url: "{url}", secret_env: TEST_HOOK_SECRET}}
+routing:
+  rules:
+    - {{name: everything, team: customer_service, channel: hook}}
+delivery: {{concurrency: 1}}
+sources:
+  - {{kind: replay, name: sample, path: "{sample}"}}
+"""
+
+
+def _sample(tmp_path: Path, lines: int) -> Path:
+    path = tmp_path / "sample.jsonl"
+    path.write_text("".join((SAMPLES / "mentions.jsonl").read_text(encoding="utf-8").splitlines(True)[:lines]))
+    return path
+
+
+def _statuses(engine: Engine) -> Counter[str]:
+    with engine.connect() as c:
+        return Counter(c.execute(select(deliveries.c.status)).scalars())
+
+
+def test_two_collect_processes_on_one_database_send_each_delivery_once(
+    database_url: str, receiver: Receiver, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("TEST_HOOK_SECRET", SECRET)
+    sample = _sample(tmp_path, 30)
+    config_file = tmp_path / "overheard.yaml"
+    config_file.write_text(_config_text(receiver.url, sample))
+    engine = open_database(database_url)  # migrated once, before the two processes race for it
+    # The mentions are stored and routed first (another source's sweep, say): both processes find the same due
+    # deliveries, the moment two unclaimed senders would each send all of them.
+    sweep(Runtime.build(parse_config(config_file.read_text()), engine, KeywordClassifier()), ReplayCollector(sample))
+    due = _statuses(engine)["pending"]
+    assert due >= 20
+    receiver.delay_s = 0.15  # each pass takes seconds, so the two processes send at the same time
+    env = {
+        **os.environ,
+        "HF_HUB_OFFLINE": "1",
+        "NO_COLOR": "1",
+        "COLUMNS": "200",
+        "PYTHONPATH": str(ROOT),
+        "OVERHEARD_CLASSIFIER": "tests.distributed.keyword_classifier:load",
+        "OVERHEARD_DATABASE_URL": database_url,
+        "TEST_HOOK_SECRET": SECRET,
+    }
+    command = [sys.executable, "-m", "overheard", "collect", "--config", str(config_file)]
+    processes = [
+        subprocess.Popen(command, cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        for _ in range(2)
+    ]
+    outputs = [p.communicate(timeout=180) for p in processes]
+
+    assert [p.returncode for p in processes] == [0, 0], outputs
+    with engine.connect() as c:
+        keys = set(c.execute(select(deliveries.c.idempotency_key)).scalars())  # with any spike alert's routes
+    assert set(receiver.received) == keys and len(keys) >= due
+    assert receiver.received.most_common(1)[0][1] == 1, receiver.received.most_common(3)
+    assert _statuses(engine) == {"delivered": len(keys)}
+    sent = [int(out.split(" delivered")[0].rsplit(" ", 1)[1]) for out, _ in outputs]
+    assert sum(sent) == len(keys), outputs  # between them, once each
+
+
+def test_one_pass_sends_every_due_delivery_beyond_one_batch(
+    database_url: str, receiver: Receiver, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("TEST_HOOK_SECRET", SECRET)
+    sample = _sample(tmp_path, 12)
+    engine = open_database(database_url)
+    runtime = Runtime.build(parse_config(_config_text(receiver.url, sample)), engine, KeywordClassifier())
+    sweep(runtime, ReplayCollector(sample))
+
+    report = deliver_due(runtime, limit=5)  # 12 due, claimed 5 at a time
+
+    assert report.delivered == 12 and sum(receiver.received.values()) == 12
+    assert _statuses(engine) == {"delivered": 12}
