@@ -3,7 +3,19 @@
 Depends on nothing else of Overheard. Every source is a `Collector` that yields `Page`s of `Mention`s.
 """
 
-from listener.base import Collector, Page, Rejected, SourceError
+from listener.base import BuildContext, Collector, Page, Rejected, SourceBase, SourceError, SourceNotAvailable
 from listener.mention import Author, Engagement, Mention, Platform
 
-__all__ = ["Author", "Collector", "Engagement", "Mention", "Page", "Platform", "Rejected", "SourceError"]
+__all__ = [
+    "Author",
+    "BuildContext",
+    "Collector",
+    "Engagement",
+    "Mention",
+    "Page",
+    "Platform",
+    "Rejected",
+    "SourceBase",
+    "SourceError",
+    "SourceNotAvailable",
+]

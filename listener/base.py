@@ -1,12 +1,20 @@
-"""The one interface every source implements: a sweep that yields pages of mentions."""
+"""The one interface every source implements: a sweep that yields pages of mentions, and what a platform module
+is given to build its collectors from its part of overheard.yaml.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
+
+from pydantic import BaseModel, ConfigDict, Field
 
 from listener.mention import Mention
+
+if TYPE_CHECKING:  # both import this module, so only their names are needed here
+    from listener.http import Http
+    from listener.normalise import Finishing
 
 
 @dataclass(frozen=True)
@@ -55,3 +63,46 @@ class Collector(Protocol):
     def sweep(self, cursor: str | None) -> Iterator[Page]:
         """Yield pages of mentions newer than `cursor` (None = first run)."""
         ...
+
+
+class SourceNotAvailable(RuntimeError):
+    """A configured source cannot run (named, with what to do)."""
+
+
+class SourceBase(BaseModel):
+    """What every entry under `sources:` in overheard.yaml has. Each platform module subclasses it with a
+    `kind: Literal["<kind>"]` field and its own settings, and registers both in `listener.registry.SOURCES`.
+
+    A `Path` field is read relative to the config file's folder, not the working directory.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: str = Field(min_length=1, description="Unique; names the cursor and the source-health row.")
+    enabled: bool = True
+    poll_every: str = Field(default="5m", description="How often `overheard run` sweeps it, e.g. '5m'.")
+    queries: tuple[str, ...] | None = Field(
+        default=None, description="Names of brands/competitors to search; all when left out."
+    )
+
+
+@dataclass(frozen=True)
+class BuildContext:
+    """What the shell hands a platform's `build(source_config, ctx)` for one configured source."""
+
+    source: str  # the source's configured name
+    http: Http  # the one polite HTTP client every collector of the process shares
+    finishing: Finishing  # query tagging, language detection, spam and near-duplicate signals
+    queries: Mapping[str, str]  # query name ('brand:Acme') → boolean query text, those this source searches
+    secret: Callable[[str], str | None]  # the value of an environment variable, None when unset
+
+    def name(self, part: str) -> str:
+        """A collector's name, which names its cursor and health row: '<source>:<part>'."""
+        return f"{self.source}:{part}"
+
+    def token(self, variable: str | None, *, required: bool = False) -> str | None:
+        """The API token in the environment variable the config names; `required` refuses a missing one."""
+        value = self.secret(variable) if variable else None
+        if required and not value:
+            raise SourceNotAvailable(f"source '{self.source}': set the environment variable {variable} (its API token)")
+        return value

@@ -293,6 +293,11 @@ def to_plain_search(query: Query) -> list[str]:
     return [f'"{" ".join(t.words)}"' if len(t.words) > 1 else t.words[0] for t in query.positive_terms()]
 
 
+def plain_search(query_text: str) -> str:
+    """A platform search string for a boolean query: its positive terms, OR-ed by the platform's own rules."""
+    return " OR ".join(to_plain_search(parse(query_text)))
+
+
 # --- tagging --------------------------------------------------------------------------------------------
 
 
