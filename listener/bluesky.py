@@ -1,6 +1,6 @@
 """Bluesky: `app.bsky.feed.searchPosts` on an AppView or PDS (XRPC over HTTP).
 
-Constructor (what the shell wires from config):
+Constructor (what `build` at the end of this module wires from its `sources:` entry):
 
     BlueskyCollector(
         http: Http,
@@ -28,14 +28,15 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Literal
 
-from listener.base import Page
+from listener.base import BuildContext, Collector, Page, SourceBase
 from listener.cursor import Watermark
 from listener.http import Http, HttpError, decode_json
 from listener.language import normalise_language
 from listener.mention import Author, Engagement, Mention, Platform, payload_hash
 from listener.normalise import Converted, Finishing, Skip, convert_items, page_error, source_error
+from listener.query import plain_search
 
 SEARCH_PATH = "/xrpc/app.bsky.feed.searchPosts"
 NO_UNAUTHENTICATED = "!no-unauthenticated"
@@ -177,3 +178,30 @@ def _safe_sort_time(post: Mapping[str, Any]) -> datetime | None:
         return sort_time(post)
     except (KeyError, TypeError, ValueError):
         return None
+
+
+# --- overheard.yaml: `kind: bluesky` ------------------------------------------------------------------------------
+
+
+class BlueskySource(SourceBase):
+    kind: Literal["bluesky"]
+    service: str = "https://public.api.bsky.app"
+    language: str | None = None
+    access_token_env: str | None = None
+
+
+def build(source: BlueskySource, ctx: BuildContext) -> list[Collector]:
+    """One post search per query."""
+    token = ctx.token(source.access_token_env)
+    return [
+        BlueskyCollector(
+            ctx.http,
+            name=ctx.name(q),
+            search=plain_search(text),
+            base_url=source.service,
+            access_token=token,
+            language=source.language,
+            finishing=ctx.finishing,
+        )
+        for q, text in ctx.queries.items()
+    ]

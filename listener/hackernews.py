@@ -1,6 +1,6 @@
 """Hacker News stories and comments through the Algolia HN Search API (`/api/v1/search_by_date`).
 
-Constructor (what the shell wires from config):
+Constructor (what `build` at the end of this module wires from its `sources:` entry):
 
     HackerNewsCollector(
         http: Http,
@@ -8,7 +8,7 @@ Constructor (what the shell wires from config):
         name: str,                          # cursor key, conventionally 'hackernews:<query name>'
         search: str,                        # sent as `query`; Algolia ANDs the words, so the shell makes
                                             # one collector per term of `listener.query.to_plain_search()`
-        base_url: str = "https://hn.algolia.com",
+        base_url: str = SEARCH_HOST,
         kinds: tuple[str, ...] = ("story", "comment"),
         page_size: int = 100,               # `hitsPerPage`
         max_pages: int = 10,
@@ -25,14 +25,18 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Literal
 
-from listener.base import Page
+from pydantic import Field
+
+from listener.base import BuildContext, Collector, Page, SourceBase
 from listener.cursor import Watermark
 from listener.http import Http, HttpError
 from listener.mention import Author, Engagement, Mention, Platform, payload_hash
 from listener.normalise import Converted, Finishing, Skip, convert_items, html_to_text, page_error, source_error
+from listener.query import plain_search
 
+SEARCH_HOST = "https://hn.algolia.com"
 SEARCH_PATH = "/api/v1/search_by_date"
 ITEM_URL = "https://news.ycombinator.com/item?id={}"
 
@@ -132,3 +136,25 @@ class HackerNewsCollector:
         if not isinstance(body, dict) or not isinstance(body.get("hits"), list):
             raise page_error(self.name, self.url, "expected an object with a 'hits' list")
         return body
+
+
+# --- overheard.yaml: `kind: hackernews` ---------------------------------------------------------------------------
+
+
+class HackerNewsSource(SourceBase):
+    kind: Literal["hackernews"]
+    base_url: str | None = Field(default=None, description="Leave out for hn.algolia.com.")
+
+
+def build(source: HackerNewsSource, ctx: BuildContext) -> list[Collector]:
+    """One search of stories and comments per query."""
+    return [
+        HackerNewsCollector(
+            ctx.http,
+            name=ctx.name(q),
+            search=plain_search(text),
+            base_url=source.base_url or SEARCH_HOST,
+            finishing=ctx.finishing,
+        )
+        for q, text in ctx.queries.items()
+    ]

@@ -1,6 +1,6 @@
 """Mastodon: a hashtag timeline or v2 status search on one instance.
 
-Constructor (what the shell wires from config):
+Constructor (what `build` at the end of this module wires from its `sources:` entry):
 
     MastodonCollector(
         http: Http,
@@ -31,16 +31,18 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 from urllib.parse import urlsplit
 
 import requests
+from pydantic import Field
 
-from listener.base import Page
+from listener.base import BuildContext, Collector, Page, SourceBase
 from listener.http import Http, HttpError, decode_json
 from listener.language import normalise_language
 from listener.mention import Author, Engagement, Mention, Platform, payload_hash
 from listener.normalise import Converted, Finishing, Skip, convert_items, html_to_text, page_error, source_error
+from listener.query import plain_search
 
 PUBLIC_VISIBILITY = frozenset({"public", "unlisted"})
 
@@ -155,3 +157,43 @@ class MastodonCollector:
         if not isinstance(statuses, list):
             raise page_error(self.name, url, "expected a list of statuses")
         return response, statuses
+
+
+# --- overheard.yaml: `kind: mastodon` -----------------------------------------------------------------------------
+
+
+class MastodonSource(SourceBase):
+    kind: Literal["mastodon"]
+    instance: str = Field(description="Base URL, e.g. https://mastodon.social")
+    hashtags: tuple[str, ...] = Field(default=(), description="Tag timelines to follow; empty: search each query.")
+    access_token_env: str | None = Field(
+        default=None, description="Env var with a token (search needs one on most instances)."
+    )
+
+
+def build(source: MastodonSource, ctx: BuildContext) -> list[Collector]:
+    """One collector per hashtag when the source names some, else one status search per query."""
+    token = ctx.token(source.access_token_env)
+    if source.hashtags:
+        return [
+            MastodonCollector(
+                ctx.http,
+                name=ctx.name(f"#{tag}"),
+                base_url=source.instance,
+                hashtag=tag,
+                access_token=token,
+                finishing=ctx.finishing,
+            )
+            for tag in source.hashtags
+        ]
+    return [
+        MastodonCollector(
+            ctx.http,
+            name=ctx.name(q),
+            base_url=source.instance,
+            search=plain_search(text),
+            access_token=token,
+            finishing=ctx.finishing,
+        )
+        for q, text in ctx.queries.items()
+    ]

@@ -1,6 +1,6 @@
 """Reddit: public search or a subreddit's newest posts / comments, from Reddit's JSON listings.
 
-Constructor (what the shell wires from config):
+Constructor (what `build` at the end of this module wires from its `sources:` entry):
 
     RedditCollector(
         http: Http,
@@ -30,9 +30,11 @@ from __future__ import annotations
 import base64
 from collections.abc import Iterator, Mapping
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Literal
 
-from listener.base import Page
+from pydantic import Field
+
+from listener.base import BuildContext, Collector, Page, SourceBase
 from listener.cursor import Watermark
 from listener.http import Http, HttpError, decode_json
 from listener.mention import Author, Engagement, Mention, Platform, payload_hash
@@ -182,3 +184,31 @@ def _created(thing: Mapping[str, Any]) -> float | None:
         return float(thing["data"]["created_utc"])
     except (KeyError, TypeError, ValueError):
         return None
+
+
+# --- overheard.yaml: `kind: reddit` -------------------------------------------------------------------------------
+
+
+class RedditSource(SourceBase):
+    kind: Literal["reddit"]
+    subreddits: tuple[str, ...] = Field(default=(), description="Empty: search all of Reddit.")
+    base_url: str | None = Field(default=None, description="Leave out for www.reddit.com.")
+    access_token_env: str | None = None
+
+
+def build(source: RedditSource, ctx: BuildContext) -> list[Collector]:
+    """One collector per (query, subreddit); no subreddits: one per query over all of Reddit."""
+    token = ctx.token(source.access_token_env)
+    return [
+        RedditCollector(
+            ctx.http,
+            name=ctx.name(f"{q}@{sub or 'all'}"),
+            query=text,
+            subreddit=sub,
+            access_token=token,
+            base_url=source.base_url or SITE,
+            finishing=ctx.finishing,
+        )
+        for q, text in ctx.queries.items()
+        for sub in (source.subreddits or (None,))
+    ]

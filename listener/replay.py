@@ -10,10 +10,11 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Literal
 
-from pydantic import ValidationError
+from pydantic import Field, ValidationError
 
-from listener.base import Page, Rejected
+from listener.base import BuildContext, Collector, Page, Rejected, SourceBase, SourceNotAvailable
 from listener.mention import Mention
 
 
@@ -66,3 +67,18 @@ class ReplayCollector:
             return Rejected(self.name, f"{where}: not JSON ({exc.msg})", line)
         except ValidationError as exc:
             return Rejected(self.name, f"{where}: {_explain(exc)}", line)
+
+
+# --- overheard.yaml: `kind: replay` -------------------------------------------------------------------------------
+
+
+class ReplaySource(SourceBase):
+    kind: Literal["replay"]
+    path: Path = Field(description="JSONL file of mentions (one Mention per line).")
+
+
+def build(source: ReplaySource, ctx: BuildContext) -> list[Collector]:
+    """The file as one collector; its cursor is the line reached."""
+    if not source.path.exists():
+        raise SourceNotAvailable(f"source '{source.name}': replay file {source.path} does not exist")
+    return [ReplayCollector(source.path, name=f"replay:{source.name}")]

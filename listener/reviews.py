@@ -1,6 +1,6 @@
 """Review pages: schema.org `Review` / `AggregateRating` (JSON-LD and microdata), plus Amazon review markup.
 
-Constructor (what the shell wires from config):
+Constructor (what `build` at the end of this module wires from its `sources:` entry):
 
     ReviewCollector(
         http: Http,
@@ -36,12 +36,13 @@ import unicodedata
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
-from typing import Any
+from typing import Any, Literal
 from urllib.parse import urljoin, urlsplit
 
 from bs4 import BeautifulSoup, Tag
+from pydantic import Field
 
-from listener.base import Page
+from listener.base import BuildContext, Collector, Page, SourceBase
 from listener.cursor import Watermark
 from listener.http import Http, HttpError
 from listener.mention import Author, Engagement, Mention, Platform, payload_hash
@@ -483,3 +484,20 @@ def _same_site(url: str | None, start: str) -> bool:
 
 def _day(value: date | datetime) -> date:
     return value.date() if isinstance(value, datetime) else value
+
+
+# --- overheard.yaml: `kind: review` -------------------------------------------------------------------------------
+
+
+class ReviewSource(SourceBase):
+    kind: Literal["review"]
+    pages: tuple[str, ...] = Field(min_length=1, description="Product review page URLs.")
+    max_pages: int = Field(default=5, ge=1)
+
+
+def build(source: ReviewSource, ctx: BuildContext) -> list[Collector]:
+    """One collector per product review page."""
+    return [
+        ReviewCollector(ctx.http, name=ctx.name(url), url=url, max_pages=source.max_pages, finishing=ctx.finishing)
+        for url in source.pages
+    ]

@@ -1,6 +1,6 @@
 """RSS and Atom feeds (news sites, blogs, Google Alerts and other alert feeds), parsed with feedparser.
 
-Constructor (what the shell wires from config):
+Constructor (what `build` at the end of this module wires from its `sources:` entry):
 
     FeedCollector(
         http: Http,
@@ -28,12 +28,13 @@ import json
 from collections.abc import Iterator, Mapping
 from datetime import UTC, datetime
 from functools import partial
-from typing import Any
+from typing import Any, Literal
 from urllib.parse import parse_qs, urljoin, urlsplit
 
 import feedparser
+from pydantic import Field
 
-from listener.base import Page
+from listener.base import BuildContext, Collector, Page, SourceBase
 from listener.http import Http, HttpError, HttpStatusError, check_content_type
 from listener.language import normalise_language
 from listener.mention import Author, Mention, Platform, payload_hash
@@ -190,3 +191,16 @@ def _safe_digest(entry: Mapping[str, Any], feed_url: str) -> str | None:
         return _id_digest(entry_id(entry, feed_url))
     except ValueError:
         return None
+
+
+# --- overheard.yaml: `kind: rss` ----------------------------------------------------------------------------------
+
+
+class RssSource(SourceBase):
+    kind: Literal["rss"]
+    feeds: tuple[str, ...] = Field(min_length=1)
+
+
+def build(source: RssSource, ctx: BuildContext) -> list[Collector]:
+    """One collector per feed: a feed is read whole, not searched."""
+    return [FeedCollector(ctx.http, name=ctx.name(url), url=url, finishing=ctx.finishing) for url in source.feeds]

@@ -1,6 +1,6 @@
 """X (Twitter) recent search through tweepy's API v2 `Client`, with every request going through our `Http`.
 
-Constructor (what the shell wires from config):
+Constructor (what `build` at the end of this module wires from its `sources:` entry):
 
     XCollector(
         http: Http,                         # the shared polite client
@@ -33,12 +33,13 @@ import os
 from collections.abc import Iterator, Mapping
 from datetime import UTC, datetime, timedelta
 from functools import partial
-from typing import Any
+from typing import Any, Literal
 
 import requests
 import tweepy
+from pydantic import Field
 
-from listener.base import Page, SourceError
+from listener.base import BuildContext, Collector, Page, SourceBase, SourceError
 from listener.cursor import Watermark
 from listener.http import Http, HttpError, HttpStatusError, RateLimited
 from listener.language import normalise_language
@@ -392,3 +393,78 @@ class XFilteredStream:
 
 class _StreamEnded(Exception):
     """The server closed the stream (X disconnects operationally); reconnect."""
+
+
+# --- overheard.yaml: `kind: x` ------------------------------------------------------------------------------------
+
+
+class XSource(SourceBase):
+    kind: Literal["x"]
+    bearer_token_env: str = Field(
+        default="OVERHEARD_X_BEARER_TOKEN", description="Environment variable with the token."
+    )
+    language: str | None = Field(default=None, description="Only posts X tagged with this ISO 639-1 language.")
+    stream: bool = Field(
+        default=False, description="Also listen to the filtered stream (rules = our queries) before each recent search."
+    )
+    stream_listen_s: float = Field(default=60.0, gt=0, le=3600, description="Seconds each sweep listens to the stream.")
+    base_url: str | None = Field(default=None, description="API host; leave out for api.x.com.")
+
+
+class StreamWithRules:
+    """The X filtered stream as a collector whose sweep first makes the stream's rules equal to our queries.
+
+    Rules are synced on the first sweep of the process and again after a failed sweep, so an edited
+    overheard.yaml takes effect on restart and a rejected rule update is retried.
+    """
+
+    def __init__(self, stream: XFilteredStream) -> None:
+        self.stream = stream
+        self.name = stream.name
+        self._synced = False
+
+    def sweep(self, cursor: str | None) -> Iterator[Page]:
+        if not self._synced:
+            self.stream.sync_rules()
+            self._synced = True
+        try:
+            yield from self.stream.sweep(cursor)
+        except Exception:
+            self._synced = False
+            raise
+
+
+def build(source: XSource, ctx: BuildContext) -> list[Collector]:
+    """One recent-search collector per query, after the filtered stream when `stream` is on."""
+    token = ctx.token(source.bearer_token_env, required=True)
+    base_url = source.base_url or TWEEPY_HOST
+    # The stream has no cursor (backfill is a paid tier): recent search after it covers what it missed.
+    stream: list[Collector] = (
+        [
+            StreamWithRules(
+                XFilteredStream(
+                    ctx.http,
+                    name=ctx.name("stream"),
+                    queries=ctx.queries,
+                    bearer_token=token,
+                    base_url=base_url,
+                    listen_s=source.stream_listen_s,
+                    finishing=ctx.finishing,
+                )
+            )
+        ]
+        if source.stream
+        else []
+    )
+    return stream + [
+        XCollector(
+            ctx.http,
+            name=ctx.name(q),
+            query=text,
+            bearer_token=token,
+            language=source.language,
+            base_url=base_url,
+            finishing=ctx.finishing,
+        )
+        for q, text in ctx.queries.items()
+    ]

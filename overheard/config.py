@@ -7,19 +7,22 @@ secret (`secret_env: OVERHEARD_SERVICE_WEBHOOK_SECRET`). Errors name the file, l
 from __future__ import annotations
 
 import os
+from functools import cache
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal, Union
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from classifiers import missing_model_files
 from classifiers.verdict import Intent
 from enrichers.alerts import AlertsConfig
 from enrichers.routing import DEFAULT_ROUTING, RoutingConfig, describe_errors
+from listener.base import SourceBase
 from listener.query import QuerySyntaxError
 from listener.query import parse as parse_query
+from listener.registry import SOURCES
 
 _STRICT = ConfigDict(extra="forbid", frozen=True)
 
@@ -73,74 +76,6 @@ class Competitor(Watched):
     competes_with: str | None = Field(default=None, description="Name of our brand it competes with.")
 
 
-class SourceBase(BaseModel):
-    model_config = _STRICT
-
-    name: str = Field(min_length=1, description="Unique; names the cursor and the source-health row.")
-    enabled: bool = True
-    poll_every: str = Field(default="5m", description="How often `overheard run` sweeps it, e.g. '5m'.")
-    queries: tuple[str, ...] | None = Field(
-        default=None, description="Names of brands/competitors to search; all when left out."
-    )
-
-
-class ReplaySource(SourceBase):
-    kind: Literal["replay"]
-    path: Path = Field(description="JSONL file of mentions (one Mention per line).")
-
-
-class XSource(SourceBase):
-    kind: Literal["x"]
-    bearer_token_env: str = Field(
-        default="OVERHEARD_X_BEARER_TOKEN", description="Environment variable with the token."
-    )
-    language: str | None = Field(default=None, description="Only posts X tagged with this ISO 639-1 language.")
-    stream: bool = Field(
-        default=False, description="Also listen to the filtered stream (rules = our queries) before each recent search."
-    )
-    stream_listen_s: float = Field(default=60.0, gt=0, le=3600, description="Seconds each sweep listens to the stream.")
-    base_url: str | None = Field(default=None, description="API host; leave out for api.x.com.")
-
-
-class MastodonSource(SourceBase):
-    kind: Literal["mastodon"]
-    instance: str = Field(description="Base URL, e.g. https://mastodon.social")
-    hashtags: tuple[str, ...] = Field(default=(), description="Tag timelines to follow; empty: search each query.")
-    access_token_env: str | None = Field(
-        default=None, description="Env var with a token (search needs one on most instances)."
-    )
-
-
-class RedditSource(SourceBase):
-    kind: Literal["reddit"]
-    subreddits: tuple[str, ...] = Field(default=(), description="Empty: search all of Reddit.")
-    base_url: str | None = Field(default=None, description="Leave out for www.reddit.com.")
-    access_token_env: str | None = None
-
-
-class BlueskySource(SourceBase):
-    kind: Literal["bluesky"]
-    service: str = "https://public.api.bsky.app"
-    language: str | None = None
-    access_token_env: str | None = None
-
-
-class HackerNewsSource(SourceBase):
-    kind: Literal["hackernews"]
-    base_url: str | None = Field(default=None, description="Leave out for hn.algolia.com.")
-
-
-class RssSource(SourceBase):
-    kind: Literal["rss"]
-    feeds: tuple[str, ...] = Field(min_length=1)
-
-
-class ReviewSource(SourceBase):
-    kind: Literal["review"]
-    pages: tuple[str, ...] = Field(min_length=1, description="Product review page URLs.")
-    max_pages: int = Field(default=5, ge=1)
-
-
 class HttpConfig(BaseModel):
     """How the listener's one HTTP client behaves (all collectors share it)."""
 
@@ -153,19 +88,17 @@ class HttpConfig(BaseModel):
     )
 
 
-_SOURCE_KINDS = {"replay", "x", "mastodon", "reddit", "bluesky", "hackernews", "rss", "review"}
+def _sources_schema(models: tuple[type[SourceBase], ...]) -> Any:
+    """One entry under `sources:`: the registered model its `kind` names."""
+    return Annotated[Union[models], Field(discriminator="kind")]  # noqa: UP007 (a union of a runtime tuple)
 
-Source = Annotated[
-    ReplaySource
-    | XSource
-    | MastodonSource
-    | RedditSource
-    | BlueskySource
-    | HackerNewsSource
-    | RssSource
-    | ReviewSource,
-    Field(discriminator="kind"),
-]
+
+_REGISTERED = tuple(kind.config for kind in SOURCES.values())
+
+if TYPE_CHECKING:  # the union is built from the registry at run time; every member is a SourceBase
+    Source = SourceBase
+else:
+    Source = _sources_schema(_REGISTERED)
 
 
 class Channel(BaseModel):
@@ -450,7 +383,7 @@ def _describe(error: ValidationError, tree: yaml.Node | None, path: Path, data: 
         if loc and loc[0] == "routing":
             [text] = describe_errors(_OneError({**item, "loc": loc[1:]}), data.get("routing"))
         else:
-            shown = [p for i, p in enumerate(loc) if not (i and isinstance(loc[i - 1], int) and p in _SOURCE_KINDS)]
+            shown = [p for i, p in enumerate(loc) if not (i and isinstance(loc[i - 1], int) and p in SOURCES)]
             where = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in shown).lstrip(".") or "(top level)"
             message = item["msg"].removeprefix("Value error, ")
             if item["type"] == "extra_forbidden":
@@ -473,12 +406,13 @@ def parse_config(text: str, path: Path = Path("overheard.yaml")) -> OverheardCon
     if not isinstance(data, dict):
         raise ConfigError(f"{path}: expected a mapping of settings at the top level, found {type(data).__name__}")
     try:
-        config = OverheardConfig.model_validate(data)
+        config = _validating(tuple(kind.config for kind in SOURCES.values())).model_validate(data)
     except ValidationError as error:
         raise ConfigError("\n".join(_describe(error, tree, path, data))) from None
     for source in config.sources:
-        if isinstance(source, ReplaySource):
-            object.__setattr__(source, "path", _beside(path, source.path))
+        for field in type(source).model_fields:
+            if isinstance(named := getattr(source, field), Path):
+                object.__setattr__(source, field, _beside(path, named))
     if config.classifier.artifacts is not None:
         model = _beside(path, config.classifier.artifacts)
         missing = missing_model_files(model)
@@ -489,6 +423,17 @@ def parse_config(text: str, path: Path = Path("overheard.yaml")) -> OverheardCon
             )
         object.__setattr__(config.classifier, "artifacts", model)
     return config
+
+
+@cache
+def _validating(models: tuple[type[SourceBase], ...]) -> type[OverheardConfig]:
+    """`OverheardConfig` reading `sources:` with these models: the registry as it is now, so a kind registered
+    after this module was imported (a test's, a plugin's) is read like the others.
+    """
+    if models == _REGISTERED:
+        return OverheardConfig
+    sources: Any = (tuple[_sources_schema(models), ...], ())  # type: ignore[misc]  # a union of a runtime tuple
+    return create_model(OverheardConfig.__name__, __base__=OverheardConfig, sources=sources)
 
 
 def _beside(config_path: Path, named: Path) -> Path:

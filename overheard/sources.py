@@ -1,51 +1,22 @@
 """Builds the listener's collectors from the `sources:` section of overheard.yaml.
 
-One collector per (source, query) — or per (source, hashtag/feed/page) — so each has its own cursor
-and its own health. All of them share one polite `Http` client and one `Finishing` (query tagging,
-language detection, spam and near-duplicate signals).
+Each platform module builds its own (`listener.registry` says which builds what): one collector per
+(source, query) — or per (source, hashtag/feed/page) — so each has its own cursor and its own health. This
+module gives them what the shell owns: one polite `Http` client and one `Finishing` (query tagging,
+language detection, spam and near-duplicate signals) shared by all, the queries and the environment.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from typing import TypedDict
-
-from listener.base import Collector, Page
-from listener.bluesky import BlueskyCollector
-from listener.hackernews import HackerNewsCollector
+from listener.base import BuildContext, Collector, SourceBase, SourceNotAvailable
 from listener.http import DEFAULT_USER_AGENT, HostPacer, Http
-from listener.mastodon import MastodonCollector
 from listener.normalise import Finishing
-from listener.query import QuerySet, parse, to_plain_search
-from listener.reddit import RedditCollector
-from listener.replay import ReplayCollector
-from listener.reviews import ReviewCollector
-from listener.rss import FeedCollector
+from listener.query import QuerySet
+from listener.registry import kind_of
 from listener.signals import NearDuplicateIndex
-from listener.x import XCollector, XFilteredStream
-from overheard.config import (
-    BlueskySource,
-    HackerNewsSource,
-    MastodonSource,
-    OverheardConfig,
-    RedditSource,
-    ReplaySource,
-    ReviewSource,
-    RssSource,
-    SourceBase,
-    XSource,
-    secret,
-)
+from overheard.config import OverheardConfig, secret
 
-
-class SourceNotAvailable(RuntimeError):
-    """A configured source cannot run (named, with what to do)."""
-
-
-class _BaseUrl(TypedDict, total=False):
-    """A collector's `base_url` when the source sets one; left out, the collector's own default holds."""
-
-    base_url: str
+__all__ = ["SourceNotAvailable", "build_collectors", "build_collectors_for", "build_http"]
 
 
 def _queries(source: SourceBase, config: OverheardConfig) -> dict[str, str]:
@@ -53,152 +24,17 @@ def _queries(source: SourceBase, config: OverheardConfig) -> dict[str, str]:
     return {name: every[name] for name in source.queries} if source.queries else every
 
 
-def _plain(query_text: str) -> str:
-    """A platform search string for a boolean query: its positive terms, OR-ed by the platform's own rules."""
-    return " OR ".join(to_plain_search(parse(query_text)))
-
-
-def _token(variable: str | None, source: SourceBase, *, required: bool = False) -> str | None:
-    value = secret(variable)
-    if required and not value:
-        raise SourceNotAvailable(f"source '{source.name}': set the environment variable {variable} (its API token)")
-    return value
-
-
-class StreamWithRules:
-    """The X filtered stream as a collector whose sweep first makes the stream's rules equal to our queries.
-
-    Rules are synced on the first sweep of the process and again after a failed sweep, so an edited
-    overheard.yaml takes effect on restart and a rejected rule update is retried.
-    """
-
-    def __init__(self, stream: XFilteredStream) -> None:
-        self.stream = stream
-        self.name = stream.name
-        self._synced = False
-
-    def sweep(self, cursor: str | None) -> Iterator[Page]:
-        if not self._synced:
-            self.stream.sync_rules()
-            self._synced = True
-        try:
-            yield from self.stream.sweep(cursor)
-        except Exception:
-            self._synced = False
-            raise
-
-
 def build_collectors_for(
     source: SourceBase, config: OverheardConfig, http: Http, finishing: Finishing
 ) -> list[Collector]:
-    queries = _queries(source, config)
-    named: Callable[[str], str] = lambda part: f"{source.name}:{part}"  # noqa: E731
-    if isinstance(source, ReplaySource):
-        if not source.path.exists():
-            raise SourceNotAvailable(f"source '{source.name}': replay file {source.path} does not exist")
-        return [ReplayCollector(source.path, name=f"replay:{source.name}")]
-    if isinstance(source, XSource):
-        token = _token(source.bearer_token_env, source, required=True)
-        extra: _BaseUrl = {"base_url": source.base_url} if source.base_url else {}
-        # The stream has no cursor (backfill is a paid tier): recent search after it covers what it missed.
-        stream: list[Collector] = (
-            [
-                StreamWithRules(
-                    XFilteredStream(
-                        http,
-                        name=named("stream"),
-                        queries=queries,
-                        bearer_token=token,
-                        listen_s=source.stream_listen_s,
-                        finishing=finishing,
-                        **extra,
-                    )
-                )
-            ]
-            if source.stream
-            else []
-        )
-        return stream + [
-            XCollector(
-                http,
-                name=named(q),
-                query=text,
-                bearer_token=token,
-                language=source.language,
-                finishing=finishing,
-                **extra,
-            )
-            for q, text in queries.items()
-        ]
-    if isinstance(source, MastodonSource):
-        token = _token(source.access_token_env, source)
-        if source.hashtags:
-            return [
-                MastodonCollector(
-                    http,
-                    name=named(f"#{tag}"),
-                    base_url=source.instance,
-                    hashtag=tag,
-                    access_token=token,
-                    finishing=finishing,
-                )
-                for tag in source.hashtags
-            ]
-        return [
-            MastodonCollector(
-                http,
-                name=named(q),
-                base_url=source.instance,
-                search=_plain(text),
-                access_token=token,
-                finishing=finishing,
-            )
-            for q, text in queries.items()
-        ]
-    if isinstance(source, RedditSource):
-        token = _token(source.access_token_env, source)
-        extra = {"base_url": source.base_url} if source.base_url else {}
-        return [
-            RedditCollector(
-                http,
-                name=named(f"{q}@{sub or 'all'}"),
-                query=text,
-                subreddit=sub,
-                access_token=token,
-                finishing=finishing,
-                **extra,
-            )
-            for q, text in queries.items()
-            for sub in (source.subreddits or (None,))
-        ]
-    if isinstance(source, BlueskySource):
-        token = _token(source.access_token_env, source)
-        return [
-            BlueskyCollector(
-                http,
-                name=named(q),
-                search=_plain(text),
-                base_url=source.service,
-                access_token=token,
-                language=source.language,
-                finishing=finishing,
-            )
-            for q, text in queries.items()
-        ]
-    if isinstance(source, HackerNewsSource):
-        extra = {"base_url": source.base_url} if source.base_url else {}
-        return [
-            HackerNewsCollector(http, name=named(q), search=_plain(text), finishing=finishing, **extra)
-            for q, text in queries.items()
-        ]
-    if isinstance(source, RssSource):
-        return [FeedCollector(http, name=named(url), url=url, finishing=finishing) for url in source.feeds]
-    if isinstance(source, ReviewSource):
-        return [
-            ReviewCollector(http, name=named(url), url=url, max_pages=source.max_pages, finishing=finishing)
-            for url in source.pages
-        ]
-    raise SourceNotAvailable(f"source '{source.name}': unknown kind {type(source).__name__}")
+    """The collectors of one configured source, from the builder `listener.registry` has for its kind."""
+    kind = kind_of(source)
+    if kind is None:
+        raise SourceNotAvailable(f"source '{source.name}': unknown kind {type(source).__name__}")
+    context = BuildContext(
+        source=source.name, http=http, finishing=finishing, queries=_queries(source, config), secret=secret
+    )
+    return kind.build(source, context)
 
 
 def build_http(config: OverheardConfig, pacer: HostPacer | None = None) -> Http:

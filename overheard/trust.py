@@ -20,7 +20,10 @@ import requests
 from sqlalchemy import Connection, Engine
 
 from classifiers.verdict import Classifier
+from listener.bluesky import BlueskySource
+from listener.hackernews import HackerNewsSource
 from listener.http import Http
+from listener.mastodon import MastodonSource
 from listener.recheck import (
     BlueskyChecker,
     HackerNewsChecker,
@@ -32,15 +35,9 @@ from listener.recheck import (
     XChecker,
     sample,
 )
-from overheard.config import (
-    BlueskySource,
-    HackerNewsSource,
-    MastodonSource,
-    OverheardConfig,
-    RedditSource,
-    XSource,
-    secret,
-)
+from listener.reddit import RedditSource
+from listener.x import XSource
+from overheard.config import OverheardConfig, secret
 from overheard.sources import build_http
 from storage.database import error_text
 from storage.deletions import DeletionReport, apply_deletion, recent_posts
