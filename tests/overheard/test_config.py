@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from listener.registry import SOURCES
 from overheard.config import ConfigError, OverheardConfig, load_config, parse_config
 from overheard.demo import SAMPLES
 
@@ -94,3 +95,7 @@ delivery: {timeout_s: 3, deadline_s: 8, per_channel: 1, breaker_failures: 2, bre
 
     with pytest.raises(ConfigError, match=r"deadline_s \(2\) must be at least timeout_s \(5\)"):
         parse_config("brands: [{name: Acme, query: Acme}]\ndelivery: {timeout_s: 5, deadline_s: 2}\n")
+
+
+def test_the_commented_example_shows_every_kind_of_source() -> None:
+    assert {type(source) for source in load_config(TEMPLATE).sources} == {kind.config for kind in SOURCES.values()}
