@@ -24,8 +24,10 @@ def web_url(value: str | None) -> str | None:
     if not value:
         return None
     text = value.strip()
-    if any(ord(ch) < 0x20 or ord(ch) == 0x7F for ch in text):
-        return None  # tabs, newlines or control characters inside a link: browsers drop them, e.g. in a scheme
+    if any(ord(ch) < 0x20 or ord(ch) == 0x7F or ch == "\ufffd" for ch in text):
+        # tabs, newlines or control characters inside a link: browsers drop them, e.g. in a scheme; U+FFFD is
+        # what a NUL or a broken byte became on the way in, so the link was not what its author wrote
+        return None
     try:
         parts = urlsplit(text)
     except ValueError:

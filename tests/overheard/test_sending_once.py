@@ -76,6 +76,7 @@ routing:
   rules:
     - {{name: everything, team: customer_service, channel: hook}}
 delivery: {{concurrency: 1}}
+http: {{allow_networks: ["127.0.0.1/32"]}}  # the receiver is on this machine: the SSRF guard lets it through
 sources:
   - {{kind: replay, name: sample, path: "{sample}"}}
 """
