@@ -11,7 +11,7 @@ import numpy as np
 
 from classifiers.model import ARTIFACTS
 
-DATE = "2026-12-04"  # the release date of the shipped artifacts, part of model_version
+DATE = "2026-12-07"  # the release date of the shipped artifacts, part of model_version
 DEFAULT_THRESHOLDS: dict[str, Any] = {
     "sentiment": 0.5,
     "intent": {"complaint": 0.5, "purchase_intent": 0.5, "question": 0.5, "praise": 0.5, "other": 0.4},

@@ -37,7 +37,7 @@ from classifiers.training.features import pooled_states
 from classifiers.training.intent_sources import augmentation, parse_weights
 from classifiers.verdict import Intent
 
-DEFAULT_AUGMENT = "synthetic:1"
+DEFAULT_AUGMENT = ""
 """The training-only sets the shipped head was fitted with (``classifiers.training.intent_sources``)."""
 SHIPPED_C = 0.003
 """The regularisation of both shipped intent heads (chosen by CV); experiment scripts compare encoders at it."""
