@@ -9,10 +9,21 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+import httpx
 import pytest
 
-from enrichers.delivery import Breaker, Breakers, Channel, ChannelKind, deliver_due, generate_secret, send_once
+from enrichers.delivery import (
+    Breaker,
+    Breakers,
+    Channel,
+    ChannelKind,
+    deliver_due,
+    generate_secret,
+    send_once,
+    sending_client,
+)
 from enrichers.model import Delivery, DeliveryStatus
+from listener.http import guarded_transport
 from tests.enrichers.conftest import InMemoryOutbox
 
 SECRET = generate_secret()
@@ -84,7 +95,17 @@ def _due(channel: str, count: int, start: datetime) -> list[Delivery]:
     ]
 
 
-def test_a_hanging_receiver_does_not_delay_another_channels_deliveries(server: SlowServer) -> None:
+@pytest.fixture
+def sending() -> Iterator[httpx.Client]:
+    """The sending client deliveries use (deadline kept, SSRF guard on), letting this machine's test server through
+    as `http.allow_networks: [127.0.0.1/32]` in overheard.yaml would."""
+    with sending_client(guarded_transport(("127.0.0.1/32",))) as client:
+        yield client
+
+
+def test_a_hanging_receiver_does_not_delay_another_channels_deliveries(
+    server: SlowServer, sending: httpx.Client
+) -> None:
     start = datetime.now(UTC) - timedelta(seconds=1)
     outbox = InMemoryOutbox()
     # The stuck channel's 12 deliveries are due first: one shared pool in due order would serve them first.
@@ -94,7 +115,13 @@ def test_a_hanging_receiver_does_not_delay_another_channels_deliveries(server: S
 
     began = time.monotonic()
     done = deliver_due(
-        outbox, channels, datetime.now(UTC), concurrency=4, per_channel=2, breakers=Breakers(2, cooldown_s=60)
+        outbox,
+        channels,
+        datetime.now(UTC),
+        client=sending,
+        concurrency=4,
+        per_channel=2,
+        breakers=Breakers(2, cooldown_s=60),
     )
     took = time.monotonic() - began
 
@@ -113,12 +140,17 @@ def test_a_hanging_receiver_does_not_delay_another_channels_deliveries(server: S
     assert took < 3.5
 
 
-def test_a_receiver_that_trickles_its_answer_is_cut_off_at_the_send_deadline(server: SlowServer) -> None:
+def test_a_receiver_that_trickles_its_answer_is_cut_off_at_the_send_deadline(
+    server: SlowServer, sending: httpx.Client
+) -> None:
     [delivery] = _due("trickle", 1, datetime.now(UTC))
 
     began = time.monotonic()
     result = send_once(
-        delivery, _channel("trickle", server.url("/trickle"), timeout_s=1.0, deadline_s=2.0), datetime.now(UTC)
+        delivery,
+        _channel("trickle", server.url("/trickle"), timeout_s=1.0, deadline_s=2.0),
+        datetime.now(UTC),
+        client=sending,
     )
     took = time.monotonic() - began
 
