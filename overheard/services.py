@@ -22,6 +22,7 @@ from enrichers.crm_io import (
 from enrichers.model import Company
 from storage.audit import AuditEntry, latest, record
 from storage.contacts import SqlContactDirectory, save_company, save_consent, save_contact
+from storage.database import purge_freed_pages
 from storage.gdpr import (
     ErasureReport,
     Retention,
@@ -182,8 +183,11 @@ def gdpr_export(engine: Engine, contact_id: str, actor: str) -> dict[str, Any]:
 
 
 def gdpr_erase(engine: Engine, contact_id: str, actor: str) -> ErasureReport:
+    """Erase a contact everywhere, then leave no copy of the deleted rows in the database files (SQLite's WAL)."""
     with engine.begin() as connection:
-        return erase_contact(connection, contact_id, actor=actor)
+        report = erase_contact(connection, contact_id, actor=actor)
+    purge_freed_pages(engine)
+    return report
 
 
 def retention(engine: Engine, periods: Retention, *, dry_run: bool, actor: str) -> dict[str, int]:

@@ -73,6 +73,8 @@ def create_db_engine(url: str) -> Engine:
             cursor.execute("PRAGMA synchronous=NORMAL")
             cursor.execute("PRAGMA foreign_keys=ON")
             cursor.execute("PRAGMA busy_timeout=30000")
+            # deleted rows are overwritten with zeros, not left in free pages for a byte search to find
+            cursor.execute("PRAGMA secure_delete=ON")
             cursor.close()
 
         return engine
@@ -81,6 +83,20 @@ def create_db_engine(url: str) -> Engine:
             url = str(make_url(url).set(drivername="postgresql+psycopg"))
         return create_engine(url, pool_pre_ping=True)
     raise StorageError(f"database URL {url!r}: only sqlite:/// and postgresql:// are supported")
+
+
+def purge_freed_pages(engine: Engine) -> None:
+    """After an erasure: leave no copy of deleted rows in the database's own files.
+
+    SQLite: the write-ahead log still holds the pages as they were before the erasure until a checkpoint, so it is
+    checkpointed and truncated to nothing (``secure_delete`` already zeroed the rows in the main file). PostgreSQL
+    keeps dead tuples until VACUUM and old pages in its WAL until recycled: the operator's post-erasure step is
+    ``VACUUM`` (docs/security.md); nothing is done here.
+    """
+    if engine.dialect.name != "sqlite":
+        return
+    with engine.connect() as connection:
+        connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
 
 
 def migrate(engine: Engine) -> None:
