@@ -81,14 +81,15 @@ def engine(database_url: str) -> Iterator[Engine]:
     engine.dispose()
 
 
-_SERVICE_FIXTURES = {"postgres": ("postgres",), "redis": ("redis",)}
+_SERVICE_FIXTURES = {"postgres": ("postgres",), "redis": ("redis",), "browser": ("browser", "playwright")}
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Mark every test by the services it needs, so `make check` can leave them out with `-m`.
 
     A test needs PostgreSQL when one of its parameters is "postgresql" (the `database_url` family) or a fixture
-    it uses names postgres; Redis likewise. Browser tests carry their marker in their module.
+    it uses names postgres; Redis and the browser likewise (every page fixture stands on `browser`), so a new
+    test file cannot forget its marker.
     """
     for item in items:
         params = getattr(getattr(item, "callspec", None), "params", {})
