@@ -202,15 +202,17 @@ def rating_intent_prior(rating: float, labels: Sequence[str]) -> np.ndarray:
     return np.array([factors.get(Intent(label), 1.0) for label in labels], dtype=np.float32)
 
 
-@dataclass(frozen=True)
-class _Reading:
-    """What the text checks found before the model ran."""
+class _Word(NamedTuple):
+    """A word with its token positions and where it stands in the text."""
 
-    words: list[tuple[str, list[int]]]  # word text, token positions
-    unreadable: str | None  # why the model's output cannot be trusted, if so
+    text: str
+    positions: list[int]
+    start: int
+    end: int
 
 
-def _words(text: str, tokens: Tokenized) -> list[tuple[str, list[int]]]:
+def _words(text: str, tokens: Tokenized) -> list[_Word]:
+    """The tokenizer's words (it splits at punctuation: "doesn", "'", "t"), in order."""
     spans: dict[int, list[int]] = {}
     for pos, word in enumerate(tokens.word_ids):
         if word is not None:
@@ -219,59 +221,44 @@ def _words(text: str, tokens: Tokenized) -> list[tuple[str, list[int]]]:
     for positions in spans.values():
         start = min(tokens.offsets[p][0] for p in positions)
         end = max(tokens.offsets[p][1] for p in positions)
-        words.append((text[start:end], positions))
+        words.append(_Word(text[start:end], positions, start, end))
     return words
 
 
-def _read(text: str, tokens: Tokenized, unk_id: int) -> _Reading:
-    words = _words(text, tokens)
+def _unreadable(text: str, words: list[_Word], tokens: Tokenized, unk_id: int) -> str | None:
+    """Why the model's output on ``text`` cannot be trusted, if so (the checks made before the model ran)."""
     letters = [ch for ch in text if ch.isalpha()]
     if not letters:
-        return _Reading(words, "no words to read (empty, emoji, numbers or links only)")
+        return "no words to read (empty, emoji, numbers or links only)"
     latin = sum(1 for ch in letters if ch.isascii() or "LATIN" in unicodedata.name(ch, ""))
     if latin < 0.5 * len(letters):
-        return _Reading(words, "mostly non-Latin script; the model reads English")
-    alpha = [(w, pos) for w, pos in words if sum(c.isalpha() for c in w) >= 2 and w.lower() != "user"]
-    known = [w for w, pos in alpha if len(pos) <= 2 and all(tokens.ids[p] != unk_id for p in pos)]
+        return "mostly non-Latin script; the model reads English"
+    alpha = [w for w in words if sum(c.isalpha() for c in w.text) >= 2 and w.text.lower() != "user"]
+    known = [w for w in alpha if len(w.positions) <= 2 and all(tokens.ids[p] != unk_id for p in w.positions)]
     if alpha and len(known) < 0.5 * len(alpha):
-        return _Reading(words, f"mostly unrecognised words ({len(alpha) - len(known)} of {len(alpha)})")
-    return _Reading(words, None)
+        return f"mostly unrecognised words ({len(alpha) - len(known)} of {len(alpha)})"
+    return None
 
 
-class _Word(NamedTuple):
-    """A word as a reader sees it: its text, its token positions, and where it stands in the text."""
-
-    text: str
-    positions: list[int]
-    start: int
-    end: int
-
-
-def _visible_words(text: str, tokens: Tokenized) -> list[_Word]:
-    """Words as a reader sees them, with their token positions: the tokenizer splits at punctuation ("doesn",
-    "'", "t"), so pieces with no space between them are joined back ("doesn't"), and punctuation at a word's
-    edges is left out of its text."""
-    spans: dict[int, list[int]] = {}
-    for pos, word in enumerate(tokens.word_ids):
-        if word is not None:
-            spans.setdefault(word, []).append(pos)
-    joined: list[tuple[int, int, list[int]]] = []
-    for positions in spans.values():
-        start = min(tokens.offsets[p][0] for p in positions)
-        end = max(tokens.offsets[p][1] for p in positions)
-        if joined and joined[-1][1] == start:
+def _visible_words(text: str, words: list[_Word]) -> list[_Word]:
+    """Words as a reader sees them: the tokenizer's pieces with no space between them joined back ("doesn't"),
+    and punctuation at a word's edges left out of its text."""
+    joined: list[_Word] = []
+    for word in words:
+        if joined and joined[-1].end == word.start:
             last = joined[-1]
-            joined[-1] = (last[0], end, last[2] + positions)
+            joined[-1] = _Word("", last.positions + word.positions, last.start, word.end)
         else:
-            joined.append((start, end, list(positions)))
+            joined.append(_Word("", list(word.positions), word.start, word.end))
     out = []
-    for start, end, positions in joined:
+    for word in joined:
+        start, end = word.start, word.end
         while start < end and not (text[start].isalnum() or text[start] in "#$£€"):
             start += 1
         while end > start and not text[end - 1].isalnum():
             end -= 1
         if start < end:
-            out.append(_Word(text[start:end], positions, start, end))
+            out.append(_Word(text[start:end], word.positions, start, end))
     return out
 
 
@@ -410,8 +397,9 @@ class TransformerClassifier:
         cues: Mapping[Intent, list[str]],
     ) -> Verdict:
         """The verdict for one text from its head outputs (``i_probs`` is None without an intent head)."""
-        reading = _read(prep.text, tokens, self._unk)
-        words = _visible_words(prep.text, tokens)
+        pieces = _words(prep.text, tokens)
+        unreadable = _unreadable(prep.text, pieces, tokens, self._unk)
+        words = _visible_words(prep.text, pieces)
         n = enc.final.shape[0]
         reasons: list[str] = []
 
@@ -456,8 +444,8 @@ class TransformerClassifier:
             reasons.append(f"truncated: the model read the first {len(tokens.ids) - 2} word pieces")
 
         needs = []
-        if reading.unreadable:
-            needs.append(reading.unreadable)
+        if unreadable:
+            needs.append(unreadable)
         if doc.language and not doc.language.lower().startswith("en") and doc.rating is None:
             needs.append(f"language {doc.language!r}; the model reads English")
         s_conf = float(s_probs[s_idx])
@@ -466,7 +454,7 @@ class TransformerClassifier:
         i_threshold = self.thresholds.intent.get(intent, 0.5)
         if i_conf < i_threshold:
             needs.append(f"intent confidence {i_conf:.2f} < {i_threshold:.2f}")
-        if reading.unreadable and doc.rating is None:
+        if unreadable and doc.rating is None:
             intent = Intent.other
         reasons.extend(f"needs a human: {why}" for why in needs)
         return Verdict(

@@ -228,11 +228,10 @@ def main() -> None:
         extra, _ = extras[layout]
         for weight in (None, "balanced"):
             for c in args.c or (SHIPPED_C, 0.01, 0.03):
-                y = np.array([labels.index(g) for g in gold])
-                log_p = out_of_fold(x, y, len(labels), c, weight, extra=extra if len(extra.y) else None)
+                log_p = out_of_fold(x, y_train, len(labels), c, weight, extra=extra if len(extra.y) else None)
                 offsets = fit_offsets(log_p, gold, labels, args.objective)
                 predicted = (log_p + offsets).argmax(1)
-                score = objective_score(y, predicted, labels, args.objective)
+                score = objective_score(y_train, predicted, labels, args.objective)
                 report = evaluate(gold, [labels[i] for i in predicted], labels)
                 print(
                     f"  {layout} C={c} class_weight={weight}: CV {args.objective} {score:.4f}, macro-F1 "
