@@ -24,6 +24,11 @@ fi
 
 # PostgreSQL refuses to run as root: run it as the 'postgres' user Debian's package creates.
 as_pg() { if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
+# A checkout inside a folder only root may enter (`mktemp -d` makes one) is out of the postgres user's reach:
+# its data folder then lives under /var/tmp, named after the checkout so that start and stop find the same one.
+if [ "$(id -u)" = 0 ] && ! runuser -u postgres -- test -x "$here" 2>/dev/null; then
+  state="/var/tmp/overheard-services-$(printf '%s' "$here" | sha1sum | cut -c1-12)"
+fi
 
 case "${1:-start}" in
 start)
