@@ -19,6 +19,7 @@ candidate encoders can be compared on train-split CV and only the chosen one is 
 from __future__ import annotations
 
 import argparse
+import json
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -40,6 +41,8 @@ from classifiers.verdict import Intent
 DEFAULT_AUGMENT = ""
 """The training-only sets the shipped head was fitted with (``classifiers.training.intent_sources``)."""
 SHIPPED_C = 0.003
+# written by classifiers.training.multitask: the real train rows its encoder never saw
+HOLDOUT_FILE = "intent_holdout.json"
 """The regularisation of both shipped intent heads (chosen by CV); experiment scripts compare encoders at it."""
 
 
@@ -193,6 +196,37 @@ def operating_points(log_p: np.ndarray, gold: list[str], labels: list[str], offs
     return table
 
 
+def held_out_rows(artifacts: Path, train: list[data.Example]) -> np.ndarray | None:
+    """Which real train rows the artifacts' encoder never saw (a mask), when its fine-tuning held some out."""
+    path = artifacts / HOLDOUT_FILE
+    if not path.exists():
+        return None
+    keys = set(json.loads(path.read_text())["keys"])
+    mask = np.array([e.key in keys for e in train])
+    if not mask.any():
+        raise SystemExit(f"{path}: none of its {len(keys)} keys is a row of the intent train split")
+    return mask
+
+
+def fit_and_score(
+    x: np.ndarray,
+    y: np.ndarray,
+    classes: int,
+    c: float,
+    class_weight: str | None,
+    held: np.ndarray,
+    extra: Augmentation,
+) -> np.ndarray:
+    """Log-probabilities of the ``held`` rows from a head fitted on the other real rows plus ``extra``."""
+    fit = ~held
+    model = make_pipeline(StandardScaler(), LogisticRegression(C=c, max_iter=3000, class_weight=class_weight))
+    weight = np.r_[np.ones(int(fit.sum())), extra.weight]
+    model.fit(np.r_[x[fit], extra.x], np.r_[y[fit], extra.y], logisticregression__sample_weight=weight)
+    log_p = np.full((int(held.sum()), classes), np.log(1e-12))
+    log_p[:, model.classes_] = np.log(model.predict_proba(x[held]) + 1e-12)
+    return log_p
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--artifacts", type=Path, default=ARTIFACTS)
@@ -223,16 +257,24 @@ def main() -> None:
     layouts = [args.features] if args.features else list(LAYOUTS)
     inputs = {layout: features([e.text for e in train], layout, artifacts) for layout in layouts}
     extras = {layout: augmentation_rows(weights, labels, layout, artifacts) for layout in layouts}
+    dev = held_out_rows(artifacts, train)
+    if dev is not None:
+        print(f"  choosing on {int(dev.sum())} real train rows the encoder never saw ({artifacts / HOLDOUT_FILE})")
     best = None
     for layout, x in inputs.items():
         extra, _ = extras[layout]
         for weight in (None, "balanced"):
             for c in args.c or (SHIPPED_C, 0.01, 0.03):
-                log_p = out_of_fold(x, y_train, len(labels), c, weight, extra=extra if len(extra.y) else None)
-                offsets = fit_offsets(log_p, gold, labels, args.objective)
+                if dev is None:
+                    log_p = out_of_fold(x, y_train, len(labels), c, weight, extra=extra if len(extra.y) else None)
+                    y_scored, gold_scored = y_train, gold
+                else:
+                    log_p = fit_and_score(x, y_train, len(labels), c, weight, dev, extra)
+                    y_scored, gold_scored = y_train[dev], [g for g, d in zip(gold, dev, strict=True) if d]
+                offsets = fit_offsets(log_p, gold_scored, labels, args.objective)
                 predicted = (log_p + offsets).argmax(1)
-                score = objective_score(y_train, predicted, labels, args.objective)
-                report = evaluate(gold, [labels[i] for i in predicted], labels)
+                score = objective_score(y_scored, predicted, labels, args.objective)
+                report = evaluate(gold_scored, [labels[i] for i in predicted], labels)
                 print(
                     f"  {layout} C={c} class_weight={weight}: CV {args.objective} {score:.4f}, macro-F1 "
                     f"{report.macro_f1:.4f}, "
@@ -243,9 +285,9 @@ def main() -> None:
                     flush=True,
                 )
                 if best is None or score > best[0]:
-                    best = (score, layout, c, weight, offsets, report, log_p)
+                    best = (score, layout, c, weight, offsets, report, log_p, gold_scored)
     assert best is not None
-    _, layout, c, weight, offsets, cv_report, cv_log_p = best
+    _, layout, c, weight, offsets, cv_report, cv_log_p, cv_gold = best
     extra, extra_counts = extras[layout]
     x_train = inputs[layout]
     if args.cv_only:
@@ -280,7 +322,13 @@ def main() -> None:
             for lab in labels
         },
         "cv_real_macro_f1": round(cv_report.macro_f1, 4),
-        "operating_points_cv": operating_points(cv_log_p, gold, labels, offsets),
+        "operating_points_cv": operating_points(cv_log_p, cv_gold, labels, offsets),
+        "chosen_on": (
+            "5-fold CV over the real train split"
+            if dev is None
+            else f"{len(cv_gold)} real train rows held out from the encoder's fine-tuning ({HOLDOUT_FILE}); the "
+            "head is then fitted on every real train row with those offsets"
+        ),
     }
     if test:
         pred = lr.predict(scaler.transform(features([e.text for e in test], layout, artifacts)))

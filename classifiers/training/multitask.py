@@ -32,15 +32,20 @@ from pathlib import Path
 import numpy as np
 import torch
 from safetensors.torch import save_file
+from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import train_test_split
+from sklearn.preprocessing import StandardScaler
 
+from classifiers.cues import cue_features
 from classifiers.encoder import MID_LAYER, Encoder, TorchBackend, base_model_path
 from classifiers.metrics import evaluate
 from classifiers.model import ARTIFACTS, SENTIMENTS
 from classifiers.text import prepare
-from classifiers.training import data
+from classifiers.training import data, distil
 from classifiers.training.artifacts import load_heads, load_meta, save_heads, save_meta
 from classifiers.training.calibration import fit_temperature
-from classifiers.training.distil import Cached, Student, _batch, intent_cv, student_pools
+from classifiers.training.distil import INTENT_C, Cached, Student, _batch, intent_cv, student_pools
+from classifiers.training.intent import HOLDOUT_FILE, cross_validated
 from classifiers.training.intent_sources import augmentation, parse_weights
 from classifiers.training.sentiment import macro_recall, masked_mean, warmup_then_linear
 
@@ -95,18 +100,33 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--seed", type=int, default=13)
     parser.add_argument("--smoke", type=int, default=0, help="cut every set to this many rows (a quick end-to-end run)")
+    parser.add_argument(
+        "--teacher",
+        type=Path,
+        default=ARTIFACTS,
+        help="artifacts folder whose layers 3-5 and sentiment head the run starts from (default: the shipped model)",
+    )
+    parser.add_argument(
+        "--holdout",
+        type=float,
+        default=0.25,
+        help="stratified share of the real intent train rows the encoder never sees; checks score intent on it, "
+        "and the intent head's operating points are chosen on it (0: CV on rows the encoder trained on)",
+    )
     args = parser.parse_args()
+    distil.TEACHER = args.teacher
     torch.manual_seed(args.seed)
     rng = random.Random(args.seed)
     weights = parse_weights(args.augment)
 
-    real = data.intent_examples()["train"]
+    all_real = data.intent_examples()["train"]
+    real, dev = holdout_split(all_real, args.holdout, args.seed)
     extra = [(e, w) for name, w in weights.items() for e in augmentation(name) if e.label in INTENTS]
     s_texts, s_gold, s_target = _sentiment_sample(args.sentiment_sample, args.seed)
     val = data.sentiment_val()
     if args.smoke:
         cut = args.smoke
-        real, extra, val = real[:cut], rng.sample(extra, min(cut, len(extra))), val[:cut]
+        real, extra, val, dev = real[:cut], rng.sample(extra, min(cut, len(extra))), val[:cut], dev[:cut]
         s_texts, s_gold, s_target = s_texts[:cut], s_gold[:cut], s_target[:cut]
     print(f"intent: {len(real)} real + {len(extra)} training-only rows; sentiment sample {len(s_texts)}", flush=True)
     intent_cache = mid_states([e.text for e in real] + [e.text for e, _ in extra], args.threads)
@@ -118,6 +138,8 @@ def main() -> None:
     real_rows = list(range(len(real)))
     real_gold = [e.label for e in real]
     real_mid = intent_cache.pooled(intent_cache.mid)[: len(real)]
+    dev_cache = mid_states([e.text for e in dev], args.threads) if dev else None
+    dev_mid = dev_cache.pooled(dev_cache.mid) if dev_cache else None
 
     student = Student([3, 4, 5], intents=len(INTENTS))
     with torch.no_grad():  # start the intent head from a least-squares fit would be nicer; zeros are fine
@@ -128,10 +150,12 @@ def main() -> None:
     def scores(model: Student) -> dict[str, object]:
         _, val_logits = student_pools(model, val_cache)
         pools, _ = student_pools(model, intent_cache, real_rows)
-        return {
-            "val_macro_recall": round(macro_recall(val_logits, val_gold), 4),
-            "intent_cv": intent_cv(real_mid, pools, [e.text for e in real], real_gold),
-        }
+        if dev_cache is None or dev_mid is None:
+            intent = intent_cv(real_mid, pools, [e.text for e in real], real_gold)
+        else:
+            dev_pools, _ = student_pools(model, dev_cache)
+            intent = dev_score((real_mid, pools, real), (dev_mid, dev_pools, dev))
+        return {"val_macro_recall": round(macro_recall(val_logits, val_gold), 4), "intent_cv": intent}
 
     start = scores(student)
     print(f"start: {start}", flush=True)
@@ -194,6 +218,59 @@ def main() -> None:
     chosen = max(ok, key=lambda c: c["intent_cv"]["macro_f1"])  # type: ignore[index]
     student.load_state_dict(torch.load(args.out / f"step{chosen['step']}.pt"))
     _export(student, args, start, chosen, log, val_cache, val_gold, len(real), len(extra))
+    (args.out / HOLDOUT_FILE).write_text(
+        json.dumps(
+            {
+                "what": "real intent train rows the encoder never saw: the intent head's operating points are "
+                "chosen on them (classifiers.training.intent reads this file)",
+                "share": args.holdout,
+                "seed": args.seed,
+                "keys": sorted(e.key for e in dev),
+            },
+            indent=1,
+        )
+        + "\n"
+    )
+
+
+def holdout_split(rows: list[data.Example], share: float, seed: int) -> tuple[list[data.Example], list[data.Example]]:
+    """A stratified split of the real intent rows: (the rows the encoder trains on, the rows it never sees)."""
+    if not share:
+        return rows, []
+    fit, held = train_test_split(
+        list(range(len(rows))), test_size=share, stratify=[e.label for e in rows], random_state=seed
+    )
+    return [rows[i] for i in sorted(fit)], [rows[i] for i in sorted(held)]
+
+
+def dev_score(
+    fit: tuple[np.ndarray, np.ndarray, list[data.Example]], dev: tuple[np.ndarray, np.ndarray, list[data.Example]]
+) -> dict[str, float]:
+    """The shipped head's recipe (cues + [mid, final] pools, C, balanced) fitted on the encoder's rows and scored on
+    the held-out rows, with per-intent offsets fitted on the fit rows' CV (so the dev figure is out of sample)."""
+
+    def x(part: tuple[np.ndarray, np.ndarray, list[data.Example]]) -> np.ndarray:
+        mid, final, rows = part
+        return np.concatenate([mid, final, np.array([cue_features(e.text) for e in rows], np.float32)], axis=1)
+
+    labels = [lab for lab in INTENTS if any(e.label == lab for e in fit[2])]
+    gold_fit = [e.label for e in fit[2]]
+    _, offsets = cross_validated(x(fit), gold_fit, labels, INTENT_C)
+    scaler = StandardScaler().fit(x(fit))
+    lr = LogisticRegression(C=INTENT_C, max_iter=3000).fit(
+        scaler.transform(x(fit)), [labels.index(g) for g in gold_fit]
+    )
+    pred = (lr.predict_log_proba(scaler.transform(x(dev))) + offsets).argmax(1)
+    report = evaluate([e.label for e in dev[2]], [labels[i] for i in pred], labels)
+    complaint = report.per_class["complaint"]
+    return {
+        "macro_f1": round(report.macro_f1, 4),
+        "complaint_f1": round(complaint.f1, 4),
+        "complaint_found": report.confusion["complaint"]["complaint"],
+        "complaints": complaint.support,
+        "purchase_intent_found": report.confusion["purchase_intent"]["purchase_intent"],
+        "purchase_intents": report.per_class["purchase_intent"].support,
+    }
 
 
 def _export(
