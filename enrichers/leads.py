@@ -61,6 +61,8 @@ SIGNAL_STRENGTH: Mapping[Signal, float] = {
     Signal.contact_sales: 0.25,
     Signal.timeline: 0.2,
 }
+MIN_QUANTITY = 5
+"""Fewer things than this ("2 bulbs", "my 3 hubs") is a household, not a buying signal."""
 LARGE_QUANTITY = 50
 """A quantity at least this large adds `LARGE_QUANTITY_BONUS` to the signal part: 300 units is more than 3."""
 LARGE_QUANTITY_BONUS = 0.15
@@ -242,7 +244,9 @@ def find_signals(text: str, extra_cues: Mapping[Signal, tuple[str, ...]] | None 
     """The buying signals in `text`: each kind found, with the words that showed it."""
     found: dict[Signal, list[str]] = {}
     for match in _QUANTITY.finditer(text):
-        found.setdefault(Signal.quantity, []).append(" ".join(match.group(0).split()).lstrip("~ "))
+        number = _number(match.group("number"))
+        if number is not None and number >= MIN_QUANTITY:
+            found.setdefault(Signal.quantity, []).append(" ".join(match.group(0).split()).lstrip("~ "))
     for match in _MONEY.finditer(text):
         found.setdefault(Signal.budget, []).append(match.group(0).strip())
     patterns = dict(_CUE_PATTERNS)
