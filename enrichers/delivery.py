@@ -434,6 +434,8 @@ def crm_lead(payload: dict[str, Any], msg_id: str) -> dict[str, Any]:
         properties["twitterhandle"] = mention["author"]["handle"]
     if data["contact_id"]:
         properties["overheard_contact_id"] = data["contact_id"]
+    if data.get("lead"):
+        properties["overheard_lead_score"] = data["lead"]["score"]
     return {"idempotency_key": msg_id, "properties": properties}
 
 
@@ -618,7 +620,12 @@ def send_to_hubspot(delivery: Delivery, channel: Channel, client: httpx.Client |
 
     def run(sending: httpx.Client) -> SendResult:
         gateway = HubSpotGateway(sending, channel.hubspot, channel.token.get_secret_value())  # type: ignore[union-attr,arg-type]
-        outcome = sync_lead(gateway, lead, delivery.receipt)
+        # The whole sync (a handful of requests) is held to the channel's deadline, as one webhook send is.
+        held_to = _deadline.set(time.monotonic() + channel.deadline_s)
+        try:
+            outcome = sync_lead(gateway, lead, delivery.receipt)
+        finally:
+            _deadline.reset(held_to)
         return SendResult(outcome.ok, outcome.reason, outcome.status_code, outcome.receipt, outcome.retry_after)
 
     if client is None:  # HubSpot is a configured URL like any receiver: the SSRF guard applies

@@ -152,7 +152,9 @@ class HubSpotGateway:
             try:
                 response = self.client.request(method, url, json=body, headers=headers, timeout=self.settings.timeout_s)
             except httpx.TimeoutException:
-                raise CrmFailure(f"no answer from {url} within {self.settings.timeout_s:g}s") from None
+                raise CrmFailure(
+                    f"no answer from {url} within {self.settings.timeout_s:g}s (or within the send's deadline)"
+                ) from None
             except httpx.HTTPError as error:
                 raise CrmFailure(f"{type(error).__name__}: {error}") from None
             if response.is_success:
