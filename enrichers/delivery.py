@@ -453,6 +453,8 @@ class SendResult:
     """What the receiver stored, as far as it got (a CRM's object ids); kept on the delivery for the next attempt."""
     retry_after: timedelta | None = None
     """The receiver asked us to wait this long (a rate limit): the next attempt is no sooner."""
+    permanent: bool = False
+    """No retry can succeed (the receiver rejects the data itself): dead-lettered at once with the reason."""
 
 
 _deadline: ContextVar[float | None] = ContextVar("send_deadline", default=None)
@@ -626,7 +628,9 @@ def send_to_hubspot(delivery: Delivery, channel: Channel, client: httpx.Client |
             outcome = sync_lead(gateway, lead, delivery.receipt)
         finally:
             _deadline.reset(held_to)
-        return SendResult(outcome.ok, outcome.reason, outcome.status_code, outcome.receipt, outcome.retry_after)
+        return SendResult(
+            outcome.ok, outcome.reason, outcome.status_code, outcome.receipt, outcome.retry_after, outcome.permanent
+        )
 
     if client is None:  # HubSpot is a configured URL like any receiver: the SSRF guard applies
         with sending_client(guarded_transport()) as own:
@@ -648,6 +652,16 @@ def record_attempt(delivery: Delivery, result: SendResult, now: datetime, rng: r
                 "attempts": attempts,
                 "next_attempt_at": None,
                 "last_error": None,
+                "receipt": receipt,
+            }
+        )
+    if result.permanent:
+        return delivery.model_copy(
+            update={
+                "status": DeliveryStatus.dead,
+                "attempts": attempts,
+                "next_attempt_at": None,
+                "last_error": f"not retried, no retry can succeed: {result.reason}",
                 "receipt": receipt,
             }
         )

@@ -67,7 +67,8 @@ class CrmObject:
 
 class CrmFailure(Exception):
     """The CRM refused or could not be reached. `reason` names what to do; `retry_after` is when the CRM said to
-    come back (a rate limit); `permanent` marks an answer that will not change by itself (bad token, bad data)."""
+    come back (a rate limit); `permanent` marks a lead that no retry can send (data the CRM rejects, a person it
+    could never find again), as against a token or scope the operator can fix, after which retries go through."""
 
     def __init__(
         self,

@@ -7,8 +7,11 @@ out or deferred as HubSpot asks; a refused token fails with its reason and is ne
 from __future__ import annotations
 
 import json
+import threading
+import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import httpx
 import pytest
@@ -17,9 +20,18 @@ from pydantic import SecretStr
 from classifiers.verdict import Intent, Sentiment, Verdict
 from enrichers.crm.hubspot.client import HubSpotSettings, Pacer
 from enrichers.crm.sync import CrmFailure
-from enrichers.delivery import Channel, ChannelKind, crm_record, deliver, event_payload, new_delivery
+from enrichers.delivery import (
+    Channel,
+    ChannelKind,
+    crm_record,
+    deliver,
+    event_payload,
+    new_delivery,
+    sending_client,
+)
 from enrichers.leads import score_lead
 from enrichers.model import Company, CompanyClass, Contact, Delivery, DeliveryStatus, Membership, Priority, Route, Team
+from listener.http import guarded_transport
 from listener.mention import Mention
 from tests.listener.replay import RECORDED_FIXTURES, FakeTime, ReplayServer, Reply, start_server
 
@@ -283,3 +295,62 @@ def test_pacing_keeps_to_ten_requests_a_second_and_a_daily_cap() -> None:
         capped.take(daily_limit=3)
     with pytest.raises(CrmFailure, match="daily limit reached: 3 of the 3"):
         capped.take(daily_limit=3)
+
+
+def test_an_author_hubspot_could_never_find_again_is_dead_lettered_with_the_setting_to_change(
+    hubspot: ReplayServer, local: httpx.Client
+) -> None:
+    serve_new_lead(hubspot)
+    anonymous = lead_delivery()
+    assert anonymous.payload is not None
+    data = {**anonymous.payload["data"], "crm": None, "contact_id": None}
+    data["mention"] = {**data["mention"], "source": "reddit"}
+    anonymous = anonymous.model_copy(update={"payload": {**anonymous.payload, "data": data}})
+
+    done = deliver(anonymous, channel(hubspot), NOW, local)
+
+    assert done.status is DeliveryStatus.dead
+    assert done.last_error is not None and "set crm.hubspot.handle_properties.reddit" in done.last_error
+    assert hubspot.requests_to(CONTACTS) == []
+
+
+class _Trickle(BaseHTTPRequestHandler):
+    """Answers any request one byte every 0.3 s: each read is in time, the whole answer never is."""
+
+    def do_POST(self) -> None:
+        self.rfile.read(int(self.headers["content-length"]))
+        for byte in b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\n{}":
+            if self.server.stop.wait(0.3):  # type: ignore[attr-defined]
+                return
+            self.wfile.write(bytes([byte]))
+            self.wfile.flush()
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+def test_a_hubspot_that_trickles_is_cut_off_at_the_channels_deadline() -> None:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Trickle)
+    server.daemon_threads = True
+    server.stop = threading.Event()  # type: ignore[attr-defined]
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    slow = Channel(
+        name="sales-crm",
+        kind=ChannelKind.hubspot,
+        hubspot=HubSpotSettings(base_url=f"http://127.0.0.1:{server.server_port}", timeout_s=5),
+        token=SecretStr("pat-na1-test"),
+        deadline_s=1.0,
+    )
+    try:
+        with sending_client(guarded_transport(("127.0.0.1/32",))) as client:
+            started = time.monotonic()
+            done = deliver(lead_delivery(), slow, NOW, client)
+            took = time.monotonic() - started
+    finally:
+        server.stop.set()  # type: ignore[attr-defined]
+        server.shutdown()
+        server.server_close()
+
+    assert done.status is DeliveryStatus.failed
+    assert done.last_error is not None and "no answer from" in done.last_error
+    assert took < 3.0  # the deadline, not 5 s a read

@@ -194,14 +194,12 @@ class HubSpotGateway:
                 f"HubSpot refused the private-app token ({reason}); check the token in "
                 f"${self.settings.token_env} and that the app is installed",
                 status_code=status,
-                permanent=True,
             )
         if status == 403:
             raise CrmFailure(
                 f"the private app lacks a scope this needs ({reason}); give it crm.objects.contacts.write, "
                 "crm.objects.companies.write (and deals for deals)",
                 status_code=status,
-                permanent=True,
             )
         raise CrmFailure(reason, status_code=status, retry_after=_retry_after(response), permanent=400 <= status < 429)
 
@@ -231,6 +229,14 @@ class HubSpotGateway:
 
     def create_contact(self, person: CrmPerson, organisation: CrmOrganisation | None) -> CrmObject:
         prop = self.settings.handle_properties.get(person.platform)
+        if not person.emails and not prop:
+            # A contact HubSpot cannot find again would be created anew for every mention of this author.
+            raise CrmFailure(
+                f"cannot find or create a contact for @{person.handle} on {person.platform}: no email is shared and "
+                f"no contact property holds {person.platform} handles (set crm.hubspot.handle_properties."
+                f"{person.platform} to one)",
+                permanent=True,
+            )
         body = {"properties": mapper.contact_properties(person, organisation, prop)}
         return mapper.as_object(self._call("POST", "/crm/v3/objects/contacts", body))
 
