@@ -1,7 +1,11 @@
 """Deliveries: what a route sends to its channel, how it is signed, sent, retried and given up on.
 
 - Channels (`Channel`, the `channels:` section of overheard.yaml): a Standard Webhooks endpoint, a
-  Slack-compatible incoming webhook, an SMTP mailbox, or a CRM endpoint that takes lead payloads.
+  Slack-compatible incoming webhook, an SMTP mailbox, a CRM endpoint that takes signed lead payloads, or
+  HubSpot's CRM API itself (`enrichers.crm`: contact, company, note and deal, found before created).
+- A delivery is `delivered` only when its receiver acknowledged it; for HubSpot that means HubSpot returned
+  the ids of what it stored, kept in the delivery's `receipt`. Inbox channels send nothing: their deliveries
+  are `in_inbox`, never `delivered`.
 - Each delivery carries one channel-neutral event (`event_payload`), written with its route in the
   same transaction (transactional outbox), and rendered per channel kind only when sent.
 - Webhooks follow Standard Webhooks (https://www.standardwebhooks.com): `webhook-id` is the
@@ -38,8 +42,11 @@ import httpx
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 
 from classifiers.verdict import Verdict
+from enrichers.crm.hubspot.client import HubSpotGateway, HubSpotSettings
+from enrichers.crm.sync import lead_from_event, sync_lead
 from enrichers.findings import excerpt
-from enrichers.model import Delivery, DeliveryStatus, Route
+from enrichers.leads import LeadScore
+from enrichers.model import Company, Contact, Delivery, DeliveryStatus, Route
 from enrichers.ports import DeliveryQueue
 from listener.http import guarded_transport
 from listener.mention import Mention, web_url
@@ -172,6 +179,7 @@ class ChannelKind(StrEnum):
     slack = "slack"  # Slack-compatible incoming webhook (also Mattermost, Rocket.Chat)
     email = "email"  # plain-text mail over SMTP
     crm = "crm"  # lead payload for CRM import, signed like a webhook
+    hubspot = "hubspot"  # HubSpot's CRM API: contact, company, note (and deal), idempotent across retries
 
 
 class Channel(BaseModel):
@@ -196,6 +204,8 @@ class Channel(BaseModel):
     smtp_password: SecretStr | None = None
     mail_from: str | None = None
     mail_to: tuple[str, ...] = ()
+    hubspot: HubSpotSettings | None = Field(default=None, description="hubspot: the account's settings.")
+    token: SecretStr | None = Field(default=None, description="hubspot: the private-app access token.")
 
     @field_validator("secret")
     @classmethod
@@ -215,6 +225,12 @@ class Channel(BaseModel):
             missing += [f for f in ("smtp_host", "mail_from") if not getattr(self, f)]
             if not self.mail_to:
                 missing.append("mail_to")
+        if self.kind is ChannelKind.hubspot:
+            if self.hubspot is None:
+                missing.append("hubspot settings (the crm.hubspot section)")
+            if self.token is None:
+                env = self.hubspot.token_env if self.hubspot else "the token's environment variable"
+                missing.append(f"token (set {env} to the private app's access token)")
         if missing:
             raise ValueError(f"channel '{self.name}' ({self.kind.value}) needs {', '.join(missing)}")
         return self
@@ -233,14 +249,48 @@ def _iso(value: datetime | None) -> str | None:
     return value.astimezone(UTC).isoformat().replace("+00:00", "Z") if value else None
 
 
+def crm_record(contact: Contact | None, company: Company | None) -> dict[str, Any] | None:
+    """What a CRM sync needs to find or create the contact and company: only for a contact whose consent allows
+    enrichment (the caller passes None otherwise), and the company the author is linked to."""
+    if contact is None and company is None:
+        return None
+    return {
+        "contact": None
+        if contact is None
+        else {
+            "id": contact.id,
+            "name": contact.name,
+            "emails": list(contact.emails),
+            "segment": contact.segment,
+            "external_ref": contact.external_ref,
+        },
+        "company": None
+        if company is None
+        else {
+            "id": company.id,
+            "name": company.name,
+            "domain": company.domain,
+            "classification": company.classification.value,
+        },
+    }
+
+
 def event_payload(
-    route: Route, mention: Mention, verdict: Verdict, now: datetime, contact_id: str | None = None
+    route: Route,
+    mention: Mention,
+    verdict: Verdict,
+    now: datetime,
+    contact_id: str | None = None,
+    *,
+    crm: dict[str, Any] | None = None,
+    lead: LeadScore | None = None,
 ) -> dict[str, Any]:
     """The channel-neutral event for one route: enough to act and reply, nothing more about the person.
 
-    `contact_id` is included only when the caller may use the link (consent allowed).
+    `contact_id` is included only when the caller may use the link (consent allowed); so is `crm` (the contact's
+    name, emails and company, `crm_record`), which the caller gives only for leads. `lead` is the lead score.
     """
-    return {
+    event: dict[str, Any] = {
         "type": EVENT_TYPE,
         "timestamp": _iso(now),
         "data": {
@@ -272,6 +322,16 @@ def event_payload(
             "contact_id": contact_id,
         },
     }
+    if crm is not None:
+        event["data"]["crm"] = crm
+    if lead is not None:
+        event["data"]["lead"] = {
+            "score": lead.score,
+            "signals": [s.value for s in lead.signals],
+            "quantity": lead.quantity,
+            "explanation": lead.explanation,
+        }
+    return event
 
 
 def new_delivery(route: Route, payload: dict[str, Any], now: datetime) -> Delivery:
@@ -374,6 +434,8 @@ def crm_lead(payload: dict[str, Any], msg_id: str) -> dict[str, Any]:
         properties["twitterhandle"] = mention["author"]["handle"]
     if data["contact_id"]:
         properties["overheard_contact_id"] = data["contact_id"]
+    if data.get("lead"):
+        properties["overheard_lead_score"] = data["lead"]["score"]
     return {"idempotency_key": msg_id, "properties": properties}
 
 
@@ -387,6 +449,12 @@ class SendResult:
     ok: bool
     reason: str
     status_code: int | None = None
+    receipt: dict[str, Any] | None = None
+    """What the receiver stored, as far as it got (a CRM's object ids); kept on the delivery for the next attempt."""
+    retry_after: timedelta | None = None
+    """The receiver asked us to wait this long (a rate limit): the next attempt is no sooner."""
+    permanent: bool = False
+    """No retry can succeed (the receiver rejects the data itself): dead-lettered at once with the reason."""
 
 
 _deadline: ContextVar[float | None] = ContextVar("send_deadline", default=None)
@@ -525,6 +593,8 @@ def send_once(
     if delivery.payload is None:
         return SendResult(False, "delivery has no payload")
     msg_id = delivery.idempotency_key
+    if channel.kind is ChannelKind.hubspot:
+        return send_to_hubspot(delivery, channel, client)
     if channel.kind is ChannelKind.email:
         assert channel.mail_from is not None
         return send_email(channel, email_message(delivery.payload, channel.mail_from, channel.mail_to, msg_id), smtp)
@@ -542,9 +612,39 @@ def send_once(
     return post_json(client, channel.url, body, headers, channel.timeout_s, channel.deadline_s)
 
 
+def send_to_hubspot(delivery: Delivery, channel: Channel, client: httpx.Client | None = None) -> SendResult:
+    """Sync the delivery's lead into HubSpot (`enrichers.crm.sync_lead`), reusing the ids earlier attempts stored."""
+    assert channel.hubspot is not None and channel.token is not None and delivery.payload is not None
+    try:
+        lead = lead_from_event(delivery.payload, delivery.idempotency_key)
+    except (KeyError, TypeError, ValueError) as error:
+        return SendResult(False, f"the delivery's event cannot be read as a lead ({type(error).__name__}: {error})")
+
+    def run(sending: httpx.Client) -> SendResult:
+        gateway = HubSpotGateway(sending, channel.hubspot, channel.token.get_secret_value())  # type: ignore[union-attr,arg-type]
+        # The whole sync (a handful of requests) is held to the channel's deadline, as one webhook send is.
+        held_to = _deadline.set(time.monotonic() + channel.deadline_s)
+        try:
+            outcome = sync_lead(gateway, lead, delivery.receipt)
+        finally:
+            _deadline.reset(held_to)
+        return SendResult(
+            outcome.ok, outcome.reason, outcome.status_code, outcome.receipt, outcome.retry_after, outcome.permanent
+        )
+
+    if client is None:  # HubSpot is a configured URL like any receiver: the SSRF guard applies
+        with sending_client(guarded_transport()) as own:
+            return run(own)
+    return run(client)
+
+
 def record_attempt(delivery: Delivery, result: SendResult, now: datetime, rng: random.Random | None = None) -> Delivery:
-    """The delivery after one attempt: delivered, failed with the next attempt time, or dead with the reason."""
+    """The delivery after one attempt: delivered, failed with the next attempt time, or dead with the reason.
+
+    A receipt the attempt returned (ids a CRM stored, even when a later step failed) is kept for the next one.
+    """
     attempts = delivery.attempts + 1
+    receipt = result.receipt if result.receipt is not None else delivery.receipt
     if result.ok:
         return delivery.model_copy(
             update={
@@ -552,9 +652,22 @@ def record_attempt(delivery: Delivery, result: SendResult, now: datetime, rng: r
                 "attempts": attempts,
                 "next_attempt_at": None,
                 "last_error": None,
+                "receipt": receipt,
+            }
+        )
+    if result.permanent:
+        return delivery.model_copy(
+            update={
+                "status": DeliveryStatus.dead,
+                "attempts": attempts,
+                "next_attempt_at": None,
+                "last_error": f"not retried, no retry can succeed: {result.reason}",
+                "receipt": receipt,
             }
         )
     retry_at = next_attempt(attempts, now, rng)
+    if retry_at is not None and result.retry_after is not None:
+        retry_at = max(retry_at, now + result.retry_after)
     if retry_at is None:
         return delivery.model_copy(
             update={
@@ -563,6 +676,7 @@ def record_attempt(delivery: Delivery, result: SendResult, now: datetime, rng: r
                 "next_attempt_at": None,
                 "last_error": f"gave up after {attempts} attempts (retried for at least "
                 f"{RETRY_WINDOW.total_seconds() / 3600:.0f} h): {result.reason}",
+                "receipt": receipt,
             }
         )
     return delivery.model_copy(
@@ -571,6 +685,7 @@ def record_attempt(delivery: Delivery, result: SendResult, now: datetime, rng: r
             "attempts": attempts,
             "next_attempt_at": retry_at,
             "last_error": result.reason,
+            "receipt": receipt,
         }
     )
 
@@ -584,7 +699,7 @@ def deliver(
     rng: random.Random | None = None,
 ) -> Delivery:
     """Attempt a due delivery once and return its new state. Delivered and dead deliveries are returned unchanged."""
-    if delivery.status in (DeliveryStatus.delivered, DeliveryStatus.dead):
+    if delivery.status in (DeliveryStatus.delivered, DeliveryStatus.dead, DeliveryStatus.in_inbox):
         return delivery
     if delivery.channel != channel.name:
         raise ValueError(

@@ -17,12 +17,13 @@ from datetime import datetime, timedelta
 
 from classifiers.verdict import Verdict
 from enrichers.consent import ConsentDecision, decide
-from enrichers.delivery import event_payload, new_delivery
+from enrichers.delivery import crm_record, event_payload, new_delivery
 from enrichers.findings import build_finding
+from enrichers.leads import DEFAULT_LEAD_SCORING, LeadScore, LeadScoring, score_lead
 from enrichers.linking import CompanyIndex, CompanyMention, Link, link_author
-from enrichers.model import ENRICHMENT_PURPOSE, Delivery, Finding, Route
+from enrichers.model import ENRICHMENT_PURPOSE, Company, Delivery, Finding, Route, Team
 from enrichers.ports import ContactDirectory
-from enrichers.routing import RoutingConfig, RuleOutcome, evaluate, route
+from enrichers.routing import LeadContext, RoutingConfig, RuleOutcome, evaluate, route
 from listener.mention import Mention
 
 
@@ -52,6 +53,15 @@ class Enrichment:
     rule_outcomes: tuple[RuleOutcome, ...]
     """Every routing rule's outcome, for 'why was this routed there (or not)?'."""
     routing_reason: str
+    lead: LeadScore | None = None
+    """The lead score (enrichers.leads); kept as a lead when the mention was routed to sales."""
+    lead_company: Company | None = None
+    """The author's company the lead is linked to (None when consent does not allow keeping the link)."""
+
+    @property
+    def is_lead(self) -> bool:
+        """Routed to sales: a lead sales can accept, dismiss or snooze."""
+        return self.lead is not None and any(r.route.team is Team.sales for r in self.routes)
 
 
 def enrich(
@@ -63,11 +73,13 @@ def enrich(
     retention: timedelta,
     companies: CompanyIndex | None = None,
     relevant_queries: Collection[str] | None = None,
+    leads: LeadScoring = DEFAULT_LEAD_SCORING,
 ) -> Enrichment:
-    """Decide link, finding and routes for one classified mention.
+    """Decide link, finding, lead score and routes for one classified mention.
 
     `retention` is how long a finding is kept; `companies` finds companies named in the text;
-    `relevant_queries` names the brand/product/competitor queries (None: all queries are).
+    `relevant_queries` names the brand/product/competitor queries (None: all queries are); `leads` weighs
+    the lead score. When the contact does not allow enrichment, the score leaves out what the CRM knows of them.
     """
     resolution = link_author(mention, directory)
     contact = resolution.contact
@@ -89,11 +101,33 @@ def enrich(
             mention.key, link, link_reason, consent, None, outcome.reason, named, (), (), "not classified yet"
         )
 
-    outcomes = tuple(evaluate(rules, mention, verdict, contact, named))
-    contact_id = contact.id if contact is not None and consent is not None and consent.allowed else None
+    allowed = contact is None or (consent is not None and consent.allowed)
+    company = resolution.company if allowed else None
+    lead = score_lead(mention, verdict, now, contact if allowed else None, company, leads)
+    context = LeadContext(company=company, score=lead)
+    outcomes = tuple(evaluate(rules, mention, verdict, contact, named, context))
+    contact_id = contact.id if contact is not None and allowed else None
+    crm = crm_record(contact if contact_id else None, company)
     routed = tuple(
-        RoutedMention(r, (new_delivery(r, event_payload(r, mention, verdict, now, contact_id), now),))
-        for r in route(rules, mention, verdict, now, contact, named)
+        RoutedMention(
+            r,
+            (
+                new_delivery(
+                    r,
+                    event_payload(
+                        r,
+                        mention,
+                        verdict,
+                        now,
+                        contact_id,
+                        crm=crm if r.team is Team.sales else None,
+                        lead=lead if r.team is Team.sales else None,
+                    ),
+                    now,
+                ),
+            ),
+        )
+        for r in route(rules, mention, verdict, now, contact, named, context)
     )
     routing_reason = (
         "; ".join(f"{r.route.team.value}: {r.route.explanation}" for r in routed)
@@ -111,4 +145,6 @@ def enrich(
         routed,
         outcomes,
         routing_reason,
+        lead,
+        company,
     )

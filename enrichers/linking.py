@@ -100,6 +100,8 @@ class Resolution:
     link: Link | None
     contact: Contact | None
     reason: str
+    company: Company | None = None
+    """The author's company, when it was found by a domain it owns (lead scoring reads its class)."""
 
 
 def normalise_handle(platform: str, handle: str, profile_url: str | None = None) -> str:
@@ -139,22 +141,22 @@ def _company_for_domain(directory: ContactDirectory, host: str) -> tuple[Company
     return None
 
 
-def _company_of_contact(contact: Contact, directory: ContactDirectory) -> tuple[str, str] | None:
+def _company_of_contact(contact: Contact, directory: ContactDirectory) -> tuple[str, str, Company | None] | None:
     """The contact's company: one whose domain their email is at (preferring one they are a member of)."""
     members = [m.company_id for m in contact.memberships]
-    by_email: list[tuple[str, str]] = []
+    by_email: list[tuple[str, str, Company | None]] = []
     for email in contact.emails:
         domain = email_domain(email)
         found = _company_for_domain(directory, domain) if domain else None
         if found is not None:
-            by_email.append((found[0].id, f"email domain {found[1]} owned by company {found[0].id}"))
-    for company_id, why in by_email:
-        if company_id in members:
-            return company_id, why
+            by_email.append((found[0].id, f"email domain {found[1]} owned by company {found[0].id}", found[0]))
+    for found_by_email in by_email:
+        if found_by_email[0] in members:
+            return found_by_email
     if by_email:
         return by_email[0]
     if members:
-        return members[0], f"CRM membership of company {members[0]}"
+        return members[0], f"CRM membership of company {members[0]}", None
     return None
 
 
@@ -196,7 +198,9 @@ def link_author(mention: Mention, directory: ContactDirectory) -> Resolution:
             evidence=evidence,
             confidence=confidence,
         )
-        return Resolution(link, contact, f"linked to contact {contact.id} by {evidence}")
+        return Resolution(
+            link, contact, f"linked to contact {contact.id} by {evidence}", company[2] if company else None
+        )
 
     host = urlsplit(mention.author.profile_url).hostname if mention.author.profile_url else None
     if host and not any(d in _PLATFORM_HOSTS for d in registrable_domains(host)):
@@ -205,7 +209,7 @@ def link_author(mention: Mention, directory: ContactDirectory) -> Resolution:
             owner, domain = found
             evidence = f"profile link domain {domain} owned by company {owner.id}"
             link = Link(company_id=owner.id, evidence=evidence, confidence=CONFIDENCE_PROFILE_DOMAIN)
-            return Resolution(link, None, f"no contact holds {platform}:{handle}; company only: {evidence}")
+            return Resolution(link, None, f"no contact holds {platform}:{handle}; company only: {evidence}", owner)
     return Resolution(None, None, f"no contact holds {platform}:{handle} and no owned domain in the profile link")
 
 

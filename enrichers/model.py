@@ -164,10 +164,14 @@ class Route(BaseModel):
 
 
 class DeliveryStatus(StrEnum):
-    pending = "pending"
-    delivered = "delivered"
-    failed = "failed"  # will be retried
+    """Where a delivery stands. Only `delivered` says a receiver acknowledged it (a 2xx, an SMTP accept, a CRM
+    that returned the ids of what it stored); `in_inbox` says it was kept for the web inbox and sent nowhere."""
+
+    pending = "pending"  # queued, not tried yet
+    delivered = "delivered"  # the receiver acknowledged it (see `receipt` for what a CRM stored)
+    failed = "failed"  # will be retried; last_error says why it failed
     dead = "dead"  # gave up; reason kept
+    in_inbox = "in_inbox"  # an inbox channel: kept for the web inbox only, nothing was sent anywhere
 
 
 class Delivery(BaseModel):
@@ -185,4 +189,10 @@ class Delivery(BaseModel):
         default=None,
         description="Channel-neutral event written with the route (see enrichers.delivery.event_payload); "
         "rendered per channel kind at send time. Holds personal data (author handle, excerpt).",
+    )
+    receipt: dict[str, Any] | None = Field(
+        default=None,
+        description="What the receiver told us it stored, e.g. a CRM's object ids {'system': 'hubspot', "
+        "'contact': {'id': '512', ...}, 'note': {'id': '...'}}; kept across retries (ids found or created by an "
+        "attempt that failed later are reused, never created again).",
     )

@@ -29,6 +29,13 @@ Every condition in `when` must hold. List conditions hold when the value is one 
 (`intent: complaint` is short for `intent: [complaint]`). Confidence is the verdict's intent
 confidence. `min_followers` needs a follower count: when the platform reports none it does not hold.
 `segment` needs a linked contact. `keywords` are whole words or phrases in the title or text, any case.
+`company_class` needs a linked company; `buying_signals` and `min_lead_score` read the mention's lead score
+(`enrichers.leads`: quantity, volume, pricing, quote, … in the words, and the 0–100 score).
+
+A CRM prospect asking for volume is a lead even when the classifier hesitates: the default rule
+`crm-buying-signal` sends a linked contact in segment prospect, customer, vip or former whose words carry a
+buying signal to sales, whatever the intent confidence (complaints excepted), and is final, so that mention
+is sales' alone and does not also land in service's question queue.
 
 The reply channel is where the customer spoke, unless the linked contact stated a preferred channel.
 The due time is `now` (when we routed it) plus `respond_within`.
@@ -47,8 +54,9 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from pydantic_core import ErrorDetails
 
 from classifiers.verdict import Intent, Sentiment, Verdict
+from enrichers.leads import LeadScore, Signal
 from enrichers.linking import CompanyMention
-from enrichers.model import CompanyClass, Contact, Priority, Route, Team
+from enrichers.model import Company, CompanyClass, Contact, Priority, Route, Team
 from listener.mention import Mention, Platform
 
 _STRICT = ConfigDict(frozen=True, extra="forbid")
@@ -80,6 +88,20 @@ def _as_tuple(value: Any) -> Any:
     return value
 
 
+_LIST_CONDITIONS = (
+    "intent",
+    "sentiment",
+    "source",
+    "language",
+    "segment",
+    "query",
+    "competitor",
+    "keywords",
+    "company_class",
+    "buying_signals",
+)
+
+
 class When(BaseModel):
     """The conditions of one rule; all that are given must hold."""
 
@@ -100,12 +122,19 @@ class When(BaseModel):
     )
     mentions_competitor: bool | None = Field(default=None, description="Text names any competitor company.")
     keywords: tuple[str, ...] | None = Field(default=None, description="Whole words or phrases, any case.")
+    company_class: tuple[CompanyClass, ...] | None = Field(
+        default=None, description="The author's linked company is one of these classes (prospect, customer, ...)."
+    )
+    buying_signals: tuple[Signal, ...] | None = Field(
+        default=None,
+        description="The words carry at least one of these buying signals (quantity, volume, pricing, quote, ...; "
+        "see enrichers.leads).",
+    )
+    min_lead_score: int | None = Field(default=None, ge=0, le=100, description="Lead score ≥ this (0–100).")
 
-    _lists = field_validator(
-        "intent", "sentiment", "source", "language", "segment", "query", "competitor", "keywords", mode="before"
-    )(classmethod(lambda cls, v: _as_tuple(v)))
+    _lists = field_validator(*_LIST_CONDITIONS, mode="before")(classmethod(lambda cls, v: _as_tuple(v)))
 
-    @field_validator("intent", "sentiment", "source", "language", "segment", "query", "competitor", "keywords")
+    @field_validator(*_LIST_CONDITIONS)
     @classmethod
     def _not_empty(cls, value: tuple[Any, ...] | None) -> tuple[Any, ...] | None:
         if value is not None and len(value) == 0:
@@ -273,6 +302,7 @@ def check(
     verdict: Verdict,
     contact: Contact | None = None,
     companies: Sequence[CompanyMention] = (),
+    lead: LeadContext | None = None,
 ) -> RuleOutcome:
     """Check every condition of `rule`; the reasons list the ones that failed, or all when it matched."""
     when = rule.when
@@ -344,9 +374,40 @@ def check(
             )
         )
 
+    lead = lead or LeadContext()
+    if when.company_class is not None:
+        if lead.company is None:
+            results.append((False, "author is not linked to a company, so it has no class"))
+        else:
+            one_of(f"company {lead.company.name} class", lead.company.classification, when.company_class)
+    if when.buying_signals is not None:
+        found = [s for s in (lead.score.signals if lead.score else ()) if s in when.buying_signals]
+        results.append(
+            (
+                bool(found),
+                f"asks with buying signal {', '.join(s.value for s in found)}"
+                if found
+                else f"carries no buying signal in {_listing(when.buying_signals)}",
+            )
+        )
+    if when.min_lead_score is not None:
+        if lead.score is None:
+            results.append((False, "no lead score was computed"))
+        else:
+            ok = lead.score.score >= when.min_lead_score
+            results.append((ok, f"lead score {lead.score.score} {'≥' if ok else '<'} {when.min_lead_score}"))
+
     matched = all(ok for ok, _ in results)
     reasons = tuple(text for ok, text in results if matched or not ok)
     return RuleOutcome(rule=rule.name, matched=matched, reasons=reasons)
+
+
+@dataclass(frozen=True)
+class LeadContext:
+    """What lead conditions read: the author's linked company and the mention's lead score (enrichers.leads)."""
+
+    company: Company | None = None
+    score: LeadScore | None = None
 
 
 def reply_channel(mention: Mention, contact: Contact | None) -> str:
@@ -362,6 +423,7 @@ def evaluate(
     verdict: Verdict,
     contact: Contact | None = None,
     companies: Sequence[CompanyMention] = (),
+    lead: LeadContext | None = None,
 ) -> list[RuleOutcome]:
     """Every rule's outcome in order (for 'why was this routed there?'); `routed` marks those that made a route."""
     outcomes: list[RuleOutcome] = []
@@ -371,7 +433,7 @@ def evaluate(
         if stopped_by is not None:
             outcomes.append(RuleOutcome(rule.name, False, (), note=f"not checked: rule '{stopped_by}' is final"))
             continue
-        outcome = check(rule, mention, verdict, contact, companies)
+        outcome = check(rule, mention, verdict, contact, companies, lead)
         if outcome.matched:
             if rule.team in routed_by:
                 outcome = RuleOutcome(
@@ -396,11 +458,12 @@ def route(
     now: datetime,
     contact: Contact | None = None,
     companies: Sequence[CompanyMention] = (),
+    lead: LeadContext | None = None,
 ) -> list[Route]:
     """The routes for one mention: one per team, from the first matching rule for that team."""
     rules = {rule.name: rule for rule in config.rules}
     routes = []
-    for outcome in evaluate(config, mention, verdict, contact, companies):
+    for outcome in evaluate(config, mention, verdict, contact, companies, lead):
         if not outcome.routed:
             continue
         rule = rules[outcome.rule]
@@ -421,6 +484,19 @@ def route(
 
 
 INFLUENCER_FOLLOWERS = 10_000
+CRM_BUYER_SEGMENTS = ("prospect", "customer", "vip", "former")
+"""Segments of CRM contacts whose buying signal is a lead, whatever the classifier's confidence."""
+BUYER_SIGNALS = (
+    Signal.quantity,
+    Signal.volume,
+    Signal.pricing,
+    Signal.quote,
+    Signal.procurement,
+    Signal.budget,
+    Signal.demo,
+    Signal.pilot,
+)
+"""Buying signals that make a CRM contact's mention a lead (asking who to talk to is not enough on its own)."""
 
 DEFAULT_ROUTING = RoutingConfig(
     rules=(
@@ -437,6 +513,18 @@ DEFAULT_ROUTING = RoutingConfig(
             team=Team.customer_service,
             priority=Priority.high,
             respond_within=timedelta(hours=2),
+        ),
+        RoutingRule(
+            name="crm-buying-signal",
+            when=When(
+                intent=(Intent.purchase_intent, Intent.question, Intent.other, Intent.praise),
+                segment=CRM_BUYER_SEGMENTS,
+                buying_signals=BUYER_SIGNALS,
+            ),
+            team=Team.sales,
+            priority=Priority.high,
+            respond_within=timedelta(hours=4),
+            final=True,
         ),
         RoutingRule(
             name="purchase-intent",

@@ -18,6 +18,8 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from classifiers import missing_model_files
 from classifiers.verdict import Intent
 from enrichers.alerts import AlertsConfig
+from enrichers.crm.hubspot.client import HubSpotSettings
+from enrichers.leads import DEFAULT_LEAD_SCORING, LeadScoring
 from enrichers.routing import DEFAULT_ROUTING, RoutingConfig, describe_errors
 from listener.base import SourceBase
 from listener.query import QuerySyntaxError
@@ -106,7 +108,10 @@ class Channel(BaseModel):
 
     model_config = _STRICT
 
-    kind: Literal["inbox", "webhook", "slack", "email", "crm"]
+    kind: Literal["inbox", "webhook", "slack", "email", "crm", "hubspot"] = Field(
+        description="inbox: the web inbox only; webhook/slack/email: sent there; crm: a signed lead payload to a "
+        "URL; hubspot: synced into HubSpot with the `crm.hubspot` settings (contact, company, note, deal)."
+    )
     url: str | None = Field(default=None, description="webhook/slack/crm: the endpoint URL.")
     secret_env: str | None = Field(
         default=None, description="webhook/crm: env var holding the 'whsec_…' signing secret."
@@ -133,6 +138,16 @@ class Channel(BaseModel):
 def _default_channels() -> dict[str, Channel]:
     teams = ("customer_service", "sales", "marketing", "product", "communications")
     return {team: Channel(kind="inbox") for team in teams}
+
+
+class CrmConfig(BaseModel):
+    """`crm:`: the CRMs leads are synced into by a channel of that kind (`channels: {sales-crm: {kind: hubspot}}`)."""
+
+    model_config = _STRICT
+
+    hubspot: HubSpotSettings | None = Field(
+        default=None, description="HubSpot: the private-app token's environment variable, what to create, limits."
+    )
 
 
 class RetentionConfig(BaseModel):
@@ -298,6 +313,8 @@ class OverheardConfig(BaseModel):
     http: HttpConfig = Field(default_factory=HttpConfig)
     channels: dict[str, Channel] = Field(default_factory=_default_channels)
     routing: RoutingConfig = DEFAULT_ROUTING
+    leads: LeadScoring = DEFAULT_LEAD_SCORING
+    crm: CrmConfig = Field(default_factory=CrmConfig)
     retention: RetentionConfig = Field(default_factory=RetentionConfig)
     classifier: ClassifierConfig = Field(default_factory=ClassifierConfig)
     delivery: DeliveryConfig = Field(default_factory=DeliveryConfig)
@@ -309,6 +326,11 @@ class OverheardConfig(BaseModel):
     def _consistent(self) -> OverheardConfig:
         problems = [] if self.brands else ["brands: name at least one brand to listen for"]
         problems += self.routing.unknown_channels(list(self.channels))
+        problems += [
+            f"channels.{name}: a hubspot channel needs the crm.hubspot section (at least its token_env)"
+            for name, channel in self.channels.items()
+            if channel.kind == "hubspot" and self.crm.hubspot is None
+        ]
         for kind, rules in (("volume", self.alerts.volume), ("negative_share", self.alerts.negative_share)):
             # An alert route goes to the channel named after its team; with the default alerts section a
             # team without such a channel still sees the alert in the web inbox (no delivery is queued).

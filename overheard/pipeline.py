@@ -32,7 +32,7 @@ from listener.base import Collector, Rejected
 from listener.http import guarded_transport
 from listener.mention import Mention
 from listener.query import QuerySet
-from overheard.config import Channel, DeliveryConfig, OverheardConfig, secret
+from overheard.config import Channel, CrmConfig, DeliveryConfig, OverheardConfig, secret
 from overheard.trust import classifier_thresholds, record_sweep_outcome, watch_for
 from storage import task_runs
 from storage.contacts import SqlContactDirectory
@@ -191,7 +191,16 @@ def _store(
                 ids[mention.key],
                 mention,
                 verdict,
-                enrich(mention, verdict, directory, runtime.config.routing, now, retention, companies),
+                enrich(
+                    mention,
+                    verdict,
+                    directory,
+                    runtime.config.routing,
+                    now,
+                    retention,
+                    companies,
+                    leads=runtime.config.leads,
+                ),
             )
             for mention, verdict in kept
         ]
@@ -269,11 +278,25 @@ def _sweep_pages(
             set_cursor(connection, collector.name, position)
 
 
-def delivery_channel(name: str, channel: Channel, settings: DeliveryConfig | None = None) -> DeliveryChannel | None:
-    """The sending side of a configured channel; None for inbox-only channels."""
+def delivery_channel(
+    name: str, channel: Channel, settings: DeliveryConfig | None = None, crm: CrmConfig | None = None
+) -> DeliveryChannel | None:
+    """The sending side of a configured channel; None for inbox-only channels. A hubspot channel takes its
+    account settings from `crm.hubspot` and its token from the environment variable they name."""
     if channel.kind == "inbox":
         return None
     settings = settings or DeliveryConfig()
+    if channel.kind == "hubspot":
+        hubspot = crm.hubspot if crm else None
+        token = secret(hubspot.token_env) if hubspot else None
+        return DeliveryChannel(
+            name=name,
+            kind=ChannelKind.hubspot,
+            timeout_s=settings.timeout_s,
+            deadline_s=settings.deadline_s,
+            hubspot=hubspot,
+            token=None if token is None else SecretStr(token),
+        )
     signing_secret = secret(channel.secret_env)
     return DeliveryChannel(
         name=name,
@@ -292,8 +315,11 @@ def delivery_channel(name: str, channel: Channel, settings: DeliveryConfig | Non
 @dataclass
 class DeliveryReport:
     delivered: int = 0
+    """Acknowledged by their receiver (a webhook's 2xx, an SMTP accept, a CRM's stored ids)."""
     failed: int = 0
     dead: int = 0
+    in_inbox: int = 0
+    """Kept for the web inbox only: nothing was sent anywhere."""
 
 
 def deliver_due(runtime: Runtime, limit: int = 500, client: httpx.Client | None = None) -> DeliveryReport:
@@ -309,11 +335,11 @@ def deliver_due(runtime: Runtime, limit: int = 500, client: httpx.Client | None 
     settings = runtime.config.delivery
     queue = SqlDeliveryQueue(runtime.engine, clock=runtime.clock)
     inbox = [name for name, channel in runtime.config.channels.items() if channel.kind == "inbox"]
-    report = DeliveryReport(delivered=queue.deliver_to_inbox(inbox, runtime.clock()))
+    report = DeliveryReport(in_inbox=queue.deliver_to_inbox(inbox, runtime.clock()))
     senders: dict[str, DeliveryChannel] = {}
     for name, channel in runtime.config.channels.items():
         try:
-            sender = delivery_channel(name, channel, settings)
+            sender = delivery_channel(name, channel, settings, runtime.config.crm)
         except ValueError as exc:
             log.warning("channel.unusable", extra={"channel": name, "reason": str(exc)})
             continue

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import Connection, select
 
-from storage.schema import mentions, triage_feedback
+from storage.schema import leads, mentions, triage_feedback, verdicts
 
 
 @dataclass(frozen=True)
@@ -56,3 +56,26 @@ def labeled_mentions(connection: Connection) -> list[LabeledMention]:
             corrected_by=row.actor,
         )
     return list(latest.values())
+
+
+@dataclass(frozen=True)
+class LeadDismissal:
+    """A mention sales said is not a lead, and why: a negative example for purchase intent, with its reason."""
+
+    mention_id: int
+    text: str
+    model_intent: str | None
+    reason: str
+    dismissed_by: str
+
+
+def lead_dismissals(connection: Connection) -> list[LeadDismissal]:
+    """Every dismissed lead with its reason, in mention order (erased mentions are gone with their lead)."""
+    rows = connection.execute(
+        select(leads.c.mention_id, leads.c.dismiss_reason, leads.c.decided_by, mentions.c.text, verdicts.c.intent)
+        .join(mentions, mentions.c.id == leads.c.mention_id)
+        .outerjoin(verdicts, verdicts.c.mention_id == leads.c.mention_id)
+        .where(leads.c.state == "dismissed", leads.c.dismiss_reason.is_not(None))
+        .order_by(leads.c.mention_id)
+    )
+    return [LeadDismissal(r.mention_id, r.text, r.intent, r.dismiss_reason, r.decided_by or "") for r in rows]

@@ -195,8 +195,8 @@ class ErasureReport:
 
 # Children before parents, so no foreign key is left dangling whatever the backend enforces.
 ERASE_ORDER = (
-    "deliveries", "routes", "verdicts", "findings", "links", "mention_tags", "mentions",
-    "contact_emails", "identities", "memberships", "consents", "contacts",
+    "deliveries", "routes", "leads", "verdicts", "findings", "links", "mention_tags", "mentions",
+    "contact_emails", "identities", "memberships", "consents", "crm_records", "contacts",
 )  # fmt: skip
 ERASED = "[erased]"
 

@@ -25,6 +25,7 @@ from enrichers.model import Delivery, DeliveryStatus, Finding, Route
 from listener.mention import Mention
 from storage.contacts import save_links
 from storage.database import upsert
+from storage.leads import record_crm_receipts, write_leads
 from storage.mentions import mention_ids
 from storage.provenance import finding_provenance, route_provenance
 from storage.schema import deliveries, findings, now_utc, routes
@@ -108,6 +109,7 @@ def write_routes(
                 "next_attempt_at": d.next_attempt_at,
                 "last_error": d.last_error,
                 "payload": d.payload,
+                "receipt": d.receipt,
                 "created_at": now,
             }
             for _, (route_id, d) in sorted(new_deliveries.items())
@@ -137,9 +139,10 @@ class Enriched(NamedTuple):
 
 
 def save_enrichments(connection: Connection, batch: Sequence[Enriched], thresholds: dict[str, Any] | None) -> None:
-    """Keep what enrichment decided for a batch, in the caller's transaction: links, findings, routes and
-    deliveries, each row written with its audit record (`storage.provenance`) — a handful of statements per
-    batch, however many mentions it holds."""
+    """Keep what enrichment decided for a batch, in the caller's transaction: links, findings, routes,
+    deliveries and leads, each row written with its audit record (`storage.provenance`) — a handful of statements
+    per batch, however many mentions it holds. A lead keeps its contact and company only as far as the kept link
+    does (consent)."""
     save_links(connection, [(item.mention_id, item.enrichment.link) for item in batch])
     write_findings(
         connection,
@@ -160,6 +163,19 @@ def save_enrichments(connection: Connection, batch: Sequence[Enriched], threshol
             )
             for item in batch
             for routed in item.enrichment.routes
+        ],
+    )
+    write_leads(
+        connection,
+        [
+            (
+                item.mention_id,
+                item.enrichment.lead,
+                item.enrichment.link.contact_id if item.enrichment.link else None,
+                item.enrichment.link.company_id if item.enrichment.link else None,
+            )
+            for item in batch
+            if item.enrichment.is_lead and item.enrichment.lead is not None
         ],
     )
 
@@ -229,6 +245,7 @@ def _delivery(row: Any) -> Delivery:
         next_attempt_at=row.next_attempt_at,
         last_error=row.last_error,
         payload=row.payload,
+        receipt=row.receipt,
     )
 
 
@@ -323,6 +340,7 @@ class SqlDeliveryQueue:
                 attempts=bindparam("b_attempts"),
                 next_attempt_at=bindparam("b_next"),
                 last_error=bindparam("b_error"),
+                receipt=bindparam("b_receipt", type_=deliveries.c.receipt.type),
                 delivered_at=func.coalesce(
                     bindparam("b_delivered_at", type_=deliveries.c.delivered_at.type), deliveries.c.delivered_at
                 ),
@@ -337,15 +355,26 @@ class SqlDeliveryQueue:
                 "b_attempts": d.attempts,
                 "b_next": d.next_attempt_at,
                 "b_error": d.last_error,
+                "b_receipt": d.receipt,
                 "b_delivered_at": now if d.status is DeliveryStatus.delivered else None,
             }
             for d in new_states
         ]
+        synced = [
+            (str(d.payload["data"]["contact_id"]), d.receipt)
+            for d in new_states
+            if d.receipt
+            and d.payload
+            and isinstance(d.payload.get("data"), dict)
+            and d.payload["data"].get("contact_id")
+        ]
         with self.engine.begin() as connection:
             connection.execute(statement, rows)
+            record_crm_receipts(connection, synced)  # owner and lifecycle stage, read back onto the contact
 
     def deliver_to_inbox(self, channels: list[str], now: datetime) -> int:
-        """Inbox channels deliver by being stored: mark their due deliveries delivered."""
+        """Inbox channels keep their routes for the web inbox and send nothing: their due deliveries become
+        `in_inbox` (never `delivered`, which would say a receiver — a CRM — acknowledged them)."""
         if not channels:
             return 0
         with self.engine.begin() as connection:
@@ -353,9 +382,7 @@ class SqlDeliveryQueue:
                 update(deliveries)
                 .where(deliveries.c.channel.in_(channels), deliveries.c.status.in_(("pending", "failed")))
                 .values(
-                    status=DeliveryStatus.delivered.value,
-                    attempts=deliveries.c.attempts + 1,
-                    delivered_at=now,
+                    status=DeliveryStatus.in_inbox.value,
                     next_attempt_at=None,
                     last_error=None,
                 )

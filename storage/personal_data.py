@@ -86,7 +86,25 @@ PERSONAL_DATA: tuple[PersonalData, ...] = (
         TiedBy.mention,
         "routing explanations and evidence may quote the post",
     ),
-    PersonalData("deliveries", ("payload", "last_error"), TiedBy.mention, "payloads sent to teams carry the post"),
+    PersonalData(
+        "deliveries",
+        ("payload", "last_error", "receipt"),
+        TiedBy.mention,
+        "payloads sent to teams carry the post (and, for leads, the contact's name, emails and company); a CRM's "
+        "receipt holds the ids of the person's records there",
+    ),
+    PersonalData(
+        "leads",
+        ("contact_id", "parts", "explanation", "dismiss_reason", "owner", "decided_by"),
+        TiedBy.mention,
+        "a lead's score explains itself with words of the post and what the CRM knows of the person",
+    ),
+    PersonalData(
+        "crm_records",
+        ("external_id", "company_external_id", "owner_id", "lifecycle_stage"),
+        TiedBy.contact_id,
+        "the person's record in the CRM we sync to: its id, owner and lifecycle stage",
+    ),
     PersonalData("quarantine", ("payload",), TiedBy.nobody, "raw items that failed validation may hold posts"),
     PersonalData(
         "task_runs", ("arguments", "last_error"), TiedBy.nobody, "a pushed page of mentions waits here until stored"
@@ -200,6 +218,18 @@ NOT_PERSONAL: dict[str, tuple[str, ...]] = {
         "claimed_by",  # host:pid of the sender holding it
         "claimed_until",
     ),
+    "leads": (
+        "mention_id",
+        "company_id",
+        "score",
+        "signals",
+        "state",
+        "snoozed_until",
+        "decided_at",
+        "created_at",
+        "updated_at",
+    ),
+    "crm_records": ("contact_id", "system", "synced_at"),
     "cursors": ("name", "position", "updated_at"),
     "quarantine": ("id", "source", "reason", "payload_hash", "created_at"),
     "tombstones": ("source", "external_id", "reason", "at"),

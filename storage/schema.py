@@ -502,3 +502,42 @@ web_sessions = Table(
 # A claim is a lease: a sender that dies leaves its claims to lapse, and another sender takes them then.
 deliveries.append_column(Column("claimed_by", String(256)))  # host:pid:token of the sender holding it
 deliveries.append_column(Column("claimed_until", UTCDateTime))  # the claim lapses then, if never saved
+
+
+# Leads and CRM sync (issue 22, migration 0011_leads). A lead is a mention routed to sales, with its score; sales
+# accept it, dismiss it (with a reason, kept as training feedback) or snooze it, and it has an owner. A delivery's
+# `receipt` holds what a CRM acknowledged storing (HubSpot object ids), so a retry reuses them and the page can
+# show them; `crm_records` keeps what the CRM says of a contact (its id there, owner, lifecycle stage).
+leads = Table(
+    "leads",
+    metadata,
+    Column("mention_id", ForeignKey("mentions.id", ondelete="CASCADE"), primary_key=True),
+    Column("contact_id", ForeignKey("contacts.id", ondelete="SET NULL")),  # only when consent allows the link
+    Column("company_id", ForeignKey("companies.id", ondelete="SET NULL")),
+    Column("score", Integer, nullable=False),  # 0–100 (enrichers.leads)
+    Column("parts", JSON, nullable=False, default=list),  # [{name, points, weight, why}]; `why` may quote the post
+    Column("signals", JSON, nullable=False, default=list),  # buying-signal kinds found
+    Column("explanation", Text, nullable=False),
+    Column("state", String(16), nullable=False, default="new"),  # new | accepted | dismissed | snoozed
+    Column("owner", String(128)),  # the salesperson who owns it
+    Column("dismiss_reason", Text),  # why it is not a lead (training feedback)
+    Column("snoozed_until", UTCDateTime),
+    Column("decided_by", String(128)),
+    Column("decided_at", UTCDateTime),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    Index("ix_leads_state_score", "state", "score"),
+    Index("ix_leads_contact", "contact_id"),
+)
+deliveries.append_column(Column("receipt", JSON))  # ids a CRM returned for what it stored, kept across retries
+crm_records = Table(
+    "crm_records",
+    metadata,
+    Column("contact_id", ForeignKey("contacts.id", ondelete="CASCADE"), primary_key=True),
+    Column("system", String(32), primary_key=True),  # 'hubspot'
+    Column("external_id", String(128), nullable=False),  # the contact's id in that CRM
+    Column("company_external_id", String(128)),  # the company's id there, when synced
+    Column("owner_id", String(128)),  # the CRM user who owns the contact (HubSpot hubspot_owner_id)
+    Column("lifecycle_stage", String(64)),  # e.g. lead, marketingqualifiedlead, opportunity, customer
+    Column("synced_at", UTCDateTime, nullable=False),
+)

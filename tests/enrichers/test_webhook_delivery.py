@@ -338,7 +338,7 @@ def test_delivery_without_payload_is_dead_lettered_at_once(local, receiver):
         ({"kind": "webhook", "url": "http://h/x", "secret": "whsec_!!!"}, "must be base64"),
         ({"kind": "slack"}, "channel 'c' \\(slack\\) needs url"),
         ({"kind": "email", "smtp_host": "mail"}, "channel 'c' \\(email\\) needs mail_from, mail_to"),
-        ({"kind": "sms", "url": "http://h/x"}, "Input should be 'webhook', 'slack', 'email' or 'crm'"),
+        ({"kind": "sms", "url": "http://h/x"}, "Input should be 'webhook', 'slack', 'email', 'crm' or 'hubspot'"),
     ],
 )
 def test_channel_settings_are_checked_with_actionable_errors(settings, problem):

@@ -152,7 +152,7 @@ def _handler(server: ReplayServer) -> type[BaseHTTPRequestHandler]:
             if self.command != "HEAD":
                 self.wfile.write(reply.body)
 
-        do_GET = do_POST = do_HEAD = do_DELETE = _serve
+        do_GET = do_POST = do_HEAD = do_DELETE = do_PUT = do_PATCH = _serve
 
         def log_message(self, format: str, *args: Any) -> None:  # keep test output quiet
             pass

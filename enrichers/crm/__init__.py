@@ -1,0 +1,1 @@
+"""Real CRM sync: vendor-neutral logic (`sync`) and one package per vendor (`hubspot`)."""
