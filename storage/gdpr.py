@@ -80,6 +80,9 @@ class Person:
     handles: frozenset[tuple[str, str]]  # (platform, normalised handle)
     words: tuple[str, ...]  # handles, name and emails, matched wherever they stand
     prefixed: tuple[str, ...] = ()  # plain-word handles ('support'), matched only as @support, x:support, /support
+    # the words of their name ('Priya', 'Raman'): scrubbed only from posts that name them in full, and from what we
+    # wrote about those posts (reasons quote single words), never from everyone's text ('Raman noodles')
+    name_parts: tuple[str, ...] = ()
 
     def pattern(self) -> re.Pattern[str] | None:
         """Any of them, case-insensitive, never inside a longer word, handle or domain ('jo_s' matches neither
@@ -92,6 +95,13 @@ class Person:
 
         bare, prefixed = alternatives(self.words), alternatives(self.prefixed)
         return re.compile(rf"(?:(?<![\w.@-])@?(?:{bare})|(?:(?<=[:/])|@)(?:{prefixed}))(?!\.?[\w@-])", re.IGNORECASE)
+
+    def part_pattern(self) -> re.Pattern[str] | None:
+        """Any single word of their name, as a whole word."""
+        if not self.name_parts:
+            return None
+        words = "|".join(re.escape(w) for w in sorted(self.name_parts, key=len, reverse=True))
+        return re.compile(rf"(?<![\w@-])(?:{words})(?![\w@-])", re.IGNORECASE)
 
     @property
     def everything(self) -> tuple[str, ...]:
@@ -124,10 +134,12 @@ def _person(connection: Connection, contact_id: str, authored: list[tuple[str, s
     name = connection.execute(select(contacts.c.name).where(contacts.c.id == contact_id)).scalar_one_or_none()
     words |= {name.strip()} if name and name.strip() else set()
     # Two characters or fewer would match unrelated text; such a handle is still matched exactly in pages.
+    parts = {p for p in re.split(r"[\s,]+", name or "") if len(p) > 2 and p.isalpha()}
     return Person(
         frozenset(handles),
         tuple(sorted(w for w in words if len(w) > 2)),
         tuple(sorted(t for t in texts if t.isalpha() and len(t) > 2)),
+        tuple(sorted(parts)) if len(parts) > 1 else (),
     )
 
 
@@ -303,12 +315,68 @@ def _scrub_free_text(connection: Connection, person: Person, posts: Iterable[tup
         if pattern.search(row.payload) or any(i in row.payload for i in ids):
             connection.execute(delete(quarantine).where(quarantine.c.id == row.id))
             found["quarantine"] += 1
+    naming = _mentions_naming(connection, person, pattern)
     for table_name, column in FREE_TEXT:
         changed = _scrub_column(connection, table_name, column, person)
         if changed:
             key = f"{table_name}.{column}"
             found[key] = found.get(key, 0) + changed
+    parts = person.part_pattern()
+    if parts is not None and naming:
+        for table_name, column in ABOUT_A_POST:
+            changed = _scrub_parts(connection, table_name, column, naming, parts)
+            if changed:
+                key = f"{table_name}.{column} (name words)"
+                found[key] = found.get(key, 0) + changed
     return found
+
+
+# What a post's own text and what we wrote about it hold, by the post's id: where a post that names the person in
+# full may also name them by one word ("Priya Raman fixed it. Thanks Priya!", a reason quoting 'Raman').
+ABOUT_A_POST: tuple[tuple[str, str], ...] = (
+    ("mentions", "text"), ("mentions", "title"),
+    ("verdicts", "reasons"),
+    ("findings", "excerpt"), ("findings", "reasons"),
+    ("routes", "explanation"), ("routes", "evidence"),
+)  # fmt: skip
+
+
+def _mentions_naming(connection: Connection, person: Person, pattern: re.Pattern[str]) -> list[int]:
+    """Ids of other authors' stored posts whose text or title names the person (before it is scrubbed)."""
+    if not person.name_parts:
+        return []
+    words = [w.lower() for w in person.everything]
+    candidates = connection.execute(
+        select(mentions.c.id, mentions.c.text, mentions.c.title).where(
+            or_(
+                *(func.lower(mentions.c.text).contains(w, autoescape=True) for w in words),
+                *(func.lower(mentions.c.title).contains(w, autoescape=True) for w in words),
+            ),
+        )
+    )
+    return [r.id for r in candidates if pattern.search(r.text or "") or pattern.search(r.title or "")]
+
+
+def _scrub_parts(
+    connection: Connection, table_name: str, column: str, mention_ids: list[int], parts: re.Pattern[str]
+) -> int:
+    """Replace single words of the person's name in `column` of the rows about `mention_ids`."""
+    table = metadata.tables[table_name]
+    key = table.c.id if table_name == "mentions" else table.c.mention_id
+    target = table.c[column]
+    changed = 0
+    for start in range(0, len(mention_ids), 500):
+        chunk = mention_ids[start : start + 500]
+        pk = list(table.primary_key.columns)
+        for row in list(connection.execute(select(*pk, target).where(key.in_(chunk), target.is_not(None)))):
+            value = row[-1]
+            text = json.dumps(value, ensure_ascii=False) if isinstance(target.type, JSON) else str(value)
+            if not parts.search(text):
+                continue
+            where = [k == row[i] for i, k in enumerate(pk)]
+            connection.execute(update(table).where(*where).values({column: _scrub_text(value, parts)}))
+            changed += 1
+    return changed
 
 
 def erase_contact(connection: Connection, contact_id: str, *, actor: str) -> ErasureReport:

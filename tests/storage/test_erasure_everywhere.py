@@ -219,3 +219,24 @@ def test_a_handle_is_not_erased_inside_a_longer_handle_or_domain(engine: Engine)
     with engine.connect() as c:
         [stored] = [r.text for r in c.execute(select(metadata.tables["mentions"]))]
     assert stored == "Ask [erased]. Not @ida_bee, ida_b.bsky.social or major@ida_b.example"
+
+
+def test_a_post_that_names_the_person_in_full_loses_every_word_of_their_name_even_in_its_reasons(
+    engine: Engine,
+) -> None:
+    thanks = _post("x", "4001", "kim", "Kim", "Priya Raman at Lumora fixed my order. Thanks Priya!")
+    noodles = _post("x", "4002", "lee", "Lee", "Raman noodles and a Lumora lamp, perfect evening")
+    with engine.begin() as c:
+        save_contact(c, Contact(id="c-0003", name="Priya Raman", identities=(Identity(platform="x", handle="praman"),)))
+        ids = save_mentions(c, [thanks, noodles])
+        quoting = a_verdict().model_copy(update={"reasons": ("praise 0.81: words 'Priya', 'Raman', 'fixed'",)})
+        save_verdicts(c, [(mention_id, quoting) for mention_id in ids.values()])
+        erase_contact(c, "c-0003", actor="dpo")
+    with engine.connect() as c:
+        texts = {r.external_id: r.text for r in c.execute(select(metadata.tables["mentions"]))}
+        reasons = {r.mention_id: r.reasons for r in c.execute(select(metadata.tables["verdicts"]))}
+    assert texts["4001"] == "[erased] at Lumora fixed my order. Thanks [erased]!"
+    assert reasons[ids[("x", "4001")]] == ["praise 0.81: words '[erased]', '[erased]', 'fixed'"]
+    # a post that never named her keeps its words: 'Raman' alone is not her
+    assert texts["4002"] == noodles.text
+    assert reasons[ids[("x", "4002")]] == ["praise 0.81: words 'Priya', 'Raman', 'fixed'"]
