@@ -182,6 +182,16 @@ def export_contact(connection: Connection, contact_id: str, *, actor: str) -> di
         table = metadata.tables[entry.table]
         rows = connection.execute(select(table).where(_where(entry.table, entry.tied_by, contact_id, authored)))
         tables[entry.table] = [{k: _json_safe(v) for k, v in r._asdict().items()} for r in rows]
+    # Erasure also takes their posts out of pages not yet stored and drops quarantined raw items by or naming
+    # them: the export shows those too, with the same rules, so it holds everything erasure would remove.
+    person = _person(connection, contact_id, authored)
+    pending = _pending_theirs(connection, person)
+    posts = authored + [(str(p["item"].get("source")), str(p["item"].get("external_id"))) for p in pending]
+    tables["waiting_to_be_stored"] = [{k: _json_safe(v) for k, v in p.items()} for p in pending]
+    tables["quarantine"] = [
+        {k: _json_safe(v) for k, v in r._asdict().items() if k != "payload_hash"}
+        for r in _quarantined_theirs(connection, person, posts)
+    ]
     # "Why is this on my profile?": each finding's audit record, assembled into one answer.
     why = [e.model_dump(mode="json") for e in explain_contact(connection, contact_id, Scope())]
     record(connection, actor, "gdpr.export", "contact", contact_id, tables=sorted(tables))
@@ -237,6 +247,41 @@ def _scrub_text(value: Any, pattern: re.Pattern[str]) -> Any:
     return value
 
 
+def _names_them(item: Any, pattern: re.Pattern[str] | None) -> bool:
+    """A raw item (a rejected line of a pushed page) that names the person anywhere."""
+    return pattern is not None and bool(pattern.search(json.dumps(item)))
+
+
+def _pending_theirs(connection: Connection, person: Person) -> list[dict[str, Any]]:
+    """Their posts and the raw items naming them in pages collected but not yet stored, as erasure would take them."""
+    pattern = person.pattern()
+    found: list[dict[str, Any]] = []
+    rows = connection.execute(select(task_runs.c.id, task_runs.c.arguments).where(task_runs.c.arguments.is_not(None)))
+    for run_id, arguments in rows:
+        if not isinstance(arguments, dict):
+            continue
+        for m in arguments.get("mentions") or []:
+            if _is_theirs(m, person):
+                found.append({"page": run_id, "kind": "post waiting to be stored", "item": m})
+        for r in arguments.get("rejected") or []:
+            if _names_them(r, pattern):
+                found.append({"page": run_id, "kind": "rejected item naming them", "item": r})
+    return found
+
+
+def _quarantined_theirs(connection: Connection, person: Person, posts: Iterable[tuple[str, str]]) -> list[Any]:
+    """Quarantined raw items by or naming the person (the rows erasure deletes)."""
+    pattern = person.pattern()
+    if pattern is None:
+        return []
+    ids = [external_id for _, external_id in posts if len(external_id) >= 6]
+    return [
+        row
+        for row in connection.execute(select(quarantine))
+        if pattern.search(row.payload) or any(i in row.payload for i in ids)
+    ]
+
+
 def _scrub_pushed_pages(connection: Connection, person: Person) -> tuple[list[tuple[str, str]], int]:
     """Take the person's posts (and raw items naming them) out of pages not yet stored.
 
@@ -255,7 +300,7 @@ def _scrub_pushed_pages(connection: Connection, person: Person) -> tuple[list[tu
             taken += [(str(m.get("source")), str(m.get("external_id"))) for m in theirs]
             kept["mentions"] = [m for m in arguments["mentions"] if m not in theirs]
         if pattern is not None and isinstance(arguments.get("rejected"), list):
-            kept["rejected"] = [r for r in arguments["rejected"] if not pattern.search(json.dumps(r))]
+            kept["rejected"] = [r for r in arguments["rejected"] if not _names_them(r, pattern)]
         if pattern is not None:  # another author's post that names them is kept, without their name
             kept = _scrub_text(kept, pattern)
         if kept != arguments:
@@ -309,12 +354,10 @@ def _scrub_free_text(connection: Connection, person: Person, posts: Iterable[tup
     pattern = person.pattern()
     if pattern is None:
         return {}
-    ids = [external_id for _, external_id in posts if len(external_id) >= 6]
     found: dict[str, int] = {"quarantine": 0}
-    for row in list(connection.execute(select(quarantine.c.id, quarantine.c.payload))):
-        if pattern.search(row.payload) or any(i in row.payload for i in ids):
-            connection.execute(delete(quarantine).where(quarantine.c.id == row.id))
-            found["quarantine"] += 1
+    for row in _quarantined_theirs(connection, person, posts):
+        connection.execute(delete(quarantine).where(quarantine.c.id == row.id))
+        found["quarantine"] += 1
     naming = _mentions_naming(connection, person, pattern)
     for table_name, column in FREE_TEXT:
         changed = _scrub_column(connection, table_name, column, person)

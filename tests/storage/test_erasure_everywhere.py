@@ -18,7 +18,7 @@ from listener.mention import Author, Mention
 from storage import task_runs
 from storage.audit import record
 from storage.contacts import save_contact, save_link
-from storage.gdpr import erase_contact
+from storage.gdpr import erase_contact, export_contact
 from storage.mentions import save_mentions, save_verdicts
 from storage.outbox import SqlFindingSink, SqlOutbox
 from storage.schema import metadata, quarantine, routes, tombstones, triage_feedback
@@ -240,3 +240,24 @@ def test_a_post_that_names_the_person_in_full_loses_every_word_of_their_name_eve
     # a post that never named her keeps its words: 'Raman' alone is not her
     assert texts["4002"] == noodles.text
     assert reasons[ids[("x", "4002")]] == ["praise 0.81: words 'Priya', 'Raman', 'fixed'"]
+
+
+def test_the_access_export_shows_every_waiting_and_quarantined_item_that_erasure_removes(engine: Engine) -> None:
+    _seed_jo_everywhere(engine)
+    with engine.begin() as c:
+        document = export_contact(c, "c-0001", actor="dpo")
+    waiting = document["tables"]["waiting_to_be_stored"]
+    assert [(w["page"], w["kind"], w["item"].get("external_id")) for w in waiting] == [
+        ("page-1", "post waiting to be stored", "1003"),
+        ("page-1", "rejected item naming them", None),
+    ]
+    assert [q["payload"] for q in document["tables"]["quarantine"]] == [
+        '{"id": "1005", "user": {"screen_name": "Jo_Smith"}}'
+    ]
+    with engine.begin() as c:
+        report = erase_contact(c, "c-0001", actor="dpo")
+    assert report.deleted["quarantine"] == len(document["tables"]["quarantine"])
+    with engine.connect() as c:
+        assert c.execute(select(quarantine)).all() == []
+        [page] = [r.arguments for r in c.execute(select(metadata.tables["task_runs"])) if r.id == "page-1"]
+    assert [m["external_id"] for m in page["mentions"]] == ["1004"] and page["rejected"] == []
