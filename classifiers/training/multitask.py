@@ -23,6 +23,7 @@ the served speed are unchanged: the shape of the model is the same.
 from __future__ import annotations
 
 import argparse
+import ast
 import json
 import random
 import shutil
@@ -113,8 +114,17 @@ def main() -> None:
         help="stratified share of the real intent train rows the encoder never sees; checks score intent on it, "
         "and the intent head's operating points are chosen on it (0: CV on rows the encoder trained on)",
     )
+    parser.add_argument(
+        "--export-from-log",
+        type=Path,
+        help="no training: pick among the checks a run (still going or cut short) printed to this log and saved in "
+        "--out, and export that one",
+    )
     args = parser.parse_args()
     distil.TEACHER = args.teacher
+    if args.export_from_log:
+        export_from_log(args)
+        return
     torch.manual_seed(args.seed)
     rng = random.Random(args.seed)
     weights = parse_weights(args.augment)
@@ -213,11 +223,47 @@ def main() -> None:
             log.append(check)
             torch.save(student.state_dict(), args.out / f"step{step}.pt")
             student.train()
-    floor = float(start["val_macro_recall"]) - args.val_tolerance  # type: ignore[arg-type]
-    ok = [c for c in log if float(c["val_macro_recall"]) >= floor] or log  # type: ignore[arg-type]
-    chosen = max(ok, key=lambda c: c["intent_cv"]["macro_f1"])  # type: ignore[index]
+    chosen = _choose(start, log, args.val_tolerance)
     student.load_state_dict(torch.load(args.out / f"step{chosen['step']}.pt"))
     _export(student, args, start, chosen, log, val_cache, val_gold, len(real), len(extra))
+    _write_holdout(args, dev)
+
+
+def _choose(start: dict, log: list[dict], tolerance: float) -> dict:
+    """The check with the best held-out intent macro-F1 among those whose val macro-recall kept within tolerance."""
+    floor = float(start["val_macro_recall"]) - tolerance
+    ok = [c for c in log if float(c["val_macro_recall"]) >= floor] or log
+    return max(ok, key=lambda c: c["intent_cv"]["macro_f1"])
+
+
+def export_from_log(args: argparse.Namespace) -> None:
+    """Export the best check a run printed so far (its state is in --out/step<N>.pt), as the run would have."""
+    start: dict | None = None
+    log: list[dict] = []
+    for line in args.export_from_log.read_text().splitlines():
+        if line.startswith("start: "):
+            start = ast.literal_eval(line.removeprefix("start: "))
+        elif line.strip().startswith("check {"):
+            log.append(ast.literal_eval(line.strip().removeprefix("check ")))
+    if start is None or not log:
+        raise SystemExit(f"{args.export_from_log}: no 'start:' line or no check yet")
+    chosen = _choose(start, log, args.val_tolerance)
+    print(f"exporting check {chosen}", flush=True)
+    all_real = data.intent_examples()["train"]
+    real, dev = holdout_split(all_real, args.holdout, args.seed)
+    extra = [e for name in parse_weights(args.augment) for e in augmentation(name) if e.label in INTENTS]
+    val = data.sentiment_val()
+    val_cache = mid_states([e.text for e in val], args.threads)
+    student = Student([3, 4, 5], intents=len(INTENTS))
+    student.load_state_dict(torch.load(args.out / f"step{chosen['step']}.pt"))
+    val_gold = np.array([int(e.label) for e in val])
+    _export(student, args, start, chosen, log, val_cache, val_gold, len(real), len(extra))
+    _write_holdout(args, dev)
+
+
+def _write_holdout(args: argparse.Namespace, dev: list[data.Example]) -> None:
+    if not dev:
+        return
     (args.out / HOLDOUT_FILE).write_text(
         json.dumps(
             {
