@@ -169,12 +169,13 @@ def run(
         runtime = open_runtime(conf)
     except (SourceNotAvailable, StorageError) as exc:
         fail(str(exc))
-    done, rechecked_at = 0, 0.0
+    done, rechecked_at, retained_at = 0, 0.0, 0.0
     try:
         while True:
             try:
                 _sweep_all(runtime, collectors)
                 rechecked_at = _recheck_when_due(runtime, rechecked_at)
+                retained_at = _retention_when_due(runtime, retained_at)
             except Exception as exc:  # the database away, a receiver's bug: this round is lost, not the service
                 from overheard.pipeline import refusal
 
@@ -311,6 +312,24 @@ def _recheck_when_due(runtime: object, last: float) -> float:
     report = run_recheck(runtime.config, runtime.engine)
     if report.deletions:
         console.print(f"removed {len(report.deletions)} mentions deleted on their platform")
+    return time.monotonic()
+
+
+def _retention_when_due(runtime: object, last: float) -> float:
+    """Apply retention when `retention.every` has passed since `last` (monotonic seconds; 0 = never ran)."""
+    from overheard import retention
+    from overheard.pipeline import Runtime
+    from overheard.scheduler import parse_interval
+
+    assert isinstance(runtime, Runtime)
+    settings = runtime.config.retention
+    if not settings.enabled or (
+        last and time.monotonic() - last < parse_interval(settings.every, "retention.every").total_seconds()
+    ):
+        return last
+    removed = retention.run_scheduled(runtime.engine, settings)
+    if removed and any(removed.values()):
+        console.print("retention: deleted " + ", ".join(f"{n} {t}" for t, n in removed.items() if n), highlight=False)
     return time.monotonic()
 
 
@@ -659,18 +678,12 @@ def gdpr_retention(
     actor: Annotated[str, typer.Option(help="Who runs it (kept in the audit log).")] = "cli",
 ) -> None:
     """Delete records past the `retention:` periods of overheard.yaml, per data class; --dry-run counts first."""
+    from overheard import retention
     from storage.database import open_database
-    from storage.gdpr import Retention
 
     conf = _config(config)
-    periods = Retention(
-        mentions_days=conf.retention.mentions_days,
-        quarantine_days=conf.retention.quarantine_days,
-        audit_days=conf.retention.audit_days,
-        deliveries_days=conf.retention.deliveries_days,
-    )
     try:
-        counts = services.retention(open_database(conf.database_url()), periods, dry_run=dry_run, actor=actor)
+        counts = retention.run(open_database(conf.database_url()), conf.retention, dry_run=dry_run, actor=actor)
     except StorageError as exc:
         fail(str(exc))
     verb = "would delete" if dry_run else "deleted"

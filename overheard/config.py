@@ -160,6 +160,11 @@ class RetentionConfig(BaseModel):
     quarantine_days: int = Field(default=30, ge=1)
     deliveries_days: int = Field(default=90, ge=1)
     audit_days: int = Field(default=2190, ge=1)
+    pages_days: int = Field(default=30, ge=1, description="Collected pages still waiting for a worker.")
+    every: str = Field(
+        default="1d", description="How often retention runs by itself (the scheduler and `overheard run`)."
+    )
+    enabled: bool = Field(default=True, description="Run retention on its schedule (`gdpr retention` always works).")
 
 
 class RecheckConfig(BaseModel):

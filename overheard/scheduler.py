@@ -22,7 +22,7 @@ from celery.schedules import schedstate
 
 from overheard.config import ConfigError, OverheardConfig
 from overheard.pending import PendingMarkers, send_once
-from overheard.tasks import COLLECT, PLATFORM_DELETIONS, RECHECK, RECOVER, WorkerSettings, broker_redis
+from overheard.tasks import COLLECT, PLATFORM_DELETIONS, RECHECK, RECOVER, RETENTION, WorkerSettings, broker_redis
 
 log = logging.getLogger("overheard.scheduler")
 
@@ -39,7 +39,7 @@ def parse_interval(text: str, where: str = "poll_every") -> timedelta:
 
 
 def beat_schedule(config: OverheardConfig, settings: WorkerSettings) -> dict[str, dict[str, Any]]:
-    """Beat entries: a collect per enabled source at its own interval, the re-check, and `recover`."""
+    """Beat entries: a collect per enabled source at its own interval, the re-check, retention, and `recover`."""
     schedule: dict[str, dict[str, Any]] = {}
     for source in config.sources:
         if not source.enabled:
@@ -49,6 +49,9 @@ def beat_schedule(config: OverheardConfig, settings: WorkerSettings) -> dict[str
     if config.recheck.enabled:
         every = parse_interval(config.recheck.every, "recheck.every").total_seconds()
         schedule["recheck platform deletions"] = {"task": RECHECK, "schedule": every, "args": [PLATFORM_DELETIONS]}
+    if config.retention.enabled:
+        every = parse_interval(config.retention.every, "retention.every").total_seconds()
+        schedule["apply retention"] = {"task": RETENTION, "schedule": every}
     schedule["recover stuck work"] = {"task": RECOVER, "schedule": settings.recover_every_s}
     return schedule
 

@@ -25,10 +25,7 @@ from storage.contacts import SqlContactDirectory, save_company, save_consent, sa
 from storage.database import purge_freed_pages
 from storage.gdpr import (
     ErasureReport,
-    Retention,
     UnknownContact,
-    apply_retention,
-    count_retention,
     erase_contact,
     export_contact,
 )
@@ -188,14 +185,6 @@ def gdpr_erase(engine: Engine, contact_id: str, actor: str) -> ErasureReport:
         report = erase_contact(connection, contact_id, actor=actor)
     purge_freed_pages(engine)
     return report
-
-
-def retention(engine: Engine, periods: Retention, *, dry_run: bool, actor: str) -> dict[str, int]:
-    """Per data class, how many records are past retention: counted only (dry run), or deleted and audited."""
-    with engine.begin() as connection:
-        if dry_run:
-            return count_retention(connection, periods)
-        return apply_retention(connection, periods, actor=actor)
 
 
 def audit_trail(engine: Engine, contact_id: str | None = None, limit: int = 50) -> list[AuditEntry]:

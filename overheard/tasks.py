@@ -57,12 +57,13 @@ from storage.schema import now_utc
 
 log = logging.getLogger("overheard.tasks")
 
-COLLECT, PROCESS_PAGE, DELIVER, RECOVER, RECHECK = (
+COLLECT, PROCESS_PAGE, DELIVER, RECOVER, RECHECK, RETENTION = (
     "overheard.collect",
     "overheard.process_page",
     "overheard.deliver",
     "overheard.recover",
     "overheard.recheck",
+    "overheard.retention",
 )
 DELIVERIES = "deliveries"  # the subject of a deliver run
 PLATFORM_DELETIONS = "platform deletions"  # the subject of a recheck run
@@ -345,6 +346,19 @@ def recheck(self: Task, subject: str = PLATFORM_DELETIONS) -> str:
     """Re-check a sample of recent mentions per source; remove those deleted on their platform."""
     _started(self, subject)
     return _attempt(self, subject, lambda rt, _: _recheck(rt))
+
+
+@celery_app.task(name=RETENTION, bind=True)
+def retention(self: Task) -> str:
+    """Delete what is past the `retention:` periods, audited; one process at a time."""
+    from overheard import retention as periods
+
+    _started(self)
+    rt = runtime()
+    removed = periods.run_scheduled(rt.engine, rt.config.retention)
+    if removed is None:
+        return "skipped: another worker is applying retention"
+    return "retention: " + (", ".join(f"deleted {n} {t}" for t, n in removed.items() if n) or "nothing past its period")
 
 
 @celery_app.task(name=RECOVER, bind=True)

@@ -25,14 +25,12 @@ from enrichers.linking import normalise_handle
 from storage.audit import entries_for, record
 from storage.inbox import Scope
 from storage.metrics import refresh_rollups
-from storage.personal_data import PERSONAL_DATA, TiedBy
+from storage.personal_data import PERSONAL_DATA, RETAINED_NOT_PERSONAL, Kept, TiedBy
 from storage.provenance import explain_contact
 from storage.schema import (
-    audit_log,
     contact_emails,
     contacts,
     deliveries,
-    findings,
     identities,
     links,
     mentions,
@@ -475,23 +473,59 @@ def erase_contact(connection: Connection, contact_id: str, *, actor: str) -> Era
 
 @dataclass(frozen=True)
 class Retention:
-    """How long each kind of record is kept, in days (from overheard.yaml `retention:`)."""
+    """How long each kind of record is kept, in days (from overheard.yaml `retention:`); the registry
+    (`storage.personal_data`, each table's `kept`) says which period ends which table's rows."""
 
     mentions_days: int = 365
     quarantine_days: int = 30
     audit_days: int = 2190
     deliveries_days: int = 90
+    pages_days: int = 30  # collected pages still waiting for a worker, and finished runs' arguments
+
+
+def _retained() -> list[tuple[str, Kept]]:
+    """Every table retention ends, children before parents (the erase order), from the registry."""
+    entries = [(e.table, e.kept) for e in PERSONAL_DATA if e.kept is not None]
+    entries += list(RETAINED_NOT_PERSONAL.items())
+    order = {name: i for i, name in enumerate(ERASE_ORDER)}
+    return sorted(entries, key=lambda item: order.get(item[0], -1))
+
+
+def _of_mentions(table_name: str, mention_ids: Any) -> ColumnElement[bool]:
+    """Rows of `table_name` hanging off the mentions selected by `mention_ids`."""
+    table = metadata.tables[table_name]
+    if "mention_id" in table.c:
+        return table.c.mention_id.in_(mention_ids)
+    if table is deliveries:
+        return table.c.route_id.in_(select(routes.c.id).where(routes.c.mention_id.in_(mention_ids)))
+    raise ValueError(f"{table_name}: kept with its mention, but it has no mention_id")
 
 
 def _expired(retention: Retention, now: datetime) -> list[tuple[str, ColumnElement[bool]]]:
-    """Per data class, the rows past their retention period: the one rule both the dry run and the run use."""
-    return [
-        ("findings", findings.c.expires_at <= now),
-        ("deliveries", deliveries.c.created_at <= now - timedelta(days=retention.deliveries_days)),
-        ("quarantine", quarantine.c.created_at <= now - timedelta(days=retention.quarantine_days)),
-        ("mentions", mentions.c.created_at <= now - timedelta(days=retention.mentions_days)),
-        ("audit_log", audit_log.c.at <= now - timedelta(days=retention.audit_days)),
-    ]
+    """Per table, the rows past their retention period: the one rule both the dry run and the run use.
+
+    A table kept for a period loses the rows older than it; one with its own expiry, the rows past it; rows that
+    hang off a mention go with their mention (and a delivery of an expired mention with it, whatever its age).
+    """
+    entries = _retained()
+    kept_mentions = dict(entries)["mentions"]
+    assert kept_mentions.period and kept_mentions.clock
+    old_mentions = select(mentions.c.id).where(
+        mentions.c[kept_mentions.clock] <= now - timedelta(days=getattr(retention, kept_mentions.period))
+    )
+    rules: list[tuple[str, ColumnElement[bool]]] = []
+    for name, kept in entries:
+        table = metadata.tables[name]
+        conditions: list[ColumnElement[bool]] = []
+        if kept.period and kept.clock:
+            conditions.append(table.c[kept.clock] <= now - timedelta(days=getattr(retention, kept.period)))
+        if kept.expiry:
+            conditions.append(table.c[kept.expiry] <= now)
+        if name != "mentions" and (kept.with_mention or table is deliveries):
+            conditions.append(_of_mentions(name, old_mentions))
+        if conditions:
+            rules.append((name, or_(*conditions)))
+    return rules
 
 
 def count_retention(connection: Connection, retention: Retention, *, now: datetime | None = None) -> dict[str, int]:

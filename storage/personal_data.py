@@ -21,11 +21,39 @@ class TiedBy(StrEnum):
 
 
 @dataclass(frozen=True)
+class Kept:
+    """How long rows of a table are kept: what `gdpr retention` (scheduled, and `overheard run`) deletes.
+
+    Exactly one of: ``period`` (a key of `retention:` in overheard.yaml, in days) counted from the timestamp
+    column ``clock``; ``expiry``, a column holding each row's own end; ``with_mention``, rows that hang off a
+    mention and go when it goes; ``while_contact``, CRM data kept while the contact exists (erasure removes it);
+    ``derived``, recomputed from the mentions whenever they change.
+    """
+
+    period: str | None = None
+    clock: str | None = None
+    expiry: str | None = None
+    with_mention: bool = False
+    while_contact: bool = False
+    derived: bool = False
+
+    def __post_init__(self) -> None:
+        chosen = [self.period is not None, self.expiry is not None, self.with_mention, self.while_contact, self.derived]
+        if sum(chosen) != 1 or (self.period is None) != (self.clock is None):
+            raise ValueError(f"{self}: say exactly one way rows end (a period with its clock, an expiry, ...)")
+
+
+WITH_MENTION = Kept(with_mention=True)
+WHILE_CONTACT = Kept(while_contact=True)
+
+
+@dataclass(frozen=True)
 class PersonalData:
     table: str
     columns: tuple[str, ...]
     tied_by: TiedBy
     why: str
+    kept: Kept | None = None  # required in practice: a test fails on an entry without it
 
 
 PERSONAL_DATA: tuple[PersonalData, ...] = (
@@ -34,29 +62,37 @@ PERSONAL_DATA: tuple[PersonalData, ...] = (
         ("id", "name", "role", "segment", "preferred_channel", "external_ref"),
         TiedBy.contact_key,
         "the CRM record of the person",
+        kept=WHILE_CONTACT,
     ),
-    PersonalData("contact_emails", ("email",), TiedBy.contact_id, "email addresses"),
+    PersonalData("contact_emails", ("email",), TiedBy.contact_id, "email addresses", kept=WHILE_CONTACT),
     PersonalData(
-        "identities", ("handle", "handle_key", "evidence"), TiedBy.contact_id, "social handles known for the person"
+        "identities",
+        ("handle", "handle_key", "evidence"),
+        TiedBy.contact_id,
+        "social handles known for the person",
+        kept=WHILE_CONTACT,
     ),
-    PersonalData("memberships", ("role",), TiedBy.contact_id, "job roles at companies"),
+    PersonalData("memberships", ("role",), TiedBy.contact_id, "job roles at companies", kept=WHILE_CONTACT),
     PersonalData(
         "consents",
         ("basis", "source", "granted_at", "withdrawn_at", "reviewed_at", "review_due"),
         TiedBy.contact_id,
         "recorded consents and lawful bases",
+        kept=WHILE_CONTACT,
     ),
     PersonalData(
         "links",
         ("contact_id", "evidence", "confidence", "decided_by"),
         TiedBy.contact_id,
         "which mentions are linked to the person and why",
+        kept=WITH_MENTION,
     ),
     PersonalData(
         "findings",
         ("url", "excerpt", "sentiment", "intent", "link_evidence", "basis", "reasons"),
         TiedBy.contact_id,
         "findings attached to the profile",
+        kept=Kept(expiry="expires_at"),
     ),
     PersonalData(
         "mentions",
@@ -75,16 +111,28 @@ PERSONAL_DATA: tuple[PersonalData, ...] = (
         ),
         TiedBy.author,
         "posts the person published, and who handles them",
+        kept=Kept(period="mentions_days", clock="created_at"),
     ),
-    PersonalData("verdicts", ("reasons", "relabelled_by"), TiedBy.mention, "reasons quote words of the person's post"),
     PersonalData(
-        "mention_tags", ("value",), TiedBy.mention, "hashtags and campaign values of the post may name the person"
+        "verdicts",
+        ("reasons", "relabelled_by"),
+        TiedBy.mention,
+        "reasons quote words of the person's post",
+        kept=WITH_MENTION,
+    ),
+    PersonalData(
+        "mention_tags",
+        ("value",),
+        TiedBy.mention,
+        "hashtags and campaign values of the post may name the person",
+        kept=WITH_MENTION,
     ),
     PersonalData(
         "routes",
         ("explanation", "evidence", "basis"),
         TiedBy.mention,
         "routing explanations and evidence may quote the post",
+        kept=WITH_MENTION,
     ),
     PersonalData(
         "deliveries",
@@ -92,29 +140,49 @@ PERSONAL_DATA: tuple[PersonalData, ...] = (
         TiedBy.mention,
         "payloads sent to teams carry the post (and, for leads, the contact's name, emails and company); a CRM's "
         "receipt holds the ids of the person's records there",
+        kept=Kept(period="deliveries_days", clock="created_at"),
     ),
     PersonalData(
         "leads",
         ("contact_id", "parts", "explanation", "dismiss_reason", "owner", "decided_by"),
         TiedBy.mention,
         "a lead's score explains itself with words of the post and what the CRM knows of the person",
+        kept=WITH_MENTION,
     ),
     PersonalData(
         "crm_records",
         ("external_id", "company_external_id", "owner_id", "lifecycle_stage"),
         TiedBy.contact_id,
         "the person's record in the CRM we sync to: its id, owner and lifecycle stage",
+        kept=WHILE_CONTACT,
     ),
-    PersonalData("quarantine", ("payload",), TiedBy.nobody, "raw items that failed validation may hold posts"),
     PersonalData(
-        "task_runs", ("arguments", "last_error"), TiedBy.nobody, "a pushed page of mentions waits here until stored"
+        "quarantine",
+        ("payload",),
+        TiedBy.nobody,
+        "raw items that failed validation may hold posts",
+        kept=Kept(period="quarantine_days", clock="created_at"),
+    ),
+    PersonalData(
+        "task_runs",
+        ("arguments", "last_error"),
+        TiedBy.nobody,
+        "a pushed page of mentions waits here until stored",
+        kept=Kept(period="pages_days", clock="updated_at"),
     ),
     # Derived from mentions only: erasure, retention and platform deletions recompute it in their transaction
     # (storage.metrics.refresh_rollups), so an author leaves it with their last mention.
     PersonalData(
-        "metric_author_days", ("author_handle", "followers"), TiedBy.nobody, "rollup of who mentioned us each day"
+        "metric_author_days",
+        ("author_handle", "followers"),
+        TiedBy.nobody,
+        "rollup of who mentioned us each day",
+        kept=Kept(derived=True),
     ),
 )
+
+# Tables without personal data that retention still ends (their period in `retention:`).
+RETAINED_NOT_PERSONAL: dict[str, Kept] = {"audit_log": Kept(period="audit_days", clock="at")}
 
 NOT_PERSONAL: dict[str, tuple[str, ...]] = {
     "metric_slots": (

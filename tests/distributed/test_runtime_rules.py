@@ -14,7 +14,7 @@ from overheard.cli import app as cli
 from overheard.config import ConfigError, load_config
 from overheard.demo import SAMPLES
 from overheard.scheduler import beat_schedule, parse_interval
-from overheard.tasks import COLLECT, RECOVER, WorkerSettings, make_app, retry_delay
+from overheard.tasks import COLLECT, RECOVER, RETENTION, WorkerSettings, make_app, retry_delay
 from storage import task_runs
 from storage.schema import now_utc
 from storage.schema import task_runs as task_runs_table
@@ -49,6 +49,9 @@ def test_each_enabled_source_is_collected_at_its_own_poll_interval() -> None:
     assert "collect off" not in schedule
     assert schedule["recover stuck work"]["task"] == RECOVER
     assert schedule["recover stuck work"]["schedule"] == 15
+    assert schedule["apply retention"] == {"task": RETENTION, "schedule": 86400.0}
+    quiet = config.model_copy(update={"retention": config.retention.model_copy(update={"enabled": False})})
+    assert "apply retention" not in beat_schedule(quiet, WorkerSettings())
 
 
 def test_a_poll_interval_that_is_not_a_duration_names_the_source() -> None:

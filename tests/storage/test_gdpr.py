@@ -6,7 +6,7 @@ import json
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, func, select, update
 
 from enrichers.model import (
     Company,
@@ -21,6 +21,7 @@ from enrichers.model import (
     Route,
     Team,
 )
+from storage import task_runs
 from storage.audit import entries_for, latest
 from storage.contacts import save_company, save_consent, save_contact
 from storage.gdpr import (
@@ -35,6 +36,7 @@ from storage.mentions import save_mentions, save_verdicts
 from storage.outbox import SqlFindingSink, SqlOutbox
 from storage.personal_data import PERSONAL_DATA
 from storage.schema import findings, mentions, metadata, tombstones
+from storage.schema import task_runs as task_runs_table
 from tests.storage.test_mentions_store import a_mention, a_verdict
 
 NOW = datetime(2026, 11, 20, tzinfo=UTC)
@@ -151,5 +153,27 @@ def test_retention_dry_run_counts_what_the_run_then_deletes_and_deletes_nothing(
         removed = apply_retention(c, periods, now=later, actor="ops-bot")
         [entry] = [e for e in latest(c, limit=10) if e.action == "retention.apply"]
     assert counted == removed
-    assert removed == {"findings": 1, "deliveries": 1, "quarantine": 0, "mentions": 2, "audit_log": 0}
+    assert {k: v for k, v in removed.items() if v} == {
+        "findings": 1, "deliveries": 1, "mentions": 2, "verdicts": 1, "routes": 1, "mention_tags": 1,
+    }  # fmt: skip
+    assert set(removed) >= {"quarantine", "task_runs", "audit_log", "leads", "mention_tags"}
     assert (entry.actor, entry.detail["removed"]) == ("ops-bot", removed)
+
+
+def test_every_table_of_personal_data_says_how_long_it_is_kept() -> None:
+    assert [e.table for e in PERSONAL_DATA if e.kept is None] == []
+
+
+def test_retention_clears_pages_that_waited_past_their_period_and_keeps_fresh_ones(engine: Engine) -> None:
+    with engine.begin() as c:
+        task_runs.enqueue(c, "old-page", "overheard.process_page", "page", {"mentions": [{"text": "hi"}]})
+        task_runs.enqueue(c, "new-page", "overheard.process_page", "page", {"mentions": []})
+        c.execute(update(task_runs_table).where(task_runs_table.c.id == "old-page").values(updated_at=NOW))
+        c.execute(
+            update(task_runs_table)
+            .where(task_runs_table.c.id == "new-page")
+            .values(updated_at=NOW + timedelta(days=29))
+        )
+        removed = apply_retention(c, Retention(pages_days=30), now=NOW + timedelta(days=31))
+        left = c.execute(select(task_runs_table.c.id)).scalars().all()
+    assert removed["task_runs"] == 1 and left == ["new-page"]
