@@ -21,7 +21,9 @@ from enrichers.delivery import event_payload, new_delivery
 from enrichers.findings import build_finding
 from enrichers.linking import CompanyIndex, CompanyMention, Link, link_author
 from enrichers.model import ENRICHMENT_PURPOSE, Delivery, Finding, Route
+from enrichers.noise import NoiseFlag, OwnedAccounts, screen
 from enrichers.ports import ContactDirectory
+from enrichers.priority import PriorityConfig, priority_score
 from enrichers.routing import RoutingConfig, RuleOutcome, evaluate, route
 from listener.mention import Mention
 
@@ -52,6 +54,8 @@ class Enrichment:
     rule_outcomes: tuple[RuleOutcome, ...]
     """Every routing rule's outcome, for 'why was this routed there (or not)?'."""
     routing_reason: str
+    flag: NoiseFlag | None = None
+    """Why the mention is kept out of the brand's queues (own account, spam, about a competitor), or None."""
 
 
 def enrich(
@@ -63,11 +67,15 @@ def enrich(
     retention: timedelta,
     companies: CompanyIndex | None = None,
     relevant_queries: Collection[str] | None = None,
+    owned_accounts: OwnedAccounts | None = None,
+    priority: PriorityConfig | None = None,
 ) -> Enrichment:
     """Decide link, finding and routes for one classified mention.
 
     `retention` is how long a finding is kept; `companies` finds companies named in the text;
-    `relevant_queries` names the brand/product/competitor queries (None: all queries are).
+    `relevant_queries` names the brand/product/competitor queries (None: all queries are); `owned_accounts` the
+    brand's own handles per platform, whose posts are flagged and not routed as a customer's (`enrichers.noise`);
+    `priority` how each route's score is made (`enrichers.priority`).
     """
     resolution = link_author(mention, directory)
     contact = resolution.contact
@@ -82,22 +90,29 @@ def enrich(
             link_reason = f"author matches contact {contact.id}, but no link is kept: {consent.reason}"
 
     named = tuple(companies.find(mention.title, mention.text)) if companies else ()
+    flag = screen(mention, owned_accounts)
     outcome = build_finding(mention, verdict, resolution.link, consent, now, retention, relevant_queries)
 
     if verdict is None:
         return Enrichment(
-            mention.key, link, link_reason, consent, None, outcome.reason, named, (), (), "not classified yet"
+            mention.key, link, link_reason, consent, None, outcome.reason, named, (), (), "not classified yet", flag
         )
 
-    outcomes = tuple(evaluate(rules, mention, verdict, contact, named))
+    outcomes = tuple(evaluate(rules, mention, verdict, contact, named, flag))
     contact_id = contact.id if contact is not None and consent is not None and consent.allowed else None
+    routes = route(rules, mention, verdict, now, contact, named, flag)
+    if routes:
+        # The linked contact's segment counts even when no profile may be kept: it decides this one answer only.
+        score = priority_score(mention, verdict, now, priority, contact)
+        routes = [r.model_copy(update={"score": score}) for r in routes]
     routed = tuple(
-        RoutedMention(r, (new_delivery(r, event_payload(r, mention, verdict, now, contact_id), now),))
-        for r in route(rules, mention, verdict, now, contact, named)
+        RoutedMention(r, (new_delivery(r, event_payload(r, mention, verdict, now, contact_id), now),)) for r in routes
     )
     routing_reason = (
         "; ".join(f"{r.route.team.value}: {r.route.explanation}" for r in routed)
         if routed
+        else f"not routed: {flag.kind.value}, {flag.reason}"
+        if flag is not None and any(o.matched for o in outcomes)
         else "no routing rule matched"
     )
     return Enrichment(
@@ -111,4 +126,5 @@ def enrich(
         routed,
         outcomes,
         routing_reason,
+        flag,
     )

@@ -191,7 +191,17 @@ def _store(
                 ids[mention.key],
                 mention,
                 verdict,
-                enrich(mention, verdict, directory, runtime.config.routing, now, retention, companies),
+                enrich(
+                    mention,
+                    verdict,
+                    directory,
+                    runtime.config.routing,
+                    now,
+                    retention,
+                    companies,
+                    owned_accounts=runtime.config.owned_accounts,
+                    priority=runtime.config.priority,
+                ),
             )
             for mention, verdict in kept
         ]
