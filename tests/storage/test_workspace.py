@@ -9,7 +9,9 @@ import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import Engine, func, select
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import Engine, func, inspect, select
 
 from classifiers.verdict import Intent, Sentiment, Verdict
 from enrichers.enrich import enrich
@@ -19,6 +21,7 @@ from enrichers.replies.canned import TemplateError
 from enrichers.routing import DEFAULT_ROUTING
 from listener.mention import Author, Mention, Platform, ReplyRef
 from storage.contacts import SqlContactDirectory, save_consent, save_contact
+from storage.database import MIGRATIONS, open_database
 from storage.gdpr import erase_contact
 from storage.mentions import mention_from_row, save_mentions, save_verdicts
 from storage.outbox import Enriched, save_enrichments
@@ -292,3 +295,21 @@ def test_erasing_a_person_takes_the_notes_and_replies_on_their_posts(engine: Eng
     with engine.connect() as c:
         assert c.execute(select(func.count()).select_from(mention_notes)).scalar_one() == 0
         assert c.execute(select(func.count()).select_from(reply_records)).scalar_one() == 0
+
+
+def test_the_migration_goes_down_and_up_again_keeping_the_mentions(database_url: str) -> None:
+    engine = open_database(database_url)
+    store(engine, [a_post("1", "my Lumora hub is offline")])
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.downgrade(config, "0011_workspace-1")
+    assert "flag" not in {c["name"] for c in inspect(engine).get_columns("mentions")}
+    assert "reply_records" not in inspect(engine).get_table_names()
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, "heads")
+    with engine.connect() as c:
+        assert c.execute(select(mentions.c.external_id, mentions.c.flag)).all() == [("1", None)]
+    engine.dispose()

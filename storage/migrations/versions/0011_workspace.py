@@ -134,8 +134,7 @@ def downgrade() -> None:
     with op.batch_alter_table("routes") as batch:
         batch.drop_column("score_parts")
         batch.drop_column("score")
-    with op.batch_alter_table("mentions") as batch:
-        batch.drop_column("flag_reason")
-        batch.drop_column("flag_rule")
-        batch.drop_column("flag")
-        batch.drop_column("reply_ref")
+    # Not batch mode: on SQLite it would copy and rename `mentions`, which the metric triggers on other tables name.
+    # Both databases drop a plain column in place (SQLite since 3.35).
+    for column in ("flag_reason", "flag_rule", "flag", "reply_ref"):
+        op.execute(f"ALTER TABLE mentions DROP COLUMN {column}")
