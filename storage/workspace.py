@@ -10,13 +10,24 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Literal
 
-from sqlalchemy import Connection, delete, select, update
+from sqlalchemy import Connection, and_, case, delete, func, or_, select, update
 
-from enrichers.replies import ReplyResult
+from enrichers.priority import DueState, PriorityConfig, due_state
+from enrichers.replies import ReplyResult, can_reply
 from enrichers.replies.canned import variables_of
 from storage.database import upsert
-from storage.schema import canned_replies, mention_notes, mentions, reply_claims, reply_records, routes, status_history
+from storage.schema import (
+    canned_replies,
+    mention_notes,
+    mentions,
+    reply_claims,
+    reply_records,
+    routes,
+    status_history,
+    verdicts,
+)
 
 STATUSES = ("new", "assigned", "snoozed", "replied", "resolved")
 """What a mention's status may be; 'replied' is set when a reply was sent from Overheard."""
@@ -315,3 +326,144 @@ def draft_for(connection: Connection, mention_id: int, sent_by: str) -> ReplyRec
     attempts: Sequence[ReplyRecord] = [r for r in replies_for(connection, mention_id) if r.sent_by == sent_by]
     last = attempts[-1] if attempts else None
     return last if last is not None and not last.sent else None
+
+
+# ---- the team's queue: every open route of a team, highest priority first ---------------------------------------
+
+
+@dataclass(frozen=True)
+class QueueItem:
+    """One open route in a team's queue, with what a card shows. The verdict is a label, not a gate: every mention
+    routed to the team is here, whatever the model said."""
+
+    route_id: int
+    mention_id: int
+    team: str
+    priority: str
+    score: int | None
+    """enrichers.priority score when routed (None for routes made before scores); the queue sorts by it."""
+    due_at: datetime | None
+    due: DueState | None
+    source: str
+    can_reply: bool
+    author: str
+    followers: int | None
+    language: str | None
+    excerpt: str
+    intent: str | None
+    """The person's relabel when there is one, else the model's intent."""
+    confidence: float | None
+    status: str
+    assignee: str | None
+    url: str | None
+
+
+@dataclass(frozen=True)
+class QueueCounts:
+    open: int
+    due_soon: int
+    overdue: int
+
+
+QueueView = Literal["open", "due_soon", "overdue"]
+
+
+def team_queue(
+    connection: Connection,
+    team: str,
+    now: datetime,
+    view: QueueView = "open",
+    language: str | None = None,
+    due_soon: timedelta = timedelta(minutes=30),
+    limit: int = 50,
+) -> list[QueueItem]:
+    """A team's open routes, highest score first, then the earliest due. `view` narrows to those due within
+    `due_soon` (not yet overdue) or overdue; `language` to one ISO 639-1 language ('de' takes 'de-AT' too)."""
+    query = (
+        select(
+            routes.c.id.label("route_id"),
+            routes.c.mention_id,
+            routes.c.team,
+            routes.c.priority,
+            routes.c.score,
+            routes.c.due_at,
+            mentions.c.source,
+            mentions.c.author_handle,
+            mentions.c.author_followers,
+            mentions.c.language,
+            mentions.c.text,
+            mentions.c.status,
+            mentions.c.assignee,
+            mentions.c.url,
+            func.coalesce(verdicts.c.human_intent, verdicts.c.intent).label("intent"),
+            verdicts.c.intent_confidence,
+        )
+        .join(mentions, mentions.c.id == routes.c.mention_id)
+        .outerjoin(verdicts, verdicts.c.mention_id == routes.c.mention_id)
+        .where(routes.c.team == team, routes.c.status == "open")
+        .order_by(func.coalesce(routes.c.score, -1).desc(), routes.c.due_at.is_(None), routes.c.due_at, routes.c.id)
+        .limit(limit)
+    )
+    if view == "overdue":
+        query = query.where(routes.c.due_at <= now)
+    elif view == "due_soon":
+        query = query.where(routes.c.due_at > now, routes.c.due_at <= now + due_soon)
+    if language is not None:
+        code = language.lower()
+        query = query.where(
+            or_(func.lower(mentions.c.language) == code, func.lower(mentions.c.language).like(f"{code}-%"))
+        )
+    items = []
+    for r in connection.execute(query):
+        items.append(
+            QueueItem(
+                route_id=r.route_id,
+                mention_id=r.mention_id,
+                team=r.team,
+                priority=r.priority,
+                score=r.score,
+                due_at=r.due_at,
+                due=_due_state(r.due_at, now, due_soon),
+                source=r.source,
+                can_reply=can_reply(r.source),
+                author=r.author_handle,
+                followers=r.author_followers,
+                language=r.language,
+                excerpt=r.text[:280],
+                intent=r.intent,
+                confidence=r.intent_confidence,
+                status=r.status,
+                assignee=r.assignee,
+                url=r.url,
+            )
+        )
+    return items
+
+
+def _due_state(due_at: datetime | None, now: datetime, due_soon: timedelta) -> DueState | None:
+    return due_state(due_at, now, PriorityConfig(due_soon=due_soon))
+
+
+def queue_counts(
+    connection: Connection, now: datetime, due_soon: timedelta = timedelta(minutes=30)
+) -> dict[str, QueueCounts]:
+    """Per team: open routes, those due soon and those overdue (for the per-team views' counts)."""
+    rows = connection.execute(
+        select(
+            routes.c.team,
+            func.count(),
+            func.sum(case((and_(routes.c.due_at > now, routes.c.due_at <= now + due_soon), 1), else_=0)),
+            func.sum(case((routes.c.due_at <= now, 1), else_=0)),
+        )
+        .where(routes.c.status == "open")
+        .group_by(routes.c.team)
+    )
+    return {team: QueueCounts(int(n), int(soon or 0), int(late or 0)) for team, n, soon, late in rows}
+
+
+def flag_counts(connection: Connection) -> dict[str, int]:
+    """How many stored mentions each noise kind holds ('spam', 'owned', 'competitor'), for the demo and the KPIs."""
+    rows = connection.execute(
+        select(mentions.c.flag, func.count()).where(mentions.c.flag.is_not(None)).group_by(mentions.c.flag)
+    )
+    return {flag: int(n) for flag, n in rows}

@@ -16,6 +16,7 @@ from sqlalchemy import Engine, func, inspect, select
 from classifiers.verdict import Intent, Sentiment, Verdict
 from enrichers.enrich import enrich
 from enrichers.model import Consent, Contact, Identity, LawfulBasis
+from enrichers.priority import DueState
 from enrichers.replies import ReplyResult
 from enrichers.replies.canned import TemplateError
 from enrichers.routing import DEFAULT_ROUTING
@@ -27,20 +28,24 @@ from storage.mentions import mention_from_row, save_mentions, save_verdicts
 from storage.outbox import Enriched, save_enrichments
 from storage.schema import mention_notes, mentions, reply_records, routes
 from storage.workspace import (
+    QueueCounts,
     WorkspaceError,
     add_note,
     assign_to,
     canned_replies_for,
     delete_canned_reply,
     draft_for,
+    flag_counts,
     history,
     notes_for,
     others_replying,
+    queue_counts,
     record_reply,
     replies_for,
     save_canned_reply,
     set_status,
     start_replying,
+    team_queue,
 )
 
 NOW = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
@@ -54,15 +59,18 @@ def a_post(
     followers: int = 412,
     queries: tuple[str, ...] = ("brand:Lumora",),
     reply_ref: ReplyRef | None = None,
+    written: timedelta = timedelta(hours=3),
+    language: str | None = None,
 ) -> Mention:
     return Mention(
         source=source,
         external_id=external_id,
         author=Author(handle=handle, followers=followers),
         text=text,
-        created_at=NOW - timedelta(hours=3),
+        created_at=NOW - written,
         matched_queries=queries,
         reply_ref=reply_ref,
+        language=language,
     )
 
 
@@ -76,18 +84,24 @@ def complaint() -> Verdict:
     )
 
 
-def store(engine: Engine, posts: list[Mention], owned: dict[Platform, tuple[str, ...]] | None = None) -> dict[str, int]:
+def store(
+    engine: Engine,
+    posts: list[Mention],
+    owned: dict[Platform, tuple[str, ...]] | None = None,
+    verdict: Verdict | None = None,
+) -> dict[str, int]:
     """Store, classify (as complaints) and enrich the posts as the pipeline does; external id → mention id."""
+    read = verdict or complaint()
     with engine.begin() as c:
         ids = save_mentions(c, posts)
-        save_verdicts(c, [(ids[m.key], complaint()) for m in posts], NOW)
+        save_verdicts(c, [(ids[m.key], read) for m in posts], NOW)
         directory = SqlContactDirectory(c)
         batch = [
             Enriched(
                 ids[m.key],
                 m,
-                complaint(),
-                enrich(m, complaint(), directory, DEFAULT_ROUTING, NOW, timedelta(days=30), owned_accounts=owned),
+                read,
+                enrich(m, read, directory, DEFAULT_ROUTING, NOW, timedelta(days=30), owned_accounts=owned),
             )
             for m in posts
         ]
@@ -313,3 +327,68 @@ def test_the_migration_goes_down_and_up_again_keeping_the_mentions(database_url:
     with engine.connect() as c:
         assert c.execute(select(mentions.c.external_id, mentions.c.flag)).all() == [("1", None)]
     engine.dispose()
+
+
+# ---- the team's queue ---------------------------------------------------------------------------------------------
+
+
+def test_the_service_queue_is_in_priority_order_with_due_views_and_a_language_filter(engine: Engine) -> None:
+    store(
+        engine,
+        [
+            a_post("small", "the app is a bit slow", followers=29, written=timedelta(minutes=20)),
+            a_post("psa", "PSA: Lumora 4.2.0 bricks the hub, hub offline. Unacceptable.", followers=9_640),
+            a_post(
+                "de",
+                "Lumora Hub kaputt seit dem Update",
+                followers=500,
+                written=timedelta(hours=1, minutes=45),
+                language="de-AT",
+            ),
+            a_post("feed", "Lumora hub offline for many readers", source=Platform.rss, written=timedelta(hours=1)),
+        ],
+    )
+    with engine.connect() as c:
+        queue = team_queue(c, "customer_service", NOW)
+        overdue = team_queue(c, "customer_service", NOW, view="overdue")
+        soon = team_queue(c, "customer_service", NOW, view="due_soon")
+        german = team_queue(c, "customer_service", NOW, language="de")
+        counts = queue_counts(c, NOW)
+
+    assert [i.excerpt.split()[0] for i in queue] == ["PSA:", "Lumora", "Lumora", "the"]  # the 29-follower post last
+    assert [i.score for i in queue] == sorted((i.score or 0 for i in queue), reverse=True)
+    assert [i.due for i in overdue] == [DueState.overdue] and overdue[0].excerpt.startswith("PSA")
+    assert [i.excerpt for i in soon] == ["Lumora Hub kaputt seit dem Update"]  # 2 h target, written 1 h 45 ago
+    assert [i.language for i in german] == ["de-AT"]
+    assert {i.source: i.can_reply for i in queue} == {"x": True, "rss": False}
+    assert counts["customer_service"] == QueueCounts(open=4, due_soon=1, overdue=1)
+
+
+def test_a_complaint_the_model_read_as_other_but_routed_to_service_is_in_the_service_queue(engine: Engine) -> None:
+    unsure = Verdict(
+        sentiment=Sentiment.negative,
+        sentiment_confidence=0.6,
+        intent=Intent.other,
+        intent_confidence=0.41,
+        needs_human=True,
+        model_version="test",
+    )
+    store(engine, [a_post("7", "Hub lost all my scenes after a power cut. @LumoraHelp")], verdict=unsure)
+    with engine.connect() as c:
+        [item] = team_queue(c, "customer_service", NOW)
+    assert (item.intent, item.priority) == ("other", "normal")  # the verdict is a label on the card, not a gate
+
+
+def test_flag_counts_say_how_many_mentions_were_kept_out(engine: Engine) -> None:
+    store(
+        engine,
+        [
+            a_post("1", "4.2.1 is rolling out now", handle="LumoraHelp"),
+            a_post("2", "$LUMO airdrop is LIVE! Lumora holders claim free tokens", handle="moonboy4419"),
+            a_post("3", "$LUMO airdrop live now!! claim before midnight", handle="gains4u"),
+            a_post("4", "my hub is offline"),
+        ],
+        owned={Platform.x: ("LumoraHelp",)},
+    )
+    with engine.connect() as c:
+        assert flag_counts(c) == {"owned": 1, "spam": 2}
