@@ -11,12 +11,13 @@ go through the same SSRF guard as every other request Overheard makes.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 
 import httpx
 
+from enrichers.delivery import sending_client
 from enrichers.replies import bluesky, mastodon, reddit, x
 from enrichers.replies.model import (
     MissingSecret,
@@ -26,6 +27,7 @@ from enrichers.replies.model import (
     ThreadRef,
     credentials_for,
 )
+from listener.http import guarded_transport
 
 __all__ = [
     "CAPABILITIES",
@@ -38,6 +40,7 @@ __all__ = [
     "ThreadRef",
     "can_reply",
     "credentials_for",
+    "reply_client",
     "reply_cost",
     "send_reply",
 ]
@@ -85,6 +88,12 @@ def reply_cost(account: ReplyAccount) -> ReplyCost:
     """The per-post cost of replying from `account` (X's paid API), from its configured `cost_per_post`."""
     paid = CAPABILITIES[account.platform].paid
     return ReplyCost(account.cost_per_post if paid else None, account.currency)
+
+
+def reply_client(allow_networks: Iterable[str] = ()) -> httpx.Client:
+    """The client replies go out through: the SSRF guard every request of Overheard passes (`allow_networks` as in
+    overheard.yaml's `http:`, e.g. a self-hosted Mastodon on 10.0.0.0/8), no redirects followed. Close it after use."""
+    return sending_client(guarded_transport(allow_networks))
 
 
 def send_reply(

@@ -13,7 +13,6 @@ from urllib.parse import parse_qs
 import httpx
 import pytest
 
-from enrichers.delivery import sending_client
 from enrichers.replies import (
     MissingSecret,
     ReplyAccount,
@@ -21,11 +20,11 @@ from enrichers.replies import (
     ThreadRef,
     can_reply,
     credentials_for,
+    reply_client,
     reply_cost,
     send_reply,
 )
 from enrichers.replies.bluesky import reply_record
-from listener.http import guarded_transport
 from listener.mention import Author, Mention, Platform, ReplyRef
 from tests.listener.replay import RECORDED_FIXTURES, ReplayServer, Reply, start_server
 
@@ -57,7 +56,7 @@ def server() -> Iterator[ReplayServer]:
 @pytest.fixture
 def client() -> Iterator[httpx.Client]:
     """The client replies go out through: the SSRF guard, allowing only the local test server."""
-    with sending_client(guarded_transport(["127.0.0.1/32"])) as sending:
+    with reply_client(["127.0.0.1/32"]) as sending:
         yield sending
 
 
@@ -371,7 +370,7 @@ def test_rejected_credentials_say_which_variable_to_renew(server: ReplayServer, 
 
 
 def test_the_ssrf_guard_stops_a_reply_to_a_private_address(server: ReplayServer) -> None:
-    with sending_client(guarded_transport(())) as guarded:  # nothing private allowed
+    with reply_client() as guarded:  # nothing private allowed
         result = send_reply(ThreadRef.of(mention(Platform.x, "1")), "hi", account("x", server), guarded)
     assert not result.sent and result.draft == "hi"
     assert result.reason is not None and result.reason.startswith("could not reach X at http://127.0.0.1")
