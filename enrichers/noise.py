@@ -12,7 +12,8 @@ None. `screen` runs them in order — owned account, then spam, then competitor 
   It goes to competitor views and marketing, not the brand's service queue, unless a routing rule asks for it.
 
 The patterns are words most languages borrow (airdrop, WhatsApp, Telegram) plus a few translations where cheap;
-they are built to miss rather than to flag a customer by mistake: every rule needs two signals, not one.
+they are built to miss rather than to flag a customer by mistake: every rule needs two signals, not one (posing as
+support needs three: a messenger, a way to reach the "agent" there, and words of support).
 """
 
 from __future__ import annotations
@@ -97,18 +98,25 @@ _POSING_AS_HELP = _any(
     r"klantenservice",
 )
 
+# A way to reach the "agent" off the platform: a phone number, a wa.me / t.me link, or a handle given right after
+# the messenger's name. Asking whether the brand has WhatsApp support gives none of these.
+_CONTACT_POINT = re.compile(
+    r"\+\d[\d\s().-]{6,}\d|(?:wa\.me|t\.me)/\S+|(?:whats\s?app|telegram|signal|viber|wechat)\s*(?:on|at|:)?\s*@\w+",
+    re.IGNORECASE,
+)
+
 _EASY_MONEY = _any(
     r"earn\s+\$?\d[\d,.]*k?\s*(?:\$|usd|€|eur)?\s*(?:/|a|per)\s*(?:day|week|hour)",
     r"no\s+experience\s+(?:needed|required)",
     r"passive\s+income",
-    r"work\s+from\s+home",
     r"make\s+money\s+(?:online|fast|from\s+home)",
 )
 _DM_ME = _any(r"dm\s+me", r"message\s+me", r"link\s+in\s+bio", r"#workfromhome", r"#makemoneyonline")
 
-_LINK = re.compile(
-    r"https?://\S+|(?<![\w@])(?:[a-z0-9-]+\.)+(?:xyz|top|click|shop|online|site|live|link|io|ly)\b/?\S*", re.I
+_LINK_HOST = re.compile(
+    r"https?://([^/\s]+)|(?<![\w@.-])((?:[a-z0-9-]+\.)+(?:xyz|top|click|live|link|buzz|icu|cfd|sbs|rest))\b", re.I
 )
+"""A link's host: any http(s) URL's, or a bare domain under a top-level domain that spam favours."""
 _HASHTAG = re.compile(r"(?<!\w)#\w+")
 
 
@@ -130,7 +138,7 @@ def spam_flag(mention: Mention) -> NoiseFlag | None:
     if giveaway and (bait := _found(_SEND_TO_WIN, text)):
         return NoiseFlag(NoiseKind.spam, "crypto_giveaway", f"crypto giveaway: {_quoted(giveaway + bait)}")
     channel = _found(_OFF_PLATFORM, text)
-    if channel and (posing := _found(_POSING_AS_HELP, text)):
+    if channel and _CONTACT_POINT.search(text) and (posing := _found(_POSING_AS_HELP, text)):
         return NoiseFlag(
             NoiseKind.spam,
             "support_impersonation",
@@ -139,11 +147,13 @@ def spam_flag(mention: Mention) -> NoiseFlag | None:
     money = _found(_EASY_MONEY, text)
     if money and (hook := _found(_DM_ME, text)):
         return NoiseFlag(NoiseKind.spam, "easy_money", f"easy-money bait: {_quoted(money + hook)}")
-    links = _found(_LINK, text)
+    hosts = list(dict.fromkeys((a or b).lower().removeprefix("www.") for a, b in _LINK_HOST.findall(text)))
     tags = _HASHTAG.findall(text)
-    if len(links) >= 3 or (len(links) >= 2 and len(tags) >= 5):
+    if len(hosts) >= 3 or (len(hosts) >= 2 and len(tags) >= 5):
         return NoiseFlag(
-            NoiseKind.spam, "link_farm", f"link farm: {len(links)} links and {len(tags)} hashtags ({_quoted(links)})"
+            NoiseKind.spam,
+            "link_farm",
+            f"link farm: links to {len(hosts)} sites and {len(tags)} hashtags ({_quoted(hosts)})",
         )
     return None
 

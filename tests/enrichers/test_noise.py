@@ -138,6 +138,7 @@ def test_owned_handles_compare_as_the_platform_does() -> None:
         ("Lumora GIVEAWAY! Send 0.1 ETH to get 0.2 back", "crypto_giveaway"),
         ("Lumora presale live, connect your wallet now", "crypto_airdrop"),
         ("Lumora deals https://a.xyz/1 https://b.top/2 https://c.click/3", "link_farm"),
+        ("Lumora hub 70% off lumo-deal.xyz best-bulbs.top #lumora #deal #sale #smarthome #promo", "link_farm"),
     ],
 )
 def test_spam_rules_in_several_languages(text: str, rule: str) -> None:
@@ -153,6 +154,9 @@ def test_spam_rules_in_several_languages(text: str, rule: str) -> None:
         "Is there a Lumora WhatsApp group for owners?",  # a channel but nobody posing as support
         "Bought the Lumora starter kit at https://shop.example/lumora",
         "My Lumora bulbs airdropped into the couch lol",
+        "Does Lumora have WhatsApp support? Their chat agent never answers",  # no number or handle to move to
+        "I work from home and my Lumora hub died. DM me if you know a fix",
+        "status.lumora.io says all fine, but https://app.lumora.io/login and https://lumora.io/help are down",
     ],
 )
 def test_ordinary_posts_are_not_spam(text: str) -> None:
