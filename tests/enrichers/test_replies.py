@@ -367,6 +367,7 @@ def test_rejected_credentials_say_which_variable_to_renew(server: ReplayServer, 
         "Mastodon refused the account's credentials (HTTP 401: The access token is invalid); "
         "renew the secret in REPLY_SECRET"
     )
+    assert SECRET not in (result.reason or "")
 
 
 def test_the_ssrf_guard_stops_a_reply_to_a_private_address(server: ReplayServer) -> None:
