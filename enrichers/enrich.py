@@ -22,7 +22,9 @@ from enrichers.findings import build_finding
 from enrichers.leads import DEFAULT_LEAD_SCORING, LeadScore, LeadScoring, score_lead
 from enrichers.linking import CompanyIndex, CompanyMention, Link, link_author
 from enrichers.model import ENRICHMENT_PURPOSE, Company, Delivery, Finding, Route, Team
+from enrichers.noise import NoiseFlag, OwnedAccounts, screen
 from enrichers.ports import ContactDirectory
+from enrichers.priority import PriorityConfig, priority_score
 from enrichers.routing import LeadContext, RoutingConfig, RuleOutcome, evaluate, route
 from listener.mention import Mention
 
@@ -57,6 +59,8 @@ class Enrichment:
     """The lead score (enrichers.leads); kept as a lead when the mention was routed to sales."""
     lead_company: Company | None = None
     """The author's company the lead is linked to (None when consent does not allow keeping the link)."""
+    flag: NoiseFlag | None = None
+    """Why the mention is kept out of the brand's queues (own account, spam, about a competitor), or None."""
 
     @property
     def is_lead(self) -> bool:
@@ -74,12 +78,16 @@ def enrich(
     companies: CompanyIndex | None = None,
     relevant_queries: Collection[str] | None = None,
     leads: LeadScoring = DEFAULT_LEAD_SCORING,
+    owned_accounts: OwnedAccounts | None = None,
+    priority: PriorityConfig | None = None,
 ) -> Enrichment:
     """Decide link, finding, lead score and routes for one classified mention.
 
     `retention` is how long a finding is kept; `companies` finds companies named in the text;
     `relevant_queries` names the brand/product/competitor queries (None: all queries are); `leads` weighs
     the lead score. When the contact does not allow enrichment, the score leaves out what the CRM knows of them.
+    `owned_accounts` the brand's own handles per platform, whose posts are flagged and not routed as a customer's (`enrichers.noise`);
+    `priority` how each route's score is made (`enrichers.priority`).
     """
     resolution = link_author(mention, directory)
     contact = resolution.contact
@@ -94,20 +102,36 @@ def enrich(
             link_reason = f"author matches contact {contact.id}, but no link is kept: {consent.reason}"
 
     named = tuple(companies.find(mention.title, mention.text)) if companies else ()
+    flag = screen(mention, owned_accounts)
     outcome = build_finding(mention, verdict, resolution.link, consent, now, retention, relevant_queries)
 
     if verdict is None:
         return Enrichment(
-            mention.key, link, link_reason, consent, None, outcome.reason, named, (), (), "not classified yet"
+            mention.key,
+            link,
+            link_reason,
+            consent,
+            None,
+            outcome.reason,
+            named,
+            (),
+            (),
+            "not classified yet",
+            flag=flag,
         )
 
     allowed = contact is None or (consent is not None and consent.allowed)
     company = resolution.company if allowed else None
     lead = score_lead(mention, verdict, now, contact if allowed else None, company, leads)
     context = LeadContext(company=company, score=lead)
-    outcomes = tuple(evaluate(rules, mention, verdict, contact, named, context))
+    outcomes = tuple(evaluate(rules, mention, verdict, contact, named, context, flag))
     contact_id = contact.id if contact is not None and allowed else None
     crm = crm_record(contact if contact_id else None, company)
+    routes = route(rules, mention, verdict, now, contact, named, context, flag)
+    if routes:
+        # The linked contact's segment counts even when no profile may be kept: it decides this one answer only.
+        score = priority_score(mention, verdict, now, priority, contact)
+        routes = [r.model_copy(update={"score": score}) for r in routes]
     routed = tuple(
         RoutedMention(
             r,
@@ -127,11 +151,13 @@ def enrich(
                 ),
             ),
         )
-        for r in route(rules, mention, verdict, now, contact, named, context)
+        for r in routes
     )
     routing_reason = (
         "; ".join(f"{r.route.team.value}: {r.route.explanation}" for r in routed)
         if routed
+        else f"not routed: {flag.kind.value}, {flag.reason}"
+        if flag is not None and any(o.matched for o in outcomes)
         else "no routing rule matched"
     )
     return Enrichment(
@@ -147,4 +173,5 @@ def enrich(
         routing_reason,
         lead,
         company,
+        flag,
     )

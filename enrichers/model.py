@@ -145,6 +145,25 @@ class Priority(StrEnum):
     low = "low"
 
 
+class ScorePart(BaseModel):
+    """One named part of a priority score (`enrichers.priority`): its points and why."""
+
+    model_config = _FROZEN
+
+    name: str = Field(description="'intent', 'severity', 'reach', 'contact' or 'waiting'.")
+    points: float = Field(ge=0, description="Points this part gave (of the score's 0–100).")
+    reason: str = Field(description="Why, in words: '96,400 followers', \"outage ('offline')\".")
+
+
+class PriorityScore(BaseModel):
+    """Which mention to answer first: 0–100, higher first, with the parts it is made of."""
+
+    model_config = _FROZEN
+
+    score: int = Field(ge=0, le=100)
+    parts: tuple[ScorePart, ...] = ()
+
+
 class Route(BaseModel):
     """A decision to send one mention to a team on a channel. Natural key: (source, external_id, team)."""
 
@@ -161,6 +180,9 @@ class Route(BaseModel):
     due_at: datetime | None = Field(default=None, description="Response-time target.")
     rule: str = Field(description="Name of the routing rule that matched.")
     explanation: str = Field(description="Why that rule matched, in words.")
+    score: PriorityScore | None = Field(
+        default=None, description="Priority score when routed (enrichers.priority); the inbox sorts by it."
+    )
 
 
 class DeliveryStatus(StrEnum):

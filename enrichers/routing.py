@@ -37,8 +37,15 @@ A CRM prospect asking for volume is a lead even when the classifier hesitates: t
 buying signal to sales, whatever the intent confidence (complaints excepted), and is final, so that mention
 is sales' alone and does not also land in service's question queue.
 
+Noise is held back (`enrichers.noise`): a mention flagged as from one of the brand's own accounts, as spam or a
+scam, or as about a competitor only, is not routed by a rule that does not ask for it. A rule asks for owned or
+spam mentions with `owned: true` / `spam: true`; for competitor mentions with `about_competitor: true` or by
+naming competitors (`mentions_competitor: true`, `competitor: [...]`), and rules for marketing and product take
+them as they are (competitor views are theirs). The default rules route competitor mentions to marketing.
+
 The reply channel is where the customer spoke, unless the linked contact stated a preferred channel.
-The due time is `now` (when we routed it) plus `respond_within`.
+The due time is counted from when the post was written (`created_at`), not from when we routed it:
+`created_at + respond_within` (a post collected late is that much closer to its target, or past it).
 """
 
 from __future__ import annotations
@@ -57,6 +64,7 @@ from classifiers.verdict import Intent, Sentiment, Verdict
 from enrichers.leads import LeadScore, Signal
 from enrichers.linking import CompanyMention
 from enrichers.model import Company, CompanyClass, Contact, Priority, Route, Team
+from enrichers.noise import NoiseFlag, NoiseKind
 from listener.mention import Mention, Platform
 
 _STRICT = ConfigDict(frozen=True, extra="forbid")
@@ -131,6 +139,11 @@ class When(BaseModel):
         "see enrichers.leads).",
     )
     min_lead_score: int | None = Field(default=None, ge=0, le=100, description="Lead score ≥ this (0–100).")
+    spam: bool | None = Field(default=None, description="Flagged as spam or a scam (true), or not (false).")
+    owned: bool | None = Field(default=None, description="Written by one of the brand's own accounts, or not.")
+    about_competitor: bool | None = Field(
+        default=None, description="About a competitor and none of our brands (matched only competitor queries)."
+    )
 
     _lists = field_validator(*_LIST_CONDITIONS, mode="before")(classmethod(lambda cls, v: _as_tuple(v)))
 
@@ -303,6 +316,7 @@ def check(
     contact: Contact | None = None,
     companies: Sequence[CompanyMention] = (),
     lead: LeadContext | None = None,
+    flag: NoiseFlag | None = None,
 ) -> RuleOutcome:
     """Check every condition of `rule`; the reasons list the ones that failed, or all when it matched."""
     when = rule.when
@@ -396,6 +410,14 @@ def check(
         else:
             ok = lead.score.score >= when.min_lead_score
             results.append((ok, f"lead score {lead.score.score} {'≥' if ok else '<'} {when.min_lead_score}"))
+    kind = flag.kind if flag is not None else None
+    for unflagged, flagged, asked in (
+        ("not flagged as spam", kind is NoiseKind.spam, when.spam),
+        ("not from one of the brand's accounts", kind is NoiseKind.owned, when.owned),
+        ("not about a competitor only", kind is NoiseKind.competitor, when.about_competitor),
+    ):
+        if asked is not None:
+            results.append((flagged == asked, flag.reason if flagged and flag is not None else unflagged))
 
     matched = all(ok for ok, _ in results)
     reasons = tuple(text for ok, text in results if matched or not ok)
@@ -408,6 +430,21 @@ class LeadContext:
 
     company: Company | None = None
     score: LeadScore | None = None
+
+
+def takes_flagged(rule: RoutingRule, flag: NoiseFlag) -> bool:
+    """Whether `rule` may route a mention carrying `flag`: only when it asks for that kind of mention."""
+    when = rule.when
+    if flag.kind is NoiseKind.spam:
+        return when.spam is True
+    if flag.kind is NoiseKind.owned:
+        return when.owned is True
+    return (
+        when.about_competitor is True
+        or when.mentions_competitor is True
+        or when.competitor is not None
+        or rule.team in (Team.marketing, Team.product)
+    )
 
 
 def reply_channel(mention: Mention, contact: Contact | None) -> str:
@@ -424,6 +461,7 @@ def evaluate(
     contact: Contact | None = None,
     companies: Sequence[CompanyMention] = (),
     lead: LeadContext | None = None,
+    flag: NoiseFlag | None = None,
 ) -> list[RuleOutcome]:
     """Every rule's outcome in order (for 'why was this routed there?'); `routed` marks those that made a route."""
     outcomes: list[RuleOutcome] = []
@@ -433,9 +471,13 @@ def evaluate(
         if stopped_by is not None:
             outcomes.append(RuleOutcome(rule.name, False, (), note=f"not checked: rule '{stopped_by}' is final"))
             continue
-        outcome = check(rule, mention, verdict, contact, companies, lead)
+        outcome = check(rule, mention, verdict, contact, companies, lead, flag)
         if outcome.matched:
-            if rule.team in routed_by:
+            if flag is not None and not takes_flagged(rule, flag):
+                outcome = RuleOutcome(
+                    outcome.rule, True, outcome.reasons, note=f"held back, {flag.kind.value}: {flag.reason}"
+                )
+            elif rule.team in routed_by:
                 outcome = RuleOutcome(
                     outcome.rule,
                     True,
@@ -459,11 +501,15 @@ def route(
     contact: Contact | None = None,
     companies: Sequence[CompanyMention] = (),
     lead: LeadContext | None = None,
+    flag: NoiseFlag | None = None,
 ) -> list[Route]:
-    """The routes for one mention: one per team, from the first matching rule for that team."""
+    """The routes for one mention: one per team, from the first matching rule for that team.
+
+    `now` is kept for callers; the due time counts from the post's own `created_at` (see the module docstring).
+    """
     rules = {rule.name: rule for rule in config.rules}
     routes = []
-    for outcome in evaluate(config, mention, verdict, contact, companies, lead):
+    for outcome in evaluate(config, mention, verdict, contact, companies, lead, flag):
         if not outcome.routed:
             continue
         rule = rules[outcome.rule]
@@ -475,7 +521,7 @@ def route(
                 channel=rule.channel_name,
                 reply_channel=reply_channel(mention, contact),
                 priority=rule.priority,
-                due_at=now + rule.respond_within if rule.respond_within else None,
+                due_at=mention.created_at + rule.respond_within if rule.respond_within else None,
                 rule=rule.name,
                 explanation=outcome.explanation,
             )
@@ -560,6 +606,12 @@ DEFAULT_ROUTING = RoutingConfig(
             team=Team.customer_service,
             priority=Priority.normal,
             respond_within=timedelta(hours=4),
+        ),
+        RoutingRule(
+            name="competitor-watch",
+            when=When(about_competitor=True),
+            team=Team.marketing,
+            priority=Priority.low,
         ),
     )
 )

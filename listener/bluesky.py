@@ -34,7 +34,7 @@ from listener.base import BuildContext, Collector, Page, SourceBase
 from listener.cursor import Watermark
 from listener.http import Http, HttpError, decode_json
 from listener.language import normalise_language
-from listener.mention import Author, Engagement, Mention, Platform, payload_hash
+from listener.mention import Author, Engagement, Mention, Platform, ReplyRef, payload_hash
 from listener.normalise import Converted, Finishing, Skip, convert_items, page_error, source_error
 from listener.query import plain_search
 
@@ -56,6 +56,17 @@ def sort_time(post: Mapping[str, Any]) -> datetime:
     created = _time(post["record"]["createdAt"])
     indexed = post.get("indexedAt")
     return min(created, _time(indexed)) if indexed else created
+
+
+def _reply_ref(post: Mapping[str, Any], reply: Mapping[str, Any]) -> ReplyRef | None:
+    """The post's cid and its thread's root (uri, cid): a reply names both (`app.bsky.feed.post#replyRef`)."""
+    cid = post.get("cid")
+    if not isinstance(cid, str) or not cid:
+        return None
+    root = reply.get("root") if isinstance(reply.get("root"), Mapping) else None
+    if root and isinstance(root.get("uri"), str) and isinstance(root.get("cid"), str):
+        return ReplyRef(cid=cid, root_uri=root["uri"], root_cid=root["cid"])
+    return ReplyRef(cid=cid, root_uri=post["uri"], root_cid=cid)
 
 
 def post_to_mention(post: Mapping[str, Any]) -> Converted:
@@ -92,6 +103,7 @@ def post_to_mention(post: Mapping[str, Any]) -> Converted:
             ),
             reply_to_id=(reply.get("parent") or {}).get("uri"),
             thread_id=(reply.get("root") or {}).get("uri") or uri,
+            reply_ref=_reply_ref(post, reply),
             raw_hash=payload_hash(post),
         ),
         platform_bot="bot" in labels,

@@ -40,7 +40,7 @@ from pydantic import Field
 from listener.base import BuildContext, Collector, Page, SourceBase
 from listener.http import Http, HttpError, decode_json
 from listener.language import normalise_language
-from listener.mention import Author, Engagement, Mention, Platform, payload_hash
+from listener.mention import Author, Engagement, Mention, Platform, ReplyRef, payload_hash
 from listener.normalise import Converted, Finishing, Skip, convert_items, html_to_text, page_error, source_error
 from listener.query import plain_search
 
@@ -78,6 +78,8 @@ def status_to_mention(status: Mapping[str, Any], instance_host: str) -> Converte
                 quotes=status.get("quotes_count"),
             ),
             # in_reply_to_id is an instance-local id, not the parent's URI, so it cannot name the parent.
+            # The status id is local too: kept with its instance, so a reply from an account there needs no lookup.
+            reply_ref=ReplyRef(status_id=str(status["id"]), instance=instance_host) if status.get("id") else None,
             raw_hash=payload_hash(status),
         ),
         platform_bot=bool(account.get("bot")),

@@ -145,6 +145,26 @@ class Engagement(BaseModel):
         return sum(v or 0 for v in (self.likes, self.reposts, self.replies, self.quotes))
 
 
+class ReplyRef(BaseModel):
+    """What answering the post on its platform needs beyond `external_id`, kept as the collector saw it.
+
+    X and Reddit need nothing more (the tweet id and the fullname are the external_id). Mastodon's external_id is
+    the post's ActivityPub URI, the same everywhere; replying needs the status id on one's own instance, which
+    `status_id` holds for the instance it was read from. A Bluesky reply names the post and its thread's root,
+    each by uri and cid (the content hash of the version replied to).
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    status_id: Id | None = Field(default=None, description="Mastodon: the status id on `instance`.")
+    instance: Annotated[Clean, _at_most(MAX_HANDLE_CHARS, "an instance host")] | None = Field(
+        default=None, description="Mastodon: host of the instance `status_id` belongs to (e.g. 'mastodon.social')."
+    )
+    cid: Id | None = Field(default=None, description="Bluesky: the post's cid.")
+    root_uri: Id | None = Field(default=None, description="Bluesky: at-uri of the thread's root post.")
+    root_cid: Id | None = Field(default=None, description="Bluesky: cid of the thread's root post.")
+
+
 def _utc(value: datetime) -> datetime:
     if value.tzinfo is None:
         raise ValueError("timestamp must carry a time zone (e.g. '2026-11-23T10:00:00Z')")
@@ -173,6 +193,9 @@ class Mention(BaseModel):
     rating: float | None = Field(default=None, ge=0, le=5, description="Review stars normalised to a 0–5 scale.")
     reply_to_id: Id | None = Field(default=None, description="external_id of the post this replies to.")
     thread_id: Id | None = Field(default=None, description="external_id of the thread's root post.")
+    reply_ref: ReplyRef | None = Field(
+        default=None, description="What replying on the platform needs beyond external_id (see ReplyRef)."
+    )
     matched_queries: tuple[str, ...] = Field(default=(), description="Names of configured queries it matched.")
     signals: tuple[str, ...] = Field(default=(), description="Recorded flags: 'spam', 'bot', 'near_duplicate:<id>'.")
     raw_hash: str = Field(default="", description="sha256 of the raw platform payload, for change detection.")

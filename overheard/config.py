@@ -20,8 +20,11 @@ from classifiers.verdict import Intent
 from enrichers.alerts import AlertsConfig
 from enrichers.crm.hubspot.client import HubSpotSettings
 from enrichers.leads import DEFAULT_LEAD_SCORING, LeadScoring
+from enrichers.priority import PriorityConfig
+from enrichers.replies import ReplyAccount
 from enrichers.routing import DEFAULT_ROUTING, RoutingConfig, describe_errors
 from listener.base import SourceBase
+from listener.mention import Platform
 from listener.query import QuerySyntaxError
 from listener.query import parse as parse_query
 from listener.registry import SOURCES
@@ -326,6 +329,18 @@ class OverheardConfig(BaseModel):
     recheck: RecheckConfig = Field(default_factory=RecheckConfig)
     alerts: AlertsConfig = Field(default_factory=AlertsConfig)
     web: WebConfig = Field(default_factory=WebConfig)
+    owned_accounts: dict[Platform, tuple[str, ...]] = Field(
+        default_factory=dict,
+        description=(
+            "The brand's own accounts per platform (e.g. {x: [LumoraHelp]}): their posts are the brand speaking, "
+            "never routed as a customer's complaint (enrichers.noise)."
+        ),
+    )
+    priority: PriorityConfig = Field(default_factory=PriorityConfig)
+    reply_accounts: dict[str, ReplyAccount] = Field(
+        default_factory=dict,
+        description="Accounts the team answers from, by name; each names its platform and the secret's variable.",
+    )
 
     @model_validator(mode="after")
     def _consistent(self) -> OverheardConfig:

@@ -57,7 +57,9 @@ def run_demo(workdir: Path, console: Console) -> BatchReport:
         f"\n[bold]{total.stored}[/] mentions stored and classified · {total.needs_human} need a human · "
         f"{total.linked_contacts} linked to CRM contacts · {total.findings} findings attached · "
         f"{total.not_profiled} from contacts without a valid basis (triaged, not profiled) · "
-        f"{sent.delivered} deliveries made · {len(total.quarantined)} lines quarantined"
+        f"{sent.delivered} deliveries made · {len(total.quarantined)} lines quarantined\n"
+        f"kept out of the queues: {total.flagged['spam']} flagged as spam or scams · "
+        f"{total.flagged['owned']} from the brand's own accounts · {total.flagged['competitor']} about competitors only"
     )
     for reason in total.quarantined:
         console.print(f"  quarantined: {reason}", highlight=False)

@@ -89,6 +89,7 @@ class BatchReport:
     not_profiled: int = 0  # a contact was found but consent did not allow keeping a profile
     routes: Counter[tuple[str, str]] = field(default_factory=Counter)  # (team, intent) → routes
     intents: Counter[str] = field(default_factory=Counter)
+    flagged: Counter[str] = field(default_factory=Counter)  # noise kind (owned, spam, competitor) → mentions
     busy: list[str] = field(default_factory=list)  # collectors another process was sweeping: left to it
 
     def add(self, other: BatchReport) -> None:
@@ -106,6 +107,7 @@ class BatchReport:
         self.busy += other.busy
         self.routes.update(other.routes)
         self.intents.update(other.intents)
+        self.flagged.update(other.flagged)
 
 
 def classify(classifier: Classifier, mentions: Sequence[Mention], batch_size: int = 32) -> list[Verdict]:
@@ -200,6 +202,8 @@ def _store(
                     retention,
                     companies,
                     leads=runtime.config.leads,
+                    owned_accounts=runtime.config.owned_accounts,
+                    priority=runtime.config.priority,
                 ),
             )
             for mention, verdict in kept
@@ -212,6 +216,8 @@ def _store(
         report.linked_contacts += bool(outcome.link and outcome.link.contact_id)
         report.findings += outcome.finding is not None
         report.not_profiled += outcome.consent is not None and not outcome.consent.allowed
+        if outcome.flag is not None:
+            report.flagged[outcome.flag.kind.value] += 1
         for routed in outcome.routes:
             report.routes[(routed.route.team.value, verdict.intent.value)] += 1
     log.info("batch.stored", extra={"stored": report.stored, "quarantined": len(rejected)})

@@ -215,7 +215,8 @@ class ErasureReport:
 
 # Children before parents, so no foreign key is left dangling whatever the backend enforces.
 ERASE_ORDER = (
-    "deliveries", "routes", "leads", "verdicts", "findings", "links", "mention_tags", "mentions",
+    "deliveries", "routes", "leads", "verdicts", "findings", "links", "mention_tags", "mention_notes",
+    "reply_records", "mentions",
     "contact_emails", "identities", "memberships", "consents", "crm_records", "contacts",
 )  # fmt: skip
 ERASED = "[erased]"

@@ -11,7 +11,7 @@ from sqlalchemy import Connection, select, tuple_
 
 from classifiers.verdict import Verdict
 from listener.base import Rejected
-from listener.mention import MAX_QUARANTINE_PAYLOAD_CHARS, Author, Engagement, Mention, clean_text
+from listener.mention import MAX_QUARANTINE_PAYLOAD_CHARS, Author, Engagement, Mention, ReplyRef, clean_text
 from storage.database import upsert
 from storage.metrics import refresh_rollups
 from storage.schema import cursors, mentions, now_utc, quarantine, tombstones, verdicts
@@ -22,7 +22,7 @@ _ENGAGEMENT = ("likes", "reposts", "replies", "quotes", "impressions", "score")
 _REFRESHED = (
     "url", "author_name", "author_followers", "author_verified", "author_profile_url", "text", "title",
     "language", "collected_at", *_ENGAGEMENT, "rating", "reply_to_id", "thread_id", "matched_queries",
-    "signals", "raw_hash",
+    "signals", "raw_hash", "reply_ref",
 )  # fmt: skip
 
 
@@ -48,6 +48,7 @@ def mention_row(mention: Mention) -> dict[str, Any]:
         "matched_queries": list(mention.matched_queries),
         "signals": list(mention.signals),
         "raw_hash": mention.raw_hash,
+        "reply_ref": mention.reply_ref.model_dump(mode="json", exclude_none=True) if mention.reply_ref else None,
         "status": "new",
     }
 
@@ -76,6 +77,7 @@ def mention_from_row(row: Any) -> Mention:
         matched_queries=tuple(row.matched_queries or ()),
         signals=tuple(row.signals or ()),
         raw_hash=row.raw_hash,
+        reply_ref=ReplyRef.model_validate(ref) if (ref := getattr(row, "reply_ref", None)) else None,
     )
 
 

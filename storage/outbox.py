@@ -22,13 +22,14 @@ from sqlalchemy import Connection, Engine, and_, bindparam, func, or_, select, t
 from classifiers.verdict import Verdict
 from enrichers.enrich import Enrichment
 from enrichers.model import Delivery, DeliveryStatus, Finding, Route
+from enrichers.noise import NoiseFlag
 from listener.mention import Mention
 from storage.contacts import save_links
 from storage.database import upsert
 from storage.leads import record_crm_receipts, write_leads
 from storage.mentions import mention_ids
 from storage.provenance import finding_provenance, route_provenance
-from storage.schema import deliveries, findings, now_utc, routes
+from storage.schema import deliveries, findings, mentions, now_utc, routes
 
 log = logging.getLogger(__name__)
 
@@ -44,7 +45,7 @@ def _mention_id(connection: Connection, source: str, external_id: str) -> int:
     return found[(source, external_id)]
 
 
-_ROUTE_DECISION = ("channel", "reply_channel", "priority", "due_at", "rule", "explanation")
+_ROUTE_DECISION = ("channel", "reply_channel", "priority", "due_at", "rule", "explanation", "score", "score_parts")
 """What a re-run refreshes on an existing route; its status (a person may have closed it) is kept."""
 
 
@@ -77,6 +78,8 @@ def write_routes(
                 "due_at": route.due_at,
                 "rule": route.rule,
                 "explanation": route.explanation,
+                "score": route.score.score if route.score else None,
+                "score_parts": [p.model_dump(mode="json") for p in route.score.parts] if route.score else None,
                 "status": "open",
                 "created_at": now,
                 **{column: audit.get(column) for column in audit_columns},
@@ -138,12 +141,34 @@ class Enriched(NamedTuple):
     enrichment: Enrichment
 
 
+def save_flags(connection: Connection, items: Sequence[tuple[int, NoiseFlag | None]]) -> None:
+    """Keep why each mention is kept out of the queues (or clear it: a re-run may find it no longer applies), in one
+    statement for the batch."""
+    if not items:
+        return
+    connection.execute(
+        update(mentions)
+        .where(mentions.c.id == bindparam("mention_id"))
+        .values(flag=bindparam("kind"), flag_rule=bindparam("rule"), flag_reason=bindparam("reason")),
+        [
+            {
+                "mention_id": mention_id,
+                "kind": flag.kind.value if flag else None,
+                "rule": flag.rule if flag else None,
+                "reason": flag.reason if flag else None,
+            }
+            for mention_id, flag in dict(items).items()
+        ],
+    )
+
+
 def save_enrichments(connection: Connection, batch: Sequence[Enriched], thresholds: dict[str, Any] | None) -> None:
     """Keep what enrichment decided for a batch, in the caller's transaction: links, findings, routes,
     deliveries and leads, each row written with its audit record (`storage.provenance`) — a handful of statements
     per batch, however many mentions it holds. A lead keeps its contact and company only as far as the kept link
     does (consent)."""
     save_links(connection, [(item.mention_id, item.enrichment.link) for item in batch])
+    save_flags(connection, [(item.mention_id, item.enrichment.flag) for item in batch])
     write_findings(
         connection,
         [

@@ -108,6 +108,8 @@ PERSONAL_DATA: tuple[PersonalData, ...] = (
             "reply_to_id",
             "thread_id",
             "assignee",
+            "reply_ref",
+            "flag_reason",
         ),
         TiedBy.author,
         "posts the person published, and who handles them",
@@ -129,9 +131,23 @@ PERSONAL_DATA: tuple[PersonalData, ...] = (
     ),
     PersonalData(
         "routes",
-        ("explanation", "evidence", "basis"),
+        ("explanation", "evidence", "basis", "score_parts"),
         TiedBy.mention,
-        "routing explanations and evidence may quote the post",
+        "routing explanations, evidence and priority reasons may quote the post",
+        kept=WITH_MENTION,
+    ),
+    PersonalData(
+        "mention_notes",
+        ("body",),
+        TiedBy.mention,
+        "the team's internal notes on the person's post",
+        kept=WITH_MENTION,
+    ),
+    PersonalData(
+        "reply_records",
+        ("text", "post_id", "post_url", "reason"),
+        TiedBy.mention,
+        "what the team answered the person",
         kept=WITH_MENTION,
     ),
     PersonalData(
@@ -219,6 +235,8 @@ NOT_PERSONAL: dict[str, tuple[str, ...]] = {
         "raw_hash",
         "status",
         "snoozed_until",
+        "flag",
+        "flag_rule",
     ),
     "verdicts": (
         "mention_id",
@@ -272,6 +290,7 @@ NOT_PERSONAL: dict[str, tuple[str, ...]] = {
         "thresholds",
         "collected_at",
         "approved_by",
+        "score",
     ),
     "deliveries": (
         "id",
@@ -335,6 +354,13 @@ NOT_PERSONAL: dict[str, tuple[str, ...]] = {
         "model_version",
         "at",
     ),
+    # The team's work on a mention (issue 21). Teammates are staff, named as tokens name them; the rows go with their
+    # mention (ON DELETE CASCADE, and erasure deletes them with the post).
+    "mention_notes": ("id", "mention_id", "author", "created_at"),
+    "status_history": ("id", "mention_id", "at", "actor", "action", "from_status", "to_status", "assignee", "team"),
+    "canned_replies": ("id", "name", "team", "language", "body", "updated_by", "updated_at"),  # templates, no person
+    "reply_claims": ("mention_id", "actor", "started_at", "expires_at"),
+    "reply_records": ("id", "mention_id", "idempotency_key", "platform", "account", "sent_by", "sent", "at"),
 }
 
 

@@ -541,3 +541,79 @@ crm_records = Table(
     Column("lifecycle_stage", String(64)),  # e.g. lead, marketingqualifiedlead, opportunity, customer
     Column("synced_at", UTCDateTime, nullable=False),
 )
+
+# The service workspace (issue 21, migration 0011_workspace): what replying on the platform needs, why a mention is
+# kept out of the queues, each route's priority score, and the team's work on a mention — notes, canned replies,
+# who is replying now, the replies sent (or failed, their draft kept) and every change of status or assignee.
+mentions.append_column(Column("reply_ref", JSON))  # listener.mention.ReplyRef: Mastodon's local id, Bluesky's cids
+mentions.append_column(Column("flag", String(16)))  # enrichers.noise.NoiseKind: owned | spam | competitor
+mentions.append_column(Column("flag_rule", String(64)))  # the rule that flagged it, e.g. 'crypto_airdrop'
+mentions.append_column(Column("flag_reason", Text))  # why, quoting the words found in the post
+routes.append_column(Column("score", Integer))  # enrichers.priority: 0-100, higher first
+routes.append_column(Column("score_parts", JSON))  # [{name, points, reason}], the reasons may quote the post
+Index("ix_routes_team_score", routes.c.team, routes.c.status, routes.c.score)
+
+mention_notes = Table(
+    "mention_notes",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("mention_id", ForeignKey("mentions.id", ondelete="CASCADE"), nullable=False),
+    Column("author", String(128), nullable=False),  # the teammate who wrote it
+    Column("body", Text, nullable=False),  # internal only, never sent; may name the customer
+    Column("created_at", UTCDateTime, nullable=False),
+    Index("ix_mention_notes_mention", "mention_id", "created_at"),
+)
+
+status_history = Table(
+    "status_history",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("mention_id", ForeignKey("mentions.id", ondelete="CASCADE"), nullable=False),
+    Column("at", UTCDateTime, nullable=False),
+    Column("actor", String(128), nullable=False),  # the teammate, or 'system'
+    Column("action", String(32), nullable=False),  # status | assign | reply_sent | reply_failed
+    Column("from_status", String(16)),
+    Column("to_status", String(16)),
+    Column("assignee", String(128)),  # for 'assign': the teammate it was given to (None: unassigned)
+    Column("team", String(32)),  # the team whose route changed, when one did
+    Index("ix_status_history_mention", "mention_id", "at"),
+)
+
+canned_replies = Table(
+    "canned_replies",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("name", String(128), nullable=False, unique=True),
+    Column("team", String(32)),  # None: every team may use it
+    Column("language", String(16)),  # ISO 639-1; None: any
+    Column("body", Text, nullable=False),  # with {variables}, e.g. 'Hi {name}, order {order_number} ...'
+    Column("updated_by", String(128), nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+)
+
+reply_claims = Table(
+    "reply_claims",
+    metadata,
+    Column("mention_id", ForeignKey("mentions.id", ondelete="CASCADE"), primary_key=True),
+    Column("actor", String(128), primary_key=True),  # a teammate writing a reply now
+    Column("started_at", UTCDateTime, nullable=False),
+    Column("expires_at", UTCDateTime, nullable=False),  # renewed while they type; gone when they send or leave
+)
+
+reply_records = Table(
+    "reply_records",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("mention_id", ForeignKey("mentions.id", ondelete="CASCADE"), nullable=False),
+    Column("idempotency_key", String(128), nullable=False, unique=True),  # one attempt: a re-run changes nothing
+    Column("platform", String(32), nullable=False),
+    Column("account", String(128), nullable=False),  # the reply account's name in overheard.yaml
+    Column("sent_by", String(128), nullable=False),  # the teammate who sent it
+    Column("text", Text, nullable=False),  # what was sent, or the draft kept when it failed
+    Column("sent", Boolean, nullable=False),
+    Column("post_id", String(MAX_ID_CHARS)),  # the reply's id on the platform
+    Column("post_url", Text),
+    Column("reason", Text),  # why it failed, as the platform said it
+    Column("at", UTCDateTime, nullable=False),
+    Index("ix_reply_records_mention", "mention_id", "at"),
+)

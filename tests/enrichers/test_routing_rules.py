@@ -34,11 +34,13 @@ def jane(directory) -> Contact:
     return directory.contacts["c-jane"]
 
 
-def test_complaint_goes_to_customer_service_with_a_two_hour_target(mentions, verdicts, now):
-    routes = route(DEFAULT_ROUTING, mentions["bob_complains"], verdicts["complaint"], now)
+def test_complaint_goes_to_customer_service_with_a_two_hour_target_from_when_it_was_written(mentions, verdicts, now):
+    bob = mentions["bob_complains"]
+    routes = route(DEFAULT_ROUTING, bob, verdicts["complaint"], now)
 
     assert [(r.team, r.rule, r.priority) for r in routes] == [(Team.customer_service, "complaint", Priority.high)]
-    assert routes[0].due_at == now + timedelta(hours=2)
+    assert bob.created_at < now  # routed later than it was written: the target still counts from the post
+    assert routes[0].due_at == bob.created_at + timedelta(hours=2)
     assert routes[0].channel == "customer_service"  # default channels are named after the team
 
 
@@ -125,7 +127,7 @@ def test_segment_rule_needs_a_linked_contact_in_that_segment(operator_rules, men
         Priority.urgent,
         "phone",
     )
-    assert linked[0].due_at == now + timedelta(minutes=30)
+    assert linked[0].due_at == mention.created_at + timedelta(minutes=30)
 
 
 def test_keywords_match_whole_words_or_phrases_in_any_case(operator_rules, mentions, verdicts):

@@ -41,6 +41,12 @@ def test_search_posts_become_mentions(server: ReplayServer, http: Http) -> None:
     assert first.language == "en"  # no `langs` on the record: detected offline
     replies = [m for m in page.mentions if m.reply_to_id]
     assert replies and all(m.thread_id and m.thread_id.startswith("at://") for m in replies)
+    # A reply names the post and its thread's root, each by uri and cid: both are kept.
+    assert first.reply_ref is not None and first.reply_ref.cid and first.reply_ref.cid.startswith("bafyrei")
+    assert (first.reply_ref.root_uri, first.reply_ref.root_cid) == (first.external_id, first.reply_ref.cid)
+    for reply in replies:
+        assert reply.reply_ref is not None and reply.reply_ref.root_uri == reply.thread_id
+        assert reply.reply_ref.root_cid and reply.reply_ref.root_cid != reply.reply_ref.cid
     assert page.next_cursor == NEWEST
 
     [request] = server.requests_to(SEARCH)

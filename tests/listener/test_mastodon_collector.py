@@ -38,6 +38,10 @@ def test_hashtag_timeline_status_becomes_a_mention_with_a_global_handle(server: 
     assert mention.language == "ja"  # as the author's client said, not re-detected
     assert mention.created_at == datetime(2026, 8, 1, 13, 55, 55, 867000, tzinfo=UTC)
     assert page.next_cursor == "117020593741189701"
+    # Replying from an account on this instance needs its local status id, kept with the instance it is valid on.
+    assert mention.reply_ref is not None
+    assert mention.reply_ref.status_id == "117020593741189701"
+    assert mention.reply_ref.instance == server.base_url.removeprefix("http://")
 
 
 def test_first_sweep_takes_only_the_newest_page(server: ReplayServer, http: Http) -> None:

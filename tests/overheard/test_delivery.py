@@ -91,9 +91,10 @@ def test_every_route_is_delivered_once_signed_and_never_again(
     report = sweep(runtime, ReplayCollector(_sample(tmp_path), name="s"))
     first = deliver_due(runtime)
     second = deliver_due(runtime)
-    assert first.delivered == report.stored == 15
+    assert report.stored == 15 and report.flagged == {"spam": 1}  # "Earn $500/day … DM me": held back from every rule
+    assert first.delivered == report.stored - 1 == 14
     assert second.delivered == 0
-    assert len(receiver.received) == len(set(receiver.received)) == 15
+    assert len(receiver.received) == len(set(receiver.received)) == 14
     assert receiver.bad_signatures == 0
 
 

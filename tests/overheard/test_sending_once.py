@@ -141,9 +141,10 @@ def test_one_pass_sends_every_due_delivery_beyond_one_batch(
     sample = _sample(tmp_path, 12)
     engine = open_database(database_url)
     runtime = Runtime.build(parse_config(_config_text(receiver.url, sample)), engine, KeywordClassifier())
-    sweep(runtime, ReplayCollector(sample))
+    stored = sweep(runtime, ReplayCollector(sample))
+    assert stored.flagged == {"spam": 1}  # the sample's "Earn $500/day … DM me" post reaches no queue
 
-    report = deliver_due(runtime, limit=5)  # 12 due, claimed 5 at a time
+    report = deliver_due(runtime, limit=5)  # 11 due, claimed 5 at a time
 
-    assert report.delivered == 12 and sum(receiver.received.values()) == 12
-    assert _statuses(engine) == {"delivered": 12}
+    assert report.delivered == 11 and sum(receiver.received.values()) == 11
+    assert _statuses(engine) == {"delivered": 11}
