@@ -12,6 +12,7 @@ page itself waits in `task_runs`. The only files we write are exports a person a
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 from collections.abc import Iterable
@@ -431,6 +432,20 @@ def erase_contact(connection: Connection, contact_id: str, *, actor: str) -> Era
     _require_contact(connection, contact_id)
     authored = _authored_keys(connection, contact_id)
     person = _person(connection, contact_id, authored)
+    return _erase(connection, person, authored, ("contact", contact_id), actor, contact_id=contact_id)
+
+
+def _erase(
+    connection: Connection,
+    person: Person,
+    authored: list[tuple[str, str]],
+    subject: tuple[str, str],
+    actor: str,
+    *,
+    contact_id: str | None = None,
+) -> ErasureReport:
+    """Tombstone and delete the person's posts and everything hanging off them (and, for a contact, their CRM
+    records), take them out of waiting pages and quarantine, scrub them from everyone else's text; audited."""
     pushed, pages_changed = _scrub_pushed_pages(connection, person)
     posts = list(dict.fromkeys(authored + pushed))
     at = now_utc()
@@ -441,19 +456,25 @@ def erase_contact(connection: Connection, contact_id: str, *, actor: str) -> Era
         connection.execute(
             tombstones.insert().values(source=source, external_id=external_id, reason="erased_on_request", at=at)
         )
-    report = ErasureReport(contact_id, tombstoned_mentions=len(posts))
+    report = ErasureReport(contact_id or f"{subject[0]}:{subject[1]}", tombstoned_mentions=len(posts))
     if posts:  # labels only, but tied to the post by id; the foreign key would cascade, we do not rely on it
         mention_ids = select(mentions.c.id).where(tuple_(mentions.c.source, mentions.c.external_id).in_(posts))
         report.deleted["triage_feedback"] = (
             connection.execute(delete(triage_feedback).where(triage_feedback.c.mention_id.in_(mention_ids))).rowcount
             or 0
         )
+    contact_tied = (TiedBy.contact_key, TiedBy.contact_id)
     entries = sorted(
-        (e for e in PERSONAL_DATA if e.tied_by is not TiedBy.nobody), key=lambda e: ERASE_ORDER.index(e.table)
+        (
+            e
+            for e in PERSONAL_DATA
+            if e.tied_by is not TiedBy.nobody and (contact_id is not None or e.tied_by not in contact_tied)
+        ),
+        key=lambda e: ERASE_ORDER.index(e.table),
     )
     for entry in entries:
         table = metadata.tables[entry.table]
-        result = connection.execute(delete(table).where(_where(entry.table, entry.tied_by, contact_id, posts)))
+        result = connection.execute(delete(table).where(_where(entry.table, entry.tied_by, contact_id or "", posts)))
         report.deleted[entry.table] = result.rowcount or 0
     report.scrubbed = {"pushed_pages": pages_changed, **_scrub_free_text(connection, person, posts)}
     refresh_rollups(connection, wait=True)  # metric_author_days holds handles: recompute it without theirs now
@@ -463,13 +484,145 @@ def erase_contact(connection: Connection, contact_id: str, *, actor: str) -> Era
         connection,
         actor,
         "gdpr.erase",
-        "contact",
-        contact_id,
+        subject[0],
+        subject[1],
         deleted=report.deleted,
         tombstoned=len(posts),
         scrubbed=report.scrubbed,
     )
     return report
+
+
+# The privacy desk for people who are not CRM contacts: an author asks what is kept on them, or for erasure.
+
+
+@dataclass(frozen=True)
+class AuthorSummary:
+    """One author as the posts we keep show them: to pick the right one before an export or an erasure."""
+
+    source: str
+    handle: str  # as stored on their latest post
+    name: str | None  # display name on their latest post
+    posts: int
+    first_seen: datetime
+    last_seen: datetime
+    contact_id: str | None  # set when a post of theirs is linked to a CRM contact: use the contact's export then
+
+
+class UnknownAuthor(LookupError):
+    pass
+
+
+def find_authors(connection: Connection, query: str, *, limit: int = 50) -> list[AuthorSummary]:
+    """Authors whose handle or display name contains `query` (any case), most posts first."""
+    needle = query.strip().lstrip("@").lower()
+    if len(needle) < 2:
+        raise ValueError("search for at least two characters of a handle or name")
+    handle_key = func.lower(mentions.c.author_handle)
+    rows = connection.execute(
+        select(
+            mentions.c.source,
+            handle_key.label("key"),
+            func.count().label("posts"),
+            func.min(mentions.c.created_at).label("first_seen"),
+            func.max(mentions.c.created_at).label("last_seen"),
+            func.max(mentions.c.id).label("latest"),
+        )
+        .where(
+            or_(
+                handle_key.contains(needle, autoescape=True),
+                func.lower(mentions.c.author_name).contains(needle, autoescape=True),
+            )
+        )
+        .group_by(mentions.c.source, handle_key)
+        .order_by(func.count().desc(), mentions.c.source, handle_key)
+        .limit(limit)
+    ).all()
+    found = []
+    for r in rows:
+        latest = connection.execute(
+            select(mentions.c.author_handle, mentions.c.author_name).where(mentions.c.id == r.latest)
+        ).one()
+        linked = connection.execute(
+            select(links.c.contact_id)
+            .join(mentions, mentions.c.id == links.c.mention_id)
+            .where(mentions.c.source == r.source, func.lower(mentions.c.author_handle) == r.key)
+            .where(links.c.status != "unlinked")
+            .limit(1)
+        ).scalar_one_or_none()
+        found.append(
+            AuthorSummary(
+                r.source, latest.author_handle, latest.author_name, r.posts, r.first_seen, r.last_seen, linked
+            )
+        )
+    return found
+
+
+def author_subject(source: str, handle: str) -> str:
+    """How the audit log names an author: a keyed digest, not the handle, so the log keeps no personal data after
+    an erasure; the desk finds the entries again from the source and handle."""
+    key = handle.strip().lstrip("@").lower()
+    return f"{source}:" + hashlib.sha256(f"overheard-author|{source}|{key}".encode()).hexdigest()[:20]
+
+
+def _author(connection: Connection, source: str, handle: str) -> tuple[Person, list[tuple[str, str]]]:
+    """The author's posts (by exact handle on that source, any case) and how they show up elsewhere."""
+    key = handle.strip().lstrip("@").lower()
+    rows = connection.execute(
+        select(mentions.c.source, mentions.c.external_id, mentions.c.author_handle, mentions.c.author_profile_url)
+        .where(mentions.c.source == source, func.lower(func.ltrim(mentions.c.author_handle, "@")) == key)
+        .order_by(mentions.c.id)
+    ).all()
+    handles = {(source, normalise_handle(source, r.author_handle, r.author_profile_url)) for r in rows}
+    handles.add((source, key))
+    texts = {r.author_handle.lstrip("@") for r in rows} | {handle.strip().lstrip("@")}
+    person = Person(
+        frozenset(handles),
+        tuple(sorted(t for t in texts if not t.isalpha() and len(t) > 2)),
+        tuple(sorted(t for t in texts if t.isalpha() and len(t) > 2)),
+    )
+    return person, [(r.source, r.external_id) for r in rows]
+
+
+def export_author(connection: Connection, source: str, handle: str, *, actor: str) -> dict[str, Any]:
+    """Everything kept on an author who is not (or not only) a CRM contact: their posts and all that hangs off
+    them, their posts waiting in pages and quarantined, by the same rules `erase_author` removes them."""
+    person, authored = _author(connection, source, handle)
+    pending = _pending_theirs(connection, person)
+    if not authored and not pending:
+        raise UnknownAuthor(f"no post by {handle!r} on {source} is kept")
+    tables: dict[str, list[dict[str, Any]]] = {}
+    for entry in PERSONAL_DATA:
+        if entry.tied_by not in (TiedBy.author, TiedBy.mention):
+            continue
+        table = metadata.tables[entry.table]
+        rows = connection.execute(select(table).where(_where(entry.table, entry.tied_by, "", authored)))
+        tables[entry.table] = [{k: _json_safe(v) for k, v in r._asdict().items()} for r in rows]
+    posts = authored + [(str(p["item"].get("source")), str(p["item"].get("external_id"))) for p in pending]
+    tables["waiting_to_be_stored"] = [{k: _json_safe(v) for k, v in p.items()} for p in pending]
+    tables["quarantine"] = [
+        {k: _json_safe(v) for k, v in r._asdict().items() if k != "payload_hash"}
+        for r in _quarantined_theirs(connection, person, posts)
+    ]
+    subject = author_subject(source, handle)
+    record(connection, actor, "gdpr.export", "author", subject, tables=sorted(tables))
+    return {
+        "author": {"source": source, "handle": handle},
+        "exported_at": now_utc().isoformat(),
+        "what_we_keep": {e.table: {"columns": list(e.columns), "why": e.why} for e in PERSONAL_DATA},
+        "tables": tables,
+        "audit": [e.model_dump(mode="json") for e in entries_for(connection, "author", subject)],
+    }
+
+
+def erase_author(connection: Connection, source: str, handle: str, *, actor: str) -> ErasureReport:
+    """Erase an author who is not a CRM contact: their posts (tombstoned), everything hanging off them, their
+    posts in waiting pages and quarantine, and their handle in everyone else's text. The report is the receipt:
+    what was removed, per table. A CRM contact is erased with `erase_contact` (it also removes the CRM record)."""
+    person, authored = _author(connection, source, handle)
+    if not authored and not _pending_theirs(connection, person):
+        raise UnknownAuthor(f"no post by {handle!r} on {source} is kept")
+    return _erase(connection, person, authored, ("author", author_subject(source, handle)), actor)
 
 
 @dataclass(frozen=True)
