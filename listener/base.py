@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Protocol
 from pydantic import BaseModel, ConfigDict, Field
 
 from listener.mention import Mention
+from listener.query import parse, to_plain_searches
 
 if TYPE_CHECKING:  # both import this module, so only their names are needed here
     from listener.http import Http
@@ -99,6 +100,19 @@ class BuildContext:
     def name(self, part: str) -> str:
         """A collector's name, which names its cursor and health row: '<source>:<part>'."""
         return f"{self.source}:{part}"
+
+    def plain_searches(self) -> list[tuple[str, str, str]]:
+        """(collector name, query name, search) for platforms whose search has no OR: one search per alternative
+        of each query (`listener.query.to_plain_searches`), each its own collector with its own cursor. A query
+        with one alternative keeps the plain '<source>:<query>' name (and so its cursor); several are named
+        '<source>:<query>:<search>'."""
+        found: list[tuple[str, str, str]] = []
+        for query_name, text in self.queries.items():
+            searches = to_plain_searches(parse(text))
+            for search in searches:
+                name = self.name(query_name) if len(searches) == 1 else self.name(f"{query_name}:{search}")
+                found.append((name, query_name, search))
+        return found
 
     def token(self, variable: str | None, *, required: bool = False) -> str | None:
         """The API token in the environment variable the config names; `required` refuses a missing one."""

@@ -7,7 +7,7 @@ Constructor (what `build` at the end of this module wires from its `sources:` en
         *,
         name: str,                          # cursor key, conventionally 'bluesky:<query name>'
         search: str,                        # sent as `q`; Bluesky's search has no OR, so the shell makes
-                                            # one collector per term of `listener.query.to_plain_search()`
+                                            # one collector per alternative (`BuildContext.plain_searches`)
         base_url: str = "https://public.api.bsky.app",
         access_token: str | None = None,    # a session JWT (see `create_session`) where search needs one
         language: str | None = None,        # `lang` filter
@@ -36,7 +36,6 @@ from listener.http import Http, HttpError, decode_json
 from listener.language import normalise_language
 from listener.mention import Author, Engagement, Mention, Platform, payload_hash
 from listener.normalise import Converted, Finishing, Skip, convert_items, page_error, source_error
-from listener.query import plain_search
 
 SEARCH_PATH = "/xrpc/app.bsky.feed.searchPosts"
 NO_UNAUTHENTICATED = "!no-unauthenticated"
@@ -196,12 +195,12 @@ def build(source: BlueskySource, ctx: BuildContext) -> list[Collector]:
     return [
         BlueskyCollector(
             ctx.http,
-            name=ctx.name(q),
-            search=plain_search(text),
+            name=name,
+            search=search,
             base_url=source.service,
             access_token=token,
             language=source.language,
             finishing=ctx.finishing,
         )
-        for q, text in ctx.queries.items()
+        for name, _, search in ctx.plain_searches()
     ]

@@ -7,7 +7,7 @@ Constructor (what `build` at the end of this module wires from its `sources:` en
         *,
         name: str,                          # cursor key, conventionally 'hackernews:<query name>'
         search: str,                        # sent as `query`; Algolia ANDs the words, so the shell makes
-                                            # one collector per term of `listener.query.to_plain_search()`
+                                            # one collector per alternative (`BuildContext.plain_searches`)
         base_url: str = SEARCH_HOST,
         kinds: tuple[str, ...] = ("story", "comment"),
         page_size: int = 100,               # `hitsPerPage`
@@ -34,7 +34,6 @@ from listener.cursor import Watermark
 from listener.http import Http, HttpError
 from listener.mention import Author, Engagement, Mention, Platform, payload_hash
 from listener.normalise import Converted, Finishing, Skip, convert_items, html_to_text, page_error, source_error
-from listener.query import plain_search
 
 SEARCH_HOST = "https://hn.algolia.com"
 SEARCH_PATH = "/api/v1/search_by_date"
@@ -151,10 +150,10 @@ def build(source: HackerNewsSource, ctx: BuildContext) -> list[Collector]:
     return [
         HackerNewsCollector(
             ctx.http,
-            name=ctx.name(q),
-            search=plain_search(text),
+            name=name,
+            search=search,
             base_url=source.base_url or SEARCH_HOST,
             finishing=ctx.finishing,
         )
-        for q, text in ctx.queries.items()
+        for name, _, search in ctx.plain_searches()
     ]

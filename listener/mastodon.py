@@ -42,7 +42,6 @@ from listener.http import Http, HttpError, decode_json
 from listener.language import normalise_language
 from listener.mention import Author, Engagement, Mention, Platform, payload_hash
 from listener.normalise import Converted, Finishing, Skip, convert_items, html_to_text, page_error, source_error
-from listener.query import plain_search
 
 PUBLIC_VISIBILITY = frozenset({"public", "unlisted"})
 
@@ -189,11 +188,11 @@ def build(source: MastodonSource, ctx: BuildContext) -> list[Collector]:
     return [
         MastodonCollector(
             ctx.http,
-            name=ctx.name(q),
+            name=name,
             base_url=source.instance,
-            search=plain_search(text),
+            search=search,
             access_token=token,
             finishing=ctx.finishing,
         )
-        for q, text in ctx.queries.items()
+        for name, _, search in ctx.plain_searches()
     ]

@@ -122,6 +122,7 @@ class RedditCollector:
         self.http = http
         self.name = name
         self.query = parse(query) if isinstance(query, str) else query
+        self.search = to_boolean_search(self.query) if self.query is not None else None
         self.subreddit = subreddit
         self.comments = comments
         self.base_url = base_url.rstrip("/")
@@ -134,8 +135,8 @@ class RedditCollector:
     def _request(self) -> tuple[str, dict[str, Any]]:
         params: dict[str, Any] = {"limit": self.page_size, "raw_json": 1}
         where = f"/r/{self.subreddit or 'all'}"
-        if self.query is not None:
-            params.update({"q": to_boolean_search(self.query), "sort": "new", "restrict_sr": bool(self.subreddit)})
+        if self.search is not None:
+            params.update({"q": self.search, "sort": "new", "restrict_sr": bool(self.subreddit)})
             return f"{self.base_url}{where}/search{self.suffix}", params
         listing = "comments" if self.comments else "new"
         return f"{self.base_url}{where}/{listing}{self.suffix}", params

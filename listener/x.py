@@ -10,6 +10,7 @@ Constructor (what `build` at the end of this module wires from its `sources:` en
         bearer_token: str | None = None,    # default: $X_BEARER_TOKEN (app-only auth)
         language: str | None = None,        # adds lang:<code>
         exclude_retweets: bool = True,
+        search: str | None = None,          # the rendered X query; default: rendered from `query`
         base_url: str = "https://api.twitter.com",
         page_size: int = 100,               # 10..100, X's max_results
         max_pages: int = 10,                # per sweep; the cursor keeps the rest for the next sweep
@@ -45,7 +46,7 @@ from listener.http import Http, HttpError, HttpStatusError, RateLimited
 from listener.language import normalise_language
 from listener.mention import Author, Engagement, Mention, Platform, payload_hash
 from listener.normalise import Converted, Finishing, convert_items, page_error, source_error
-from listener.query import Query, parse, to_x_query
+from listener.query import X_QUERY_LIMIT, Query, parse, to_x_queries, to_x_query
 
 log = logging.getLogger(__name__)
 
@@ -157,6 +158,7 @@ class XCollector:
         bearer_token: str | None = None,
         language: str | None = None,
         exclude_retweets: bool = True,
+        search: str | None = None,
         base_url: str = TWEEPY_HOST,
         page_size: int = 100,
         max_pages: int = 10,
@@ -169,7 +171,9 @@ class XCollector:
             raise ValueError("page_size: X recent search returns 10 to 100 tweets per page")
         self.name = name
         self.query = query if isinstance(query, Query) else parse(query)
-        self.search = to_x_query(self.query, exclude_retweets=exclude_retweets, language=language)
+        self.search = search or to_x_query(self.query, exclude_retweets=exclude_retweets, language=language)
+        if len(self.search) > X_QUERY_LIMIT:
+            raise ValueError(f"X query is {len(self.search)} characters, past X's limit of {X_QUERY_LIMIT}")
         self.page_size = page_size
         self.max_pages = max_pages
         self.finishing = finishing or Finishing()
@@ -456,15 +460,21 @@ def build(source: XSource, ctx: BuildContext) -> list[Collector]:
         if source.stream
         else []
     )
-    return stream + [
-        XCollector(
-            ctx.http,
-            name=ctx.name(q),
-            query=text,
-            bearer_token=token,
-            language=source.language,
-            base_url=base_url,
-            finishing=ctx.finishing,
-        )
-        for q, text in ctx.queries.items()
-    ]
+    searches: list[Collector] = []
+    for q, text in ctx.queries.items():
+        # X has OR; a query past its length limit is split into several searches, each with its own cursor.
+        rendered = to_x_queries(parse(text), language=source.language)
+        searches += [
+            XCollector(
+                ctx.http,
+                name=ctx.name(q) if len(rendered) == 1 else ctx.name(f"{q}#{number}"),
+                query=text,
+                search=search,
+                bearer_token=token,
+                language=source.language,
+                base_url=base_url,
+                finishing=ctx.finishing,
+            )
+            for number, search in enumerate(rendered, start=1)
+        ]
+    return stream + searches
