@@ -44,8 +44,9 @@ class SourceError(Exception):
 class Page:
     """One page of a sweep.
 
-    `next_cursor` is the position to save once *every* page of the sweep is stored; the caller saves
-    the last page's value only after the whole sweep is stored, so a crash mid-sweep loses nothing.
+    `next_cursor` is the position to resume from once this page and the ones before it are stored; the
+    shell saves it after storing the page, so a failure on a later page keeps this page's progress. None
+    leaves the cursor where it was.
     """
 
     mentions: list[Mention]

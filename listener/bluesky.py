@@ -13,6 +13,7 @@ Constructor (what `build` at the end of this module wires from its `sources:` en
         language: str | None = None,        # `lang` filter
         page_size: int = 100,               # 1..100
         max_pages: int = 10,
+        overlap_s: int = 0,                 # ask again this far below the floor (late-indexed posts)
         finishing: Finishing | None = None,
     )
 
@@ -31,7 +32,7 @@ from datetime import datetime, timedelta
 from typing import Any, Literal
 
 from listener.base import BuildContext, Collector, Page, SourceBase
-from listener.cursor import Watermark
+from listener.cursor import LATE_INDEXING_OVERLAP_S, Watermark
 from listener.http import Http, HttpError, decode_json
 from listener.language import normalise_language
 from listener.mention import Author, Engagement, Mention, Platform, payload_hash
@@ -123,10 +124,12 @@ class BlueskyCollector:
         language: str | None = None,
         page_size: int = 100,
         max_pages: int = 10,
+        overlap_s: int = 0,
         finishing: Finishing | None = None,
     ) -> None:
         if not search.strip():
             raise ValueError("Bluesky: search must not be empty")
+        self.overlap_s = overlap_s
         self.http = http
         self.name = name
         self.search = search
@@ -143,7 +146,7 @@ class BlueskyCollector:
         if self.language:
             params["lang"] = self.language
         if start.floor:
-            params["since"] = start.floor
+            params["since"] = _stamp(_time(start.floor) - timedelta(seconds=self.overlap_s))
         if start.resume:
             params["until"] = _stamp(_time(start.resume) + timedelta(milliseconds=1))
         newest: str | None = None
@@ -200,6 +203,7 @@ def build(source: BlueskySource, ctx: BuildContext) -> list[Collector]:
             base_url=source.service,
             access_token=token,
             language=source.language,
+            overlap_s=LATE_INDEXING_OVERLAP_S,
             finishing=ctx.finishing,
         )
         for name, _, search in ctx.plain_searches()

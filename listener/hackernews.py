@@ -12,6 +12,7 @@ Constructor (what `build` at the end of this module wires from its `sources:` en
         kinds: tuple[str, ...] = ("story", "comment"),
         page_size: int = 100,               # `hitsPerPage`
         max_pages: int = 10,
+        overlap_s: int = 0,                 # ask again this far below the floor (late-indexed items)
         finishing: Finishing | None = None,
     )
 
@@ -30,7 +31,7 @@ from typing import Any, Literal
 from pydantic import Field
 
 from listener.base import BuildContext, Collector, Page, SourceBase
-from listener.cursor import Watermark
+from listener.cursor import LATE_INDEXING_OVERLAP_S, Watermark
 from listener.http import Http, HttpError
 from listener.mention import Author, Engagement, Mention, Platform, payload_hash
 from listener.normalise import Converted, Finishing, Skip, convert_items, html_to_text, page_error, source_error
@@ -86,10 +87,12 @@ class HackerNewsCollector:
         kinds: tuple[str, ...] = ("story", "comment"),
         page_size: int = 100,
         max_pages: int = 10,
+        overlap_s: int = 0,
         finishing: Finishing | None = None,
     ) -> None:
         if not search.strip():
             raise ValueError("Hacker News: search must not be empty")
+        self.overlap_s = overlap_s
         self.http = http
         self.name = name
         self.search = search
@@ -103,7 +106,7 @@ class HackerNewsCollector:
         start = Watermark.load(cursor)
         filters = []
         if start.floor:
-            filters.append(f"created_at_i>={int(start.floor)}")
+            filters.append(f"created_at_i>={int(start.floor) - self.overlap_s}")
         if start.resume:
             filters.append(f"created_at_i<={int(start.resume)}")
         params: dict[str, Any] = {
@@ -153,6 +156,7 @@ def build(source: HackerNewsSource, ctx: BuildContext) -> list[Collector]:
             name=name,
             search=search,
             base_url=source.base_url or SEARCH_HOST,
+            overlap_s=LATE_INDEXING_OVERLAP_S,
             finishing=ctx.finishing,
         )
         for name, _, search in ctx.plain_searches()

@@ -13,6 +13,7 @@ Constructor (what `build` at the end of this module wires from its `sources:` en
         access_token: str | None = None,
         page_size: int = 100,               # Reddit's max `limit`
         max_pages: int = 10,
+        overlap_s: int = 0,                 # read on this far below the floor (late-indexed items)
         finishing: Finishing | None = None,
     )
 
@@ -35,7 +36,7 @@ from typing import Any, Literal
 from pydantic import Field
 
 from listener.base import BuildContext, Collector, Page, SourceBase
-from listener.cursor import Watermark
+from listener.cursor import LATE_INDEXING_OVERLAP_S, Watermark
 from listener.http import Http, HttpError, decode_json
 from listener.mention import Author, Engagement, Mention, Platform, payload_hash
 from listener.normalise import Converted, Finishing, Skip, convert_items, page_error, source_error
@@ -115,8 +116,10 @@ class RedditCollector:
         access_token: str | None = None,
         page_size: int = 100,
         max_pages: int = 10,
+        overlap_s: int = 0,
         finishing: Finishing | None = None,
     ) -> None:
+        self.overlap_s = overlap_s
         if query is None and subreddit is None:
             raise ValueError("Reddit: give a query, a subreddit, or both")
         self.http = http
@@ -143,7 +146,7 @@ class RedditCollector:
 
     def sweep(self, cursor: str | None) -> Iterator[Page]:
         start = Watermark.load(cursor)
-        floor = float(start.floor) if start.floor else None
+        floor = float(start.floor) - self.overlap_s if start.floor else None
         url, params = self._request()
         after = start.resume
         newest: str | None = None
@@ -208,6 +211,7 @@ def build(source: RedditSource, ctx: BuildContext) -> list[Collector]:
             subreddit=sub,
             access_token=token,
             base_url=source.base_url or SITE,
+            overlap_s=LATE_INDEXING_OVERLAP_S,
             finishing=ctx.finishing,
         )
         for q, text in ctx.queries.items()

@@ -116,3 +116,13 @@ def test_refused_login_says_why(server: ReplayServer, http: Http) -> None:
 
     with pytest.raises(HttpError, match="Invalid identifier or password"):
         create_session(http, "someone", "wrong", pds_url=server.base_url)
+
+
+def test_an_overlap_window_asks_again_for_posts_indexed_late(server: ReplayServer, http: Http) -> None:
+    server.add(SEARCH, Reply.recorded(RECORDED))
+    server.add(SEARCH, Reply.file(LAST_PAGE, JSON), query={"cursor": "25"})
+
+    pages = list(collector(server, http, overlap_s=600).sweep("2025-05-18T00:00:00.000Z"))
+
+    assert server.requests_to(SEARCH)[0].param("since") == "2025-05-17T23:50:00.000Z"
+    assert pages[-1].next_cursor == NEWEST  # the floor itself does not move back

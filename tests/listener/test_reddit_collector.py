@@ -163,3 +163,13 @@ def test_app_token_is_fetched_with_client_credentials(server: ReplayServer, http
     [request] = server.requests_to("/api/v1/access_token")
     assert request.body == b"grant_type=client_credentials"
     assert request.headers["authorization"] == "Basic bXktY2xpZW50LWlkOm15LXNlY3JldA=="
+
+
+def test_an_overlap_window_reads_on_past_the_floor_for_posts_indexed_late(server: ReplayServer, http: Http) -> None:
+    server.add("/r/all/new.json", Reply.recorded(ALL_NEW))
+    collector = RedditCollector(http, name="reddit:all", subreddit="all", base_url=server.base_url, overlap_s=10)
+
+    [page] = list(collector.sweep("1482373036"))
+
+    oldest = min(m.created_at for m in page.mentions)
+    assert datetime.fromtimestamp(1482373026, tz=UTC) <= oldest < datetime.fromtimestamp(1482373036, tz=UTC)

@@ -48,7 +48,7 @@ def _count(engine: Engine, table: Table) -> int:
         return c.execute(select(func.count()).select_from(table)).scalar_one()
 
 
-def test_a_crash_between_pages_loses_nothing_and_duplicates_nothing(
+def test_a_crash_between_pages_keeps_the_stored_pages_and_resumes_after_them(
     engine: Engine, classifier: Classifier, tmp_path: Path
 ) -> None:
     runtime = _runtime(engine, classifier)
@@ -56,10 +56,12 @@ def test_a_crash_between_pages_loses_nothing_and_duplicates_nothing(
     with pytest.raises(ConnectionError):
         sweep(runtime, CrashAfter(replay, pages=2))
     with engine.connect() as c:
-        assert get_cursor(c, "replay:sample") is None  # the sweep did not finish: the cursor did not move
+        assert get_cursor(c, "replay:sample") == "40"  # the stored pages count: the next sweep resumes after them
     assert _count(engine, mentions) == 40
 
-    sweep(runtime, replay)
+    read: list[int] = []
+    sweep(runtime, replay, on_page=lambda batch: read.append(batch.stored))
+    assert sum(read) == 20  # only the page the crash cut off is read again
     with engine.connect() as c:
         assert get_cursor(c, "replay:sample") == "60"
     assert _count(engine, mentions) == 60
