@@ -113,7 +113,10 @@ def test_x_sends_its_native_or() -> None:
 
 
 def test_reddit_sends_its_own_boolean_syntax() -> None:
-    built = reddit.build(reddit.RedditSource(name="s", kind="reddit"), _context({"b": "(acme OR hoot) -anvil"}))
+    built = reddit.build(
+        reddit.RedditSource(name="s", kind="reddit", user_agent="server:overheard:1.0 (by /u/acme_team)"),
+        _context({"b": "(acme OR hoot) -anvil"}),
+    )
     [collector] = built
     assert isinstance(collector, reddit.RedditCollector)
     assert collector.search == "(acme OR hoot) AND NOT anvil"
