@@ -71,6 +71,7 @@ PERSONAL_DATA: tuple[PersonalData, ...] = (
             "title",
             "reply_to_id",
             "thread_id",
+            "local_id",
             "assignee",
         ),
         TiedBy.author,

@@ -83,6 +83,7 @@ mentions = Table(
     Column("rating", Float),
     Column("reply_to_id", String(MAX_ID_CHARS)),
     Column("thread_id", String(MAX_ID_CHARS)),
+    Column("local_id", String(MAX_ID_CHARS)),  # the post's id on the server read, where not external_id
     Column("matched_queries", JSON, nullable=False, default=list),
     Column("signals", JSON, nullable=False, default=list),
     Column("raw_hash", String(64), nullable=False, default=""),
