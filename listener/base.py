@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import TYPE_CHECKING, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -52,6 +53,24 @@ class Page:
     mentions: list[Mention]
     rejected: list[Rejected] = field(default_factory=list)
     next_cursor: str | None = None
+
+
+@dataclass(frozen=True)
+class Quota:
+    """How much of what a platform bills or caps a source has used, for `overheard sources`."""
+
+    source: str  # the configured source's name
+    unit: str  # what is counted and over which period, e.g. 'posts/month', 'units/day'
+    used: int  # used so far this period, in `unit`s
+    cap: int | None  # the lower of the platform's cap and the configured budget; None: neither is known
+    projected: int | None  # use by the end of the period at this period's pace so far
+    resets_at: datetime | None  # when the period ends (UTC)
+
+    def describe(self) -> str:
+        cap = f" of {self.cap:,}" if self.cap is not None else ""
+        pace = f", on pace for {self.projected:,}" if self.projected is not None else ""
+        resets = f", resets {self.resets_at:%Y-%m-%d}" if self.resets_at else ""
+        return f"{self.used:,}{cap} {self.unit}{pace}{resets}"
 
 
 class Collector(Protocol):

@@ -8,7 +8,7 @@ language detection, spam and near-duplicate signals) shared by all, the queries 
 
 from __future__ import annotations
 
-from listener.base import BuildContext, Collector, SourceBase, SourceNotAvailable
+from listener.base import BuildContext, Collector, Quota, SourceBase, SourceNotAvailable
 from listener.http import DEFAULT_USER_AGENT, HostPacer, Http
 from listener.normalise import Finishing
 from listener.query import QuerySet
@@ -16,7 +16,7 @@ from listener.registry import kind_of
 from listener.signals import NearDuplicateIndex
 from overheard.config import OverheardConfig, secret
 
-__all__ = ["SourceNotAvailable", "build_collectors", "build_collectors_for", "build_http"]
+__all__ = ["SourceNotAvailable", "build_collectors", "build_collectors_for", "build_http", "quotas"]
 
 
 def _queries(source: SourceBase, config: OverheardConfig) -> dict[str, str]:
@@ -61,3 +61,23 @@ def build_collectors(config: OverheardConfig, only: str | None = None, http: Htt
         except ValueError as exc:  # a collector refused its settings; name the source
             raise SourceNotAvailable(f"source '{source.name}': {exc}") from None
     return collectors
+
+
+def quotas(config: OverheardConfig, http: Http | None = None) -> list[Quota]:
+    """What each enabled source that is billed or capped has used, its cap and its projected use (one per source:
+    its collectors share the account). Collectors that meter nothing, or cannot be built, are left out."""
+    http = http or build_http(config)
+    found: dict[str, Quota] = {}
+    for source in config.sources:
+        if not source.enabled:
+            continue
+        try:
+            collectors = build_collectors(config, only=source.name, http=http)
+        except SourceNotAvailable:
+            continue
+        for collector in collectors:
+            meter = getattr(collector, "quota", None)
+            quota = meter() if callable(meter) and source.name not in found else None
+            if isinstance(quota, Quota):
+                found[source.name] = quota
+    return list(found.values())
