@@ -42,6 +42,15 @@ class SourceError(Exception):
 
 
 @dataclass(frozen=True)
+class RatingSeen:
+    """The overall rating a review page states for its product or place (schema.org `AggregateRating`)."""
+
+    url: str  # the review page as configured
+    rating: float | None  # on a 0–5 scale
+    count: int | None  # reviews or ratings it summarises
+
+
+@dataclass(frozen=True)
 class Page:
     """One page of a sweep.
 
@@ -53,6 +62,7 @@ class Page:
     mentions: list[Mention]
     rejected: list[Rejected] = field(default_factory=list)
     next_cursor: str | None = None
+    rating: RatingSeen | None = None  # review sources: the overall rating the page states, kept over time
 
 
 @dataclass(frozen=True)

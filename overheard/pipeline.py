@@ -40,6 +40,7 @@ from storage.database import error_text
 from storage.health import RateLimit
 from storage.mentions import get_cursor, quarantine_items, save_mentions, save_verdicts, set_cursor
 from storage.outbox import Enriched, SqlDeliveryQueue, save_enrichments
+from storage.ratings import save_rating
 
 log = logging.getLogger("overheard.pipeline")
 
@@ -264,6 +265,9 @@ def _sweep_pages(
     for page in collector.sweep(cursor):
         batch = process_batch(runtime, page.mentions, page.rejected)
         total.add(batch)
+        if page.rating is not None:  # a review page's overall rating, kept over time
+            with runtime.engine.begin() as connection:
+                save_rating(connection, collector.name, page.rating, runtime.clock())
         if page.next_cursor is not None and page.next_cursor != position:
             position = page.next_cursor
             with runtime.engine.begin() as connection:

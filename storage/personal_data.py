@@ -100,6 +100,7 @@ PERSONAL_DATA: tuple[PersonalData, ...] = (
 )
 
 NOT_PERSONAL: dict[str, tuple[str, ...]] = {
+    "aggregate_ratings": ("id", "collector", "url", "rating", "count", "observed_at"),
     "metric_slots": (
         "scope",
         "slot",

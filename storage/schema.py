@@ -255,6 +255,18 @@ deliveries = Table(
     Index("ix_deliveries_status_next", "status", "next_attempt_at"),
 )
 
+aggregate_ratings = Table(
+    "aggregate_ratings",
+    metadata,
+    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True),
+    Column("collector", String(256), nullable=False),  # the review collector ('<source>:<page url>')
+    Column("url", Text, nullable=False),  # the review page as configured
+    Column("rating", Float),  # 0–5, as the page states it
+    Column("count", BigInteger),  # reviews or ratings the page says it summarises
+    Column("observed_at", UTCDateTime, nullable=False),
+    Index("ix_aggregate_ratings_collector", "collector", "observed_at"),
+)
+
 cursors = Table(
     "cursors",
     metadata,
