@@ -39,7 +39,7 @@ from __future__ import annotations
 
 import base64
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from datetime import UTC, datetime
 from typing import Any, Literal
 
@@ -47,6 +47,7 @@ from pydantic import Field, field_validator
 
 from listener.base import BuildContext, Collector, Page, SourceBase, SourceNotAvailable
 from listener.cursor import LATE_INDEXING_OVERLAP_S, Watermark
+from listener.engagement import RedditEngagement
 from listener.http import Http, HttpError, HttpStatusError, decode_json
 from listener.mention import Author, Engagement, Mention, Platform, payload_hash
 from listener.normalise import Converted, Finishing, Skip, convert_items, page_error, source_error
@@ -340,3 +341,20 @@ def build(source: RedditSource, ctx: BuildContext) -> list[Collector]:
         if source.comments
     ]
     return searches + comments
+
+
+def engagement_lookup(source: RedditSource, http: Http, secret: Callable[[str], str | None]) -> RedditEngagement | None:
+    """Score and comment-count lookups with the source's app token and User-Agent; None without credentials."""
+    client_id, client_secret = secret(source.client_id_env), secret(source.client_secret_env)
+    fixed = secret(source.access_token_env) if source.access_token_env else None
+    if source.user_agent is None or not (fixed or (client_id and client_secret)):
+        return None
+    agent = {"User-Agent": source.user_agent}
+    if fixed:
+        return RedditEngagement(
+            http, source.base_url or OAUTH_API, lambda: {**agent, "Authorization": f"Bearer {fixed}"}
+        )
+    token = RedditAppToken(
+        http, client_id or "", client_secret or "", auth_url=source.auth_url or SITE, user_agent=source.user_agent
+    )
+    return RedditEngagement(http, source.base_url or OAUTH_API, lambda: {**agent, **token.header()})

@@ -560,6 +560,10 @@ class XSource(SourceBase):
     )
     stream_listen_s: float = Field(default=60.0, gt=0, le=3600, description="Seconds each sweep listens to the stream.")
     base_url: str | None = Field(default=None, description="API host; leave out for api.x.com.")
+    refresh_engagement: bool = Field(
+        default=False,
+        description="Look up the counts of posts younger than three days again with each re-check (billed reads).",
+    )
     monthly_post_budget: int | None = Field(
         default=None,
         gt=0,

@@ -38,7 +38,7 @@ from listener.recheck import (
 from listener.reddit import RedditSource
 from listener.x import XSource
 from overheard.config import OverheardConfig, secret
-from overheard.sources import build_http
+from overheard.sources import build_http, refresh_engagement
 from storage.database import error_text
 from storage.deletions import DeletionReport, apply_deletion, recent_posts
 from storage.health import (
@@ -255,6 +255,7 @@ class RecheckReport:
     states: dict[str, int] = field(default_factory=dict)  # PostState → posts
     deletions: list[DeletionReport] = field(default_factory=list)
     not_checkable: dict[str, int] = field(default_factory=dict)  # platform without a checker → posts skipped
+    engagement_refreshed: int = 0  # young mentions whose counts were looked up again (overheard.sources)
 
 
 def _ask(checkers: list[PostChecker], external_id: str, url: str | None) -> Recheck:
@@ -311,8 +312,9 @@ def run_recheck(
 ) -> RecheckReport:
     """One scheduled re-check as overheard.yaml `recheck:` sets it (CLI `overheard recheck`, the Celery
     task `overheard.recheck`, and `overheard run` between sweeps all call this)."""
-    checkers = build_checkers(config, http or build_http(config))
-    return recheck_sweep(
+    http = http or build_http(config)
+    checkers = build_checkers(config, http)
+    report = recheck_sweep(
         engine,
         checkers,
         now=now,
@@ -320,6 +322,8 @@ def run_recheck(
         per_source=config.recheck.per_source,
         rng=rng,
     )
+    report.engagement_refreshed = refresh_engagement(config, engine, http=http, now=now)
+    return report
 
 
 def notice_ids(text: str) -> list[str]:
