@@ -52,6 +52,7 @@ from listener.http import Http, HttpError, HttpStatusError, decode_json
 from listener.mention import Author, Engagement, Mention, Platform, payload_hash
 from listener.normalise import Converted, Finishing, Skip, convert_items, page_error, source_error
 from listener.query import Query, parse, to_boolean_search
+from listener.recheck import RedditChecker
 
 SITE = "https://www.reddit.com"
 OAUTH_API = "https://oauth.reddit.com"
@@ -343,18 +344,31 @@ def build(source: RedditSource, ctx: BuildContext) -> list[Collector]:
     return searches + comments
 
 
-def engagement_lookup(source: RedditSource, http: Http, secret: Callable[[str], str | None]) -> RedditEngagement | None:
-    """Score and comment-count lookups with the source's app token and User-Agent; None without credentials."""
+def api_headers(
+    source: RedditSource, http: Http, secret: Callable[[str], str | None]
+) -> Callable[[], dict[str, str]] | None:
+    """Fresh headers for a Data API call outside a sweep (the app token and the User-Agent); None without
+    the credentials or the User-Agent."""
     client_id, client_secret = secret(source.client_id_env), secret(source.client_secret_env)
     fixed = secret(source.access_token_env) if source.access_token_env else None
     if source.user_agent is None or not (fixed or (client_id and client_secret)):
         return None
     agent = {"User-Agent": source.user_agent}
     if fixed:
-        return RedditEngagement(
-            http, source.base_url or OAUTH_API, lambda: {**agent, "Authorization": f"Bearer {fixed}"}
-        )
+        return lambda: {**agent, "Authorization": f"Bearer {fixed}"}
     token = RedditAppToken(
         http, client_id or "", client_secret or "", auth_url=source.auth_url or SITE, user_agent=source.user_agent
     )
-    return RedditEngagement(http, source.base_url or OAUTH_API, lambda: {**agent, **token.header()})
+    return lambda: {**agent, **token.header()}
+
+
+def engagement_lookup(source: RedditSource, http: Http, secret: Callable[[str], str | None]) -> RedditEngagement | None:
+    """Score and comment-count lookups with the source's app token and User-Agent; None without credentials."""
+    headers = api_headers(source, http, secret)
+    return RedditEngagement(http, source.base_url or OAUTH_API, headers) if headers else None
+
+
+def deletion_checker(source: RedditSource, http: Http, secret: Callable[[str], str | None]) -> RedditChecker | None:
+    """The re-check for deletions, on oauth.reddit.com with the app token; None without credentials."""
+    headers = api_headers(source, http, secret)
+    return RedditChecker(http, source.base_url or OAUTH_API, headers=headers) if headers else None

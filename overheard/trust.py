@@ -31,11 +31,11 @@ from listener.recheck import (
     PostChecker,
     PostState,
     Recheck,
-    RedditChecker,
     XChecker,
     sample,
 )
 from listener.reddit import RedditSource
+from listener.reddit import deletion_checker as reddit_deletion_checker
 from listener.x import XSource
 from overheard.config import OverheardConfig, secret
 from overheard.sources import build_http, refresh_engagement
@@ -237,7 +237,7 @@ def build_checkers(config: OverheardConfig, http: Http) -> dict[str, list[PostCh
         elif isinstance(source, HackerNewsSource):
             checker = HackerNewsChecker(http, source.base_url or "https://hn.algolia.com")
         elif isinstance(source, RedditSource):
-            checker = RedditChecker(http, source.base_url or "https://www.reddit.com", secret(source.access_token_env))
+            checker = reddit_deletion_checker(source, http, secret)  # the Data API's token and User-Agent
         elif isinstance(source, BlueskySource):
             checker = BlueskyChecker(http, source.service, secret(source.access_token_env))
         elif isinstance(source, XSource) and secret(source.bearer_token_env):

@@ -12,7 +12,14 @@ from listener.base import BuildContext, SourceError, SourceNotAvailable
 from listener.http import Http
 from listener.normalise import Finishing
 from listener.query import QuerySet
-from listener.reddit import RedditAppToken, RedditCollector, RedditSource, app_access_token, build
+from listener.reddit import (
+    RedditAppToken,
+    RedditCollector,
+    RedditSource,
+    app_access_token,
+    build,
+    deletion_checker,
+)
 from tests.listener.replay import OWN_FIXTURES, RECORDED_FIXTURES, FakeTime, ReplayServer, Reply
 
 RECORDED = RECORDED_FIXTURES / "reddit"
@@ -284,3 +291,21 @@ def test_the_builder_names_the_missing_credentials_and_user_agent() -> None:
 def test_a_user_agent_not_in_reddits_form_is_refused() -> None:
     with pytest.raises(ValidationError, match="by /u/"):
         RedditSource(name="reddit", kind="reddit", user_agent="Mozilla/5.0")
+
+
+def test_the_deletion_recheck_uses_the_app_token_and_reddits_user_agent(server: ReplayServer, http: Http) -> None:
+    server.add("/api/v1/access_token", Reply.recorded(TOKEN), method="POST")
+    server.add("/api/info.json", Reply.recorded(DELETED))
+    source = RedditSource(
+        name="reddit", kind="reddit", user_agent=USER_AGENT, base_url=server.base_url, auth_url=server.base_url
+    )
+    secrets = {"OVERHEARD_REDDIT_CLIENT_ID": "id", "OVERHEARD_REDDIT_CLIENT_SECRET": "s"}
+    checker = deletion_checker(source, http, secrets.get)
+    assert checker is not None
+
+    answer = checker.check("t1_d7ltvl0", None)
+
+    assert answer.gone
+    [request] = server.requests_to("/api/info.json")
+    assert (request.headers["authorization"], request.headers["user-agent"]) == ("Bearer <ACCESS_TOKEN>", USER_AGENT)
+    assert deletion_checker(source, http, {}.get) is None  # no credentials: nothing to check with
