@@ -52,6 +52,7 @@ class Platform(StrEnum):
     hackernews = "hackernews"
     rss = "rss"
     review = "review"
+    youtube = "youtube"
 
 
 # ---- limits: what one mention may hold; storage/schema.py sizes its columns from these -----------------------
