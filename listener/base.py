@@ -6,11 +6,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import TYPE_CHECKING, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from listener.mention import Mention
+from listener.query import parse, to_plain_searches
 
 if TYPE_CHECKING:  # both import this module, so only their names are needed here
     from listener.http import Http
@@ -40,16 +42,45 @@ class SourceError(Exception):
 
 
 @dataclass(frozen=True)
+class RatingSeen:
+    """The overall rating a review page states for its product or place (schema.org `AggregateRating`)."""
+
+    url: str  # the review page as configured
+    rating: float | None  # on a 0–5 scale
+    count: int | None  # reviews or ratings it summarises
+
+
+@dataclass(frozen=True)
 class Page:
     """One page of a sweep.
 
-    `next_cursor` is the position to save once *every* page of the sweep is stored; the caller saves
-    the last page's value only after the whole sweep is stored, so a crash mid-sweep loses nothing.
+    `next_cursor` is the position to resume from once this page and the ones before it are stored; the
+    shell saves it after storing the page, so a failure on a later page keeps this page's progress. None
+    leaves the cursor where it was.
     """
 
     mentions: list[Mention]
     rejected: list[Rejected] = field(default_factory=list)
     next_cursor: str | None = None
+    rating: RatingSeen | None = None  # review sources: the overall rating the page states, kept over time
+
+
+@dataclass(frozen=True)
+class Quota:
+    """How much of what a platform bills or caps a source has used, for `overheard sources`."""
+
+    source: str  # the configured source's name
+    unit: str  # what is counted and over which period, e.g. 'posts/month', 'units/day'
+    used: int  # used so far this period, in `unit`s
+    cap: int | None  # the lower of the platform's cap and the configured budget; None: neither is known
+    projected: int | None  # use by the end of the period at this period's pace so far
+    resets_at: datetime | None  # when the period ends (UTC)
+
+    def describe(self) -> str:
+        cap = f" of {self.cap:,}" if self.cap is not None else ""
+        pace = f", on pace for {self.projected:,}" if self.projected is not None else ""
+        resets = f", resets {self.resets_at:%Y-%m-%d}" if self.resets_at else ""
+        return f"{self.used:,}{cap} {self.unit}{pace}{resets}"
 
 
 class Collector(Protocol):
@@ -99,6 +130,19 @@ class BuildContext:
     def name(self, part: str) -> str:
         """A collector's name, which names its cursor and health row: '<source>:<part>'."""
         return f"{self.source}:{part}"
+
+    def plain_searches(self) -> list[tuple[str, str, str]]:
+        """(collector name, query name, search) for platforms whose search has no OR: one search per alternative
+        of each query (`listener.query.to_plain_searches`), each its own collector with its own cursor. A query
+        with one alternative keeps the plain '<source>:<query>' name (and so its cursor); several are named
+        '<source>:<query>:<search>'."""
+        found: list[tuple[str, str, str]] = []
+        for query_name, text in self.queries.items():
+            searches = to_plain_searches(parse(text))
+            for search in searches:
+                name = self.name(query_name) if len(searches) == 1 else self.name(f"{query_name}:{search}")
+                found.append((name, query_name, search))
+        return found
 
     def token(self, variable: str | None, *, required: bool = False) -> str | None:
         """The API token in the environment variable the config names; `required` refuses a missing one."""

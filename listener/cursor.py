@@ -27,6 +27,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+LATE_INDEXING_OVERLAP_S = 600
+"""Seconds below the floor a time-ordered search asks for again (Hacker News, Bluesky, Reddit): a post indexed
+minutes after it was written sorts below a floor set meanwhile, and would be skipped for ever. What is
+fetched twice is deduplicated by the upsert on (source, external_id) and refreshes its engagement counts."""
+
 
 @dataclass(frozen=True)
 class Watermark:

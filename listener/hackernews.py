@@ -7,11 +7,12 @@ Constructor (what `build` at the end of this module wires from its `sources:` en
         *,
         name: str,                          # cursor key, conventionally 'hackernews:<query name>'
         search: str,                        # sent as `query`; Algolia ANDs the words, so the shell makes
-                                            # one collector per term of `listener.query.to_plain_search()`
+                                            # one collector per alternative (`BuildContext.plain_searches`)
         base_url: str = SEARCH_HOST,
         kinds: tuple[str, ...] = ("story", "comment"),
         page_size: int = 100,               # `hitsPerPage`
         max_pages: int = 10,
+        overlap_s: int = 0,                 # ask again this far below the floor (late-indexed items)
         finishing: Finishing | None = None,
     )
 
@@ -30,11 +31,10 @@ from typing import Any, Literal
 from pydantic import Field
 
 from listener.base import BuildContext, Collector, Page, SourceBase
-from listener.cursor import Watermark
+from listener.cursor import LATE_INDEXING_OVERLAP_S, Watermark
 from listener.http import Http, HttpError
 from listener.mention import Author, Engagement, Mention, Platform, payload_hash
 from listener.normalise import Converted, Finishing, Skip, convert_items, html_to_text, page_error, source_error
-from listener.query import plain_search
 
 SEARCH_HOST = "https://hn.algolia.com"
 SEARCH_PATH = "/api/v1/search_by_date"
@@ -87,10 +87,12 @@ class HackerNewsCollector:
         kinds: tuple[str, ...] = ("story", "comment"),
         page_size: int = 100,
         max_pages: int = 10,
+        overlap_s: int = 0,
         finishing: Finishing | None = None,
     ) -> None:
         if not search.strip():
             raise ValueError("Hacker News: search must not be empty")
+        self.overlap_s = overlap_s
         self.http = http
         self.name = name
         self.search = search
@@ -104,7 +106,7 @@ class HackerNewsCollector:
         start = Watermark.load(cursor)
         filters = []
         if start.floor:
-            filters.append(f"created_at_i>={int(start.floor)}")
+            filters.append(f"created_at_i>={int(start.floor) - self.overlap_s}")
         if start.resume:
             filters.append(f"created_at_i<={int(start.resume)}")
         params: dict[str, Any] = {
@@ -151,10 +153,11 @@ def build(source: HackerNewsSource, ctx: BuildContext) -> list[Collector]:
     return [
         HackerNewsCollector(
             ctx.http,
-            name=ctx.name(q),
-            search=plain_search(text),
+            name=name,
+            search=search,
             base_url=source.base_url or SEARCH_HOST,
+            overlap_s=LATE_INDEXING_OVERLAP_S,
             finishing=ctx.finishing,
         )
-        for q, text in ctx.queries.items()
+        for name, _, search in ctx.plain_searches()
     ]

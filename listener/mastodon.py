@@ -16,14 +16,21 @@ Constructor (what `build` at the end of this module wires from its `sources:` en
         finishing: Finishing | None = None,
     )
 
-Exactly one of `hashtag` / `search`. Paging goes *forward* in time: the cursor is the newest status id
-stored, and a sweep asks for `min_id=<cursor>` (the statuses immediately newer), then follows the
-`Link: rel="prev"` header (or `min_id=<newest on the page>`) until a page comes back empty. Stopping at
-`max_pages` therefore loses nothing: the next sweep goes on from the newest id stored. The first sweep
-(no cursor) takes the newest page only. `x-ratelimit-*` headers are honoured by `Http`.
+Exactly one of `hashtag` / `search`.
 
-`external_id` is the status's ActivityPub URI, so the same post seen through two instances is one mention
-(the instance-local id only drives paging). Boosts are skipped (the boosted status is its own mention); private and direct statuses never are
+A hashtag timeline pages *forward* in time: the cursor is the newest status id stored, and a sweep asks for
+`min_id=<cursor>` (the statuses immediately newer), then follows the `Link: rel="prev"` header (or
+`min_id=<newest on the page>`) until a page comes back empty. Stopping at `max_pages` therefore loses nothing.
+Search answers the newest matches first and sends no Link header, so it is read in id windows *downwards*:
+`min_id=<floor>` and, after a full page, `max_id=<oldest id seen>`, until a page is short; the cursor is a
+`listener.cursor.Watermark` over status ids, so a sweep cut by `max_pages` resumes its window next time and
+nothing past the first 40 new matches is lost. The first sweep (no cursor) takes the newest page only.
+`x-ratelimit-*` headers are honoured by `Http`. Some instances (Mastodon 4.5 can be set so) show tag
+timelines to logged-in users only: a 401 names the `access_token_env` setting.
+
+`external_id` is the status's ActivityPub URI, so the same post seen through two instances is one mention;
+`local_id` keeps the instance-local id (the instance's API looks statuses up, and names reply parents, by it).
+Boosts are skipped (the boosted status is its own mention); private and direct statuses never are
 collected. `account.bot` is recorded as the 'bot' signal.
 """
 
@@ -37,12 +44,12 @@ from urllib.parse import urlsplit
 import requests
 from pydantic import Field
 
-from listener.base import BuildContext, Collector, Page, SourceBase
-from listener.http import Http, HttpError, decode_json
+from listener.base import BuildContext, Collector, Page, SourceBase, SourceError
+from listener.cursor import Watermark
+from listener.http import Http, HttpError, HttpStatusError, decode_json
 from listener.language import normalise_language
 from listener.mention import Author, Engagement, Mention, Platform, ReplyRef, payload_hash
 from listener.normalise import Converted, Finishing, Skip, convert_items, html_to_text, page_error, source_error
-from listener.query import plain_search
 
 PUBLIC_VISIBILITY = frozenset({"public", "unlisted"})
 
@@ -61,6 +68,7 @@ def status_to_mention(status: Mapping[str, Any], instance_host: str) -> Converte
             source=Platform.mastodon,
             # The ActivityPub URI is the same on every instance; local ids differ from instance to instance.
             external_id=status.get("uri") or str(status["id"]),
+            local_id=str(status["id"]),
             url=status.get("url") or status.get("uri"),
             author=Author(
                 handle=handle,
@@ -125,6 +133,9 @@ class MastodonCollector:
         return f"{self.base_url}/api/v2/search", params
 
     def sweep(self, cursor: str | None) -> Iterator[Page]:
+        if self.search is not None:
+            yield from self._sweep_search(cursor)
+            return
         url, params = self._first_request(cursor)
         newest = cursor
         for _ in range(self.max_pages):
@@ -141,6 +152,32 @@ class MastodonCollector:
                 return  # caught up; or first sweep: start listening from the newest status
             url, params = self._next_request(response, url, params, newest)
 
+    def _sweep_search(self, cursor: str | None) -> Iterator[Page]:
+        """Search answers the newest matches first and sends no Link header: read id windows downwards, from
+        the newest match to the floor (`min_id`), each next window below the oldest status seen (`max_id`)."""
+        start = Watermark.load(cursor)
+        url = f"{self.base_url}/api/v2/search"
+        params: dict[str, Any] = {"q": self.search, "type": "statuses", "resolve": "false", "limit": self.page_size}
+        if start.floor:
+            params["min_id"] = start.floor
+        max_id = start.resume
+        newest: str | None = None
+        for _ in range(self.max_pages):
+            _, statuses = self._fetch(url, {**params, "max_id": max_id} if max_id else params)
+            mentions, rejected = convert_items(
+                self.name, statuses, lambda s: status_to_mention(s, self.instance_host), self.finishing
+            )
+            ids = [str(s["id"]) for s in statuses if isinstance(s, dict) and str(s.get("id", "")).isdigit()]
+            if ids:
+                newest = max([*ids, *([newest] if newest else [])], key=int)
+            oldest = min(ids, key=int) if ids else None
+            exhausted = len(statuses) < self.page_size or oldest is None
+            mark = start.after_page(newest=newest, oldest=oldest, exhausted=exhausted)
+            yield Page(mentions, rejected, next_cursor=mark.dump())
+            if exhausted or (start.floor is None and not start.in_backlog):
+                return  # down to the floor; or a first sweep, which starts listening from the newest match
+            max_id = oldest
+
     def _next_request(
         self, response: requests.Response, url: str, params: dict[str, Any], newest: str | None
     ) -> tuple[str, dict[str, Any]]:
@@ -153,6 +190,14 @@ class MastodonCollector:
         try:
             response = self.http.get(url, params=params, headers=self.headers, accept=("application/json",))
             body = decode_json(response)
+        except HttpStatusError as exc:
+            if exc.status == 401 and not self.headers:
+                raise SourceError(
+                    self.name,
+                    f"{exc}: this instance shows it to logged-in users only; set access_token_env to the variable "
+                    "holding an access token (Preferences → Development → New application, scope read:statuses)",
+                ) from exc
+            raise source_error(self.name, exc) from exc
         except HttpError as exc:
             raise source_error(self.name, exc) from exc
         statuses = body.get("statuses") if isinstance(body, dict) else body
@@ -191,11 +236,11 @@ def build(source: MastodonSource, ctx: BuildContext) -> list[Collector]:
     return [
         MastodonCollector(
             ctx.http,
-            name=ctx.name(q),
+            name=name,
             base_url=source.instance,
-            search=plain_search(text),
+            search=search,
             access_token=token,
             finishing=ctx.finishing,
         )
-        for q, text in ctx.queries.items()
+        for name, _, search in ctx.plain_searches()
     ]

@@ -52,6 +52,7 @@ class Platform(StrEnum):
     hackernews = "hackernews"
     rss = "rss"
     review = "review"
+    youtube = "youtube"
 
 
 # ---- limits: what one mention may hold; storage/schema.py sizes its columns from these -----------------------
@@ -191,6 +192,11 @@ class Mention(BaseModel):
     collected_at: datetime = Field(default_factory=lambda: datetime.now(UTC), description="When we collected it (UTC).")
     engagement: Engagement = Field(default_factory=Engagement)
     rating: float | None = Field(default=None, ge=0, le=5, description="Review stars normalised to a 0–5 scale.")
+    local_id: Id | None = Field(
+        default=None,
+        description="The post's id on the server we read it from, where that differs from external_id (a Mastodon "
+        "status's instance-local id: the instance's API looks statuses up, and names reply parents, by it).",
+    )
     reply_to_id: Id | None = Field(default=None, description="external_id of the post this replies to.")
     thread_id: Id | None = Field(default=None, description="external_id of the thread's root post.")
     reply_ref: ReplyRef | None = Field(

@@ -13,7 +13,8 @@ Matching is on words, not substrings: `acme` matches "#Acme", "@acme" and "ACME'
 
 `parse()` turns text into a `Query` (or raises `QuerySyntaxError` naming the position); `QuerySet` tags
 mentions with the names of the queries they match; `to_x_query()` and `to_boolean_search()` render a query
-for X and for Reddit, `to_plain_search()` gives the terms to send to searches without operators.
+for X and for Reddit (`to_x_queries()` splits a query past X's length limit), `to_plain_searches()` gives
+one search per alternative (clause) for searches without OR (Hacker News, Bluesky, Mastodon).
 """
 
 from __future__ import annotations
@@ -286,6 +287,149 @@ def to_boolean_search(query: Query) -> str:
 
     rendered = render(query.root)
     return rendered[1:-1] if isinstance(query.root, And | Or) else rendered
+
+
+# --- clauses: the query as an OR of ANDs, for platforms whose search has no OR -------------------------------
+
+MAX_CLAUSES = 32
+"""Past this many OR-ed clauses (`(a OR b) (c OR d) (e OR f)…` multiplies out), a query is searched term by
+term instead: more requests than that for one query would cost more than the extra results are worth."""
+
+
+@dataclass(frozen=True)
+class Clause:
+    """One way a text can match: all of `include` and none of `exclude` (a conjunction of the query's terms)."""
+
+    include: tuple[Term, ...]
+    exclude: tuple[Term, ...] = ()
+
+
+def _conjunctions(node: Node, negated: bool) -> list[frozenset[tuple[Term, bool]]]:
+    """The query in disjunctive normal form: a list of conjunctions of (term, negated) literals."""
+    if isinstance(node, Term):
+        return [frozenset({(node, negated)})]
+    if isinstance(node, Not):
+        return _conjunctions(node.operand, not negated)
+    parts = [_conjunctions(op, negated) for op in node.operands]
+    if isinstance(node, Or) != negated:  # an OR, or a negated AND (De Morgan): the alternatives side by side
+        return [c for part in parts for c in part]
+    product: list[frozenset[tuple[Term, bool]]] = [frozenset()]
+    for part in parts:
+        product = [left | right for left in product for right in part]
+        if len(product) > MAX_CLAUSES:
+            raise _TooManyClauses
+    return product
+
+
+class _TooManyClauses(Exception):
+    pass
+
+
+def search_clauses(query: Query) -> list[Clause]:
+    """The query as alternatives a search engine without OR can run one by one: each clause is a conjunction
+    of terms, clauses implied by a broader one are left out (`acme OR (acme AND refund)` is `acme`), and
+    clauses with nothing to include (`NOT acme`) are dropped, since no search can ask for "everything but".
+
+    Every result is matched again locally with the whole query, so a clause may be broader than the query
+    (e.g. a platform that cannot exclude), never narrower.
+    """
+    try:
+        conjunctions = _conjunctions(query.root, False)
+    except _TooManyClauses:
+        conjunctions = [frozenset({(term, False)}) for term in query.positive_terms()]
+    kept: list[frozenset[tuple[Term, bool]]] = []
+    for conjunction in conjunctions:
+        terms = {term for term, negated in conjunction}
+        if any((term, True) in conjunction and (term, False) in conjunction for term in terms):
+            continue  # `a AND NOT a` matches nothing
+        if not any(not negated for _, negated in conjunction):
+            continue
+        kept.append(conjunction)
+    broadest = [c for c in kept if not any(other < c for other in kept)]
+    unique = list(dict.fromkeys(broadest))
+    return [
+        Clause(
+            include=tuple(_in_query_order(query, {t for t, negated in c if not negated})),
+            exclude=tuple(_in_query_order(query, {t for t, negated in c if negated})),
+        )
+        for c in unique
+    ]
+
+
+def _in_query_order(query: Query, terms: set[Term]) -> list[Term]:
+    order: list[Term] = []
+
+    def walk(node: Node) -> None:
+        if isinstance(node, Term):
+            if node in terms and node not in order:
+                order.append(node)
+        elif isinstance(node, Not):
+            walk(node.operand)
+        else:
+            for op in node.operands:
+                walk(op)
+
+    walk(query.root)
+    return order
+
+
+def _plain_term(term: Term) -> str:
+    text = " ".join(term.words)
+    return f'"{text}"' if len(term.words) > 1 else text
+
+
+def to_plain_searches(query: Query) -> list[str]:
+    """One search string per clause, terms separated by spaces (which Algolia, Bluesky and Mastodon all read as
+    AND): for platforms whose search has no OR. Exclusions are left to the local match."""
+    searches = [" ".join(_plain_term(t) for t in clause.include) for clause in search_clauses(query)]
+    return list(dict.fromkeys(searches))
+
+
+X_QUERY_LIMIT = 512
+"""Characters X's recent search accepts in one query (self-serve and pay-per-use access; Pro allows 1,024)."""
+
+
+def to_x_queries(
+    query: Query, *, exclude_retweets: bool = True, language: str | None = None, limit: int = X_QUERY_LIMIT
+) -> list[str]:
+    """The query for X, split into several queries when one would pass X's `limit` on query length: the
+    clauses (`search_clauses`, exclusions kept) are OR-ed together in as few queries as fit. Raises
+    ValueError naming the limit when a single clause alone is too long."""
+    whole = to_x_query(query, exclude_retweets=exclude_retweets, language=language)
+    if len(whole) <= limit:
+        return [whole]
+    suffix = to_x_query(parse("x"), exclude_retweets=exclude_retweets, language=language)[1:]  # ' -is:retweet …'
+
+    def render(clause: Clause) -> str:
+        parts = [_x_term(t) for t in clause.include] + [f"-{_x_term(t)}" for t in clause.exclude]
+        return " ".join(parts)
+
+    queries: list[str] = []
+    group: list[str] = []
+    for clause in search_clauses(query):
+        text = render(clause)
+        if len(f"({text}){suffix}") > limit:
+            raise ValueError(
+                f"query {query.source[:60]!r}: the part {text[:60]!r}… alone is longer than X's limit of {limit} "
+                "characters per query; shorten it"
+            )
+        candidate = [*group, text]
+        if group and len(_x_group(candidate) + suffix) > limit:
+            queries.append(_x_group(group) + suffix)
+            candidate = [text]
+        group = candidate
+    if group:
+        queries.append(_x_group(group) + suffix)
+    return queries
+
+
+def _x_term(term: Term) -> str:
+    text = " ".join(term.words)
+    return f'"{text}"' if len(term.words) > 1 or term.quoted else text
+
+
+def _x_group(clauses: list[str]) -> str:
+    return "(" + " OR ".join(f"({c})" if " " in c else c for c in clauses) + ")"
 
 
 def to_plain_search(query: Query) -> list[str]:

@@ -12,7 +12,7 @@ and X. RSS feeds and review pages have none (a feed entry dropping off a feed is
 from __future__ import annotations
 
 import random
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any, Protocol, TypeVar
@@ -158,9 +158,26 @@ class HackerNewsChecker(_Checker):
 
 
 class RedditChecker(_Checker):
-    """GET /api/info.json?id=<fullname>; an empty listing or a '[deleted]'/'[removed]' marker is gone."""
+    """GET /api/info.json?id=<fullname>; an empty listing or a '[deleted]'/'[removed]' marker is gone.
+    `headers` gives fresh request headers each time (the app token and Reddit's User-Agent, `listener.reddit`)."""
 
     source = "reddit"
+
+    def __init__(
+        self,
+        http: Http,
+        base_url: str,
+        token: str | None = None,
+        *,
+        headers: Callable[[], Mapping[str, str]] | None = None,
+    ) -> None:
+        super().__init__(http, base_url, token)
+        self.fresh_headers = headers
+
+    def _answer(self, external_id: str, url: str, **kwargs: Any) -> tuple[Recheck | None, Any]:
+        if self.fresh_headers is not None:
+            self.headers = dict(self.fresh_headers())
+        return super()._answer(external_id, url, **kwargs)
 
     def _check(self, external_id: str, url: str | None) -> Recheck:
         verdict, body = self._answer(external_id, f"{self.base_url}/api/info.json", params={"id": external_id})

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
-from listener import bluesky, hackernews, mastodon, reddit, replay, reviews, rss, x
+from listener import bluesky, googleplay, hackernews, mastodon, reddit, replay, reviews, rss, x, youtube
 from listener.base import BuildContext, Collector, SourceBase
 
 S = TypeVar("S", bound=SourceBase)
@@ -35,6 +35,8 @@ SOURCES: dict[str, SourceKind[Any]] = {
     "hackernews": SourceKind(hackernews.HackerNewsSource, hackernews.build),
     "rss": SourceKind(rss.RssSource, rss.build),
     "review": SourceKind(reviews.ReviewSource, reviews.build),
+    "youtube": SourceKind(youtube.YouTubeSource, youtube.build),
+    "googleplay": SourceKind(googleplay.GooglePlaySource, googleplay.build),
 }
 
 

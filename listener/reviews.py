@@ -23,8 +23,10 @@ Star ratings are normalised to 0–5 (`ratingValue / bestRating * 5`, bestRating
 `<link rel="next">`, `<a rel="next">`, or Amazon's `li.a-last a`, followed only on the configured site.
 Pages are fetched with robots.txt checked.
 
-Review ids: Amazon's own review id; otherwise the review's `@id`/`url`, or a hash of site, author, date and
-body (stable while the review is unchanged). A review without a date or text is quarantined.
+Review ids: Amazon's own review id; otherwise the review's `@id`/`url`, or a hash of the configured page,
+author, day and title (stable when the author corrects the text; an anonymous review adds its text). A review
+without a date or text is quarantined. The first page's `AggregateRating` goes with its `Page` (`rating`), and
+the shell keeps it over time.
 """
 
 from __future__ import annotations
@@ -42,7 +44,7 @@ from urllib.parse import urljoin, urlsplit
 from bs4 import BeautifulSoup, Tag
 from pydantic import Field
 
-from listener.base import BuildContext, Collector, Page, SourceBase
+from listener.base import BuildContext, Collector, Page, RatingSeen, SourceBase
 from listener.cursor import Watermark
 from listener.http import Http, HttpError
 from listener.mention import Author, Engagement, Mention, Platform, payload_hash
@@ -383,7 +385,10 @@ def extract_reviews(html: bytes | str, page_url: str) -> ReviewPage:
     return page
 
 
-def review_to_mention(review: RawReview) -> Converted:
+def review_to_mention(review: RawReview, scope: str = "") -> Converted:
+    """A review as a Mention. `scope` is the configured review page: a review without an id of its own is
+    named by it, its author, day and title, so the id holds when the author corrects the text, and the
+    same author reviewing two products on one day stays two reviews (an anonymous one adds its text)."""
     if review.problem:
         raise ValueError(review.problem)
     if review.published is None:
@@ -397,9 +402,10 @@ def review_to_mention(review: RawReview) -> Converted:
     created = published if isinstance(published, datetime) else datetime(published.year, published.month, published.day)
     if created.tzinfo is None:
         created = created.replace(tzinfo=UTC)
-    review_id = review.review_id or (
-        f"{review.site}:" + hashlib.sha256(f"{review.author}|{published.isoformat()}|{text}".encode()).hexdigest()[:24]
-    )
+    identity = f"{scope}|{review.author}|{_day(published).isoformat()}|{review.title or ''}"
+    if not review.author:
+        identity += f"|{text}"
+    review_id = review.review_id or f"{review.site}:" + hashlib.sha256(identity.encode()).hexdigest()[:24]
     return Converted(
         Mention(
             source=Platform.review,
@@ -452,17 +458,22 @@ class ReviewCollector:
             if floor is not None:
                 reviews = [r for r in reviews if r.published is None or _day(r.published) >= floor]
             reached_floor = floor is not None and len(reviews) < len(page.reviews)
-            mentions, rejected = convert_items(self.name, reviews, review_to_mention, self.finishing)
+            mentions, rejected = convert_items(
+                self.name, reviews, lambda r: review_to_mention(r, self.url), self.finishing
+            )
             days = sorted(_day(r.published).isoformat() for r in reviews if r.published is not None)
             if days:
                 newest = days[-1] if newest is None else max(newest, days[-1])
             url = page.next_url if _same_site(page.next_url, self.url) else None
             exhausted = url is None or reached_floor
+            rating = None
+            if page_number == 0 and page.aggregate is not None:
+                rating = RatingSeen(self.url, page.aggregate.rating, page.aggregate.count)
             if not self.newest_first:
-                yield Page(mentions, rejected, next_cursor=None)
+                yield Page(mentions, rejected, next_cursor=None, rating=rating)
             else:
                 mark = start.after_page(newest=newest, oldest=url, exhausted=exhausted, order=date.fromisoformat)
-                yield Page(mentions, rejected, next_cursor=mark.dump())
+                yield Page(mentions, rejected, next_cursor=mark.dump(), rating=rating)
             if exhausted:
                 return
 
@@ -493,11 +504,23 @@ class ReviewSource(SourceBase):
     kind: Literal["review"]
     pages: tuple[str, ...] = Field(min_length=1, description="Product review page URLs.")
     max_pages: int = Field(default=5, ge=1)
+    newest_first: bool = Field(
+        default=False,
+        description="The pages list reviews newest first (e.g. Amazon's sortBy=recent): sweeps then stop at the "
+        "last sweep's newest review day instead of reading every page each time.",
+    )
 
 
 def build(source: ReviewSource, ctx: BuildContext) -> list[Collector]:
     """One collector per product review page."""
     return [
-        ReviewCollector(ctx.http, name=ctx.name(url), url=url, max_pages=source.max_pages, finishing=ctx.finishing)
+        ReviewCollector(
+            ctx.http,
+            name=ctx.name(url),
+            url=url,
+            max_pages=source.max_pages,
+            newest_first=source.newest_first,
+            finishing=ctx.finishing,
+        )
         for url in source.pages
     ]

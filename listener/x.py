@@ -10,6 +10,7 @@ Constructor (what `build` at the end of this module wires from its `sources:` en
         bearer_token: str | None = None,    # default: $X_BEARER_TOKEN (app-only auth)
         language: str | None = None,        # adds lang:<code>
         exclude_retweets: bool = True,
+        search: str | None = None,          # the rendered X query; default: rendered from `query`
         base_url: str = "https://api.twitter.com",
         page_size: int = 100,               # 10..100, X's max_results
         max_pages: int = 10,                # per sweep; the cursor keeps the rest for the next sweep
@@ -27,6 +28,7 @@ it at a local server.
 
 from __future__ import annotations
 
+import calendar
 import json
 import logging
 import os
@@ -39,13 +41,13 @@ import requests
 import tweepy
 from pydantic import Field
 
-from listener.base import BuildContext, Collector, Page, SourceBase, SourceError
+from listener.base import BuildContext, Collector, Page, Quota, SourceBase, SourceError
 from listener.cursor import Watermark
 from listener.http import Http, HttpError, HttpStatusError, RateLimited
 from listener.language import normalise_language
 from listener.mention import Author, Engagement, Mention, Platform, payload_hash
 from listener.normalise import Converted, Finishing, convert_items, page_error, source_error
-from listener.query import Query, parse, to_x_query
+from listener.query import X_QUERY_LIMIT, Query, parse, to_x_queries, to_x_query
 
 log = logging.getLogger(__name__)
 
@@ -57,6 +59,7 @@ TWEET_FIELDS = [
     "author_id",
     "conversation_id",
     "created_at",
+    "edit_history_tweet_ids",
     "in_reply_to_user_id",
     "lang",
     "public_metrics",
@@ -114,12 +117,16 @@ def tweet_to_mention(tweet: Mapping[str, Any], users: Mapping[str, Mapping[str, 
     metrics = tweet.get("public_metrics") or {}
     references = {ref["type"]: ref["id"] for ref in tweet.get("referenced_tweets") or []}
     tweet_id = str(tweet["id"])
+    # An edit is a new tweet id listing the whole history, original first: all versions are one mention.
+    history = [str(i) for i in tweet.get("edit_history_tweet_ids") or []]
+    original = history[0] if history else tweet_id
     username = user["username"]
     created = tweet.get("created_at")
     return Converted(
         Mention(
             source=Platform.x,
-            external_id=tweet_id,
+            external_id=original,
+            local_id=tweet_id if tweet_id != original else None,
             url=f"https://x.com/{username}/status/{tweet_id}",
             author=Author(
                 handle=username,
@@ -140,9 +147,126 @@ def tweet_to_mention(tweet: Mapping[str, Any], users: Mapping[str, Mapping[str, 
             ),
             reply_to_id=references.get("replied_to"),
             thread_id=tweet.get("conversation_id"),
+            signals=(f"quote_of:{references['quoted']}",) if "quoted" in references else (),
             raw_hash=payload_hash(tweet),
         )
     )
+
+
+USAGE_PATH = "/2/usage/tweets"
+USAGE_REFRESH_S = 15 * 60.0
+"""How long the project's usage read from X is trusted, counting reads locally meanwhile."""
+
+
+class XUsage:
+    """The X project's monthly post reads (`GET /2/usage/tweets`) against its cap and the configured budget.
+
+    Shared by the collectors of one source: read from X at most every `USAGE_REFRESH_S`, counted locally in
+    between. A sweep asks `allow(page_size)` before each request, so it stops *before* the cap or budget
+    rather than after X refused (and billed) a page. X counts a post once per cycle however often it is
+    read, so the local count can only overestimate.
+    """
+
+    def __init__(
+        self, http: Http, *, base_url: str, bearer_token: str, monthly_budget: int | None, source: str
+    ) -> None:
+        self.http = http
+        self.url = base_url.rstrip("/") + USAGE_PATH
+        self.headers = {"Authorization": f"Bearer {bearer_token}"}
+        self.monthly_budget = monthly_budget
+        self.source = source
+        self.used: int | None = None
+        self.project_cap: int | None = None
+        self.reset_day: int | None = None
+        self._read_at: float | None = None
+
+    def refresh(self, *, force: bool = False) -> None:
+        """Read the usage from X, unless it was read recently. A refused read leaves what we knew."""
+        now = self.http.clock()
+        if not force and self._read_at is not None and now - self._read_at < USAGE_REFRESH_S:
+            return
+        try:
+            body = self.http.get_json(self.url, headers=self.headers)
+        except HttpError as exc:
+            log.warning("x.usage_unavailable", extra={"source": self.source, "reason": str(exc)})
+            self._read_at = now
+            return
+        data = body.get("data") if isinstance(body, dict) else None
+        if isinstance(data, dict):
+            self.used = _int(data.get("project_usage"))
+            self.project_cap = _int(data.get("project_cap"))
+            self.reset_day = _int(data.get("cap_reset_day"))
+        self._read_at = now
+
+    @property
+    def cap(self) -> int | None:
+        """The lower of X's cap on the project and the configured budget."""
+        known = [c for c in (self.project_cap, self.monthly_budget) if c is not None]
+        return min(known) if known else None
+
+    def count(self, posts: int) -> None:
+        if self.used is not None:
+            self.used += posts
+
+    def refusal(self, name: str, wanted: int) -> SourceError | None:
+        """Why a request for `wanted` more posts must not be sent, or None when it may."""
+        self.refresh()
+        cap = self.cap
+        if self.used is None or cap is None or self.used + wanted <= cap:
+            return None
+        until = self.resets_at()
+        wait = (until.timestamp() - self.http.clock()) if until else None
+        when = f"; resets {until:%Y-%m-%d}" if until else ""
+        if self.project_cap is not None and self.used >= self.project_cap:
+            reason = f"X usage cap reached (UsageCapExceeded): {self.used:,} of {self.project_cap:,} posts read this month{when}"
+        else:
+            reason = (
+                f"stopped before the monthly read budget of {cap:,} posts: {self.used:,} read this month, a page "
+                f"could cost {wanted:,} more{when} (raise x.monthly_post_budget to read on)"
+            )
+        return SourceError(name, reason, retry_after_s=wait)
+
+    def resets_at(self) -> datetime | None:
+        """When the current monthly cycle ends: the next `cap_reset_day` (UTC midnight)."""
+        start, end = self._cycle()
+        return end if start else None
+
+    def _cycle(self) -> tuple[datetime | None, datetime | None]:
+        if self.reset_day is None or not 1 <= self.reset_day <= 31:
+            return None, None
+        today = datetime.fromtimestamp(self.http.clock(), tz=UTC)
+        this_month = _on_day(today.year, today.month, self.reset_day)
+        if this_month <= today:
+            year, month = (today.year + 1, 1) if today.month == 12 else (today.year, today.month + 1)
+            return this_month, _on_day(year, month, self.reset_day)
+        year, month = (today.year - 1, 12) if today.month == 1 else (today.year, today.month - 1)
+        return _on_day(year, month, self.reset_day), this_month
+
+    def quota(self) -> Quota | None:
+        """Use so far, the cap, and the month's projected use at this cycle's pace."""
+        self.refresh()
+        if self.used is None:
+            return None
+        start, end = self._cycle()
+        projected = None
+        if start and end:
+            elapsed = self.http.clock() - start.timestamp()
+            if elapsed > 0:
+                projected = round(self.used * (end - start).total_seconds() / elapsed)
+        return Quota(self.source, "posts/month", self.used, self.cap, projected, end)
+
+
+def _int(value: Any) -> int | None:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def _on_day(year: int, month: int, day: int) -> datetime:
+    """`day` of that month at midnight UTC, or the month's last day when it is shorter."""
+    last = calendar.monthrange(year, month)[1]
+    return datetime(year, month, min(day, last), tzinfo=UTC)
 
 
 class XCollector:
@@ -157,19 +281,24 @@ class XCollector:
         bearer_token: str | None = None,
         language: str | None = None,
         exclude_retweets: bool = True,
+        search: str | None = None,
         base_url: str = TWEEPY_HOST,
         page_size: int = 100,
         max_pages: int = 10,
+        usage: XUsage | None = None,
         finishing: Finishing | None = None,
     ) -> None:
         token = bearer_token or os.environ.get("X_BEARER_TOKEN")
+        self.usage = usage
         if not token:
             raise ValueError("X needs a bearer token: set X_BEARER_TOKEN in the environment")
         if not 10 <= page_size <= 100:
             raise ValueError("page_size: X recent search returns 10 to 100 tweets per page")
         self.name = name
         self.query = query if isinstance(query, Query) else parse(query)
-        self.search = to_x_query(self.query, exclude_retweets=exclude_retweets, language=language)
+        self.search = search or to_x_query(self.query, exclude_retweets=exclude_retweets, language=language)
+        if len(self.search) > X_QUERY_LIMIT:
+            raise ValueError(f"X query is {len(self.search)} characters, past X's limit of {X_QUERY_LIMIT}")
         self.page_size = page_size
         self.max_pages = max_pages
         self.finishing = finishing or Finishing()
@@ -181,7 +310,11 @@ class XCollector:
         newest: str | None = None
         next_token: str | None = None
         for _ in range(self.max_pages):
+            if self.usage is not None and (refused := self.usage.refusal(self.name, self.page_size)) is not None:
+                raise refused
             body = self._search(start, next_token)
+            if self.usage is not None:
+                self.usage.count(len(body.get("data") or []))
             meta = body.get("meta") or {}
             users = {str(u["id"]): u for u in (body.get("includes") or {}).get("users", []) if "id" in u}
             mentions, rejected = convert_items(
@@ -194,6 +327,10 @@ class XCollector:
             yield Page(mentions, rejected, next_cursor=mark.dump())
             if next_token is None:
                 return
+
+    def quota(self) -> Quota | None:
+        """The project's monthly reads, for `overheard sources`; None without usage accounting."""
+        return self.usage.quota() if self.usage is not None else None
 
     def _search(self, start: Watermark, next_token: str | None) -> dict[str, Any]:
         # Recent search only reaches back 7 days and refuses older since_id/until_id: after a long outage
@@ -215,8 +352,22 @@ class XCollector:
                 tweet_fields=TWEET_FIELDS,
                 user_fields=USER_FIELDS,
             )
+        except RateLimited as exc:
+            if self.usage is not None:  # a 429 is also how X says the month's cap is used up
+                self.usage.refresh(force=True)
+                if (capped := self.usage.refusal(self.name, 1)) is not None:
+                    raise capped from exc
+            raise source_error(self.name, exc) from exc
         except HttpError as exc:
             raise source_error(self.name, exc) from exc
+        except tweepy.HTTPException as exc:
+            if exc.response is not None and exc.response.status_code == 402:
+                raise SourceError(
+                    self.name,
+                    f"X API credits exhausted (HTTP 402 {'; '.join(exc.api_messages) or 'Payment Required'}): "
+                    "add credits or change the plan in the X developer console",
+                ) from exc
+            raise SourceError(self.name, f"X API refused the search: {exc}") from exc
         except tweepy.TweepyException as exc:
             raise SourceError(self.name, f"X API refused the search: {exc}") from exc
         except ValueError as exc:  # requests' JSONDecodeError, invalid UTF-8
@@ -409,6 +560,16 @@ class XSource(SourceBase):
     )
     stream_listen_s: float = Field(default=60.0, gt=0, le=3600, description="Seconds each sweep listens to the stream.")
     base_url: str | None = Field(default=None, description="API host; leave out for api.x.com.")
+    refresh_engagement: bool = Field(
+        default=False,
+        description="Look up the counts of posts younger than three days again with each re-check (billed reads).",
+    )
+    monthly_post_budget: int | None = Field(
+        default=None,
+        gt=0,
+        description="Posts this source may read per billing cycle (X bills reads per post); sweeps stop before it. "
+        "Left out: only X's own cap on the project stops them.",
+    )
 
 
 class StreamWithRules:
@@ -456,15 +617,29 @@ def build(source: XSource, ctx: BuildContext) -> list[Collector]:
         if source.stream
         else []
     )
-    return stream + [
-        XCollector(
-            ctx.http,
-            name=ctx.name(q),
-            query=text,
-            bearer_token=token,
-            language=source.language,
-            base_url=base_url,
-            finishing=ctx.finishing,
-        )
-        for q, text in ctx.queries.items()
-    ]
+    usage = XUsage(
+        ctx.http,
+        base_url=base_url,
+        bearer_token=token or "",
+        monthly_budget=source.monthly_post_budget,
+        source=source.name,
+    )
+    searches: list[Collector] = []
+    for q, text in ctx.queries.items():
+        # X has OR; a query past its length limit is split into several searches, each with its own cursor.
+        rendered = to_x_queries(parse(text), language=source.language)
+        searches += [
+            XCollector(
+                ctx.http,
+                name=ctx.name(q) if len(rendered) == 1 else ctx.name(f"{q}#{number}"),
+                query=text,
+                search=search,
+                bearer_token=token,
+                language=source.language,
+                base_url=base_url,
+                usage=usage,
+                finishing=ctx.finishing,
+            )
+            for number, search in enumerate(rendered, start=1)
+        ]
+    return stream + searches

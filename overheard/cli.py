@@ -195,6 +195,8 @@ def sources(
     format: Annotated[str, typer.Option("--format", help="table or json.")] = "table",
 ) -> None:
     """Source health per source and query: last success, last error, items, rate-limit headroom, working?"""
+    from dataclasses import asdict
+
     from overheard.trust import open_alerts, sources_health
     from storage.database import open_database
 
@@ -206,8 +208,12 @@ def sources(
         health, alerts = sources_health(engine, _collector_names(conf)), open_alerts(engine)
     except StorageError as exc:
         fail(str(exc))
+    from overheard.sources import quotas
+
+    metered = quotas(conf)  # billed or capped sources: use, cap and projected use this period
     if format == "json":
-        sys.stdout.write(json.dumps(_health_document(health, alerts), indent=2, default=str) + "\n")
+        document = {**_health_document(health, alerts), "quotas": [asdict(q) for q in metered]}
+        sys.stdout.write(json.dumps(document, indent=2, default=str) + "\n")
         return
     from rich.table import Table
 
@@ -227,6 +233,8 @@ def sources(
             headroom,
         )
     console.print(table)
+    for quota in metered:
+        console.print(f"[bold]quota[/] {quota.source}: {quota.describe()}", highlight=False)
     for alert in alerts:
         console.print(f"[bold red]alert[/] {_when(alert.raised_at)} {alert.kind}: {alert.message}", highlight=False)
 

@@ -2,7 +2,7 @@
 
 The CLI, the Celery tasks and the API all call these functions; there is no second implementation.
 A page of mentions is stored with its verdicts, links, findings, routes and deliveries in one
-transaction; a collector's cursor is saved only after every page of its sweep is stored.
+transaction; a collector's cursor is saved after each page is stored, so a failed sweep resumes where it stopped.
 """
 
 from __future__ import annotations
@@ -40,6 +40,7 @@ from storage.database import error_text
 from storage.health import RateLimit
 from storage.mentions import get_cursor, quarantine_items, save_mentions, save_verdicts, set_cursor
 from storage.outbox import Enriched, SqlDeliveryQueue, save_enrichments
+from storage.ratings import save_rating
 
 log = logging.getLogger("overheard.pipeline")
 
@@ -225,7 +226,7 @@ def _store(
 
 
 def sweep(runtime: Runtime, collector: Collector, on_page: Callable[[BatchReport], None] | None = None) -> BatchReport:
-    """Run one collector from its saved cursor; save the new cursor only after every page is stored.
+    """Run one collector from its saved cursor, saving the cursor after each stored page.
 
     One sweep of a collector runs at a time, whichever process asks (`overheard collect` or `run`, a Celery
     worker): a second one would start from the same cursor and store the same pages twice over. While another
@@ -269,19 +270,25 @@ def _sweep(runtime: Runtime, collector: Collector, on_page: Callable[[BatchRepor
 def _sweep_pages(
     runtime: Runtime, collector: Collector, total: BatchReport, on_page: Callable[[BatchReport], None] | None
 ) -> None:
+    """Store each page, then save the position it lets the next sweep resume from: a 429 or a crash on page 5
+    keeps pages 1-4 and their progress, so they are neither fetched (and, on X, billed) nor stored again.
+    Collectors yield only cursors that are safe once that page and those before it are stored
+    (`listener.cursor.Watermark`)."""
     with runtime.engine.begin() as connection:
         cursor = get_cursor(connection, collector.name)
     position = cursor
     for page in collector.sweep(cursor):
         batch = process_batch(runtime, page.mentions, page.rejected)
         total.add(batch)
-        if page.next_cursor is not None:
+        if page.rating is not None:  # a review page's overall rating, kept over time
+            with runtime.engine.begin() as connection:
+                save_rating(connection, collector.name, page.rating, runtime.clock())
+        if page.next_cursor is not None and page.next_cursor != position:
             position = page.next_cursor
+            with runtime.engine.begin() as connection:
+                set_cursor(connection, collector.name, position)
         if on_page:
             on_page(batch)
-    if position != cursor:
-        with runtime.engine.begin() as connection:
-            set_cursor(connection, collector.name, position)
 
 
 def delivery_channel(

@@ -8,15 +8,34 @@ language detection, spam and near-duplicate signals) shared by all, the queries 
 
 from __future__ import annotations
 
-from listener.base import BuildContext, Collector, SourceBase, SourceNotAvailable
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import Engine
+
+from listener.base import BuildContext, Collector, Quota, SourceBase, SourceNotAvailable
+from listener.bluesky import BlueskySource
+from listener.engagement import BlueskyEngagement, EngagementLookup, XEngagement
 from listener.http import DEFAULT_USER_AGENT, HostPacer, Http
 from listener.normalise import Finishing
 from listener.query import QuerySet
+from listener.reddit import RedditSource, engagement_lookup
 from listener.registry import kind_of
 from listener.signals import NearDuplicateIndex
+from listener.x import TWEEPY_HOST, XSource
 from overheard.config import OverheardConfig, secret
+from storage.engagement import refresh_counts, young_posts
 
-__all__ = ["SourceNotAvailable", "build_collectors", "build_collectors_for", "build_http"]
+__all__ = [
+    "SourceNotAvailable",
+    "build_collectors",
+    "build_collectors_for",
+    "build_http",
+    "quotas",
+    "refresh_engagement",
+]
+
+ENGAGEMENT_DAYS = 3
+"""Posts gather most of their likes, reposts and replies in their first days: their counts are refreshed that long."""
 
 
 def _queries(source: SourceBase, config: OverheardConfig) -> dict[str, str]:
@@ -61,3 +80,66 @@ def build_collectors(config: OverheardConfig, only: str | None = None, http: Htt
         except ValueError as exc:  # a collector refused its settings; name the source
             raise SourceNotAvailable(f"source '{source.name}': {exc}") from None
     return collectors
+
+
+def quotas(config: OverheardConfig, http: Http | None = None) -> list[Quota]:
+    """What each enabled source that is billed or capped has used, its cap and its projected use (one per source:
+    its collectors share the account). Collectors that meter nothing, or cannot be built, are left out."""
+    http = http or build_http(config)
+    found: dict[str, Quota] = {}
+    for source in config.sources:
+        if not source.enabled:
+            continue
+        try:
+            collectors = build_collectors(config, only=source.name, http=http)
+        except SourceNotAvailable:
+            continue
+        for collector in collectors:
+            meter = getattr(collector, "quota", None)
+            quota = meter() if callable(meter) and source.name not in found else None
+            if isinstance(quota, Quota):
+                found[source.name] = quota
+    return list(found.values())
+
+
+def engagement_lookups(config: OverheardConfig, http: Http) -> list[EngagementLookup]:
+    """The batch lookups of counts for the enabled sources whose platform reads many posts by id at once (X only
+    with `refresh_engagement: true`: every post looked up there is a billed read)."""
+    lookups: dict[str, EngagementLookup] = {}
+    for source in config.sources:
+        if not source.enabled:
+            continue
+        lookup: EngagementLookup | None = None
+        if isinstance(source, BlueskySource):
+            lookup = BlueskyEngagement(http, source.service)
+        elif isinstance(source, RedditSource):
+            lookup = engagement_lookup(source, http, secret)
+        elif isinstance(source, XSource) and source.refresh_engagement and (token := secret(source.bearer_token_env)):
+            lookup = XEngagement(http, source.base_url or TWEEPY_HOST, token)
+        if lookup is not None:
+            lookups.setdefault(lookup.source, lookup)
+    return list(lookups.values())
+
+
+def refresh_engagement(
+    config: OverheardConfig,
+    engine: Engine,
+    *,
+    http: Http | None = None,
+    now: datetime | None = None,
+    days: int = ENGAGEMENT_DAYS,
+) -> int:
+    """Look up again the counts of every mention younger than `days` on platforms that read posts in batches,
+    and store them; returns the mentions refreshed. Runs with each scheduled re-check (`overheard.trust`)."""
+    now = now or datetime.now(UTC)
+    lookups = {lookup.source: lookup for lookup in engagement_lookups(config, http or build_http(config))}
+    if not lookups:
+        return 0
+    with engine.connect() as connection:
+        young = young_posts(connection, now - timedelta(days=days), set(lookups))
+    refreshed = 0
+    for platform, ids in young.items():
+        counts = lookups[platform].lookup(ids)
+        with engine.begin() as connection:
+            refreshed += refresh_counts(connection, platform, counts, now)
+    return refreshed

@@ -31,14 +31,14 @@ from listener.recheck import (
     PostChecker,
     PostState,
     Recheck,
-    RedditChecker,
     XChecker,
     sample,
 )
 from listener.reddit import RedditSource
+from listener.reddit import deletion_checker as reddit_deletion_checker
 from listener.x import XSource
 from overheard.config import OverheardConfig, secret
-from overheard.sources import build_http
+from overheard.sources import build_http, refresh_engagement
 from storage.database import error_text
 from storage.deletions import DeletionReport, apply_deletion, recent_posts
 from storage.health import (
@@ -237,7 +237,7 @@ def build_checkers(config: OverheardConfig, http: Http) -> dict[str, list[PostCh
         elif isinstance(source, HackerNewsSource):
             checker = HackerNewsChecker(http, source.base_url or "https://hn.algolia.com")
         elif isinstance(source, RedditSource):
-            checker = RedditChecker(http, source.base_url or "https://www.reddit.com", secret(source.access_token_env))
+            checker = reddit_deletion_checker(source, http, secret)  # the Data API's token and User-Agent
         elif isinstance(source, BlueskySource):
             checker = BlueskyChecker(http, source.service, secret(source.access_token_env))
         elif isinstance(source, XSource) and secret(source.bearer_token_env):
@@ -255,6 +255,7 @@ class RecheckReport:
     states: dict[str, int] = field(default_factory=dict)  # PostState → posts
     deletions: list[DeletionReport] = field(default_factory=list)
     not_checkable: dict[str, int] = field(default_factory=dict)  # platform without a checker → posts skipped
+    engagement_refreshed: int = 0  # young mentions whose counts were looked up again (overheard.sources)
 
 
 def _ask(checkers: list[PostChecker], external_id: str, url: str | None) -> Recheck:
@@ -311,8 +312,9 @@ def run_recheck(
 ) -> RecheckReport:
     """One scheduled re-check as overheard.yaml `recheck:` sets it (CLI `overheard recheck`, the Celery
     task `overheard.recheck`, and `overheard run` between sweeps all call this)."""
-    checkers = build_checkers(config, http or build_http(config))
-    return recheck_sweep(
+    http = http or build_http(config)
+    checkers = build_checkers(config, http)
+    report = recheck_sweep(
         engine,
         checkers,
         now=now,
@@ -320,6 +322,8 @@ def run_recheck(
         per_source=config.recheck.per_source,
         rng=rng,
     )
+    report.engagement_refreshed = refresh_engagement(config, engine, http=http, now=now)
+    return report
 
 
 def notice_ids(text: str) -> list[str]:

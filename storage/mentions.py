@@ -21,7 +21,7 @@ _ENGAGEMENT = ("likes", "reposts", "replies", "quotes", "impressions", "score")
 # Columns a re-collection may refresh; triage state (status, assignee) belongs to people and is kept.
 _REFRESHED = (
     "url", "author_name", "author_followers", "author_verified", "author_profile_url", "text", "title",
-    "language", "collected_at", *_ENGAGEMENT, "rating", "reply_to_id", "thread_id", "matched_queries",
+    "language", "collected_at", *_ENGAGEMENT, "rating", "reply_to_id", "thread_id", "local_id", "matched_queries",
     "signals", "raw_hash", "reply_ref",
 )  # fmt: skip
 
@@ -45,6 +45,7 @@ def mention_row(mention: Mention) -> dict[str, Any]:
         "rating": mention.rating,
         "reply_to_id": mention.reply_to_id,
         "thread_id": mention.thread_id,
+        "local_id": mention.local_id,
         "matched_queries": list(mention.matched_queries),
         "signals": list(mention.signals),
         "raw_hash": mention.raw_hash,
@@ -74,6 +75,7 @@ def mention_from_row(row: Any) -> Mention:
         rating=row.rating,
         reply_to_id=row.reply_to_id,
         thread_id=row.thread_id,
+        local_id=row.local_id,
         matched_queries=tuple(row.matched_queries or ()),
         signals=tuple(row.signals or ()),
         raw_hash=row.raw_hash,

@@ -107,6 +107,7 @@ PERSONAL_DATA: tuple[PersonalData, ...] = (
             "title",
             "reply_to_id",
             "thread_id",
+            "local_id",
             "assignee",
             "reply_ref",
             "flag_reason",
@@ -201,6 +202,7 @@ PERSONAL_DATA: tuple[PersonalData, ...] = (
 RETAINED_NOT_PERSONAL: dict[str, Kept] = {"audit_log": Kept(period="audit_days", clock="at")}
 
 NOT_PERSONAL: dict[str, tuple[str, ...]] = {
+    "aggregate_ratings": ("id", "collector", "url", "rating", "count", "observed_at"),
     "metric_slots": (
         "scope",
         "slot",

@@ -83,6 +83,7 @@ mentions = Table(
     Column("rating", Float),
     Column("reply_to_id", String(MAX_ID_CHARS)),
     Column("thread_id", String(MAX_ID_CHARS)),
+    Column("local_id", String(MAX_ID_CHARS)),  # the post's id on the server read, where not external_id
     Column("matched_queries", JSON, nullable=False, default=list),
     Column("signals", JSON, nullable=False, default=list),
     Column("raw_hash", String(64), nullable=False, default=""),
@@ -252,6 +253,18 @@ deliveries = Table(
     Column("created_at", UTCDateTime, nullable=False),
     Column("delivered_at", UTCDateTime),
     Index("ix_deliveries_status_next", "status", "next_attempt_at"),
+)
+
+aggregate_ratings = Table(
+    "aggregate_ratings",
+    metadata,
+    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True),
+    Column("collector", String(256), nullable=False),  # the review collector ('<source>:<page url>')
+    Column("url", Text, nullable=False),  # the review page as configured
+    Column("rating", Float),  # 0–5, as the page states it
+    Column("count", BigInteger),  # reviews or ratings the page says it summarises
+    Column("observed_at", UTCDateTime, nullable=False),
+    Index("ix_aggregate_ratings_collector", "collector", "observed_at"),
 )
 
 cursors = Table(

@@ -69,7 +69,12 @@ def test_configured_sources_are_collected_into_the_database(
     )
     config = parse_config(_config(platform))
     collectors = build_collectors(config)
-    assert [c.name for c in collectors] == ["news:" + platform.url("/feed.rss"), "masto:#hoot", "hn:brand:Acme"]
+    assert [c.name for c in collectors] == [
+        "news:" + platform.url("/feed.rss"),
+        "masto:#hoot",
+        "hn:brand:Acme:acme",  # Algolia has no OR: one search per alternative
+        "hn:brand:Acme:hoot",
+    ]
 
     engine = open_database(sqlite_url)
     runtime = Runtime.build(config, engine, classifier)

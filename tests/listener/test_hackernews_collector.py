@@ -67,3 +67,22 @@ def test_page_limit_resumes_with_an_upper_time_bound(server: ReplayServer, http:
 
     list(collector(server, http, max_pages=1).sweep(page.next_cursor))
     assert server.requests_to(SEARCH)[-1].param("numericFilters") == "created_at_i>=1794900000,created_at_i<=1795166100"
+
+
+def test_an_overlap_window_asks_again_for_posts_indexed_late_below_the_floor(server: ReplayServer, http: Http) -> None:
+    serve_both_pages(server)
+
+    list(collector(server, http, overlap_s=600).sweep("1794900000"))
+
+    assert server.requests_to(SEARCH)[0].param("numericFilters") == "created_at_i>=1794899400"
+
+
+def test_built_collectors_keep_the_late_indexing_overlap() -> None:
+    from listener.base import BuildContext
+    from listener.cursor import LATE_INDEXING_OVERLAP_S
+    from listener.hackernews import HackerNewsSource, build
+    from listener.normalise import Finishing
+
+    context = BuildContext("s", Http(user_agent="t"), Finishing(), {"q": "acme"}, lambda _: None)
+    [built] = build(HackerNewsSource(name="s", kind="hackernews"), context)
+    assert isinstance(built, HackerNewsCollector) and built.overlap_s == LATE_INDEXING_OVERLAP_S > 0

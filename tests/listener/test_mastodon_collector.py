@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 from typing import Any
 
@@ -121,3 +122,74 @@ def test_missing_status_404_fails_the_sweep_without_moving_the_cursor(server: Re
 def test_one_of_hashtag_or_search_is_required(http: Http) -> None:
     with pytest.raises(ValueError, match="exactly one of hashtag or search"):
         MastodonCollector(http, name="m", base_url="https://mastodon.social")
+
+
+# --- search is newest first with no Link header: id windows down to the floor -----------------------------------
+
+FLOOR = "117020500000000000"
+
+
+def searcher(server: ReplayServer, http: Http, **options: Any) -> MastodonCollector:
+    return MastodonCollector(http, name="mastodon:acme", base_url=server.base_url, search="acme", **options)
+
+
+def test_a_full_search_page_is_followed_by_the_window_below_it_down_to_the_floor(
+    server: ReplayServer, http: Http
+) -> None:
+    server.add("/api/v2/search", Reply.file(SEARCH, JSON))
+    server.add(
+        "/api/v2/search",
+        Reply.file(OWN_FIXTURES / "mastodon/search_empty.json", JSON),
+        query={"max_id": "117020590477318485"},
+    )
+
+    pages = list(searcher(server, http, page_size=5).sweep(FLOOR))
+
+    requests = server.requests_to("/api/v2/search")
+    assert [(r.param("min_id"), r.param("max_id")) for r in requests] == [
+        (FLOOR, None),
+        (FLOOR, "117020590477318485"),  # older than the oldest seen, newer than what is stored
+    ]
+    assert pages[-1].next_cursor == "117020600000000001"
+
+
+def test_a_search_cut_by_the_page_limit_resumes_its_window_next_sweep(server: ReplayServer, http: Http) -> None:
+    server.add("/api/v2/search", Reply.file(SEARCH, JSON))
+
+    [page] = list(searcher(server, http, page_size=5, max_pages=1).sweep(FLOOR))
+    assert json.loads(page.next_cursor or "") == {
+        "floor": FLOOR,
+        "resume": "117020590477318485",
+        "ceiling": "117020600000000001",
+    }
+
+    list(searcher(server, http, page_size=5, max_pages=1).sweep(page.next_cursor))
+    last = server.requests_to("/api/v2/search")[-1]
+    assert (last.param("min_id"), last.param("max_id")) == (FLOOR, "117020590477318485")
+
+
+def test_a_short_search_page_is_the_last(server: ReplayServer, http: Http) -> None:
+    server.add("/api/v2/search", Reply.file(SEARCH, JSON))
+
+    list(searcher(server, http).sweep(FLOOR))
+
+    assert len(server.requests_to("/api/v2/search")) == 1
+
+
+def test_each_mention_keeps_the_statuss_local_id_beside_its_uri(server: ReplayServer, http: Http) -> None:
+    server.add("/api/v2/search", Reply.file(SEARCH, JSON))
+
+    [page] = list(searcher(server, http).sweep(None))
+
+    first = page.mentions[0]
+    assert first.local_id == "117020593378945190"
+    assert first.external_id.startswith("http://localhost:3000/ap/users/")
+
+
+def test_a_tag_timeline_that_wants_a_token_says_which_setting_to_add(server: ReplayServer, http: Http) -> None:
+    server.add(
+        "/api/v1/timelines/tag/acme", Reply.file(OWN_FIXTURES / "mastodon/requires_token.json", JSON, status=401)
+    )
+
+    with pytest.raises(SourceError, match="access_token_env"):
+        list(hashtag(server, http, tag="acme").sweep(None))

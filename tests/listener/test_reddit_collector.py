@@ -6,11 +6,21 @@ import json
 from datetime import UTC, datetime
 
 import pytest
+from pydantic import ValidationError
 
-from listener.base import SourceError
+from listener.base import BuildContext, SourceError, SourceNotAvailable
 from listener.http import Http
-from listener.reddit import RedditCollector, app_access_token
-from tests.listener.replay import OWN_FIXTURES, RECORDED_FIXTURES, ReplayServer, Reply
+from listener.normalise import Finishing
+from listener.query import QuerySet
+from listener.reddit import (
+    RedditAppToken,
+    RedditCollector,
+    RedditSource,
+    app_access_token,
+    build,
+    deletion_checker,
+)
+from tests.listener.replay import OWN_FIXTURES, RECORDED_FIXTURES, FakeTime, ReplayServer, Reply
 
 RECORDED = RECORDED_FIXTURES / "reddit"
 SEARCH = RECORDED / "TestSubreddit.test_search/001_GET_r_all_search"
@@ -163,3 +173,139 @@ def test_app_token_is_fetched_with_client_credentials(server: ReplayServer, http
     [request] = server.requests_to("/api/v1/access_token")
     assert request.body == b"grant_type=client_credentials"
     assert request.headers["authorization"] == "Basic bXktY2xpZW50LWlkOm15LXNlY3JldA=="
+
+
+def test_an_overlap_window_reads_on_past_the_floor_for_posts_indexed_late(server: ReplayServer, http: Http) -> None:
+    server.add("/r/all/new.json", Reply.recorded(ALL_NEW))
+    collector = RedditCollector(http, name="reddit:all", subreddit="all", base_url=server.base_url, overlap_s=10)
+
+    [page] = list(collector.sweep("1482373036"))
+
+    oldest = min(m.created_at for m in page.mentions)
+    assert datetime.fromtimestamp(1482373026, tz=UTC) <= oldest < datetime.fromtimestamp(1482373036, tz=UTC)
+
+
+# --- OAuth (client credentials), Reddit's User-Agent form, comments ---------------------------------------------
+
+TOKEN = RECORDED / "TestComment.test_attributes/000_POST_api_v1_access_token"
+USER_AGENT = "server:overheard-acme:1.4.0 (by /u/acme_listening)"
+
+
+def _app_token(server: ReplayServer, http: Http) -> RedditAppToken:
+    return RedditAppToken(http, "my-client-id", "my-secret", auth_url=server.base_url, user_agent=USER_AGENT)
+
+
+def test_the_app_token_is_obtained_once_and_sent_with_reddits_user_agent(server: ReplayServer, http: Http) -> None:
+    server.add("/api/v1/access_token", Reply.recorded(TOKEN), method="POST")
+    server.add("/r/all/search", Reply.recorded(SEARCH))
+    token = _app_token(server, http)
+    collector = RedditCollector(
+        http, name="reddit:praw", query="praw", base_url=server.base_url, token=token, user_agent=USER_AGENT
+    )
+
+    list(collector.sweep(None))
+    list(collector.sweep(None))
+
+    assert len(server.requests_to("/api/v1/access_token")) == 1
+    searches = server.requests_to("/r/all/search")  # oauth.reddit.com serves JSON without the '.json' suffix
+    assert [s.headers["authorization"] for s in searches] == ["Bearer <ACCESS_TOKEN>"] * 2
+    assert {s.headers["user-agent"] for s in searches} == {USER_AGENT}
+    assert server.requests_to("/api/v1/access_token")[0].headers["user-agent"] == USER_AGENT
+
+
+def test_the_app_token_is_renewed_before_it_expires(server: ReplayServer, http: Http, fake_time: FakeTime) -> None:
+    server.add("/api/v1/access_token", Reply.recorded(TOKEN), method="POST")
+    token = _app_token(server, http)
+
+    token.header()
+    fake_time.now += 3600 - 120  # two minutes before the hour the token lives
+    token.header()
+
+    assert len(server.requests_to("/api/v1/access_token")) == 2
+
+
+def test_a_401_renews_the_token_and_asks_again(server: ReplayServer, http: Http) -> None:
+    server.add("/api/v1/access_token", Reply.recorded(TOKEN), method="POST")
+    server.add("/r/all/search", Reply(401), Reply.recorded(SEARCH))
+    collector = RedditCollector(
+        http, name="reddit:praw", query="praw", base_url=server.base_url, token=_app_token(server, http)
+    )
+
+    [page] = list(collector.sweep(None))
+
+    assert len(page.mentions) == 6
+    assert len(server.requests_to("/api/v1/access_token")) == 2
+
+
+def test_refused_app_credentials_name_what_to_check(server: ReplayServer, http: Http) -> None:
+    server.add("/api/v1/access_token", Reply(401), method="POST")
+    collector = RedditCollector(
+        http, name="reddit:praw", query="praw", base_url=server.base_url, token=_app_token(server, http)
+    )
+
+    with pytest.raises(SourceError, match="client id and secret"):
+        list(collector.sweep(None))
+
+
+def test_a_subreddits_comments_are_read_and_only_those_naming_a_query_are_kept(
+    server: ReplayServer, http: Http
+) -> None:
+    server.add("/r/askreddit/comments.json", Reply.recorded(COMMENTS))
+    finishing = Finishing(queries=QuerySet({"snacks": "cheese OR vodka"}))
+    collector = RedditCollector(
+        http,
+        name="reddit:comments@askreddit",
+        subreddit="askreddit",
+        comments=True,
+        only_matching=True,
+        base_url=server.base_url,
+        max_pages=1,
+        finishing=finishing,
+    )
+
+    [page] = list(collector.sweep(None))
+
+    assert len(page.mentions) == 2
+    assert all(m.matched_queries == ("snacks",) and m.external_id.startswith("t1_") for m in page.mentions)
+
+
+def _context(secrets: dict[str, str]) -> BuildContext:
+    return BuildContext("reddit", Http(user_agent="t"), Finishing(), {"brand:Acme": "acme"}, secrets.get)
+
+
+def test_the_builder_calls_oauth_reddit_com_and_reads_comments_of_the_chosen_subreddits() -> None:
+    source = RedditSource(name="reddit", kind="reddit", subreddits=("acme",), user_agent=USER_AGENT)
+    built = build(source, _context({"OVERHEARD_REDDIT_CLIENT_ID": "id", "OVERHEARD_REDDIT_CLIENT_SECRET": "s"}))
+
+    assert [c.name for c in built] == ["reddit:brand:Acme@acme", "reddit:comments@acme"]
+    assert all(isinstance(c, RedditCollector) and c.base_url == "https://oauth.reddit.com" for c in built)
+
+
+def test_the_builder_names_the_missing_credentials_and_user_agent() -> None:
+    with pytest.raises(SourceNotAvailable, match="OVERHEARD_REDDIT_CLIENT_ID"):
+        build(RedditSource(name="reddit", kind="reddit", user_agent=USER_AGENT), _context({}))
+    with pytest.raises(SourceNotAvailable, match=r"user_agent.*by /u/"):
+        build(RedditSource(name="reddit", kind="reddit"), _context({"OVERHEARD_REDDIT_CLIENT_ID": "i"}))
+
+
+def test_a_user_agent_not_in_reddits_form_is_refused() -> None:
+    with pytest.raises(ValidationError, match="by /u/"):
+        RedditSource(name="reddit", kind="reddit", user_agent="Mozilla/5.0")
+
+
+def test_the_deletion_recheck_uses_the_app_token_and_reddits_user_agent(server: ReplayServer, http: Http) -> None:
+    server.add("/api/v1/access_token", Reply.recorded(TOKEN), method="POST")
+    server.add("/api/info.json", Reply.recorded(DELETED))
+    source = RedditSource(
+        name="reddit", kind="reddit", user_agent=USER_AGENT, base_url=server.base_url, auth_url=server.base_url
+    )
+    secrets = {"OVERHEARD_REDDIT_CLIENT_ID": "id", "OVERHEARD_REDDIT_CLIENT_SECRET": "s"}
+    checker = deletion_checker(source, http, secrets.get)
+    assert checker is not None
+
+    answer = checker.check("t1_d7ltvl0", None)
+
+    assert answer.gone
+    [request] = server.requests_to("/api/info.json")
+    assert (request.headers["authorization"], request.headers["user-agent"]) == ("Bearer <ACCESS_TOKEN>", USER_AGENT)
+    assert deletion_checker(source, http, {}.get) is None  # no credentials: nothing to check with

@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime
 
 import pytest
 
-from listener.base import SourceError
+from listener.base import RatingSeen, SourceError
 from listener.http import Http
 from listener.reviews import AggregateRating, ReviewCollector, extract_reviews, normalise_rating, parse_review_date
 from tests.listener.replay import OWN_FIXTURES, RECORDED_FIXTURES, ReplayServer, Reply
@@ -182,3 +182,51 @@ def test_review_dates_in_the_storefront_languages(text: str, expected: date) -> 
 )
 def test_ratings_are_normalised_to_five_stars(value: object, best: object, expected: float | None) -> None:
     assert normalise_rating(value, best) == expected
+
+
+def test_a_review_corrected_by_its_author_keeps_its_id(server: ReplayServer, http: Http) -> None:
+    serve_robots(server)
+    original = Reply.file(FIX / "kettle_page1.html", HTML)
+    corrected = original.rewritten({"Boils a litre in two minutes.": "Boils a litre in under two minutes."})
+    server.add("/r1", original, corrected)
+    collector = ReviewCollector(http, name="r", url=server.url("/r1"))
+
+    before = next(collector.sweep(None)).mentions
+    after = next(collector.sweep(None)).mentions
+
+    assert before[0].text != after[0].text
+    assert [m.external_id for m in before] == [m.external_id for m in after]
+
+
+def test_the_same_author_and_day_on_two_products_are_two_reviews(server: ReplayServer, http: Http) -> None:
+    serve_robots(server)
+    server.add("/kettle", Reply.file(FIX / "kettle_page1.html", HTML))
+    server.add("/toaster", Reply.file(FIX / "kettle_page1.html", HTML))
+
+    kettle = next(ReviewCollector(http, name="k", url=server.url("/kettle")).sweep(None)).mentions
+    toaster = next(ReviewCollector(http, name="t", url=server.url("/toaster")).sweep(None)).mentions
+
+    assert not {m.external_id for m in kettle} & {m.external_id for m in toaster}
+
+
+def test_the_pages_aggregate_rating_goes_with_the_first_page(server: ReplayServer, http: Http) -> None:
+    serve_robots(server)
+    path = "/products/acme-kettle-2/reviews"
+    server.add(path, Reply.file(FIX / "kettle_page1.html", HTML))
+    server.add(path, Reply.file(FIX / "kettle_page2.html", HTML), query={"page": "2"})
+
+    first, second = list(ReviewCollector(http, name="review:kettle", url=server.url(path)).sweep(None))
+
+    assert first.rating == RatingSeen(url=server.url(path), rating=3.8, count=127)
+    assert second.rating is None
+
+
+def test_newest_first_is_set_in_overheard_yaml() -> None:
+    from listener.base import BuildContext
+    from listener.normalise import Finishing
+    from listener.reviews import ReviewSource, build
+
+    source = ReviewSource(name="r", kind="review", pages=("https://shop.example/r",), newest_first=True)
+    [collector] = build(source, BuildContext("r", Http(user_agent="t"), Finishing(), {}, lambda _: None))
+
+    assert isinstance(collector, ReviewCollector) and collector.newest_first

@@ -12,7 +12,7 @@ from listener.base import Page, SourceError
 from listener.http import Http
 from listener.normalise import Finishing
 from listener.query import QuerySet
-from listener.x import XCollector, snowflake_time
+from listener.x import XCollector, XUsage, snowflake_time
 from tests.listener.replay import OWN_FIXTURES, RECORDED_FIXTURES, FakeTime, ReplayServer, Reply
 
 SEARCH = "/2/tweets/search/recent"
@@ -190,3 +190,81 @@ def test_a_floor_beyond_the_7_day_reach_is_replaced_by_the_oldest_time_x_serves(
     [request] = server.requests_to(SEARCH)
     assert request.param("since_id") is None
     assert request.param("start_time") == "2022-10-25T00:01:00Z"
+
+
+# --- reads cost money: a monthly budget, the cap, edits and quotes --------------------------------------------------
+
+USAGE = "/2/usage/tweets"
+RECORDED_USAGE = RECORDED_FIXTURES / "twitter_x/pytwitter_testdata/apis/usage/usage_tweets_resp.json"
+USED = 11174038  # project_usage in the recorded answer (project_cap 50,000,000, cap_reset_day 28)
+
+
+def metered(server: ReplayServer, http: Http, budget: int | None, **options: Any) -> XCollector:
+    usage = XUsage(http, base_url=server.base_url, bearer_token="test-token", monthly_budget=budget, source="x")
+    return collector(server, http, usage=usage, **options)
+
+
+def test_a_sweep_stops_before_the_monthly_budget_and_says_so(server: ReplayServer, http: Http) -> None:
+    server.add(USAGE, Reply.file(RECORDED_USAGE, JSON))
+    server.add(SEARCH, Reply.file(WITH_AUTHORS, JSON))
+
+    with pytest.raises(SourceError, match=r"budget of 11,174,100 posts.*11,174,038 read") as caught:
+        sweep(metered(server, http, budget=USED + 62))  # less left than one page of 100 could cost
+
+    assert server.requests_to(SEARCH) == []
+    assert caught.value.retry_after_s is not None and caught.value.retry_after_s > 0  # until the cycle resets
+
+
+def test_within_the_budget_the_sweep_reads_and_counts_what_it_read(server: ReplayServer, http: Http) -> None:
+    server.add(USAGE, Reply.file(RECORDED_USAGE, JSON))
+    server.add(SEARCH, Reply.file(WITH_AUTHORS, JSON))
+    c = metered(server, http, budget=20_000_000)
+
+    sweep(c)
+    sweep(c)
+
+    assert len(server.requests_to(SEARCH)) == 2
+    assert len(server.requests_to(USAGE)) == 1  # asked once, then counted locally
+    quota = c.quota()
+    assert quota is not None and quota.used == USED + 8
+
+
+def test_the_projected_monthly_use_is_reported_against_the_budget(server: ReplayServer, http: Http) -> None:
+    server.add(USAGE, Reply.file(RECORDED_USAGE, JSON))
+
+    quota = metered(server, http, budget=40_000_000).quota()
+
+    assert quota is not None
+    assert (quota.used, quota.cap, quota.unit) == (USED, 40_000_000, "posts/month")
+    # 8 October, cycle from 28 September to 28 October: 10 of 30 days gone
+    assert quota.projected == USED * 3
+    assert quota.resets_at == datetime(2022, 10, 28, tzinfo=UTC)
+
+
+def test_an_exhausted_cap_is_a_clear_source_state(server: ReplayServer, http: Http) -> None:
+    server.add(USAGE, Reply.file(OWN_FIXTURES / "x/usage_at_cap.json", JSON))
+    server.add(SEARCH, Reply(429))
+
+    with pytest.raises(SourceError, match=r"UsageCapExceeded.*10,000 of 10,000"):
+        sweep(metered(server, http, budget=None))
+
+
+def test_depleted_credits_are_a_clear_source_state(server: ReplayServer, http: Http) -> None:
+    server.add(SEARCH, Reply.file(OWN_FIXTURES / "x/credits_depleted.json", JSON, status=402))
+
+    with pytest.raises(SourceError, match=r"credits.*402"):
+        sweep(collector(server, http))
+
+
+def test_an_edited_post_is_one_mention_under_its_original_id(server: ReplayServer, http: Http) -> None:
+    server.add(SEARCH, Reply.file(OWN_FIXTURES / "x/search_edited_and_quoted.json", JSON))
+
+    [page] = sweep(collector(server, http))
+
+    edited, quoting = page.mentions
+    assert edited.external_id == "1276035977375477760"  # the first id of its edit history
+    assert edited.local_id == "1276035999999999999"  # the version we read
+    assert edited.url == "https://x.com/happycamper/status/1276035999999999999"
+    assert edited.text.endswith("(edited)")
+    assert "quote_of:1275653067283759104" in quoting.signals
+    assert quoting.local_id is None

@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import Engine, Table, func, select
 
 from classifiers.verdict import Classifier
-from listener.base import Page
+from listener.base import Page, RatingSeen
 from listener.replay import ReplayCollector
 from overheard import services
 from overheard.config import load_config
@@ -17,6 +17,7 @@ from overheard.demo import SAMPLES
 from overheard.pipeline import Runtime, process_batch, sweep
 from storage.database import open_database
 from storage.mentions import get_cursor
+from storage.ratings import ratings_seen
 from storage.schema import deliveries, findings, links, mentions, quarantine, routes, verdicts
 
 
@@ -48,7 +49,7 @@ def _count(engine: Engine, table: Table) -> int:
         return c.execute(select(func.count()).select_from(table)).scalar_one()
 
 
-def test_a_crash_between_pages_loses_nothing_and_duplicates_nothing(
+def test_a_crash_between_pages_keeps_the_stored_pages_and_resumes_after_them(
     engine: Engine, classifier: Classifier, tmp_path: Path
 ) -> None:
     runtime = _runtime(engine, classifier)
@@ -56,10 +57,12 @@ def test_a_crash_between_pages_loses_nothing_and_duplicates_nothing(
     with pytest.raises(ConnectionError):
         sweep(runtime, CrashAfter(replay, pages=2))
     with engine.connect() as c:
-        assert get_cursor(c, "replay:sample") is None  # the sweep did not finish: the cursor did not move
+        assert get_cursor(c, "replay:sample") == "40"  # the stored pages count: the next sweep resumes after them
     assert _count(engine, mentions) == 40
 
-    sweep(runtime, replay)
+    read: list[int] = []
+    sweep(runtime, replay, on_page=lambda batch: read.append(batch.stored))
+    assert sum(read) == 20  # only the page the crash cut off is read again
     with engine.connect() as c:
         assert get_cursor(c, "replay:sample") == "60"
     assert _count(engine, mentions) == 60
@@ -108,3 +111,29 @@ def test_an_empty_batch_stores_nothing_and_does_not_fail(engine: Engine, classif
     report = process_batch(_runtime(engine, classifier), [])
     assert report.stored == 0
     assert _count(engine, mentions) == 0
+
+
+class RatedPages:
+    """A review collector at the edge: two sweeps of a page whose overall rating moves from 3.8 to 3.9 stars."""
+
+    name = "reviews:kettle"
+
+    def __init__(self) -> None:
+        self.ratings = iter(
+            [RatingSeen("https://shop.example/kettle", 3.8, 127), RatingSeen("https://shop.example/kettle", 3.9, 131)]
+        )
+
+    def sweep(self, cursor: str | None) -> Iterator[Page]:
+        yield Page(mentions=[], rating=next(self.ratings))
+
+
+def test_the_overall_rating_a_review_page_states_is_kept_over_time(engine: Engine, classifier: Classifier) -> None:
+    runtime = _runtime(engine, classifier)
+    pages = RatedPages()
+
+    sweep(runtime, pages)
+    sweep(runtime, pages)
+
+    with engine.connect() as c:
+        seen = [rating for _, rating in ratings_seen(c, "reviews:kettle")]
+    assert [(r.rating, r.count) for r in seen] == [(3.8, 127), (3.9, 131)]

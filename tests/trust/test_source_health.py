@@ -64,7 +64,7 @@ def test_a_broken_source_is_flagged_and_alerted_while_the_others_are_collected(
     lost = health[f"lost:{platform.url('/lost.rss')}"]
     assert lost.state is SourceState.failing and not lost.working
     assert "401" in (lost.last_error or "") and lost.last_success_at is None and lost.consecutive_failures == 1
-    masto, hn = health["masto:#hoot"], health["hn:brand:Acme"]
+    masto, hn = health["masto:#hoot"], health["hn:brand:Acme:acme"]
     assert masto.working and masto.items_last_hour == 1 and masto.items_last_day == 1
     assert masto.rate_limit is not None and (masto.rate_limit.remaining, masto.rate_limit.limit) == (299, 300)
     assert hn.working and hn.items_last_hour == 3 and hn.last_error is None
@@ -154,7 +154,7 @@ def test_overheard_sources_api_and_web_show_health_to_the_operator_only(
     answer = client.get("/api/sources", headers={"Authorization": f"Bearer {admin}"})
     assert answer.status_code == 200
     api_rows = {s["name"]: s for s in answer.json()["sources"]}
-    assert api_rows[lost]["working"] is False and api_rows["hn:brand:Acme"]["items_last_day"] == 3
+    assert api_rows[lost]["working"] is False and api_rows["hn:brand:Acme:acme"]["items_last_day"] == 3
     assert answer.json()["operator_alerts"][0]["subject"] == lost
     assert client.get("/api/sources", headers={"Authorization": f"Bearer {sales}"}).status_code == 403
 
