@@ -19,6 +19,7 @@ from overheard.pipeline import BatchReport, deliver_due, sweep
 from overheard.runtime import open_runtime
 from overheard.sources import build_collectors
 from storage import triage
+from storage.outbox import delivery_states
 
 SAMPLES = Path(__file__).parent / "samples"
 TEAMS = ("customer_service", "sales", "communications", "marketing", "product")
@@ -51,13 +52,16 @@ def run_demo(workdir: Path, console: Console) -> BatchReport:
 
         total = sweep(runtime, collector, advance)
     alerts = check_spikes(runtime)
-    sent = deliver_due(runtime)
+    deliver_due(runtime)
+    with runtime.engine.connect() as connection:
+        states = delivery_states(connection)
     print_summary(runtime.engine, console)
     console.print(
         f"\n[bold]{total.stored}[/] mentions stored and classified · {total.needs_human} need a human · "
         f"{total.linked_contacts} linked to CRM contacts · {total.findings} findings attached · "
         f"{total.not_profiled} from contacts without a valid basis (triaged, not profiled) · "
-        f"{sent.delivered} deliveries made · {len(total.quarantined)} lines quarantined\n"
+        f"{states.get('in_inbox', 0)} deliveries in the teams' web inboxes, {states.get('delivered', 0)} sent to "
+        f"receivers · {len(total.quarantined)} lines quarantined\n"
         f"kept out of the queues: {total.flagged['spam']} flagged as spam or scams · "
         f"{total.flagged['owned']} from the brand's own accounts · {total.flagged['competitor']} about competitors only"
     )

@@ -413,3 +413,9 @@ class SqlDeliveryQueue:
                 )
             )
             return result.rowcount or 0
+
+
+def delivery_states(connection: Connection) -> dict[str, int]:
+    """How many deliveries are in each state (pending, in_inbox, delivered, dead, ...)."""
+    rows = connection.execute(select(deliveries.c.status, func.count()).group_by(deliveries.c.status))
+    return {status: count for status, count in rows}
