@@ -25,6 +25,8 @@ def test_demo_runs_offline_and_prints_the_triage_summary(tmp_path: Path) -> None
     assert (tmp_path / "demo" / "overheard.db").exists()
     stored = int(out.split("mentions stored and classified")[0].split()[-1])
     assert stored == 357
+    in_inboxes = int(" ".join(out.split()).split(" deliveries in the teams' web inboxes")[0].split()[-1])
+    assert in_inboxes > 0  # the demo's channels are web inboxes: placed there, never "sent"
 
 
 def test_init_refuses_to_overwrite_an_existing_config(workspace: Path) -> None:
