@@ -364,6 +364,11 @@ def get_mention(connection: Connection, scope: Scope, mention_id: int) -> Mentio
     return MentionDetail.model_validate({**item, "thread": thread})
 
 
+def stored_count(connection: Connection) -> int:
+    """How many mentions are stored at all, whatever the scope (the inbox tells "none match" from "none yet")."""
+    return int(connection.execute(select(func.count()).select_from(mentions)).scalar_one())
+
+
 # ---- triage actions -----------------------------------------------------------------------------------------
 
 
@@ -791,3 +796,25 @@ def retry_delivery(connection: Connection, delivery_id: int, now: datetime | Non
         .where(deliveries.c.id == delivery_id)
         .values(status="failed", next_attempt_at=now or now_utc())
     )
+
+
+def delivery_status_of_routes(connection: Connection, mention_ids: Sequence[int], team: str) -> dict[int, str]:
+    """For each mention, the status of a delivery of its route to `team` (mentions without one are left out)."""
+    if not mention_ids:
+        return {}
+    rows = connection.execute(
+        select(routes.c.mention_id, deliveries.c.status)
+        .join(deliveries, deliveries.c.route_id == routes.c.id)
+        .where(routes.c.mention_id.in_(mention_ids), routes.c.team == team)
+    )
+    return {r.mention_id: r.status for r in rows}
+
+
+def deliveries_of_mention(connection: Connection, mention_id: int, team: str) -> list[tuple[int, str]]:
+    """(delivery id, status) of every delivery of the mention's route to `team`."""
+    rows = connection.execute(
+        select(deliveries.c.id, deliveries.c.status)
+        .join(routes, routes.c.id == deliveries.c.route_id)
+        .where(routes.c.mention_id == mention_id, routes.c.team == team)
+    )
+    return [(r.id, r.status) for r in rows]

@@ -863,6 +863,11 @@ def share_of_voice(connection: Connection, start: datetime, end: datetime) -> li
     return sorted(shares, key=lambda s: (-s.mentions, s.query))
 
 
+def latest_mention_at(connection: Connection) -> datetime | None:
+    """When the newest stored mention was posted (None when none is stored)."""
+    return connection.execute(select(func.max(mentions.c.created_at))).scalar_one()
+
+
 # ---- authors, sources ------------------------------------------------------------------------------------
 
 

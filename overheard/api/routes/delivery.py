@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, HTTPException, Path, Query
+from fastapi import APIRouter, Depends, Path, Query
 from sqlalchemy import Engine
 
 from enrichers.model import DeliveryStatus, Team
 from overheard.api.auth import ERRORS, Capability, Principal, Problem, allow, engine_of
 from overheard.api.models import MAX_ROW_ID
+from overheard.services import routing
 from storage import inbox
 
 router = APIRouter(prefix="/api", tags=["routes and deliveries"], responses=ERRORS)
@@ -24,8 +25,7 @@ def list_routes(
     status: RouteStatus | None = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> list[inbox.RouteView]:
-    with engine.connect() as connection:
-        return inbox.list_routes(connection, principal.scope, team=team, status=status, limit=limit)
+    return routing.list_routes(engine, principal, team=team, status=status, limit=limit)
 
 
 @router.get("/deliveries", response_model=list[inbox.DeliveryView], summary="Deliveries, newest first")
@@ -35,8 +35,7 @@ def list_deliveries(
     status: DeliveryStatus | None = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> list[inbox.DeliveryView]:
-    with engine.connect() as connection:
-        return inbox.list_deliveries(connection, principal.scope, status=status, limit=limit)
+    return routing.list_deliveries(engine, principal, status=status, limit=limit)
 
 
 @router.post(
@@ -53,13 +52,4 @@ def retry(
     engine: Annotated[Engine, Depends(engine_of)],
 ) -> inbox.DeliveryView:
     """Queue a failed or dead delivery for the next delivery run (its idempotency key makes a repeat safe)."""
-    with engine.begin() as connection:
-        if inbox.delivery_visible(connection, principal.scope, delivery_id) is None:
-            raise HTTPException(404, f"delivery {delivery_id} does not exist or is not one of your role's routes")
-        try:
-            inbox.retry_delivery(connection, delivery_id)
-        except inbox.NotAllowed as exc:
-            raise HTTPException(409, str(exc)) from None
-        view = inbox.delivery_visible(connection, principal.scope, delivery_id)
-    assert view is not None
-    return view
+    return routing.retry_delivery(engine, principal, delivery_id)

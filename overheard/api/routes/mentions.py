@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, HTTPException, Path, Query
+from fastapi import APIRouter, Depends, Path, Query
 from sqlalchemy import Engine
 
 from classifiers.verdict import Intent, Sentiment
@@ -13,9 +12,8 @@ from enrichers.model import Team
 from listener.mention import Platform
 from overheard.api.auth import ERRORS, Capability, Principal, Problem, allow, engine_of
 from overheard.api.models import MAX_MENTION_ID, AssignIn, Instant, RelabelIn, SnoozeIn, text
+from overheard.services import mentions
 from storage import inbox
-from storage.audit import record
-from storage.schema import now_utc
 
 router = APIRouter(prefix="/api/mentions", tags=["mentions"], responses=ERRORS)
 MentionId = Annotated[int, Path(ge=1, le=MAX_MENTION_ID, description="The mention's id.")]
@@ -26,14 +24,6 @@ SearchText = Annotated[str, text(200)]
 Status = Annotated[
     str, Query(pattern=r"^(open|new|assigned|snoozed|resolved)$", description="'open': not resolved, not snoozed now.")
 ]
-
-
-def _visible(engine: Engine, principal: Principal, mention_id: int) -> inbox.MentionDetail:
-    with engine.connect() as connection:
-        found = inbox.get_mention(connection, principal.scope, mention_id)
-    if found is None:
-        raise HTTPException(404, f"mention {mention_id} does not exist or is not in your role's inbox")
-    return found
 
 
 @router.get("", response_model=inbox.MentionPage, summary="List mentions, newest first")
@@ -58,8 +48,7 @@ def list_mentions(
         team=team, intent=intent, sentiment=sentiment, source=source, status=status, language=language,
         since=since, until=until, query=q,
     )  # fmt: skip
-    with engine.connect() as connection:
-        return inbox.list_mentions(connection, principal.scope, filters, cursor=cursor, limit=limit)
+    return mentions.list_mentions(engine, principal, filters, cursor=cursor, limit=limit)
 
 
 @router.get(
@@ -70,10 +59,7 @@ def get_mention(
     principal: Annotated[Principal, Depends(allow(Capability.read_mentions))],
     engine: Annotated[Engine, Depends(engine_of)],
 ) -> inbox.MentionDetail:
-    found = _visible(engine, principal, mention_id)
-    with engine.begin() as connection:
-        record(connection, principal.name, "mention.view", "mention", str(mention_id))
-    return found
+    return mentions.view_mention(engine, principal, mention_id).mention
 
 
 @router.get("/{mention_id}/feedback", response_model=list[inbox.Feedback], responses=NOT_FOUND)
@@ -83,9 +69,7 @@ def feedback(
     engine: Annotated[Engine, Depends(engine_of)],
 ) -> list[inbox.Feedback]:
     """Triage actions and relabels recorded on the mention (the training feedback)."""
-    _visible(engine, principal, mention_id)
-    with engine.connect() as connection:
-        return inbox.feedback_for(connection, mention_id)
+    return mentions.feedback(engine, principal, mention_id)
 
 
 @router.post("/{mention_id}/assign", response_model=inbox.MentionDetail, responses=NOT_FOUND)
@@ -95,10 +79,7 @@ def assign(
     principal: Annotated[Principal, Depends(allow(Capability.triage))],
     engine: Annotated[Engine, Depends(engine_of)],
 ) -> inbox.MentionDetail:
-    _visible(engine, principal, mention_id)
-    with engine.begin() as connection:
-        inbox.assign(connection, mention_id, body.assignee, principal.name)
-    return _visible(engine, principal, mention_id)
+    return mentions.assign(engine, principal, mention_id, body.assignee)
 
 
 @router.post("/{mention_id}/resolve", response_model=inbox.MentionDetail, responses=NOT_FOUND)
@@ -108,10 +89,7 @@ def resolve(
     engine: Annotated[Engine, Depends(engine_of)],
 ) -> inbox.MentionDetail:
     """Mark handled; closes the role's own route (all routes for an admin)."""
-    _visible(engine, principal, mention_id)
-    with engine.begin() as connection:
-        inbox.resolve(connection, mention_id, principal.name, principal.scope.team)
-    return _visible(engine, principal, mention_id)
+    return mentions.resolve(engine, principal, mention_id)
 
 
 @router.post("/{mention_id}/snooze", response_model=inbox.MentionDetail, responses=NOT_FOUND)
@@ -121,10 +99,7 @@ def snooze(
     principal: Annotated[Principal, Depends(allow(Capability.triage))],
     engine: Annotated[Engine, Depends(engine_of)],
 ) -> inbox.MentionDetail:
-    _visible(engine, principal, mention_id)
-    with engine.begin() as connection:
-        inbox.snooze(connection, mention_id, now_utc() + timedelta(hours=body.hours), principal.name)
-    return _visible(engine, principal, mention_id)
+    return mentions.snooze(engine, principal, mention_id, body.hours)
 
 
 @router.post("/{mention_id}/relabel", response_model=inbox.MentionDetail, responses=NOT_FOUND)
@@ -135,9 +110,5 @@ def relabel(
     engine: Annotated[Engine, Depends(engine_of)],
 ) -> inbox.MentionDetail:
     """Correct the intent (and optionally the sentiment); stored as feedback for the next model."""
-    _visible(engine, principal, mention_id)
-    with engine.begin() as connection:
-        inbox.relabel(
-            connection, mention_id, principal.name, body.intent.value, body.sentiment.value if body.sentiment else None
-        )
-    return _visible(engine, principal, mention_id)
+    sentiment = body.sentiment.value if body.sentiment else None
+    return mentions.relabel(engine, principal, mention_id, body.intent.value, sentiment)
