@@ -171,12 +171,19 @@ def volume_spike(count: int, reference: Sequence[int], rules: VolumeAlerts) -> t
     return None
 
 
+MIN_BASELINE_BUCKETS = 3
+"""Buckets with mentions a series needs before one of its buckets can be called a spike."""
+
+
 def spikes(counts: Sequence[int], rules: VolumeAlerts) -> list[int]:
     """Indexes of the buckets of a series (the dashboard's days) that spike, by `volume_spike`, against the
-    other buckets of the series. A series of fewer than three buckets has no spike."""
-    if len(counts) < 3:
-        return []
-    return [i for i, n in enumerate(counts) if volume_spike(n, [*counts[:i], *counts[i + 1 :]], rules)]
+    buckets before them. As an alert compares an hour with the hours before it from the first stored one, the
+    baseline starts at the first bucket with mentions (days before collection began are not quiet days), and
+    a bucket is judged once `MIN_BASELINE_BUCKETS` of baseline precede it."""
+    first = next((i for i, n in enumerate(counts) if n), len(counts))
+    return [
+        i for i in range(first + MIN_BASELINE_BUCKETS, len(counts)) if volume_spike(counts[i], counts[first:i], rules)
+    ]
 
 
 def _volume_alert(brand: str, now: HourCount, reference: Sequence[HourCount], rules: VolumeAlerts) -> Alert | None:
