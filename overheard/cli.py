@@ -583,7 +583,10 @@ def contacts_show(
     actor: Annotated[str, typer.Option(help="Who looks (kept in the audit log).")] = "cli",
 ) -> None:
     """The contact 360° as JSON: identities, companies and roles, consents, findings, routes and deliveries."""
+    from pydantic import TypeAdapter
+
     from storage.database import open_database
+    from storage.inbox import ContactView
 
     conf = _config(config)
     try:
@@ -592,7 +595,7 @@ def contacts_show(
         fail(str(exc))
     _write_json(
         {
-            **found.contact.model_dump(mode="json"),
+            **TypeAdapter(ContactView).dump_python(found.contact, mode="json"),
             "why": [e.model_dump(mode="json") for e in found.why],
             "route_records": [r.model_dump(mode="json") for r in found.route_records],
         },

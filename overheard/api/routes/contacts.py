@@ -8,10 +8,10 @@ from fastapi import APIRouter, Depends, Path, Query
 from pydantic import Field
 from sqlalchemy import Engine
 
+from overheard.api import views
 from overheard.api.auth import ERRORS, Capability, Principal, Problem, allow, engine_of
 from overheard.api.models import ConsentIn, ContactId, text
 from overheard.services import contacts
-from storage import inbox
 from storage.provenance import ProfileExplanation, RouteRecord
 
 router = APIRouter(prefix="/api/contacts", tags=["contacts"], responses=ERRORS)
@@ -22,7 +22,7 @@ NOT_FOUND: dict[int | str, dict[str, object]] = {
 SearchText = Annotated[str, text(200)]
 
 
-class Contact360(inbox.ContactView):
+class Contact360(views.ContactView):
     """The 360° view with the audit record of each finding and route: "why is this on my profile?"."""
 
     why: list[ProfileExplanation] = Field(
@@ -33,17 +33,18 @@ class Contact360(inbox.ContactView):
 
     @classmethod
     def of(cls, found: contacts.Contact360) -> Contact360:
-        return cls(**found.contact.model_dump(), why=found.why, route_records=found.route_records)
+        view = views.ContactView.model_validate(found.contact)
+        return cls(**dict(view), why=found.why, route_records=found.route_records)
 
 
-@router.get("", response_model=list[inbox.ContactSummary], summary="Search contacts")
+@router.get("", response_model=list[views.ContactSummary], summary="Search contacts")
 def search(
     principal: Annotated[Principal, Depends(allow(Capability.read_contacts))],
     engine: Annotated[Engine, Depends(engine_of)],
     q: Annotated[SearchText | None, Query(description="Part of an id, name, email or handle.")] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
-) -> list[inbox.ContactSummary]:
-    return contacts.search(engine, principal, q, limit)
+) -> list[views.ContactSummary]:
+    return [views.ContactSummary.model_validate(c) for c in contacts.search(engine, principal, q, limit)]
 
 
 @router.get("/{contact_id}", response_model=Contact360, responses=NOT_FOUND, summary="The 360° view")
@@ -56,21 +57,22 @@ def contact(
     return Contact360.of(contacts.contact_360(engine, principal, contact_id))
 
 
-@router.get("/{contact_id}/consents", response_model=list[inbox.ConsentView], responses=NOT_FOUND)
+@router.get("/{contact_id}/consents", response_model=list[views.ConsentView], responses=NOT_FOUND)
 def consents(
     contact_id: ContactPath,
     principal: Annotated[Principal, Depends(allow(Capability.read_contacts))],
     engine: Annotated[Engine, Depends(engine_of)],
-) -> list[inbox.ConsentView]:
-    return contacts.consents(engine, principal, contact_id)
+) -> list[views.ConsentView]:
+    return [views.ConsentView.model_validate(c) for c in contacts.consents(engine, principal, contact_id)]
 
 
-@router.post("/{contact_id}/consents", response_model=list[inbox.ConsentView], responses=NOT_FOUND)
+@router.post("/{contact_id}/consents", response_model=list[views.ConsentView], responses=NOT_FOUND)
 def record_consent(
     contact_id: ContactPath,
     body: ConsentIn,
     principal: Annotated[Principal, Depends(allow(Capability.manage_consents))],
     engine: Annotated[Engine, Depends(engine_of)],
-) -> list[inbox.ConsentView]:
+) -> list[views.ConsentView]:
     """Record a consent or lawful basis; the same (purpose, basis, source) is updated, e.g. to withdraw it."""
-    return contacts.record_consent(engine, principal, contact_id, contacts.ConsentRecord(**body.model_dump()))
+    found = contacts.record_consent(engine, principal, contact_id, contacts.ConsentRecord(**body.model_dump()))
+    return [views.ConsentView.model_validate(c) for c in found]

@@ -10,6 +10,7 @@ from sqlalchemy import Engine
 from classifiers.verdict import Intent, Sentiment
 from enrichers.model import Team
 from listener.mention import Platform
+from overheard.api import views
 from overheard.api.auth import ERRORS, Capability, Principal, Problem, allow, engine_of
 from overheard.api.models import MAX_MENTION_ID, AssignIn, Instant, RelabelIn, SnoozeIn, text
 from overheard.services import mentions
@@ -26,7 +27,7 @@ Status = Annotated[
 ]
 
 
-@router.get("", response_model=inbox.MentionPage, summary="List mentions, newest first")
+@router.get("", response_model=views.MentionPage, summary="List mentions, newest first")
 def list_mentions(
     principal: Annotated[Principal, Depends(allow(Capability.read_mentions))],
     engine: Annotated[Engine, Depends(engine_of)],
@@ -43,72 +44,76 @@ def list_mentions(
         str | None, Query(pattern=inbox.CURSOR_PATTERN, description="`next_cursor` of the previous page.")
     ] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
-) -> inbox.MentionPage:
+) -> views.MentionPage:
     filters = inbox.MentionFilter(
         team=team, intent=intent, sentiment=sentiment, source=source, status=status, language=language,
         since=since, until=until, query=q,
     )  # fmt: skip
-    return mentions.list_mentions(engine, principal, filters, cursor=cursor, limit=limit)
+    return views.MentionPage.model_validate(
+        mentions.list_mentions(engine, principal, filters, cursor=cursor, limit=limit)
+    )
 
 
 @router.get(
-    "/{mention_id}", response_model=inbox.MentionDetail, responses=NOT_FOUND, summary="One mention with its thread"
+    "/{mention_id}", response_model=views.MentionDetail, responses=NOT_FOUND, summary="One mention with its thread"
 )
 def get_mention(
     mention_id: MentionId,
     principal: Annotated[Principal, Depends(allow(Capability.read_mentions))],
     engine: Annotated[Engine, Depends(engine_of)],
-) -> inbox.MentionDetail:
-    return mentions.view_mention(engine, principal, mention_id).mention
+) -> views.MentionDetail:
+    return views.MentionDetail.model_validate(mentions.view_mention(engine, principal, mention_id).mention)
 
 
-@router.get("/{mention_id}/feedback", response_model=list[inbox.Feedback], responses=NOT_FOUND)
+@router.get("/{mention_id}/feedback", response_model=list[views.Feedback], responses=NOT_FOUND)
 def feedback(
     mention_id: MentionId,
     principal: Annotated[Principal, Depends(allow(Capability.read_mentions))],
     engine: Annotated[Engine, Depends(engine_of)],
-) -> list[inbox.Feedback]:
+) -> list[views.Feedback]:
     """Triage actions and relabels recorded on the mention (the training feedback)."""
-    return mentions.feedback(engine, principal, mention_id)
+    return [views.Feedback.model_validate(f) for f in mentions.feedback(engine, principal, mention_id)]
 
 
-@router.post("/{mention_id}/assign", response_model=inbox.MentionDetail, responses=NOT_FOUND)
+@router.post("/{mention_id}/assign", response_model=views.MentionDetail, responses=NOT_FOUND)
 def assign(
     mention_id: MentionId,
     body: AssignIn,
     principal: Annotated[Principal, Depends(allow(Capability.triage))],
     engine: Annotated[Engine, Depends(engine_of)],
-) -> inbox.MentionDetail:
-    return mentions.assign(engine, principal, mention_id, body.assignee)
+) -> views.MentionDetail:
+    return views.MentionDetail.model_validate(mentions.assign(engine, principal, mention_id, body.assignee))
 
 
-@router.post("/{mention_id}/resolve", response_model=inbox.MentionDetail, responses=NOT_FOUND)
+@router.post("/{mention_id}/resolve", response_model=views.MentionDetail, responses=NOT_FOUND)
 def resolve(
     mention_id: MentionId,
     principal: Annotated[Principal, Depends(allow(Capability.triage))],
     engine: Annotated[Engine, Depends(engine_of)],
-) -> inbox.MentionDetail:
+) -> views.MentionDetail:
     """Mark handled; closes the role's own route (all routes for an admin)."""
-    return mentions.resolve(engine, principal, mention_id)
+    return views.MentionDetail.model_validate(mentions.resolve(engine, principal, mention_id))
 
 
-@router.post("/{mention_id}/snooze", response_model=inbox.MentionDetail, responses=NOT_FOUND)
+@router.post("/{mention_id}/snooze", response_model=views.MentionDetail, responses=NOT_FOUND)
 def snooze(
     mention_id: MentionId,
     body: SnoozeIn,
     principal: Annotated[Principal, Depends(allow(Capability.triage))],
     engine: Annotated[Engine, Depends(engine_of)],
-) -> inbox.MentionDetail:
-    return mentions.snooze(engine, principal, mention_id, body.hours)
+) -> views.MentionDetail:
+    return views.MentionDetail.model_validate(mentions.snooze(engine, principal, mention_id, body.hours))
 
 
-@router.post("/{mention_id}/relabel", response_model=inbox.MentionDetail, responses=NOT_FOUND)
+@router.post("/{mention_id}/relabel", response_model=views.MentionDetail, responses=NOT_FOUND)
 def relabel(
     mention_id: MentionId,
     body: RelabelIn,
     principal: Annotated[Principal, Depends(allow(Capability.triage))],
     engine: Annotated[Engine, Depends(engine_of)],
-) -> inbox.MentionDetail:
+) -> views.MentionDetail:
     """Correct the intent (and optionally the sentiment); stored as feedback for the next model."""
     sentiment = body.sentiment.value if body.sentiment else None
-    return mentions.relabel(engine, principal, mention_id, body.intent.value, sentiment)
+    return views.MentionDetail.model_validate(
+        mentions.relabel(engine, principal, mention_id, body.intent.value, sentiment)
+    )
