@@ -41,6 +41,7 @@ from overheard.api.auth import (
     session_principal,
     web_session,
 )
+from overheard.api.models import MAX_CONTACT_ID_CHARS, MAX_SEARCH_CHARS, MAX_SNOOZE_HOURS, MAX_STAFF_NAME_CHARS
 from overheard.services import contacts, gdpr, leads, mentions, metrics, sweeps
 from overheard.web import charts
 from storage import inbox
@@ -229,7 +230,7 @@ def _filters(request: Request, default_status: str = "open") -> inbox.MentionFil
         language=(p.get("language") or "")[:2] or None,
         since=_day(p.get("since")),
         until=last_day + timedelta(days=1) if last_day else None,  # the form's "until" day is included
-        query=(p.get("q") or "").replace("\x00", "")[:200] or None,
+        query=(p.get("q") or "").replace("\x00", "")[:MAX_SEARCH_CHARS] or None,
     )
 
 
@@ -297,7 +298,7 @@ def assign_action(
     assignee: Annotated[str, Form()] = "",
     next: Annotated[str, Form()] = "",
 ) -> RedirectResponse:
-    who = (assignee.strip() or principal.name).replace("\x00", "")[:128]
+    who = (assignee.strip() or principal.name).replace("\x00", "")[:MAX_STAFF_NAME_CHARS]
     mentions.assign(engine, principal, mention_id, who)
     return back(next, "/inbox", f"Mention {mention_id} assigned to {who}.")
 
@@ -313,7 +314,7 @@ def snooze_action(
     mention_id: int,
     principal: User,
     engine: Db,
-    hours: Annotated[int, Form(ge=1, le=720)] = 4,
+    hours: Annotated[int, Form(ge=1, le=MAX_SNOOZE_HOURS)] = 4,
     next: Annotated[str, Form()] = "",
 ) -> RedirectResponse:
     mentions.snooze(engine, principal, mention_id, hours)
@@ -349,7 +350,7 @@ def send_to_crm(mention_id: int, principal: User, engine: Db, next: Annotated[st
 
 @router.get("/contacts/{contact_id}", response_class=HTMLResponse)
 def contact_page(request: Request, contact_id: str, principal: User, engine: Db) -> HTMLResponse:
-    full = contacts.contact_360(engine, principal, contact_id[:64])
+    full = contacts.contact_360(engine, principal, contact_id[:MAX_CONTACT_ID_CHARS])
     return render(
         request,
         "contact.html",
@@ -371,20 +372,20 @@ def sources_page(request: Request, principal: User, engine: Db) -> HTMLResponse:
 @router.get("/privacy", response_class=HTMLResponse)
 def privacy_page(request: Request, principal: User, engine: Db) -> HTMLResponse:
     principal.require(Capability.gdpr)  # the desk opens empty; a search is the service's (and audited)
-    q = (request.query_params.get("q") or "").replace("\x00", "")[:200]
+    q = (request.query_params.get("q") or "").replace("\x00", "")[:MAX_SEARCH_CHARS]
     results = gdpr.find_subjects(engine, principal, q) if q else []
     return render(request, "privacy.html", principal, q=q, results=results)
 
 
 @router.get("/privacy/{contact_id}", response_class=HTMLResponse)
 def privacy_contact(request: Request, contact_id: str, principal: User, engine: Db) -> HTMLResponse:
-    found = gdpr.subject_record(engine, principal, contact_id[:64])
+    found = gdpr.subject_record(engine, principal, contact_id[:MAX_CONTACT_ID_CHARS])
     return render(request, "privacy_contact.html", principal, c=found.contact, trail=found.trail)
 
 
 @router.post("/privacy/{contact_id}/export")
 def privacy_export(contact_id: str, principal: User, engine: Db) -> Response:
-    document = gdpr.export(engine, principal, contact_id[:64])
+    document = gdpr.export(engine, principal, contact_id[:MAX_CONTACT_ID_CHARS])
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     return Response(
         json.dumps(document, indent=2, ensure_ascii=False),
@@ -400,7 +401,7 @@ def privacy_erase(
     principal.require(Capability.gdpr)  # before saying anything about the confirmation
     if confirm_id.strip() != contact_id:
         return back(f"/privacy/{quote(contact_id)}", "/privacy", "Nothing was erased: type the contact id to confirm.")
-    report = gdpr.erase(engine, principal, contact_id[:64])
+    report = gdpr.erase(engine, principal, contact_id[:MAX_CONTACT_ID_CHARS])
     removed = sum(report.deleted.values())
     return back(
         "/privacy", "/privacy",

@@ -10,7 +10,7 @@ from sqlalchemy import Engine
 
 from overheard.api import views
 from overheard.api.auth import ERRORS, Capability, Principal, Problem, allow, engine_of
-from overheard.api.models import ConsentIn, ContactId, text
+from overheard.api.models import ConsentIn, ContactId, SearchText
 from overheard.services import contacts
 from storage.provenance import ProfileExplanation, RouteRecord
 
@@ -19,7 +19,6 @@ ContactPath = Annotated[ContactId, Path(description="The contact's id (stable ac
 NOT_FOUND: dict[int | str, dict[str, object]] = {
     404: {"model": Problem, "description": "No such contact, or not one this role may see."}
 }
-SearchText = Annotated[str, text(200)]
 
 
 class Contact360(views.ContactView):

@@ -12,7 +12,7 @@ from enrichers.model import Team
 from listener.mention import Platform
 from overheard.api import views
 from overheard.api.auth import ERRORS, Capability, Principal, Problem, allow, engine_of
-from overheard.api.models import MAX_MENTION_ID, AssignIn, Instant, RelabelIn, SnoozeIn, text
+from overheard.api.models import MAX_MENTION_ID, AssignIn, Instant, RelabelIn, SearchText, SnoozeIn
 from overheard.services import mentions
 from storage import inbox
 
@@ -21,7 +21,6 @@ MentionId = Annotated[int, Path(ge=1, le=MAX_MENTION_ID, description="The mentio
 NOT_FOUND: dict[int | str, dict[str, object]] = {
     404: {"model": Problem, "description": "No such mention, or not one this role may see."}
 }
-SearchText = Annotated[str, text(200)]
 Status = Annotated[
     str, Query(pattern=r"^(open|new|assigned|snoozed|resolved)$", description="'open': not resolved, not snoozed now.")
 ]
