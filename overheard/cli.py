@@ -270,14 +270,14 @@ def deletion_notice(
     reason: Annotated[str, typer.Option(help="Kept on the tombstone and in the audit log.")] = "platform notice",
 ) -> None:
     """Apply a platform's delete or compliance notice (e.g. an X compliance job's results)."""
-    from overheard.trust import apply_platform_notice, notice_ids
+    from overheard.trust import notice_ids
     from storage.database import open_database
 
     conf = _config(config)
     try:
         ids = notice_ids(file.read_text(encoding="utf-8"))
-        removed = apply_platform_notice(open_database(conf.database_url()), source, ids, reason, actor="cli")
-    except (StorageError, OSError, ValueError) as exc:
+        removed = gdpr.apply_deletion_notice(open_database(conf.database_url()), Caller.operator(), source, ids, reason)
+    except (StorageError, ServiceError, OSError, ValueError) as exc:
         fail(str(exc))
     stored = sum(1 for r in removed if r.removed.get("mentions"))
     console.print(f"applied {len(removed)} deletions from {file}; {stored} were stored and are now removed")
@@ -472,6 +472,7 @@ def report(
 ) -> None:
     """Report on stored mentions: the triage summary (text), or the period's metrics as html, csv or json."""
     from overheard import report as reporting
+    from overheard.services import metrics as figures
     from storage.database import open_database
 
     if format not in reporting.FORMATS:
@@ -490,7 +491,7 @@ def report(
         fail(f"a {format} report needs a period: --from 2026-11-06 --to 2026-11-19")
     try:
         first, last = reporting.period(start, end, tz)
-        built = reporting.build_report(engine, first, last, brand, tz, granularity)
+        built = figures.report(engine, Caller.operator(), first, last, brand, tz, granularity)
     except (ValueError, KeyError) as exc:  # a bad date, zone (ZoneInfoNotFoundError is a KeyError) or granularity
         fail(f"{exc}".strip("'\""))
     if format == "json" and out is None:

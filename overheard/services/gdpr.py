@@ -1,5 +1,5 @@
 """Data-protection requests: find a data subject, their record and audit trail, access export (Art. 15),
-erasure (Art. 17), retention, and the audit log. Each is for a role with the `gdpr` capability (the command
+erasure (Art. 17), retention, the audit log, and platforms' deletion notices. Each is for a role with the `gdpr` capability (the command
 line acts as the operator) and each leaves an audit record.
 """
 
@@ -12,9 +12,11 @@ from sqlalchemy import Engine
 
 from overheard.services import contacts
 from overheard.services.access import Caller, Capability, NotFound
+from overheard.trust import apply_platform_notice
 from storage import inbox
 from storage.audit import AuditEntry, entries_for, latest, record
 from storage.database import purge_freed_pages
+from storage.deletions import DeletionReport
 from storage.gdpr import (
     ErasureReport,
     Retention,
@@ -94,3 +96,12 @@ def audit_trail(engine: Engine, caller: Caller, contact_id: str | None = None, l
         if contact_id is None:
             return latest(connection, limit=limit)
         return latest(connection, subject_type="contact", subject_id=contact_id, limit=limit)
+
+
+def apply_deletion_notice(
+    engine: Engine, caller: Caller, source: str, external_ids: list[str], reason: str
+) -> list[DeletionReport]:
+    """A platform's delete or compliance notice (e.g. an X compliance job's results): every post it names is
+    removed and tombstoned, each deletion audited with `reason` and the caller."""
+    caller.require(Capability.gdpr)
+    return apply_platform_notice(engine, source, external_ids, reason, actor=caller.name)

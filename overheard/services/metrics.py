@@ -139,3 +139,59 @@ def dashboard(
             latest=metrics.latest_mention_at(connection),
             spike_days=spikes([p.mentions for p in found_volume], spike_rule or VolumeAlerts()),
         )
+
+
+@dataclass(frozen=True)
+class Report:
+    """Everything one report shows, for one period, brand scope and time zone."""
+
+    start: datetime
+    end: datetime
+    brand: str | None
+    tz: str
+    granularity: metrics.Granularity
+    kpis: metrics.KpiReport
+    volume: list[metrics.VolumePoint]
+    sentiment: list[metrics.SentimentPoint]
+    share_of_voice: list[metrics.VoiceShare]
+    sources: list[metrics.SourceReach]
+    authors: list[metrics.AuthorReach]
+    terms: metrics.TermsAndHashtags
+    reviews: list[metrics.SiteRatings]
+
+
+def default_granularity(start: datetime, end: datetime) -> metrics.Granularity:
+    length = end - start
+    if length <= timedelta(days=2):
+        return metrics.Granularity.hour
+    return metrics.Granularity.day if length <= timedelta(days=92) else metrics.Granularity.week
+
+
+def report(
+    engine: Engine,
+    caller: Caller,
+    start: datetime,
+    end: datetime,
+    brand: str | None = None,
+    tz: str = "UTC",
+    granularity: metrics.Granularity | str | None = None,
+) -> Report:
+    """Every figure of [start, end) for one brand scope (all when None), bucketed in `tz` (`overheard report`)."""
+    caller.require(Capability.read_metrics)
+    step = metrics.Granularity(granularity) if granularity else default_granularity(start, end)
+    with engine.connect() as c:
+        return Report(
+            start=start,
+            end=end,
+            brand=brand,
+            tz=tz,
+            granularity=step,
+            kpis=metrics.kpis(c, start, end, brand),
+            volume=metrics.volume_series(c, start, end, step, tz, brand),
+            sentiment=metrics.sentiment_series(c, start, end, step, tz, brand),
+            share_of_voice=metrics.share_of_voice(c, start, end),
+            sources=metrics.top_sources(c, start, end, brand),
+            authors=metrics.top_authors(c, start, end, brand, limit=15),
+            terms=metrics.top_terms_and_hashtags(c, start, end, brand, limit=20),
+            reviews=metrics.review_ratings(c, start, end, brand),
+        )
