@@ -48,7 +48,6 @@ StaffName = Annotated[str, text(MAX_STAFF_NAME_CHARS, 1)]
 SearchText = Annotated[str, text(MAX_SEARCH_CHARS)]
 Purpose = Annotated[str, text(64, 1)]
 ConsentSource = Annotated[str, text(256, 1)]
-MAX_MENTION_ID = 2**63 - 1
 MAX_ROW_ID = 2**31 - 1
 
 

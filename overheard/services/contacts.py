@@ -57,10 +57,11 @@ def visible(connection: Connection, caller: Caller, contact_id: str) -> inbox.Co
 def search(engine: Engine, caller: Caller, query: str | None, limit: int = 50) -> list[inbox.ContactSummary]:
     """Contacts the caller sees whose id, name, email or handle contains `query`; the search is audited."""
     caller.require(Capability.read_contacts)
-    return _search(engine, caller, query, limit)
+    return audited_search(engine, caller, query, limit)
 
 
-def _search(engine: Engine, caller: Caller, query: str | None, limit: int) -> list[inbox.ContactSummary]:
+def audited_search(engine: Engine, caller: Caller, query: str | None, limit: int) -> list[inbox.ContactSummary]:
+    """The search itself, for a caller whose capability the asking service checked (contacts or gdpr)."""
     with engine.begin() as connection:
         found = inbox.search_contacts(connection, caller.scope, query, limit)
         # The query itself may be a name or an email: the audit keeps only how many were shown.

@@ -39,7 +39,7 @@ class SubjectRecord:
 def find_subjects(engine: Engine, caller: Caller, query: str, limit: int = 50) -> list[inbox.ContactSummary]:
     """Contacts whose id, name, email or handle contains `query`, for a request; the search is audited."""
     caller.require(Capability.gdpr)
-    return contacts._search(engine, caller, query, limit)
+    return contacts.audited_search(engine, caller, query, limit)
 
 
 def subject_record(engine: Engine, caller: Caller, contact_id: str) -> SubjectRecord:

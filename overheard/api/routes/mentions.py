@@ -12,8 +12,9 @@ from enrichers.model import Team
 from listener.mention import Platform
 from overheard.api import views
 from overheard.api.auth import ERRORS, Capability, Principal, Problem, allow, engine_of
-from overheard.api.models import MAX_MENTION_ID, AssignIn, Instant, RelabelIn, SearchText, SnoozeIn
+from overheard.api.models import AssignIn, Instant, RelabelIn, SearchText, SnoozeIn
 from overheard.services import mentions
+from overheard.services.mentions import MAX_MENTION_ID
 from storage import inbox
 
 router = APIRouter(prefix="/api/mentions", tags=["mentions"], responses=ERRORS)
