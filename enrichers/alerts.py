@@ -155,15 +155,43 @@ def _stabilised(count: int) -> float:
     return 2 * math.sqrt(count + 3 / 8)
 
 
-def _volume_alert(brand: str, now: HourCount, reference: Sequence[HourCount], rules: VolumeAlerts) -> Alert | None:
-    values = [_stabilised(h.mentions) for h in reference]
+def volume_spike(count: int, reference: Sequence[int], rules: VolumeAlerts) -> tuple[float, float] | None:
+    """The spike rule, one for alerts and the dashboard: (robust z, reference median) when `count` spikes
+    against the `reference` counts, None otherwise (see the module's docstring: Anscombe-stabilised counts,
+    the scaled MAD at least 1, and at least `min_mentions` and `min_ratio` × the median)."""
+    if not reference:
+        return None
+    values = [_stabilised(n) for n in reference]
     centre = statistics.median(values)
     spread = max(_MAD_TO_SIGMA * statistics.median(abs(v - centre) for v in values), 1.0)
-    z = (_stabilised(now.mentions) - centre) / spread
-    median = statistics.median(h.mentions for h in reference)
-    if z >= rules.min_z and now.mentions >= rules.min_mentions and now.mentions >= rules.min_ratio * median:
-        return Alert(AlertKind.volume, brand, now.hour, now.mentions, median, z, now.mentions, now.negative)
+    z = (_stabilised(count) - centre) / spread
+    median = statistics.median(reference)
+    if z >= rules.min_z and count >= rules.min_mentions and count >= rules.min_ratio * median:
+        return z, median
     return None
+
+
+MIN_BASELINE_BUCKETS = 3
+"""Buckets with mentions a series needs before one of its buckets can be called a spike."""
+
+
+def spikes(counts: Sequence[int], rules: VolumeAlerts) -> list[int]:
+    """Indexes of the buckets of a series (the dashboard's days) that spike, by `volume_spike`, against the
+    buckets before them. As an alert compares an hour with the hours before it from the first stored one, the
+    baseline starts at the first bucket with mentions (days before collection began are not quiet days), and
+    a bucket is judged once `MIN_BASELINE_BUCKETS` of baseline precede it."""
+    first = next((i for i, n in enumerate(counts) if n), len(counts))
+    return [
+        i for i in range(first + MIN_BASELINE_BUCKETS, len(counts)) if volume_spike(counts[i], counts[first:i], rules)
+    ]
+
+
+def _volume_alert(brand: str, now: HourCount, reference: Sequence[HourCount], rules: VolumeAlerts) -> Alert | None:
+    found = volume_spike(now.mentions, [h.mentions for h in reference], rules)
+    if found is None:
+        return None
+    z, median = found
+    return Alert(AlertKind.volume, brand, now.hour, now.mentions, median, z, now.mentions, now.negative)
 
 
 def _negative_alert(

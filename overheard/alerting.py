@@ -18,17 +18,15 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import Connection, func, select
+from sqlalchemy import Connection
 
-from classifiers.verdict import Intent, Sentiment, Verdict
 from enrichers.alerts import Alert, AlertKind, AlertsConfig, Evidence, routes_for
 from enrichers.delivery import event_payload, new_delivery
 from enrichers.model import Route
 from overheard.pipeline import Runtime
-from storage.mentions import get_cursor, mention_from_row, set_cursor
+from storage.mentions import first_mention_at, get_cursor, mention_with_verdict, set_cursor
 from storage.metrics import check_alerts, top_mentions
-from storage.outbox import SqlOutbox
-from storage.schema import mentions, routes, verdicts
+from storage.outbox import SqlOutbox, route_rule
 
 log = logging.getLogger("overheard.alerting")
 
@@ -65,7 +63,7 @@ def _start(connection: Connection, brand: str, until: datetime) -> datetime | No
     saved = get_cursor(connection, _cursor_name(brand))
     if saved:
         return datetime.fromisoformat(saved)
-    first = connection.execute(select(func.min(mentions.c.created_at))).scalar_one_or_none()
+    first = first_mention_at(connection)
     if first is None:
         return None
     return max(_hour(first), until - timedelta(days=FIRST_CHECK_DAYS))
@@ -73,11 +71,7 @@ def _start(connection: Connection, brand: str, until: datetime) -> datetime | No
 
 def _taken(connection: Connection, route: Route) -> bool:
     """True when the mention already has a route to this team from another rule (an alert must not replace it)."""
-    rule = connection.execute(
-        select(routes.c.rule).where(
-            routes.c.source == route.source, routes.c.external_id == route.external_id, routes.c.team == route.team
-        )
-    ).scalar_one_or_none()
+    rule = route_rule(connection, route.source, route.external_id, route.team)
     return rule is not None and rule != route.rule
 
 
@@ -115,22 +109,9 @@ def _alert_routes(
 
 def _payload(connection: Connection, route: Route, alert: Alert, evidence: Sequence[Evidence], now: datetime) -> dict:
     """The usual route event for the keying mention, plus the alert itself and all its evidence."""
-    row = connection.execute(
-        select(mentions, verdicts.c.sentiment, verdicts.c.sentiment_confidence, verdicts.c.intent)
-        .add_columns(verdicts.c.intent_confidence, verdicts.c.needs_human, verdicts.c.model_version)
-        .select_from(mentions.outerjoin(verdicts, verdicts.c.mention_id == mentions.c.id))
-        .where(mentions.c.source == route.source, mentions.c.external_id == route.external_id)
-    ).one()
-    verdict = Verdict(
-        sentiment=Sentiment(row.sentiment or "neutral"),
-        sentiment_confidence=row.sentiment_confidence or 0.0,
-        intent=Intent(row.intent or "other"),
-        intent_confidence=row.intent_confidence or 0.0,
-        needs_human=bool(row.needs_human),
-        reasons=(alert.summary(),),
-        model_version=row.model_version or "none",
-    )
-    payload = event_payload(route, mention_from_row(row), verdict, now)
+    mention, verdict = mention_with_verdict(connection, route.source, route.external_id)
+    # The event's reasons are the alert's, not the keying mention's own.
+    payload = event_payload(route, mention, verdict.model_copy(update={"reasons": (alert.summary(),)}), now)
     payload["data"]["alert"] = {
         "key": alert.key,
         "kind": alert.kind.value,

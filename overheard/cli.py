@@ -13,20 +13,20 @@ from typing import TYPE_CHECKING, Annotated, NoReturn
 import typer
 from rich.console import Console
 from rich.markup import escape
-from rich.progress import MofNCompleteColumn, Progress, SpinnerColumn, TaskID, TextColumn, TimeElapsedColumn
+from rich.progress import MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-from overheard import logs, services
+from overheard import logs
 from overheard.config import ConfigError, OverheardConfig, load_config
+from overheard.services import Caller, ServiceError, contacts, gdpr
 from overheard.sources import SourceNotAvailable
 from storage.database import StorageError
-from storage.gdpr import UnknownContact
 
 if TYPE_CHECKING:  # imported where used, so the CLI starts without loading the pipeline
-    from collections.abc import Sequence
+    from collections.abc import Callable, Sequence
     from datetime import datetime
 
     from listener.base import Collector
-    from overheard.pipeline import Runtime
+    from overheard.pipeline import BatchReport, Runtime
     from storage.health import OperatorAlert, SourceHealth
 
 app = typer.Typer(help="Overheard: self-hosted social listening and social-CRM enrichment.", no_args_is_help=True)
@@ -113,44 +113,39 @@ def collect(
 
 
 def _sweep_all(runtime: Runtime, collectors: Sequence[Collector]) -> int:
-    """Sweep each collector; a failing source is reported and the others go on. Returns the failures."""
-    from listener.base import SourceError
-    from listener.http import HttpError
-    from overheard.alerting import check_spikes
-    from overheard.pipeline import BatchReport, Runtime, deliver_due, refusal, sweep
+    """One collect (`services.sweeps.collect`) with progress; a failing source is reported and the others go
+    on. Returns the failures."""
+    from overheard.services import sweeps
 
-    assert isinstance(runtime, Runtime)
-    total, failed = BatchReport(), 0
     columns = (SpinnerColumn(), TextColumn("{task.description}"), MofNCompleteColumn(), TimeElapsedColumn())
     with Progress(*columns, console=console) as progress:
-        for collector in collectors:
-            name = collector.name
+
+        def watch(name: str) -> Callable[[BatchReport], None]:
             task = progress.add_task(f"collecting {name}", total=None)
+            return lambda batch: progress.advance(task, batch.stored)
 
-            def advance(batch: BatchReport, task: TaskID = task) -> None:
-                progress.advance(task, batch.stored)
-
-            try:
-                total.add(sweep(runtime, collector, advance))
-            except (SourceError, HttpError) as exc:
-                failed += 1
-                errors.print(f"[yellow]source {name} failed, the others go on:[/] {exc}", highlight=False)
-            except Exception as exc:  # a collector's bug or a database hiccup costs this source, not the run
-                failed += 1
-                reason = refusal(exc)
-                log.error("source.crashed", extra={"source": name, "reason": reason})
-                errors.print(f"[red]source {name} stopped by an error, the others go on:[/] {escape(reason)}")
+        report = sweeps.collect(runtime, collectors, watch=watch)
+    for failure in report.failures:
+        if failure.crashed:
+            errors.print(
+                f"[red]source {failure.name} stopped by an error, the others go on:[/] {escape(failure.reason)}"
+            )
+        else:
+            errors.print(
+                f"[yellow]source {failure.name} failed, the others go on:[/] {failure.reason}", highlight=False
+            )
+    total = report.sweeps
     for name in total.busy:
         errors.print(f"[yellow]source {name} is being swept by another process; left to it[/]", highlight=False)
-    alerts = check_spikes(runtime)
-    for line in alerts.lines():
+    for line in report.alerts.lines():
         errors.print(f"[bold red]alert[/] {line}", highlight=False)
-    sent = deliver_due(runtime)
+    sent = report.deliveries
+    assert sent is not None
     console.print(
         f"stored {total.stored} mentions, quarantined {len(total.quarantined)}, "
         f"routes {sum(total.routes.values())}; deliveries: {sent.delivered} delivered, {sent.failed} to retry, {sent.dead} dead"
     )
-    return failed
+    return len(report.failures)
 
 
 @app.command()
@@ -197,19 +192,20 @@ def sources(
     """Source health per source and query: last success, last error, items, rate-limit headroom, working?"""
     from dataclasses import asdict
 
-    from overheard.trust import open_alerts, sources_health
+    from overheard.services import sweeps
+    from overheard.sources import quotas
     from storage.database import open_database
 
     if format not in ("table", "json"):
         fail(f"--format {format!r} is not one of table, json")
     conf = _config(config)
     try:
-        engine = open_database(conf.database_url())
-        health, alerts = sources_health(engine, _collector_names(conf)), open_alerts(engine)
-    except StorageError as exc:
+        found = sweeps.health(conf, open_database(conf.database_url()), Caller.operator())
+    except (StorageError, ServiceError) as exc:
         fail(str(exc))
-    from overheard.sources import quotas
-
+    for name, reason in found.unavailable:
+        errors.print(f"[yellow]source {name} cannot run:[/] {reason}", highlight=False)
+    health, alerts = found.sources, found.alerts
     metered = quotas(conf)  # billed or capped sources: use, cap and projected use this period
     if format == "json":
         document = {**_health_document(health, alerts), "quotas": [asdict(q) for q in metered]}
@@ -243,21 +239,6 @@ def _when(moment: datetime | None) -> str:
     return "never" if moment is None else moment.strftime("%Y-%m-%d %H:%M UTC")
 
 
-def _collector_names(conf: OverheardConfig) -> list[str]:
-    """Configured collectors, so a source that never ran shows too; one that cannot be built is left out."""
-    from overheard.sources import build_collectors, build_http
-
-    http, names = build_http(conf), []
-    for source in conf.sources:
-        if not source.enabled:
-            continue
-        try:
-            names += [c.name for c in build_collectors(conf, only=source.name, http=http)]
-        except SourceNotAvailable as exc:
-            errors.print(f"[yellow]source {source.name} cannot run:[/] {exc}", highlight=False)
-    return names
-
-
 def _health_document(health: Sequence[SourceHealth], alerts: Sequence[OperatorAlert]) -> dict[str, object]:
     from dataclasses import asdict
 
@@ -270,14 +251,17 @@ def _health_document(health: Sequence[SourceHealth], alerts: Sequence[OperatorAl
 @app.command()
 def recheck(config: ConfigOption = Path("overheard.yaml")) -> None:
     """Re-check a sample of recent mentions per source now; remove those deleted on their platform."""
-    from overheard.trust import run_recheck
+    from overheard.services import sweeps
     from storage.database import open_database
 
     conf = _config(config)
     try:
-        report = run_recheck(conf, open_database(conf.database_url()))
+        report = sweeps.recheck(conf, open_database(conf.database_url()))
     except StorageError as exc:
         fail(str(exc))
+    if report is None:
+        console.print("another process is re-checking now; nothing done")
+        return
     states = ", ".join(f"{n} {state}" for state, n in sorted(report.states.items())) or "nothing to check"
     console.print(f"re-checked {report.checked} mentions ({states}); removed {len(report.deletions)}")
     for deletion in report.deletions:
@@ -294,14 +278,14 @@ def deletion_notice(
     reason: Annotated[str, typer.Option(help="Kept on the tombstone and in the audit log.")] = "platform notice",
 ) -> None:
     """Apply a platform's delete or compliance notice (e.g. an X compliance job's results)."""
-    from overheard.trust import apply_platform_notice, notice_ids
+    from overheard.trust import notice_ids
     from storage.database import open_database
 
     conf = _config(config)
     try:
         ids = notice_ids(file.read_text(encoding="utf-8"))
-        removed = apply_platform_notice(open_database(conf.database_url()), source, ids, reason, actor="cli")
-    except (StorageError, OSError, ValueError) as exc:
+        removed = gdpr.apply_deletion_notice(open_database(conf.database_url()), Caller.operator(), source, ids, reason)
+    except (StorageError, ServiceError, OSError, ValueError) as exc:
         fail(str(exc))
     stored = sum(1 for r in removed if r.removed.get("mentions"))
     console.print(f"applied {len(removed)} deletions from {file}; {stored} were stored and are now removed")
@@ -311,14 +295,14 @@ def _recheck_when_due(runtime: object, last: float) -> float:
     """Run the platform-deletion re-check when `recheck.every` has passed since `last` (monotonic seconds)."""
     from overheard.pipeline import Runtime
     from overheard.scheduler import parse_interval
-    from overheard.trust import run_recheck
+    from overheard.services import sweeps
 
     assert isinstance(runtime, Runtime)
     settings = runtime.config.recheck
     if not settings.enabled or (last and time.monotonic() - last < parse_interval(settings.every).total_seconds()):
         return last
-    report = run_recheck(runtime.config, runtime.engine)
-    if report.deletions:
+    report = sweeps.recheck(runtime.config, runtime.engine)
+    if report is not None and report.deletions:
         console.print(f"removed {len(report.deletions)} mentions deleted on their platform")
     return time.monotonic()
 
@@ -514,6 +498,7 @@ def report(
 ) -> None:
     """Report on stored mentions: the triage summary (text), or the period's metrics as html, csv or json."""
     from overheard import report as reporting
+    from overheard.services import metrics as figures
     from storage.database import open_database
 
     if format not in reporting.FORMATS:
@@ -532,7 +517,7 @@ def report(
         fail(f"a {format} report needs a period: --from 2026-11-06 --to 2026-11-19")
     try:
         first, last = reporting.period(start, end, tz)
-        built = reporting.build_report(engine, first, last, brand, tz, granularity)
+        built = figures.report(engine, Caller.operator(), first, last, brand, tz, granularity)
     except (ValueError, KeyError) as exc:  # a bad date, zone (ZoneInfoNotFoundError is a KeyError) or granularity
         fail(f"{exc}".strip("'\""))
     if format == "json" and out is None:
@@ -560,7 +545,7 @@ def contacts_import(
     conf = _config(config)
     try:
         engine = open_database(conf.database_url())
-        result = services.import_crm(engine, file, companies_path=companies, format=format, skip_bad_rows=skip_bad_rows)
+        result = contacts.import_crm(engine, file, companies_path=companies, format=format, skip_bad_rows=skip_bad_rows)
     except (StorageError, FileNotFoundError, ValueError) as exc:
         fail(str(exc))
     for name, errors_of in ((companies, result.companies.errors), (file, result.contacts.errors)):
@@ -590,12 +575,12 @@ def contacts_export(
     """Export contacts and companies in the shapes `contacts import` reads back (the export is audited)."""
     from storage.database import open_database
 
-    if format not in services.CRM_FORMATS:
-        fail(f"--format {format!r} is not one of {', '.join(services.CRM_FORMATS)}")
+    if format not in contacts.CRM_FORMATS:
+        fail(f"--format {format!r} is not one of {', '.join(contacts.CRM_FORMATS)}")
     conf = _config(config)
     try:
-        exported = services.export_contacts(open_database(conf.database_url()), format, actor)
-    except StorageError as exc:
+        exported = contacts.export_contacts(open_database(conf.database_url()), Caller.operator(actor), format)
+    except (StorageError, ServiceError) as exc:
         fail(str(exc))
     if companies:
         companies.write_text(exported.companies, encoding="utf-8")
@@ -625,14 +610,24 @@ def contacts_show(
     actor: Annotated[str, typer.Option(help="Who looks (kept in the audit log).")] = "cli",
 ) -> None:
     """The contact 360° as JSON: identities, companies and roles, consents, findings, routes and deliveries."""
+    from pydantic import TypeAdapter
+
     from storage.database import open_database
+    from storage.inbox import ContactView
 
     conf = _config(config)
     try:
-        view = services.contact_360(open_database(conf.database_url()), contact, actor)
-    except (StorageError, UnknownContact) as exc:
+        found = contacts.contact_360(open_database(conf.database_url()), Caller.operator(actor), contact)
+    except (StorageError, ServiceError) as exc:
         fail(str(exc))
-    _write_json(view, out)
+    _write_json(
+        {
+            **TypeAdapter(ContactView).dump_python(found.contact, mode="json"),
+            "why": [e.model_dump(mode="json") for e in found.why],
+            "route_records": [r.model_dump(mode="json") for r in found.route_records],
+        },
+        out,
+    )
 
 
 @gdpr_app.command("export")
@@ -647,8 +642,8 @@ def gdpr_export(
 
     conf = _config(config)
     try:
-        document = services.gdpr_export(open_database(conf.database_url()), contact, actor)
-    except (StorageError, UnknownContact) as exc:
+        document = gdpr.export(open_database(conf.database_url()), Caller.operator(actor), contact)
+    except (StorageError, ServiceError) as exc:
         fail(str(exc))
     _write_json(document, out)
 
@@ -667,8 +662,8 @@ def gdpr_erase(
 
     conf = _config(config)
     try:
-        erased = services.gdpr_erase(open_database(conf.database_url()), contact, actor)
-    except (StorageError, UnknownContact) as exc:
+        erased = gdpr.erase(open_database(conf.database_url()), Caller.operator(actor), contact)
+    except (StorageError, ServiceError) as exc:
         fail(str(exc))
     deleted = ", ".join(f"{table} {n}" for table, n in erased.deleted.items() if n)
     scrubbed = ", ".join(f"{where} {n}" for where, n in erased.scrubbed.items() if n) or "nothing"
@@ -692,7 +687,7 @@ def gdpr_retention(
     conf = _config(config)
     try:
         counts = retention.run(open_database(conf.database_url()), conf.retention, dry_run=dry_run, actor=actor)
-    except StorageError as exc:
+    except (StorageError, ServiceError) as exc:
         fail(str(exc))
     verb = "would delete" if dry_run else "deleted"
     for data_class, n in counts.items():
@@ -715,8 +710,8 @@ def gdpr_audit(
         fail(f"--format {format!r} is not one of table, json")
     conf = _config(config)
     try:
-        entries = services.audit_trail(open_database(conf.database_url()), contact, limit)
-    except StorageError as exc:
+        entries = gdpr.audit_trail(open_database(conf.database_url()), Caller.operator(), contact, limit)
+    except (StorageError, ServiceError) as exc:
         fail(str(exc))
     if format == "json":
         sys.stdout.write(json.dumps([e.model_dump(mode="json") for e in entries], indent=2) + "\n")

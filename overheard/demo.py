@@ -12,11 +12,11 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 from sqlalchemy import Engine
 
-from overheard import services
-from overheard.alerting import check_spikes
 from overheard.config import load_config
-from overheard.pipeline import BatchReport, deliver_due, sweep
+from overheard.pipeline import BatchReport
 from overheard.runtime import open_runtime
+from overheard.services import contacts as crm
+from overheard.services import sweeps
 from overheard.sources import build_collectors
 from storage import triage
 from storage.outbox import delivery_states
@@ -34,15 +34,14 @@ def run_demo(workdir: Path, console: Console) -> BatchReport:
     database_url = f"sqlite:///{(workdir / 'overheard.db').resolve()}"
     with console.status("loading the offline model (first run prepares and caches it)…"):
         runtime = open_runtime(config, database_url=database_url)
-    companies = services.import_companies(runtime.engine, SAMPLES / "companies.csv")
-    contacts = services.import_contacts(runtime.engine, SAMPLES / "contacts.csv")
+    companies = crm.import_companies(runtime.engine, SAMPLES / "companies.csv")
+    contacts = crm.import_contacts(runtime.engine, SAMPLES / "contacts.csv")
     console.print(
         f"CRM: {len(companies.companies)} companies, {len(contacts.contacts)} contacts, "
         f"{len(contacts.consents)} consent records imported ({len(contacts.errors) + len(companies.errors)} rows rejected)"
     )
     [collector] = build_collectors(config)
     lines = sum(1 for line in (SAMPLES / "mentions.jsonl").read_text(encoding="utf-8").splitlines() if line.strip())
-    total = BatchReport()
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
     with Progress(*columns, console=console) as progress:
         task = progress.add_task("collect → classify → enrich → route → store", total=lines)
@@ -50,9 +49,10 @@ def run_demo(workdir: Path, console: Console) -> BatchReport:
         def advance(batch: BatchReport) -> None:
             progress.advance(task, batch.stored + batch.skipped_tombstoned + len(batch.quarantined))
 
-        total = sweep(runtime, collector, advance)
-    alerts = check_spikes(runtime)
-    deliver_due(runtime)
+        collected = sweeps.collect(runtime, [collector], watch=lambda _: advance)
+    if collected.failures:  # the bundled sample cannot fail to read; if it does, say why rather than go on
+        raise collected.failures[0].error
+    total, alerts = collected.sweeps, collected.alerts
     with runtime.engine.connect() as connection:
         states = delivery_states(connection)
     print_summary(runtime.engine, console)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import csv
 import json
 import sys
-from dataclasses import dataclass, fields, is_dataclass
+from dataclasses import fields, is_dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -19,9 +19,9 @@ import pygal
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from markupsafe import Markup
 from pygal.style import Style
-from sqlalchemy import Engine
 
 from enrichers.crm_io import spreadsheet_cell
+from overheard.services.metrics import Report
 from storage import metrics
 
 # pygal puts a legacy importer (find_module only, no find_spec) on sys.meta_path for its plugin maps, which
@@ -58,25 +58,6 @@ KPI_LABELS: dict[str, str] = {
 }
 
 
-@dataclass(frozen=True)
-class Report:
-    """Everything one report shows, for one period, brand scope and time zone."""
-
-    start: datetime
-    end: datetime
-    brand: str | None
-    tz: str
-    granularity: metrics.Granularity
-    kpis: metrics.KpiReport
-    volume: list[metrics.VolumePoint]
-    sentiment: list[metrics.SentimentPoint]
-    share_of_voice: list[metrics.VoiceShare]
-    sources: list[metrics.SourceReach]
-    authors: list[metrics.AuthorReach]
-    terms: metrics.TermsAndHashtags
-    reviews: list[metrics.SiteRatings]
-
-
 def period(first: str, last: str, tz: str) -> tuple[datetime, datetime]:
     """`--from`/`--to` as a period: dates are whole days in `tz`, both included; date-times are instants.
 
@@ -98,40 +79,6 @@ def period(first: str, last: str, tz: str) -> tuple[datetime, datetime]:
     if end <= start:
         raise ValueError(f"--to {last} is before --from {first}")
     return start, end
-
-
-def default_granularity(start: datetime, end: datetime) -> metrics.Granularity:
-    length = end - start
-    if length <= timedelta(days=2):
-        return metrics.Granularity.hour
-    return metrics.Granularity.day if length <= timedelta(days=92) else metrics.Granularity.week
-
-
-def build_report(
-    engine: Engine,
-    start: datetime,
-    end: datetime,
-    brand: str | None = None,
-    tz: str = "UTC",
-    granularity: metrics.Granularity | str | None = None,
-) -> Report:
-    step = metrics.Granularity(granularity) if granularity else default_granularity(start, end)
-    with engine.connect() as c:
-        return Report(
-            start=start,
-            end=end,
-            brand=brand,
-            tz=tz,
-            granularity=step,
-            kpis=metrics.kpis(c, start, end, brand),
-            volume=metrics.volume_series(c, start, end, step, tz, brand),
-            sentiment=metrics.sentiment_series(c, start, end, step, tz, brand),
-            share_of_voice=metrics.share_of_voice(c, start, end),
-            sources=metrics.top_sources(c, start, end, brand),
-            authors=metrics.top_authors(c, start, end, brand, limit=15),
-            terms=metrics.top_terms_and_hashtags(c, start, end, brand, limit=20),
-            reviews=metrics.review_ratings(c, start, end, brand),
-        )
 
 
 # ---- JSON ------------------------------------------------------------------------------------------------
@@ -327,4 +274,12 @@ def write(report: Report, format: str, out: Path | None) -> list[Path]:
     raise ValueError(f"format '{format}' is not one of {', '.join(FORMATS)}")
 
 
-__all__ = ["FORMATS", "Report", "build_report", "period", "render_html", "to_json", "write", "write_csv"]
+__all__ = [
+    "FORMATS",
+    "Report",
+    "period",
+    "render_html",
+    "to_json",
+    "write",
+    "write_csv",
+]

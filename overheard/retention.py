@@ -7,8 +7,10 @@ from __future__ import annotations
 from sqlalchemy import Engine
 
 from overheard.config import RetentionConfig
+from overheard.services import gdpr
+from overheard.services.access import Caller
 from storage import task_runs
-from storage.gdpr import Retention, apply_retention, count_retention
+from storage.gdpr import Retention
 
 SCHEDULED = "retention (scheduled)"  # the actor the audit log names for runs nobody started by hand
 
@@ -25,11 +27,9 @@ def periods(conf: RetentionConfig) -> Retention:
 
 
 def run(engine: Engine, conf: RetentionConfig, *, dry_run: bool = False, actor: str = SCHEDULED) -> dict[str, int]:
-    """Per table, how many records are past retention: counted only (dry run), or deleted and audited."""
-    with engine.begin() as connection:
-        if dry_run:
-            return count_retention(connection, periods(conf))
-        return apply_retention(connection, periods(conf), actor=actor)
+    """Per table, how many records are past retention: counted only (dry run), or deleted and audited
+    (the one service function every path calls: `gdpr retention`, the scheduler, `overheard run`)."""
+    return gdpr.retention(engine, Caller.operator(actor), periods(conf), dry_run=dry_run)
 
 
 def run_scheduled(engine: Engine, conf: RetentionConfig) -> dict[str, int] | None:

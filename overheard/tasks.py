@@ -1,7 +1,7 @@
 """Celery tasks: the pipeline's steps run by many workers that share one database through a Redis broker.
 
-Each task calls the same function the in-process pipeline calls (`sweep`, `process_batch`,
-`deliver_due`); nothing here stores, classifies or sends on its own.
+Each task calls the same function the in-process pipeline and the CLI call (`services.sweeps.collect` and
+`recheck`, `pipeline.process_batch`, `deliver_due`); nothing here stores, classifies or sends on its own.
 
 Delivery semantics (at-least-once execution, exactly-once effects):
 - A message is acknowledged only after its task returned (`task_acks_late`); a worker process that
@@ -42,14 +42,13 @@ from sqlalchemy.exc import DBAPIError
 from listener.base import Rejected
 from listener.http import Http
 from listener.mention import Mention
-from overheard.alerting import check_spikes
 from overheard.config import Settings, load_config
 from overheard.pacing import RedisPacer
 from overheard.pending import PendingMarkers, send_once
-from overheard.pipeline import Runtime, deliver_due, process_batch, sweep
+from overheard.pipeline import Runtime, deliver_due, process_batch
 from overheard.runtime import load_classifier_from
+from overheard.services import sweeps
 from overheard.sources import build_collectors, build_http
-from overheard.trust import run_recheck
 from storage import task_runs
 from storage.database import error_text
 from storage.outbox import SqlOutbox
@@ -277,17 +276,15 @@ def _wake_sender() -> None:
 
 
 def _collect(rt: Runtime, source_name: str) -> str:
-    # A source may fan out into several collectors (one per query, feed or page), each with its cursor.
-    stored = quarantined = routes = 0
-    skipped: list[str] = []
-    for collector in build_collectors(rt.config, only=source_name, http=http_client()):
-        report = sweep(rt, collector)  # one sweep of a collector at a time, in any process
-        skipped += report.busy
-        stored, quarantined = stored + report.stored, quarantined + len(report.quarantined)
-        routes += sum(report.routes.values())
-    routes += check_spikes(rt).routes  # finished hours only, once each (a watermark per brand)
-    if routes:
+    # A source may fan out into several collectors (one per query, feed or page), each with its cursor; the
+    # same collect as `overheard collect`, except that sending is the sender task's.
+    report = sweeps.collect(rt, build_collectors(rt.config, only=source_name, http=http_client()), send=False)
+    if report.routes:
         _wake_sender()
+    if report.failures:  # the attempt fails (and is retried) on the first failure, after the others went on
+        raise report.failures[0].error
+    skipped, routes = report.sweeps.busy, report.routes
+    stored, quarantined = report.sweeps.stored, len(report.sweeps.quarantined)
     outcome = f"stored {stored} mentions, quarantined {quarantined}, routes {routes}"
     return f"skipped: {', '.join(skipped)} being swept by another worker; {outcome}" if skipped else outcome
 
@@ -333,11 +330,9 @@ def deliver(self: Task, subject: str = DELIVERIES) -> str:
 
 
 def _recheck(rt: Runtime) -> str:
-    # One re-check at a time: two would ask the platforms twice for nothing.
-    with task_runs.exclusive(rt.engine, "recheck") as mine:
-        if not mine:
-            return "skipped: another worker is re-checking"
-        report = run_recheck(rt.config, rt.engine, http=http_client())
+    report = sweeps.recheck(rt.config, rt.engine, http=http_client())  # one re-check at a time, in any process
+    if report is None:
+        return "skipped: another worker is re-checking"
     return f"re-checked {report.checked} mentions, removed {len(report.deletions)} deleted on their platform"
 
 

@@ -18,6 +18,12 @@ def handle_key(platform: str, handle: str) -> str:
     return normalise_handle(platform, handle)
 
 
+def handle_owners(connection: Connection) -> dict[tuple[str, str], str]:
+    """Which stored contact holds each (platform, handle key): an import may not give a handle to a second one."""
+    rows = connection.execute(select(identities.c.platform, identities.c.handle_key, identities.c.contact_id))
+    return {(r.platform, r.handle_key): r.contact_id for r in rows}
+
+
 def save_company(connection: Connection, company: Company) -> None:
     upsert(
         connection,

@@ -10,7 +10,7 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Connection, Engine, Table, create_engine, delete, event, func, inspect, select
+from sqlalchemy import Connection, Engine, Table, create_engine, delete, event, func, inspect, select, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError, StatementError
@@ -177,3 +177,14 @@ def drain_log(
 
 def table_names(engine: Engine) -> list[str]:
     return sorted(inspect(engine).get_table_names())
+
+
+def unready(engine: Engine, required: Iterable[str]) -> str | None:
+    """Why the database cannot serve yet (unreachable, or `required` tables missing: not migrated), or None."""
+    try:
+        with engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
+        missing = sorted(set(required) - set(table_names(engine)))
+    except Exception as exc:  # any failure to reach the database means not ready
+        return f"database unreachable: {type(exc).__name__}"
+    return f"run the migrations: missing tables {', '.join(missing)}" if missing else None

@@ -10,11 +10,10 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from pydantic import BaseModel, Field
 from sqlalchemy import ColumnElement, Connection, and_, exists, func, or_, select, true, update
 
 from storage.schema import (
@@ -77,19 +76,21 @@ class MentionFilter:
     query: str | None = None
 
 
-class RouteSummary(BaseModel):
+@dataclass(frozen=True)
+class RouteSummary:
     id: int
     team: str
     channel: str
     reply_channel: str | None
     priority: str
-    due_at: datetime | None = Field(description="Response-time target (UTC).")
+    due_at: datetime | None  # the response-time target (UTC)
     rule: str
     explanation: str
     status: str
 
 
-class LinkSummary(BaseModel):
+@dataclass(frozen=True)
+class LinkSummary:
     contact_id: str | None
     contact_name: str | None
     company_id: str | None
@@ -98,7 +99,8 @@ class LinkSummary(BaseModel):
     confidence: float
 
 
-class MentionItem(BaseModel):
+@dataclass(frozen=True)
+class MentionItem:
     """One mention as the inbox shows it. `intent`/`sentiment` are a person's relabel when there is one."""
 
     id: int
@@ -107,7 +109,7 @@ class MentionItem(BaseModel):
     url: str | None
     author_handle: str
     author_name: str | None
-    author_followers: int | None = Field(description="Author reach, in followers.")
+    author_followers: int | None  # the author's reach, in followers
     author_profile_url: str | None
     text: str
     title: str | None
@@ -123,30 +125,38 @@ class MentionItem(BaseModel):
     intent: str
     model_sentiment: str
     model_intent: str
-    confidence: float = Field(description="The model's intent confidence, 0–1.")
+    confidence: float  # the model's intent confidence, 0–1
     needs_human: bool
     reasons: list[str]
     relabelled_by: str | None
     reply_to_id: str | None
     thread_id: str | None
-    routes: list[RouteSummary] = []
+    routes: list[RouteSummary] = field(default_factory=list)
     link: LinkSummary | None = None
 
 
-class ThreadItem(BaseModel):
+@dataclass(frozen=True)
+class ThreadItem:
     id: int
     author_handle: str
     created_at: datetime
     text: str
 
 
+@dataclass(frozen=True)
 class MentionDetail(MentionItem):
-    thread: list[ThreadItem] = Field(default=[], description="Other stored posts of the same conversation.")
+    thread: list[ThreadItem] = field(default_factory=list)  # other stored posts of the same conversation
 
 
-class MentionPage(BaseModel):
+@dataclass(frozen=True)
+class MentionPage:
     items: list[MentionItem]
-    next_cursor: str | None = Field(description="Pass as `cursor` for the next (older) page; null at the end.")
+    next_cursor: str | None  # pass as `cursor` for the next (older) page; None at the end
+
+
+def _pick(kind: type[Any], row: Any) -> Any:
+    """A read model of `kind` from a row holding (at least) its fields."""
+    return kind(**{f.name: getattr(row, f.name) for f in fields(kind)})
 
 
 # An alias, so the check correlates to the mention even inside queries that select from `routes` themselves.
@@ -330,7 +340,7 @@ def list_mentions(
     rows = rows[:limit]
     ids = [r.id for r in rows]
     route_map, link_map = _routes_for(connection, ids, scope), _links_for(connection, ids)
-    items = [MentionItem.model_validate(_item(r, route_map.get(r.id, []), link_map.get(r.id))) for r in rows]
+    items = [MentionItem(**_item(r, route_map.get(r.id, []), link_map.get(r.id))) for r in rows]
     next_cursor = encode_cursor(rows[-1].created_at, rows[-1].id) if more and rows else None
     return MentionPage(items=items, next_cursor=next_cursor)
 
@@ -361,7 +371,12 @@ def get_mention(connection: Connection, scope: Scope, mention_id: int) -> Mentio
     item = _item(
         row, _routes_for(connection, [row.id], scope).get(row.id, []), _links_for(connection, [row.id]).get(row.id)
     )
-    return MentionDetail.model_validate({**item, "thread": thread})
+    return MentionDetail(**item, thread=thread)
+
+
+def stored_count(connection: Connection) -> int:
+    """How many mentions are stored at all, whatever the scope (the inbox tells "none match" from "none yet")."""
+    return int(connection.execute(select(func.count()).select_from(mentions)).scalar_one())
 
 
 # ---- triage actions -----------------------------------------------------------------------------------------
@@ -426,7 +441,8 @@ def relabel(connection: Connection, mention_id: int, actor: str, intent: str | N
     _feedback(connection, mention_id, "relabel", actor, human_intent=intent, human_sentiment=sentiment)
 
 
-class Feedback(BaseModel):
+@dataclass(frozen=True)
+class Feedback:
     mention_id: int
     action: str
     actor: str
@@ -442,7 +458,7 @@ def feedback_for(connection: Connection, mention_id: int) -> list[Feedback]:
     rows = connection.execute(
         select(triage_feedback).where(triage_feedback.c.mention_id == mention_id).order_by(triage_feedback.c.id)
     )
-    return [Feedback.model_validate(r._asdict()) for r in rows]
+    return [_pick(Feedback, r) for r in rows]
 
 
 # ---- contacts ----------------------------------------------------------------------------------------------
@@ -466,7 +482,8 @@ def finding_visible(scope: Scope) -> ColumnElement[bool]:
     return findings.c.mention_id.in_(_visible_mentions(scope))
 
 
-class ContactSummary(BaseModel):
+@dataclass(frozen=True)
+class ContactSummary:
     id: str
     name: str | None
     segment: str | None
@@ -502,14 +519,16 @@ def search_contacts(connection: Connection, scope: Scope, query: str | None, lim
     return [ContactSummary(id=r.id, name=r.name, segment=r.segment, companies=names[r.id]) for r in rows]
 
 
-class IdentityView(BaseModel):
+@dataclass(frozen=True)
+class IdentityView:
     platform: str
     handle: str
     evidence: str
     verified: bool
 
 
-class CompanyRole(BaseModel):
+@dataclass(frozen=True)
+class CompanyRole:
     company_id: str
     name: str
     domain: str | None
@@ -517,17 +536,19 @@ class CompanyRole(BaseModel):
     role: str | None
 
 
-class ConsentView(BaseModel):
+@dataclass(frozen=True)
+class ConsentView:
     purpose: str
     basis: str
     source: str
     granted_at: datetime
     withdrawn_at: datetime | None
     review_due: datetime | None
-    active: bool = Field(description="True when it allows processing now (granted, not withdrawn, not lapsed).")
+    active: bool  # it allows processing now (granted, not withdrawn, not lapsed)
 
 
-class FindingView(BaseModel):
+@dataclass(frozen=True)
+class FindingView:
     created_at: datetime
     source: str
     url: str | None
@@ -540,7 +561,8 @@ class FindingView(BaseModel):
     expires_at: datetime
 
 
-class DeliveryView(BaseModel):
+@dataclass(frozen=True)
+class DeliveryView:
     id: int
     route_id: int
     channel: str
@@ -552,7 +574,8 @@ class DeliveryView(BaseModel):
     delivered_at: datetime | None
 
 
-class RouteView(BaseModel):
+@dataclass(frozen=True)
+class RouteView:
     id: int
     mention_id: int
     team: str
@@ -562,10 +585,11 @@ class RouteView(BaseModel):
     rule: str
     due_at: datetime | None
     created_at: datetime
-    deliveries: list[DeliveryView] = []
+    deliveries: list[DeliveryView] = field(default_factory=list)
 
 
-class LinkedMention(BaseModel):
+@dataclass(frozen=True)
+class LinkedMention:
     id: int
     source: str
     url: str | None
@@ -575,7 +599,8 @@ class LinkedMention(BaseModel):
     sentiment: str
 
 
-class ContactView(BaseModel):
+@dataclass(frozen=True)
+class ContactView:
     """Everything kept on one contact, for the 360° page."""
 
     id: str
@@ -587,8 +612,8 @@ class ContactView(BaseModel):
     identities: list[IdentityView]
     companies: list[CompanyRole]
     consents: list[ConsentView]
-    findings: list[FindingView] = Field(description="Newest first.")
-    mentions: list[LinkedMention] = Field(description="Mentions linked to the contact, newest first.")
+    findings: list[FindingView]  # newest first
+    mentions: list[LinkedMention]  # mentions linked to the contact, newest first
     routes: list[RouteView]
 
 
@@ -676,7 +701,7 @@ def contact_view(
         for k in c.execute(select(consents).where(consents.c.contact_id == contact_id).order_by(consents.c.granted_at))
     ]
     finding_list = [
-        FindingView.model_validate(f._asdict())
+        _pick(FindingView, f)
         for f in c.execute(
             select(findings)
             .where(findings.c.contact_id == contact_id, finding_visible(scope))
@@ -791,3 +816,25 @@ def retry_delivery(connection: Connection, delivery_id: int, now: datetime | Non
         .where(deliveries.c.id == delivery_id)
         .values(status="failed", next_attempt_at=now or now_utc())
     )
+
+
+def delivery_status_of_routes(connection: Connection, mention_ids: Sequence[int], team: str) -> dict[int, str]:
+    """For each mention, the status of a delivery of its route to `team` (mentions without one are left out)."""
+    if not mention_ids:
+        return {}
+    rows = connection.execute(
+        select(routes.c.mention_id, deliveries.c.status)
+        .join(deliveries, deliveries.c.route_id == routes.c.id)
+        .where(routes.c.mention_id.in_(mention_ids), routes.c.team == team)
+    )
+    return {r.mention_id: r.status for r in rows}
+
+
+def deliveries_of_mention(connection: Connection, mention_id: int, team: str) -> list[tuple[int, str]]:
+    """(delivery id, status) of every delivery of the mention's route to `team`."""
+    rows = connection.execute(
+        select(deliveries.c.id, deliveries.c.status)
+        .join(routes, routes.c.id == deliveries.c.route_id)
+        .where(routes.c.mention_id == mention_id, routes.c.team == team)
+    )
+    return [(r.id, r.status) for r in rows]

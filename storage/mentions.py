@@ -4,17 +4,18 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, select, tuple_
+from sqlalchemy import Connection, func, select, tuple_
 
-from classifiers.verdict import Verdict
+from classifiers.verdict import Intent, Sentiment, Verdict
 from listener.base import Rejected
 from listener.mention import MAX_QUARANTINE_PAYLOAD_CHARS, Author, Engagement, Mention, ReplyRef, clean_text
 from storage.database import upsert
 from storage.metrics import refresh_rollups
-from storage.schema import cursors, mentions, now_utc, quarantine, tombstones, verdicts
+from storage.schema import cursors, links, mentions, now_utc, quarantine, tombstones, verdicts
 from storage.tags import refresh_mention_tags
 
 _ENGAGEMENT = ("likes", "reposts", "replies", "quotes", "impressions", "score")
@@ -52,6 +53,68 @@ def mention_row(mention: Mention) -> dict[str, Any]:
         "reply_ref": mention.reply_ref.model_dump(mode="json", exclude_none=True) if mention.reply_ref else None,
         "status": "new",
     }
+
+
+def verdict_from_row(row: Any) -> Verdict:
+    """The model's verdict kept in a `verdicts` row (or a row selecting its columns). A row outer-joined to a
+    mention without a verdict reads as a neutral "other" of no confidence from model "none"."""
+    return Verdict(
+        sentiment=Sentiment(row.sentiment or "neutral"),
+        sentiment_confidence=row.sentiment_confidence or 0.0,
+        intent=Intent(row.intent or "other"),
+        intent_confidence=row.intent_confidence or 0.0,
+        needs_human=bool(row.needs_human),
+        reasons=tuple(row.reasons or ()),
+        model_version=row.model_version or "none",
+    )
+
+
+def first_mention_at(connection: Connection) -> datetime | None:
+    """When the oldest stored mention was posted (None when none is stored)."""
+    return connection.execute(select(func.min(mentions.c.created_at))).scalar_one_or_none()
+
+
+def mention_with_verdict(connection: Connection, source: str, external_id: str) -> tuple[Mention, Verdict]:
+    """A stored mention and its verdict (`verdict_from_row`'s defaults when it has none)."""
+    row = connection.execute(
+        select(mentions, *(verdicts.c[name] for name in _VERDICT_COLUMNS))
+        .select_from(mentions.outerjoin(verdicts, verdicts.c.mention_id == mentions.c.id))
+        .where(mentions.c.source == source, mentions.c.external_id == external_id)
+    ).one()
+    return mention_from_row(row), verdict_from_row(row)
+
+
+@dataclass(frozen=True)
+class Classified:
+    """A stored mention with its id, the model's verdict and the contact it is linked to (if any)."""
+
+    id: int
+    mention: Mention
+    verdict: Verdict
+    contact_id: str | None
+
+
+def recent_classified(connection: Connection, limit: int) -> list[Classified]:
+    """The `limit` newest classified mentions, newest first (what a routing dry run checks)."""
+    rows = connection.execute(
+        select(mentions, *(verdicts.c[name] for name in _VERDICT_COLUMNS), links.c.contact_id.label("linked_contact"))
+        .join(verdicts, verdicts.c.mention_id == mentions.c.id)
+        .outerjoin(links, links.c.mention_id == mentions.c.id)
+        .order_by(mentions.c.created_at.desc(), mentions.c.id.desc())
+        .limit(limit)
+    )
+    return [Classified(row.id, mention_from_row(row), verdict_from_row(row), row.linked_contact) for row in rows]
+
+
+_VERDICT_COLUMNS = (
+    "sentiment",
+    "sentiment_confidence",
+    "intent",
+    "intent_confidence",
+    "needs_human",
+    "reasons",
+    "model_version",
+)
 
 
 def mention_from_row(row: Any) -> Mention:

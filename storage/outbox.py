@@ -49,6 +49,15 @@ _ROUTE_DECISION = ("channel", "reply_channel", "priority", "due_at", "rule", "ex
 """What a re-run refreshes on an existing route; its status (a person may have closed it) is kept."""
 
 
+def route_rule(connection: Connection, source: str, external_id: str, team: str) -> str | None:
+    """The rule of the mention's route to `team` (a route's natural key is mention and team), or None."""
+    return connection.execute(
+        select(routes.c.rule).where(
+            routes.c.source == source, routes.c.external_id == external_id, routes.c.team == team
+        )
+    ).scalar_one_or_none()
+
+
 def write_routes(
     connection: Connection, items: Sequence[tuple[int, Route, Sequence[Delivery], dict[str, Any]]]
 ) -> None:

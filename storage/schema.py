@@ -361,7 +361,7 @@ task_runs = Table(
 )
 
 
-# Appended by reporting (issue 8): covering indexes, so the metric queries of a period (storage/metrics.py)
+# Appended by reporting (issue 8): covering indexes, so the metric queries of a period (storage/metrics/)
 # read index entries in time order and never the wide rows (text, JSON) of mentions and verdicts.
 Index(
     "ix_mentions_metrics",

@@ -23,6 +23,7 @@ from overheard.api.middleware import BodyLimit, SameOrigin, SecurityHeaders
 from overheard.api.routes import contacts, delivery, gdpr, health, mentions, metrics, rules, sources
 from overheard.config import OverheardConfig
 from overheard.pipeline import Runtime
+from overheard.services import Conflict, Forbidden, NotFound, ServiceError
 
 DEFAULT_RATE_LIMIT = 600  # requests per token per minute
 
@@ -90,6 +91,17 @@ async def _validation_problem(request: Request, exc: Exception) -> Response:
     return JSONResponse({"detail": errors}, status_code=422)
 
 
+_STATUS = ((Forbidden, 403), (NotFound, 404), (Conflict, 409))
+
+
+async def _service_error(request: Request, exc: Exception) -> Response:
+    """A use case's refusal, as the HTTP error it means: 403, 404 or 409 with the service's words (the pages
+    render it as their error page, the API as a problem document)."""
+    status = next((code for kind, code in _STATUS if isinstance(exc, kind)), 400)
+    handler = request.app.exception_handlers[StarletteHTTPException]
+    return await handler(request, StarletteHTTPException(status, str(exc)))
+
+
 _METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE")
 
 
@@ -140,6 +152,7 @@ def create_app(engine: Engine, config: OverheardConfig, *, rate_limit_per_minute
     pages.mount(app)
     app.add_exception_handler(RequestValidationError, _validation_problem)
     app.add_exception_handler(405, _method_not_allowed)
+    app.add_exception_handler(ServiceError, _service_error)
     # The last added runs first: headers go on every answer, the 413 and the 403 included.
     app.add_middleware(SameOrigin)
     app.add_middleware(BodyLimit, max_bytes=config.web.max_body_bytes)

@@ -1,9 +1,7 @@
 """Who may do what: token authentication, web sessions, the role policy, record scopes and rate limits.
 
-The policy is one table (`POLICY`): each capability lists the roles that have it (function-level
-authorization). What a role sees inside a capability is its `Scope` (object-level authorization):
-service sees complaints and questions routed to customer service, sales sees leads, admin and privacy
-see everything; marketing holds no record-level capability at all, only aggregates.
+The policy, the capabilities and each role's scope live in `overheard.services.access`, which every entry
+point shares; here they are applied to HTTP requests.
 """
 
 from __future__ import annotations
@@ -12,7 +10,6 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from enum import StrEnum
 from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request
@@ -20,50 +17,11 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel
 from sqlalchemy import Engine
 
-from storage.inbox import Scope
+from overheard.services.access import Caller, Capability, Forbidden
 from storage.tokens import Role, WebSession, authenticate, session_for, touch
 
 SESSION_COOKIE = "overheard_session"
 
-
-class Capability(StrEnum):
-    read_mentions = "read_mentions"
-    triage = "triage"
-    read_contacts = "read_contacts"
-    manage_consents = "manage_consents"
-    read_routes = "read_routes"
-    retry_deliveries = "retry_deliveries"
-    read_rules = "read_rules"
-    dry_run_rules = "dry_run_rules"
-    read_metrics = "read_metrics"
-    gdpr = "gdpr"
-    operate = "operate"  # source health and operator alerts: for whoever runs Overheard, not business teams
-
-
-_ALL = frozenset(Role)
-POLICY: dict[Capability, frozenset[Role]] = {
-    Capability.read_mentions: frozenset({Role.admin, Role.service, Role.sales}),
-    Capability.triage: frozenset({Role.admin, Role.service, Role.sales}),
-    Capability.read_contacts: frozenset({Role.admin, Role.service, Role.sales, Role.privacy}),
-    Capability.manage_consents: frozenset({Role.admin, Role.privacy}),
-    Capability.read_routes: frozenset({Role.admin, Role.service, Role.sales}),
-    Capability.retry_deliveries: frozenset({Role.admin, Role.service, Role.sales}),
-    # Rules hold no personal data; a dry run shows excerpts of posts, so only admins run it.
-    Capability.read_rules: _ALL - {Role.privacy},
-    Capability.dry_run_rules: frozenset({Role.admin}),
-    Capability.read_metrics: frozenset({Role.admin, Role.marketing, Role.service, Role.sales}),
-    Capability.gdpr: frozenset({Role.admin, Role.privacy}),
-    Capability.operate: frozenset({Role.admin}),
-}
-
-SCOPES: dict[Role, Scope] = {
-    Role.admin: Scope(),
-    Role.privacy: Scope(),
-    Role.service: Scope(team="customer_service", intents=("complaint", "question")),
-    Role.sales: Scope(team="sales", intents=("purchase_intent",)),
-    # Marketing holds no record capability; the scope is never used, and would show nothing if it were.
-    Role.marketing: Scope(team="marketing", intents=()),
-}
 
 HOME: dict[Role, str] = {
     Role.admin: "/inbox",
@@ -75,19 +33,10 @@ HOME: dict[Role, str] = {
 
 
 @dataclass(frozen=True)
-class Principal:
-    """The caller: the token's name (the actor in the audit log) and role."""
+class Principal(Caller):
+    """The caller of a request: the token's name (the actor in the audit log), role, and the token's id."""
 
     token_id: int
-    name: str
-    role: Role
-
-    @property
-    def scope(self) -> Scope:
-        return SCOPES[self.role]
-
-    def can(self, capability: Capability) -> bool:
-        return self.role in POLICY[capability]
 
 
 class Problem(BaseModel):
@@ -202,7 +151,7 @@ def identify(request: Request, secret: str | None) -> Principal:
             "this token is unknown or revoked, or it has expired; ask an admin for a new one",
             headers={"WWW-Authenticate": "Bearer"},
         )
-    return _admit(request, Principal(token.id, token.name, token.role))
+    return _admit(request, Principal(name=token.name, role=token.role, token_id=token.id))
 
 
 def _admit(request: Request, principal: Principal) -> Principal:
@@ -245,22 +194,17 @@ def session_principal(request: Request) -> Principal | None:
     if session is None:
         return None
     token = session.token
-    return _admit(request, Principal(token.id, token.name, token.role))
-
-
-def forbidden(principal: Principal, capability: Capability) -> HTTPException:
-    allowed = ", ".join(sorted(POLICY[capability]))
-    return HTTPException(
-        403, f"role '{principal.role}' may not {capability.value.replace('_', ' ')} (allowed: {allowed})"
-    )
+    return _admit(request, Principal(name=token.name, role=token.role, token_id=token.id))
 
 
 def allow(capability: Capability) -> Callable[..., Principal]:
     """A dependency: the authenticated caller, if their role has `capability`; 403 otherwise."""
 
     def dependency(principal: Annotated[Principal, Depends(api_principal)]) -> Principal:
-        if not principal.can(capability):
-            raise forbidden(principal, capability)
+        try:
+            principal.require(capability)
+        except Forbidden as exc:
+            raise HTTPException(403, str(exc)) from None
         return principal
 
     return dependency

@@ -37,11 +37,17 @@ def text(max_length: int, min_length: int = 0) -> StringConstraints:
 
 _STRICT = ConfigDict(extra="forbid")
 
-ContactId = Annotated[str, text(64, 1)]
-StaffName = Annotated[str, text(128, 1)]
+MAX_CONTACT_ID_CHARS = 64
+MAX_STAFF_NAME_CHARS = 128
+MAX_SEARCH_CHARS = 200
+MAX_SNOOZE_HOURS = 720
+"""The limits of what the API takes; the web pages' forms hold to the same ones."""
+
+ContactId = Annotated[str, text(MAX_CONTACT_ID_CHARS, 1)]
+StaffName = Annotated[str, text(MAX_STAFF_NAME_CHARS, 1)]
+SearchText = Annotated[str, text(MAX_SEARCH_CHARS)]
 Purpose = Annotated[str, text(64, 1)]
 ConsentSource = Annotated[str, text(256, 1)]
-MAX_MENTION_ID = 2**63 - 1
 MAX_ROW_ID = 2**31 - 1
 
 
@@ -54,7 +60,9 @@ class AssignIn(BaseModel):
 class SnoozeIn(BaseModel):
     model_config = _STRICT
 
-    hours: int = Field(ge=1, le=720, description="Hide the mention from the open inbox for this many hours.")
+    hours: int = Field(
+        ge=1, le=MAX_SNOOZE_HOURS, description="Hide the mention from the open inbox for this many hours."
+    )
 
 
 class RelabelIn(BaseModel):

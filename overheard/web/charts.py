@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from html import escape
-from statistics import mean, pstdev
 
 from markupsafe import Markup
 
@@ -17,14 +16,6 @@ COLOURS = {"positive": "#2e7d32", "neutral": "#9e9e9e", "negative": "#c62828", "
 class Point:
     label: str  # shown on the x axis, e.g. '12 Nov'
     value: float
-
-
-def spikes(values: Sequence[float], threshold: float = 2.0) -> list[int]:
-    """Indexes of buckets more than `threshold` standard deviations above the mean (and at least 5)."""
-    if len(values) < 3:
-        return []
-    average, spread = mean(values), pstdev(values)
-    return [i for i, v in enumerate(values) if spread and v >= 5 and (v - average) / spread > threshold]
 
 
 def _frame(title: str, body: str) -> Markup:

@@ -14,6 +14,7 @@ import hmac
 import json
 import re
 import secrets
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Annotated, Any
@@ -24,13 +25,12 @@ from fastapi.exception_handlers import http_exception_handler
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from classifiers.verdict import Intent, Sentiment
 from enrichers.model import Team
 from listener.mention import Platform, web_url
-from overheard import services
 from overheard.api.auth import (
     HOME,
     SESSION_COOKIE,
@@ -41,13 +41,11 @@ from overheard.api.auth import (
     session_principal,
     web_session,
 )
-from overheard.api.routes.contacts import contact_360
-from overheard.api.routes.sources import configured_names, health_document
+from overheard.api.models import MAX_CONTACT_ID_CHARS, MAX_SEARCH_CHARS, MAX_SNOOZE_HOURS, MAX_STAFF_NAME_CHARS
+from overheard.services import contacts, gdpr, leads, mentions, metrics, sweeps
 from overheard.web import charts
-from storage import inbox, metrics
-from storage.audit import entries_for, record
-from storage.gdpr import UnknownContact
-from storage.schema import deliveries, mentions, now_utc, routes
+from storage import inbox
+from storage.schema import now_utc
 from storage.tokens import end_session, start_session
 
 HERE = Path(__file__).parent
@@ -94,11 +92,6 @@ def user(request: Request) -> Principal:
 
 User = Annotated[Principal, Depends(user)]
 Db = Annotated[Engine, Depends(engine_of)]
-
-
-def need(principal: Principal, capability: Capability) -> None:
-    if not principal.can(capability):
-        raise HTTPException(403, f"Your role ({principal.role}) cannot open this page.")
 
 
 def render(
@@ -237,15 +230,14 @@ def _filters(request: Request, default_status: str = "open") -> inbox.MentionFil
         language=(p.get("language") or "")[:2] or None,
         since=_day(p.get("since")),
         until=last_day + timedelta(days=1) if last_day else None,  # the form's "until" day is included
-        query=(p.get("q") or "").replace("\x00", "")[:200] or None,
+        query=(p.get("q") or "").replace("\x00", "")[:MAX_SEARCH_CHARS] or None,
     )
 
 
-def _page(engine: Engine, principal: Principal, filters: inbox.MentionFilter, cursor: str | None) -> inbox.MentionPage:
-    if cursor and not re.fullmatch(inbox.CURSOR_PATTERN, cursor):
-        cursor = None
-    with engine.connect() as connection:
-        return inbox.list_mentions(connection, principal.scope, filters, cursor=cursor, limit=50)
+def _cursor(request: Request) -> str | None:
+    """The page's cursor if it is one the inbox gave out; anything else starts from the newest."""
+    cursor = request.query_params.get("cursor")
+    return cursor if cursor and re.fullmatch(inbox.CURSOR_PATTERN, cursor) else None
 
 
 def _older(request: Request, page: inbox.MentionPage) -> str | None:
@@ -267,13 +259,11 @@ def _choices() -> dict[str, list[str]]:
 
 @router.get("/inbox", response_class=HTMLResponse)
 def inbox_page(request: Request, principal: User, engine: Db) -> HTMLResponse:
-    need(principal, Capability.read_mentions)
     filters = _filters(request)
-    page = _page(engine, principal, filters, request.query_params.get("cursor"))
-    with engine.connect() as connection:
-        stored = connection.execute(select(func.count()).select_from(mentions)).scalar_one()
+    found = mentions.open_inbox(engine, principal, filters, cursor=_cursor(request))
+    page = found.page
     return render(
-        request, "inbox.html", principal, page=page, filters=filters, choices=_choices(), stored=stored,
+        request, "inbox.html", principal, page=page, filters=filters, choices=_choices(), stored=found.stored,
         older=_older(request, page),
         here=str(request.url.path) + (f"?{request.url.query}" if request.url.query else ""),
         can_contacts=principal.can(Capability.read_contacts), now=now_utc(),
@@ -282,50 +272,22 @@ def inbox_page(request: Request, principal: User, engine: Db) -> HTMLResponse:
 
 @router.get("/leads", response_class=HTMLResponse)
 def leads_page(request: Request, principal: User, engine: Db) -> HTMLResponse:
-    need(principal, Capability.read_mentions)
-    base = _filters(request)
-    filters = inbox.MentionFilter(**{**base.__dict__, "team": "sales"})
-    page = _page(engine, principal, filters, request.query_params.get("cursor"))
-    with engine.connect() as connection:
-        crm = _crm_status(connection, [m.id for m in page.items])
+    filters = replace(_filters(request), team=leads.SALES)
+    found = leads.feed(engine, principal, filters, cursor=_cursor(request))
     return render(
-        request, "leads.html", principal, page=page, filters=filters, crm=crm, choices=_choices(),
+        request, "leads.html", principal, page=found.page, filters=filters, crm=found.crm, choices=_choices(),
         here=str(request.url.path) + (f"?{request.url.query}" if request.url.query else ""),
         can_contacts=principal.can(Capability.read_contacts), now=now_utc(),
     )  # fmt: skip
 
 
-def _crm_status(connection: Any, mention_ids: list[int]) -> dict[int, str]:
-    if not mention_ids:
-        return {}
-    rows = connection.execute(
-        select(routes.c.mention_id, deliveries.c.status)
-        .join(deliveries, deliveries.c.route_id == routes.c.id)
-        .where(routes.c.mention_id.in_(mention_ids), routes.c.team == "sales")
-    )
-    return {r.mention_id: r.status for r in rows}
-
-
 @router.get("/mentions/{mention_id}", response_class=HTMLResponse)
 def mention_page(request: Request, mention_id: int, principal: User, engine: Db) -> HTMLResponse:
-    need(principal, Capability.read_mentions)
-    with engine.begin() as connection:
-        found = inbox.get_mention(connection, principal.scope, mention_id) if 0 < mention_id < 2**63 else None
-        if found is None:
-            raise HTTPException(404, "This mention does not exist, or it is not in your role's inbox.")
-        record(connection, principal.name, "mention.view", "mention", str(mention_id))
-        history = inbox.feedback_for(connection, mention_id)
+    found = mentions.view_mention(engine, principal, mention_id)
     return render(
-        request, "mention.html", principal, m=found, history=history, choices=_choices(),
+        request, "mention.html", principal, m=found.mention, history=found.history, choices=_choices(),
         here=f"/mentions/{mention_id}", can_contacts=principal.can(Capability.read_contacts), now=now_utc(),
     )  # fmt: skip
-
-
-def _triage_target(engine: Engine, principal: Principal, mention_id: int) -> None:
-    need(principal, Capability.triage)
-    with engine.connect() as connection:
-        if not (0 < mention_id < 2**63) or inbox.get_mention(connection, principal.scope, mention_id) is None:
-            raise HTTPException(404, "This mention does not exist, or it is not in your role's inbox.")
 
 
 @router.post("/mentions/{mention_id}/assign")
@@ -336,18 +298,14 @@ def assign_action(
     assignee: Annotated[str, Form()] = "",
     next: Annotated[str, Form()] = "",
 ) -> RedirectResponse:
-    _triage_target(engine, principal, mention_id)
-    who = (assignee.strip() or principal.name).replace("\x00", "")[:128]
-    with engine.begin() as connection:
-        inbox.assign(connection, mention_id, who, principal.name)
+    who = (assignee.strip() or principal.name).replace("\x00", "")[:MAX_STAFF_NAME_CHARS]
+    mentions.assign(engine, principal, mention_id, who)
     return back(next, "/inbox", f"Mention {mention_id} assigned to {who}.")
 
 
 @router.post("/mentions/{mention_id}/resolve")
 def resolve_action(mention_id: int, principal: User, engine: Db, next: Annotated[str, Form()] = "") -> RedirectResponse:
-    _triage_target(engine, principal, mention_id)
-    with engine.begin() as connection:
-        inbox.resolve(connection, mention_id, principal.name, principal.scope.team)
+    mentions.resolve(engine, principal, mention_id)
     return back(next, "/inbox", f"Mention {mention_id} resolved.")
 
 
@@ -356,12 +314,10 @@ def snooze_action(
     mention_id: int,
     principal: User,
     engine: Db,
-    hours: Annotated[int, Form(ge=1, le=720)] = 4,
+    hours: Annotated[int, Form(ge=1, le=MAX_SNOOZE_HOURS)] = 4,
     next: Annotated[str, Form()] = "",
 ) -> RedirectResponse:
-    _triage_target(engine, principal, mention_id)
-    with engine.begin() as connection:
-        inbox.snooze(connection, mention_id, now_utc() + timedelta(hours=hours), principal.name)
+    mentions.snooze(engine, principal, mention_id, hours)
     return back(next, "/inbox", f"Mention {mention_id} snoozed for {hours} h.")
 
 
@@ -374,32 +330,17 @@ def relabel_action(
     sentiment: Annotated[str, Form()] = "",
     next: Annotated[str, Form()] = "",
 ) -> RedirectResponse:
-    _triage_target(engine, principal, mention_id)
-    chosen = _enum(sentiment, Sentiment)
-    with engine.begin() as connection:
-        inbox.relabel(connection, mention_id, principal.name, intent.value, chosen)
+    mentions.relabel(engine, principal, mention_id, intent.value, _enum(sentiment, Sentiment))
     return back(next, "/inbox", f"Mention {mention_id} relabelled as {intent.value}; kept as training feedback.")
 
 
 @router.post("/mentions/{mention_id}/send-to-crm")
 def send_to_crm(mention_id: int, principal: User, engine: Db, next: Annotated[str, Form()] = "") -> RedirectResponse:
     """Queue the lead's CRM delivery again (a failed or dead one); a delivered one is already in the CRM."""
-    _triage_target(engine, principal, mention_id)
-    with engine.begin() as connection:
-        rows = list(
-            connection.execute(
-                select(deliveries.c.id, deliveries.c.status)
-                .join(routes, routes.c.id == deliveries.c.route_id)
-                .where(routes.c.mention_id == mention_id, routes.c.team == "sales")
-            )
-        )
-        if not rows:
-            return back(next, "/leads", "This lead has no sales route, so there is nothing to send.")
-        for delivery_id, status in rows:
-            if status in ("failed", "dead"):
-                inbox.retry_delivery(connection, delivery_id)
-        statuses = {status for _, status in rows}
-    if statuses == {"delivered"}:
+    outcome = leads.send_to_crm(engine, principal, mention_id)
+    if outcome is leads.CrmSend.no_route:
+        return back(next, "/leads", "This lead has no sales route, so there is nothing to send.")
+    if outcome is leads.CrmSend.already_delivered:
         return back(next, "/leads", f"Lead {mention_id} is already in the CRM.")
     return back(next, "/leads", f"Lead {mention_id} is queued for the CRM; the next delivery run sends it.")
 
@@ -409,18 +350,12 @@ def send_to_crm(mention_id: int, principal: User, engine: Db, next: Annotated[st
 
 @router.get("/contacts/{contact_id}", response_class=HTMLResponse)
 def contact_page(request: Request, contact_id: str, principal: User, engine: Db) -> HTMLResponse:
-    need(principal, Capability.read_contacts)
-    with engine.begin() as connection:
-        view = inbox.contact_view(connection, principal.scope, contact_id[:64])
-        if view is None:
-            raise HTTPException(404, "This contact does not exist, or is not linked to anything your role sees.")
-        record(connection, principal.name, "contact.view", "contact", contact_id)
-    full = contact_360(engine, view, principal.scope)
+    full = contacts.contact_360(engine, principal, contact_id[:MAX_CONTACT_ID_CHARS])
     return render(
         request,
         "contact.html",
         principal,
-        c=view,
+        c=full.contact,
         why=full.why,
         route_records={r.route_id: r for r in full.route_records},
         can_gdpr=principal.can(Capability.gdpr),
@@ -430,42 +365,27 @@ def contact_page(request: Request, contact_id: str, principal: User, engine: Db)
 
 @router.get("/sources", response_class=HTMLResponse)
 def sources_page(request: Request, principal: User, engine: Db) -> HTMLResponse:
-    need(principal, Capability.operate)
-    document = health_document(engine, configured_names(request))
-    return render(request, "sources.html", principal, sources=document.sources, alerts=document.operator_alerts)
+    found = sweeps.health(request.app.state.config, engine, principal)
+    return render(request, "sources.html", principal, sources=found.sources, alerts=found.alerts)
 
 
 @router.get("/privacy", response_class=HTMLResponse)
 def privacy_page(request: Request, principal: User, engine: Db) -> HTMLResponse:
-    need(principal, Capability.gdpr)
-    q = (request.query_params.get("q") or "").replace("\x00", "")[:200]
-    results: list[inbox.ContactSummary] = []
-    if q:
-        with engine.begin() as connection:
-            results = inbox.search_contacts(connection, principal.scope, q)
-            record(connection, principal.name, "contact.search", "contact", "*", shown=len(results))
+    principal.require(Capability.gdpr)  # the desk opens empty; a search is the service's (and audited)
+    q = (request.query_params.get("q") or "").replace("\x00", "")[:MAX_SEARCH_CHARS]
+    results = gdpr.find_subjects(engine, principal, q) if q else []
     return render(request, "privacy.html", principal, q=q, results=results)
 
 
 @router.get("/privacy/{contact_id}", response_class=HTMLResponse)
 def privacy_contact(request: Request, contact_id: str, principal: User, engine: Db) -> HTMLResponse:
-    need(principal, Capability.gdpr)
-    with engine.begin() as connection:
-        view = inbox.contact_view(connection, principal.scope, contact_id[:64])
-        if view is None:
-            raise HTTPException(404, "No contact has this id. Search again by name, email or handle.")
-        record(connection, principal.name, "contact.view", "contact", contact_id)
-        trail = entries_for(connection, "contact", contact_id)
-    return render(request, "privacy_contact.html", principal, c=view, trail=trail)
+    found = gdpr.subject_record(engine, principal, contact_id[:MAX_CONTACT_ID_CHARS])
+    return render(request, "privacy_contact.html", principal, c=found.contact, trail=found.trail)
 
 
 @router.post("/privacy/{contact_id}/export")
 def privacy_export(contact_id: str, principal: User, engine: Db) -> Response:
-    need(principal, Capability.gdpr)
-    try:
-        document = services.gdpr_export(engine, contact_id[:64], principal.name)
-    except UnknownContact as exc:
-        raise HTTPException(404, str(exc)) from None
+    document = gdpr.export(engine, principal, contact_id[:MAX_CONTACT_ID_CHARS])
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     return Response(
         json.dumps(document, indent=2, ensure_ascii=False),
@@ -478,13 +398,10 @@ def privacy_export(contact_id: str, principal: User, engine: Db) -> Response:
 def privacy_erase(
     contact_id: str, principal: User, engine: Db, confirm_id: Annotated[str, Form()] = ""
 ) -> RedirectResponse:
-    need(principal, Capability.gdpr)
+    principal.require(Capability.gdpr)  # before saying anything about the confirmation
     if confirm_id.strip() != contact_id:
         return back(f"/privacy/{quote(contact_id)}", "/privacy", "Nothing was erased: type the contact id to confirm.")
-    try:
-        report = services.gdpr_erase(engine, contact_id[:64], principal.name)
-    except UnknownContact as exc:
-        raise HTTPException(404, str(exc)) from None
+    report = gdpr.erase(engine, principal, contact_id[:MAX_CONTACT_ID_CHARS])
     removed = sum(report.deleted.values())
     return back(
         "/privacy", "/privacy",
@@ -495,47 +412,38 @@ def privacy_erase(
 # ---- dashboard ------------------------------------------------------------------------------------------------
 
 
-def _end(value: str | None) -> datetime:
+def _end(value: str | None) -> datetime | None:
+    """The end of the period as the form sends it (a day or a date-time; UTC unless it says); else None: now."""
     try:
         parsed = datetime.fromisoformat(value) if value else None
     except ValueError:
         parsed = None
     if parsed is None:
-        return now_utc()
+        return None
     return (parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)).astimezone(UTC)
 
 
 @router.get("/dashboard", response_class=HTMLResponse)
 def dashboard(request: Request, principal: User, engine: Db) -> HTMLResponse:
-    need(principal, Capability.read_metrics)
-    end = min(
-        max(_end(request.query_params.get("end")), datetime(1971, 1, 1, tzinfo=UTC)), datetime(2999, 1, 1, tzinfo=UTC)
-    )
     try:
-        days = min(366, max(1, int(request.query_params.get("days", "30"))))
+        days = int(request.query_params.get("days", str(metrics.DEFAULT_DAYS)))
     except ValueError:
-        days = 30
-    start = end - timedelta(days=days)
-    with engine.begin() as connection:
-        report = metrics.kpis(connection, start, end)
-        volume = metrics.volume_series(connection, start, end)
-        sentiment = metrics.sentiment_series(connection, start, end)
-        voice = metrics.share_of_voice(connection, start, end)
-        sources = metrics.top_sources(connection, start, end)
-        authors = metrics.top_authors(connection, start, end)
-        latest = connection.execute(select(func.max(mentions.c.created_at))).scalar_one()
-        if authors:
-            record(connection, principal.name, "metrics.top_authors", "authors", "*", shown=len(authors))
+        days = metrics.DEFAULT_DAYS
+    found = metrics.dashboard(
+        engine, principal, _end(request.query_params.get("end")), days, request.app.state.config.alerts.volume
+    )
+    volume, sentiment, latest = found.volume, found.sentiment, found.latest
     labels = [p.bucket.strftime("%d %b") for p in volume]
     can_inbox = principal.can(Capability.read_mentions)  # marketing sees aggregates, not the posts behind a spike
     counts = [float(p.mentions) for p in volume]
-    marked = charts.spikes(counts)
-    context = {
-        "kpis": report,
-        "days": days,
-        "end": end,
+    marked = found.spike_days
+    context: dict[str, Any] = {
+        "kpis": found.kpis,
+        "days": found.days,
+        "end": found.end,
         "latest": latest,
-        "latest_link": "/dashboard?" + urlencode({"end": (latest + timedelta(days=1)).date().isoformat(), "days": days})
+        "latest_link": "/dashboard?"
+        + urlencode({"end": (latest + timedelta(days=1)).date().isoformat(), "days": found.days})
         if latest
         else None,
         "spike_days": [
@@ -557,13 +465,13 @@ def dashboard(request: Request, principal: User, engine: Db) -> HTMLResponse:
         ),
         "voice_chart": charts.horizontal_bars(
             "Share of voice (mentions)",
-            [(v.name, v.share_by_mentions, f"{v.share_by_mentions:.0%} · {v.mentions}") for v in voice],
+            [(v.name, v.share_by_mentions, f"{v.share_by_mentions:.0%} · {v.mentions}") for v in found.voice],
         ),
         "sources_chart": charts.horizontal_bars(
             "Mentions by source",
-            [(s.source, float(s.mentions), f"{s.mentions} · reach {s.potential_reach:,}") for s in sources],
+            [(s.source, float(s.mentions), f"{s.mentions} · reach {s.potential_reach:,}") for s in found.sources],
         ),
-        "authors": authors,
+        "authors": found.authors,
     }
     return render(request, "dashboard.html", principal, **context)
 

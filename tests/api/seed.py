@@ -9,9 +9,9 @@ from sqlalchemy import Engine
 
 from classifiers.verdict import Classifier, Document, Verdict
 from listener.replay import ReplayCollector
-from overheard import services
 from overheard.config import OverheardConfig, load_config
 from overheard.pipeline import Runtime, sweep
+from overheard.services import contacts as crm
 from storage.tokens import Role, create_token
 from tests.conftest import SAMPLES
 
@@ -45,8 +45,8 @@ class Seeded:
 
 
 def seed(engine: Engine, classifier: Classifier) -> Seeded:
-    services.import_companies(engine, SAMPLES / "companies.csv")
-    services.import_contacts(engine, SAMPLES / "contacts.csv")
+    crm.import_companies(engine, SAMPLES / "companies.csv")
+    crm.import_contacts(engine, SAMPLES / "contacts.csv")
     runtime = Runtime.build(DEMO_CONFIG, engine, classifier)
     sweep(runtime, ReplayCollector(SAMPLES / "mentions.jsonl", name="demo-sample"))
     with engine.begin() as connection:

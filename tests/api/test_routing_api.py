@@ -71,7 +71,7 @@ def test_a_dry_run_of_a_broken_rule_says_what_to_fix(client: TestClient, seeded:
     assert body["problems"] == [
         "routing.rules[0] ('typo').when.intnt: unknown setting 'intnt' (did you mean 'intent'? known: intent, "
         "sentiment, min_confidence, max_confidence, needs_human, source, language, min_followers, segment, query, "
-        "competitor, mentions_competitor, keywords, spam, owned, about_competitor)"
+        "competitor, mentions_competitor, keywords, company_class, buying_signals, min_lead_score, spam, owned, about_competitor)"
     ]
 
 

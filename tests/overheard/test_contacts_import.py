@@ -7,7 +7,7 @@ from pathlib import Path
 
 from sqlalchemy import Engine, func, select
 
-from overheard import services
+from overheard.services import contacts as crm
 from storage.schema import contacts, identities
 from tests.conftest import SAMPLES
 
@@ -22,10 +22,10 @@ def _stored(engine: Engine) -> tuple[int, set[tuple[str, str, str]]]:
 
 
 def test_handles_claimed_twice_or_held_by_a_stored_contact_leave_the_database_unchanged(engine: Engine) -> None:
-    assert services.import_crm(engine, SAMPLES / "contacts.csv", companies_path=SAMPLES / "companies.csv").applied
+    assert crm.import_crm(engine, SAMPLES / "contacts.csv", companies_path=SAMPLES / "companies.csv").applied
     before = _stored(engine)
 
-    result = services.import_crm(engine, TAKEN)
+    result = crm.import_crm(engine, TAKEN)
 
     assert not result.applied
     assert [(e.row, e.column, e.contact_id) for e in result.errors if e.column] == [
@@ -38,17 +38,17 @@ def test_handles_claimed_twice_or_held_by_a_stored_contact_leave_the_database_un
 
 
 def test_skipping_bad_rows_imports_only_the_whole_valid_contacts(engine: Engine) -> None:
-    services.import_crm(engine, SAMPLES / "contacts.csv", companies_path=SAMPLES / "companies.csv")
+    crm.import_crm(engine, SAMPLES / "contacts.csv", companies_path=SAMPLES / "companies.csv")
     count, held = _stored(engine)
 
-    result = services.import_crm(engine, TAKEN, skip_bad_rows=True)
+    result = crm.import_crm(engine, TAKEN, skip_bad_rows=True)
 
     assert result.applied and [c.id for c in result.contacts.contacts] == ["c-7004"]
     assert _stored(engine) == (count + 1, held | {("x", "val_ok", "c-7004")})
 
 
 def test_a_hubspot_record_claiming_a_stored_handle_is_named_by_its_number(engine: Engine, tmp_path: Path) -> None:
-    services.import_crm(engine, SAMPLES / "contacts.csv", companies_path=SAMPLES / "companies.csv")
+    crm.import_crm(engine, SAMPLES / "contacts.csv", companies_path=SAMPLES / "companies.csv")
     before = _stored(engine)
     export = tmp_path / "hubspot.json"
     export.write_text(
@@ -62,7 +62,7 @@ def test_a_hubspot_record_claiming_a_stored_handle_is_named_by_its_number(engine
         )
     )
 
-    result = services.import_crm(engine, export)
+    result = crm.import_crm(engine, export)
 
     assert not result.applied
     assert [(e.row, e.column) for e in result.errors if e.column] == [(2, "twitterhandle")]
@@ -73,7 +73,7 @@ def test_a_broken_companies_file_stops_the_contacts_too(engine: Engine, tmp_path
     companies = tmp_path / "companies.csv"
     companies.write_text("company_id,name,domain\nco-1,Acme,acme.example\nco-2,Acme Again,acme.example\n")
 
-    result = services.import_crm(engine, SAMPLES / "contacts.csv", companies_path=companies)
+    result = crm.import_crm(engine, SAMPLES / "contacts.csv", companies_path=companies)
 
     assert not result.applied
     assert [(e.row, e.column) for e in result.companies.errors] == [(2, "domain"), (3, "domain")]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from enrichers.model import Contact
-from overheard import services
+from overheard.services import Caller, gdpr
 from storage.contacts import save_contact
 from storage.database import open_database
 
@@ -28,7 +28,7 @@ def test_an_erased_contact_leaves_no_bytes_in_the_database_file_or_its_write_ahe
     before = _files(tmp_path)
     assert any(NAME.encode() in data for data in before.values()), "the fixture must be on disk to begin with"
 
-    services.gdpr_erase(engine, "c-z", actor="dpo@example.com")  # the engine stays open, as in a running service
+    gdpr.erase(engine, Caller.operator("dpo@example.com"), "c-z")  # the engine stays open, as in a running service
 
     after = _files(tmp_path)
     assert "overheard.db" in after

@@ -11,10 +11,10 @@ from sqlalchemy import Engine, Table, func, select
 from classifiers.verdict import Classifier
 from listener.base import Page, RatingSeen
 from listener.replay import ReplayCollector
-from overheard import services
 from overheard.config import load_config
 from overheard.demo import SAMPLES
 from overheard.pipeline import Runtime, process_batch, sweep
+from overheard.services import contacts as crm
 from storage.database import open_database
 from storage.mentions import get_cursor
 from storage.ratings import ratings_seen
@@ -93,8 +93,8 @@ def test_bad_lines_are_quarantined_with_their_reason_and_the_rest_is_stored(
 
 def test_a_contact_without_a_valid_basis_is_routed_but_never_profiled(classifier: Classifier, sqlite_url: str) -> None:
     engine = open_database(sqlite_url)
-    services.import_companies(engine, SAMPLES / "companies.csv")
-    imported = services.import_contacts(engine, SAMPLES / "contacts.csv")
+    crm.import_companies(engine, SAMPLES / "companies.csv")
+    imported = crm.import_contacts(engine, SAMPLES / "contacts.csv")
     runtime = _runtime(engine, classifier)
     sweep(runtime, ReplayCollector(SAMPLES / "mentions.jsonl", name="all"))
     with engine.connect() as c:

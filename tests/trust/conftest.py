@@ -12,9 +12,9 @@ from sqlalchemy import Engine, select
 
 from classifiers.model import Thresholds
 from classifiers.verdict import Document, Intent, Sentiment, Verdict
-from overheard import services
 from overheard.config import OverheardConfig, parse_config
 from overheard.pipeline import Runtime
+from overheard.services import contacts as crm
 from storage.database import open_database
 from storage.schema import metadata
 from tests.listener.replay import OWN_FIXTURES, RECORDED_FIXTURES, ReplayServer, Reply, start_server
@@ -88,7 +88,7 @@ def import_contact(engine: Engine, platform: ReplayServer, tmp_path: Path) -> No
     host = platform.base_url.removeprefix("http://")
     csv = tmp_path / "contacts.csv"
     csv.write_text((FIXTURES / "contacts.csv").read_text().replace("{host}", host))
-    assert not services.import_contacts(engine, csv).errors
+    assert not crm.import_contacts(engine, csv).errors
 
 
 @pytest.fixture

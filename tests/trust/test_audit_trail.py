@@ -8,9 +8,9 @@ from typing import Any
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from overheard import services
 from overheard.api import create_app
 from overheard.pipeline import Runtime, sweep
+from overheard.services import Caller, gdpr
 from overheard.sources import build_collectors
 from storage.schema import findings, routes
 from storage.tokens import Role, create_token
@@ -67,7 +67,7 @@ def test_each_finding_and_route_keeps_its_full_audit_record(platform: ReplayServ
 
 def test_the_gdpr_export_answers_why_each_finding_is_on_the_profile(platform: ReplayServer, runtime: Runtime) -> None:
     _collect(platform, runtime)
-    document = services.gdpr_export(runtime.engine, CONTACT, "dpo")
+    document = gdpr.export(runtime.engine, Caller.operator("dpo"), CONTACT)
     [why] = document["why_on_profile"]
     toot_url = document["tables"]["findings"][0]["url"]
     _assert_full_record(why, toot_url)

@@ -4,15 +4,14 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, HTTPException, Path
+from fastapi import APIRouter, Depends, Path
 from pydantic import BaseModel
 from sqlalchemy import Engine
 
-from overheard import services
 from overheard.api.auth import ERRORS, Capability, Principal, Problem, allow, engine_of
 from overheard.api.models import ContactId, EraseIn
-from storage.audit import AuditEntry, entries_for
-from storage.gdpr import UnknownContact
+from overheard.services import gdpr
+from storage.audit import AuditEntry
 
 router = APIRouter(prefix="/api/gdpr/contacts", tags=["gdpr"], responses=ERRORS)
 ContactPath = Annotated[ContactId, Path(description="The contact's id.")]
@@ -32,10 +31,7 @@ def export(
     engine: Annotated[Engine, Depends(engine_of)],
 ) -> dict[str, Any]:
     """Everything kept on the contact as one JSON document; the export is written to the audit log."""
-    try:
-        return services.gdpr_export(engine, contact_id, principal.name)
-    except UnknownContact as exc:
-        raise HTTPException(404, str(exc)) from None
+    return gdpr.export(engine, principal, contact_id)
 
 
 @router.post("/{contact_id}/erase", response_model=ErasureOut, responses=NOT_FOUND, summary="Erase (Art. 17)")
@@ -46,10 +42,7 @@ def erase(
     engine: Annotated[Engine, Depends(engine_of)],
 ) -> ErasureOut:
     """Erase the contact and every record tied to them; their posts are tombstoned so they are not collected again."""
-    try:
-        report = services.gdpr_erase(engine, contact_id, principal.name)
-    except UnknownContact as exc:
-        raise HTTPException(404, str(exc)) from None
+    report = gdpr.erase(engine, principal, contact_id)
     return ErasureOut(
         contact_id=report.contact_id, deleted=report.deleted, tombstoned_mentions=report.tombstoned_mentions
     )
@@ -63,5 +56,4 @@ def audit(
     principal: Annotated[Principal, Depends(allow(Capability.gdpr))],
     engine: Annotated[Engine, Depends(engine_of)],
 ) -> list[AuditEntry]:
-    with engine.connect() as connection:
-        return entries_for(connection, "contact", contact_id)
+    return gdpr.audit_of(engine, principal, contact_id)

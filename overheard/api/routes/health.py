@@ -7,10 +7,10 @@ from typing import Annotated
 from fastapi import APIRouter, Depends
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine
 
 from overheard.api.auth import engine_of
-from storage.database import table_names
+from storage.database import unready
 
 router = APIRouter(prefix="/api", tags=["health"])
 REQUIRED_TABLES = ("mentions", "verdicts", "routes", "deliveries", "contacts", "api_tokens", "triage_feedback")
@@ -30,17 +30,7 @@ def health() -> Health:
 @router.get("/ready", response_model=Health, responses={503: {"model": Health, "description": "Not ready."}})
 def ready(engine: Annotated[Engine, Depends(engine_of)]) -> Health | JSONResponse:
     """The database answers and is migrated."""
-    try:
-        with engine.connect() as connection:
-            connection.execute(text("SELECT 1"))
-        missing = sorted(set(REQUIRED_TABLES) - set(table_names(engine)))
-    except Exception as exc:  # any failure to reach the database means not ready
-        return JSONResponse(
-            {"status": "unavailable", "detail": f"database unreachable: {type(exc).__name__}"}, status_code=503
-        )
-    if missing:
-        return JSONResponse(
-            {"status": "unavailable", "detail": f"run the migrations: missing tables {', '.join(missing)}"},
-            status_code=503,
-        )
+    reason = unready(engine, REQUIRED_TABLES)
+    if reason is not None:
+        return JSONResponse({"status": "unavailable", "detail": reason}, status_code=503)
     return Health(status="ready")

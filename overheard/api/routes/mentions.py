@@ -2,41 +2,32 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, HTTPException, Path, Query
+from fastapi import APIRouter, Depends, Path, Query
 from sqlalchemy import Engine
 
 from classifiers.verdict import Intent, Sentiment
 from enrichers.model import Team
 from listener.mention import Platform
+from overheard.api import views
 from overheard.api.auth import ERRORS, Capability, Principal, Problem, allow, engine_of
-from overheard.api.models import MAX_MENTION_ID, AssignIn, Instant, RelabelIn, SnoozeIn, text
+from overheard.api.models import AssignIn, Instant, RelabelIn, SearchText, SnoozeIn
+from overheard.services import mentions
+from overheard.services.mentions import MAX_MENTION_ID
 from storage import inbox
-from storage.audit import record
-from storage.schema import now_utc
 
 router = APIRouter(prefix="/api/mentions", tags=["mentions"], responses=ERRORS)
 MentionId = Annotated[int, Path(ge=1, le=MAX_MENTION_ID, description="The mention's id.")]
 NOT_FOUND: dict[int | str, dict[str, object]] = {
     404: {"model": Problem, "description": "No such mention, or not one this role may see."}
 }
-SearchText = Annotated[str, text(200)]
 Status = Annotated[
     str, Query(pattern=r"^(open|new|assigned|snoozed|resolved)$", description="'open': not resolved, not snoozed now.")
 ]
 
 
-def _visible(engine: Engine, principal: Principal, mention_id: int) -> inbox.MentionDetail:
-    with engine.connect() as connection:
-        found = inbox.get_mention(connection, principal.scope, mention_id)
-    if found is None:
-        raise HTTPException(404, f"mention {mention_id} does not exist or is not in your role's inbox")
-    return found
-
-
-@router.get("", response_model=inbox.MentionPage, summary="List mentions, newest first")
+@router.get("", response_model=views.MentionPage, summary="List mentions, newest first")
 def list_mentions(
     principal: Annotated[Principal, Depends(allow(Capability.read_mentions))],
     engine: Annotated[Engine, Depends(engine_of)],
@@ -53,91 +44,76 @@ def list_mentions(
         str | None, Query(pattern=inbox.CURSOR_PATTERN, description="`next_cursor` of the previous page.")
     ] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
-) -> inbox.MentionPage:
+) -> views.MentionPage:
     filters = inbox.MentionFilter(
         team=team, intent=intent, sentiment=sentiment, source=source, status=status, language=language,
         since=since, until=until, query=q,
     )  # fmt: skip
-    with engine.connect() as connection:
-        return inbox.list_mentions(connection, principal.scope, filters, cursor=cursor, limit=limit)
+    return views.MentionPage.model_validate(
+        mentions.list_mentions(engine, principal, filters, cursor=cursor, limit=limit)
+    )
 
 
 @router.get(
-    "/{mention_id}", response_model=inbox.MentionDetail, responses=NOT_FOUND, summary="One mention with its thread"
+    "/{mention_id}", response_model=views.MentionDetail, responses=NOT_FOUND, summary="One mention with its thread"
 )
 def get_mention(
     mention_id: MentionId,
     principal: Annotated[Principal, Depends(allow(Capability.read_mentions))],
     engine: Annotated[Engine, Depends(engine_of)],
-) -> inbox.MentionDetail:
-    found = _visible(engine, principal, mention_id)
-    with engine.begin() as connection:
-        record(connection, principal.name, "mention.view", "mention", str(mention_id))
-    return found
+) -> views.MentionDetail:
+    return views.MentionDetail.model_validate(mentions.view_mention(engine, principal, mention_id).mention)
 
 
-@router.get("/{mention_id}/feedback", response_model=list[inbox.Feedback], responses=NOT_FOUND)
+@router.get("/{mention_id}/feedback", response_model=list[views.Feedback], responses=NOT_FOUND)
 def feedback(
     mention_id: MentionId,
     principal: Annotated[Principal, Depends(allow(Capability.read_mentions))],
     engine: Annotated[Engine, Depends(engine_of)],
-) -> list[inbox.Feedback]:
+) -> list[views.Feedback]:
     """Triage actions and relabels recorded on the mention (the training feedback)."""
-    _visible(engine, principal, mention_id)
-    with engine.connect() as connection:
-        return inbox.feedback_for(connection, mention_id)
+    return [views.Feedback.model_validate(f) for f in mentions.feedback(engine, principal, mention_id)]
 
 
-@router.post("/{mention_id}/assign", response_model=inbox.MentionDetail, responses=NOT_FOUND)
+@router.post("/{mention_id}/assign", response_model=views.MentionDetail, responses=NOT_FOUND)
 def assign(
     mention_id: MentionId,
     body: AssignIn,
     principal: Annotated[Principal, Depends(allow(Capability.triage))],
     engine: Annotated[Engine, Depends(engine_of)],
-) -> inbox.MentionDetail:
-    _visible(engine, principal, mention_id)
-    with engine.begin() as connection:
-        inbox.assign(connection, mention_id, body.assignee, principal.name)
-    return _visible(engine, principal, mention_id)
+) -> views.MentionDetail:
+    return views.MentionDetail.model_validate(mentions.assign(engine, principal, mention_id, body.assignee))
 
 
-@router.post("/{mention_id}/resolve", response_model=inbox.MentionDetail, responses=NOT_FOUND)
+@router.post("/{mention_id}/resolve", response_model=views.MentionDetail, responses=NOT_FOUND)
 def resolve(
     mention_id: MentionId,
     principal: Annotated[Principal, Depends(allow(Capability.triage))],
     engine: Annotated[Engine, Depends(engine_of)],
-) -> inbox.MentionDetail:
+) -> views.MentionDetail:
     """Mark handled; closes the role's own route (all routes for an admin)."""
-    _visible(engine, principal, mention_id)
-    with engine.begin() as connection:
-        inbox.resolve(connection, mention_id, principal.name, principal.scope.team)
-    return _visible(engine, principal, mention_id)
+    return views.MentionDetail.model_validate(mentions.resolve(engine, principal, mention_id))
 
 
-@router.post("/{mention_id}/snooze", response_model=inbox.MentionDetail, responses=NOT_FOUND)
+@router.post("/{mention_id}/snooze", response_model=views.MentionDetail, responses=NOT_FOUND)
 def snooze(
     mention_id: MentionId,
     body: SnoozeIn,
     principal: Annotated[Principal, Depends(allow(Capability.triage))],
     engine: Annotated[Engine, Depends(engine_of)],
-) -> inbox.MentionDetail:
-    _visible(engine, principal, mention_id)
-    with engine.begin() as connection:
-        inbox.snooze(connection, mention_id, now_utc() + timedelta(hours=body.hours), principal.name)
-    return _visible(engine, principal, mention_id)
+) -> views.MentionDetail:
+    return views.MentionDetail.model_validate(mentions.snooze(engine, principal, mention_id, body.hours))
 
 
-@router.post("/{mention_id}/relabel", response_model=inbox.MentionDetail, responses=NOT_FOUND)
+@router.post("/{mention_id}/relabel", response_model=views.MentionDetail, responses=NOT_FOUND)
 def relabel(
     mention_id: MentionId,
     body: RelabelIn,
     principal: Annotated[Principal, Depends(allow(Capability.triage))],
     engine: Annotated[Engine, Depends(engine_of)],
-) -> inbox.MentionDetail:
+) -> views.MentionDetail:
     """Correct the intent (and optionally the sentiment); stored as feedback for the next model."""
-    _visible(engine, principal, mention_id)
-    with engine.begin() as connection:
-        inbox.relabel(
-            connection, mention_id, principal.name, body.intent.value, body.sentiment.value if body.sentiment else None
-        )
-    return _visible(engine, principal, mention_id)
+    sentiment = body.sentiment.value if body.sentiment else None
+    return views.MentionDetail.model_validate(
+        mentions.relabel(engine, principal, mention_id, body.intent.value, sentiment)
+    )

@@ -10,8 +10,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy import Engine
 
 from overheard.api.auth import ERRORS, Capability, Principal, allow, engine_of
-from overheard.sources import SourceNotAvailable, build_collectors
-from overheard.trust import open_alerts, sources_health
+from overheard.services import sweeps
 
 router = APIRouter(prefix="/api/sources", tags=["sources"], responses=ERRORS)
 
@@ -49,21 +48,7 @@ class SourcesOut(BaseModel):
     operator_alerts: list[OperatorAlertOut] = Field(description="Open alerts, oldest first.")
 
 
-def configured_names(request: Request) -> list[str]:
-    """Collectors the config defines, so one that never ran is listed too."""
-    names: list[str] = []
-    config = request.app.state.config
-    for source in config.sources:
-        if not source.enabled:
-            continue
-        try:
-            names += [c.name for c in build_collectors(config, only=source.name)]
-        except SourceNotAvailable:
-            continue  # cannot run (e.g. a token's variable is unset); `overheard sources` says why
-    return names
-
-
-def health_document(engine: Engine, names: list[str]) -> SourcesOut:
+def health_document(found: sweeps.SourcesHealth) -> SourcesOut:
     return SourcesOut(
         sources=[
             SourceHealthOut(
@@ -83,11 +68,11 @@ def health_document(engine: Engine, names: list[str]) -> SourcesOut:
                 if h.rate_limit
                 else None,
             )
-            for h in sources_health(engine, names)
+            for h in found.sources
         ],
         operator_alerts=[
             OperatorAlertOut(id=a.id, kind=a.kind, subject=a.subject, message=a.message, raised_at=a.raised_at)
-            for a in open_alerts(engine)
+            for a in found.alerts
         ],
     )
 
@@ -100,4 +85,4 @@ def sources(
 ) -> SourcesOut:
     """Per source and query: last success, last error with its reason, items in the last hour and day,
     rate-limit headroom and whether it works; plus the operator alerts still open."""
-    return health_document(engine, configured_names(request))
+    return health_document(sweeps.health(request.app.state.config, engine, principal))

@@ -1,13 +1,18 @@
-"""Service functions the CLI, API and Celery tasks share: one function per user-visible action."""
+"""Contacts: search, the contact 360° (audited), consents, and CRM import and export.
+
+The 360° is one function for every entry point (the API's JSON, the web page, `overheard contacts show`): the
+contact as the caller's scope shows it, with each finding's and route's audit record, and the view audited.
+"""
 
 from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
-from typing import Any, Literal
+from typing import Literal
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Connection, Engine
 
 from enrichers.crm_io import (
     CrmImport,
@@ -19,19 +24,106 @@ from enrichers.crm_io import (
     import_csv,
     import_hubspot,
 )
-from enrichers.model import Company
-from storage.audit import AuditEntry, latest, record
-from storage.contacts import SqlContactDirectory, save_company, save_consent, save_contact
-from storage.database import purge_freed_pages
-from storage.gdpr import (
-    ErasureReport,
-    UnknownContact,
-    erase_contact,
-    export_contact,
-)
-from storage.inbox import Scope, contact_view
-from storage.provenance import explain_contact, route_records
-from storage.schema import identities
+from enrichers.model import Company, Consent, LawfulBasis
+from overheard.services.access import Caller, Capability, NotFound
+from storage import inbox
+from storage.audit import record
+from storage.contacts import SqlContactDirectory, handle_owners, save_company, save_consent, save_contact
+from storage.provenance import ProfileExplanation, RouteRecord, explain_contact, route_records
+
+
+@dataclass(frozen=True)
+class Contact360:
+    """Everything kept on one contact that the caller may see, and why: each finding's full audit record
+    (`why`, newest first) and the audit record of each route shown (`route_records`)."""
+
+    contact: inbox.ContactView
+    why: list[ProfileExplanation]
+    route_records: list[RouteRecord]
+
+
+def not_found(contact_id: str) -> NotFound:
+    return NotFound(f"no contact with id {contact_id!r} that your role may see")
+
+
+def visible(connection: Connection, caller: Caller, contact_id: str) -> inbox.ContactView:
+    """The contact as the caller's scope shows it; `NotFound` when it does not exist or is outside the scope."""
+    found = inbox.contact_view(connection, caller.scope, contact_id)
+    if found is None:
+        raise not_found(contact_id)
+    return found
+
+
+def search(engine: Engine, caller: Caller, query: str | None, limit: int = 50) -> list[inbox.ContactSummary]:
+    """Contacts the caller sees whose id, name, email or handle contains `query`; the search is audited."""
+    caller.require(Capability.read_contacts)
+    return audited_search(engine, caller, query, limit)
+
+
+def audited_search(engine: Engine, caller: Caller, query: str | None, limit: int) -> list[inbox.ContactSummary]:
+    """The search itself, for a caller whose capability the asking service checked (contacts or gdpr)."""
+    with engine.begin() as connection:
+        found = inbox.search_contacts(connection, caller.scope, query, limit)
+        # The query itself may be a name or an email: the audit keeps only how many were shown.
+        record(connection, caller.name, "contact.search", "contact", "*", shown=len(found))
+    return found
+
+
+def contact_360(engine: Engine, caller: Caller, contact_id: str) -> Contact360:
+    """The contact 360° with the audit records the caller's scope may see; the view is audited."""
+    caller.require(Capability.read_contacts)
+    with engine.begin() as connection:
+        view = visible(connection, caller, contact_id)
+        why = explain_contact(connection, contact_id, caller.scope)
+        records = route_records(connection, [r.id for r in view.routes])
+        record(connection, caller.name, "contact.view", "contact", contact_id)
+    return Contact360(view, why, records)
+
+
+def consents(engine: Engine, caller: Caller, contact_id: str) -> list[inbox.ConsentView]:
+    """The contact's consents and lawful bases; the view is audited."""
+    caller.require(Capability.read_contacts)
+    with engine.begin() as connection:
+        found = visible(connection, caller, contact_id)
+        record(connection, caller.name, "consent.view", "contact", contact_id)
+    return found.consents
+
+
+@dataclass(frozen=True)
+class ConsentRecord:
+    """A consent or other lawful basis to record; the same (purpose, basis, source) is updated, e.g. to withdraw."""
+
+    purpose: str
+    basis: LawfulBasis
+    source: str
+    granted_at: datetime
+    withdrawn_at: datetime | None = None
+    review_due: datetime | None = None
+
+
+def record_consent(engine: Engine, caller: Caller, contact_id: str, consent: ConsentRecord) -> list[inbox.ConsentView]:
+    """Record a consent (audited) and return the contact's consents as they now stand."""
+    caller.require(Capability.manage_consents)
+    with engine.begin() as connection:
+        visible(connection, caller, contact_id)
+        save_consent(
+            connection,
+            Consent(
+                contact_id=contact_id,
+                purpose=consent.purpose,
+                basis=consent.basis,
+                source=consent.source,
+                granted_at=consent.granted_at,
+                withdrawn_at=consent.withdrawn_at,
+                review_due=consent.review_due,
+            ),
+        )
+        record(
+            connection, caller.name, "consent.record", "contact", contact_id,
+            purpose=consent.purpose, basis=consent.basis.value, withdrawn=consent.withdrawn_at is not None,
+        )  # fmt: skip
+        return visible(connection, caller, contact_id).consents
+
 
 CrmFormat = Literal["csv", "hubspot"]
 CRM_FORMATS: tuple[CrmFormat, ...] = ("csv", "hubspot")
@@ -83,10 +175,7 @@ def import_crm(
     company_file = import_companies_csv(companies_path) if companies_path else CrmImport((), (), (), ())
     with engine.connect() as connection:
         stored = SqlContactDirectory(connection).companies()
-        owners = {
-            (r.platform, r.handle_key): r.contact_id
-            for r in connection.execute(select(identities.c.platform, identities.c.handle_key, identities.c.contact_id))
-        }
+        owners = handle_owners(connection)
     by_domain = {c.domain: c for c in stored if c.domain} | {c.domain: c for c in company_file.companies if c.domain}
     known = list(by_domain.values())
     if shape == "hubspot":
@@ -140,8 +229,9 @@ class ContactsExport:
     count: int
 
 
-def export_contacts(engine: Engine, format: str, actor: str) -> ContactsExport:
+def export_contacts(engine: Engine, caller: Caller, format: str) -> ContactsExport:
     """Every contact with their companies and consents, as CSV or a HubSpot contacts export; audited."""
+    caller.require(Capability.read_contacts)
     shape = crm_format(Path("contacts"), format)
     with engine.begin() as connection:
         directory = SqlContactDirectory(connection)
@@ -149,47 +239,10 @@ def export_contacts(engine: Engine, format: str, actor: str) -> ContactsExport:
         companies = directory.companies()
         consents = [k for c in people for k in directory.consents_for(c.id)]
         # A bulk export of personal data: the audit keeps who took it and how many, not whom.
-        record(connection, actor, "contacts.export", "contact", "*", format=shape, contacts=len(people))
+        record(connection, caller.name, "contacts.export", "contact", "*", format=shape, contacts=len(people))
     text = (
         json.dumps(export_hubspot(people, companies, consents), indent=2, ensure_ascii=False) + "\n"
         if shape == "hubspot"
         else export_csv(people, companies, consents)
     )
     return ContactsExport(shape, text, export_companies_csv(companies), len(people))
-
-
-def contact_360(engine: Engine, contact_id: str, actor: str) -> dict[str, Any]:
-    """The contact 360° as JSON, with every finding's and route's audit record; the view is audited."""
-    with engine.begin() as connection:
-        view = contact_view(connection, Scope(), contact_id)
-        if view is None:
-            raise UnknownContact(f"no contact with id {contact_id!r}")
-        why = explain_contact(connection, contact_id, Scope())
-        records = route_records(connection, [r.id for r in view.routes])
-        record(connection, actor, "contact.view", "contact", contact_id)
-    return {
-        **view.model_dump(mode="json"),
-        "why": [e.model_dump(mode="json") for e in why],
-        "route_records": [r.model_dump(mode="json") for r in records],
-    }
-
-
-def gdpr_export(engine: Engine, contact_id: str, actor: str) -> dict[str, Any]:
-    with engine.begin() as connection:
-        return export_contact(connection, contact_id, actor=actor)
-
-
-def gdpr_erase(engine: Engine, contact_id: str, actor: str) -> ErasureReport:
-    """Erase a contact everywhere, then leave no copy of the deleted rows in the database files (SQLite's WAL)."""
-    with engine.begin() as connection:
-        report = erase_contact(connection, contact_id, actor=actor)
-    purge_freed_pages(engine)
-    return report
-
-
-def audit_trail(engine: Engine, contact_id: str | None = None, limit: int = 50) -> list[AuditEntry]:
-    """Who viewed, exported or erased what, newest first; about one contact when `contact_id` is given."""
-    with engine.connect() as connection:
-        if contact_id is None:
-            return latest(connection, limit=limit)
-        return latest(connection, subject_type="contact", subject_id=contact_id, limit=limit)

@@ -1,0 +1,197 @@
+"""Aggregates for marketing and the teams: KPIs, volume and sentiment over time, share of voice, top sources and
+authors, and the dashboard that shows them together. Every number comes from `storage.metrics`, so it means
+the same in the API, on the dashboard and in reports. Naming authors is audited (they are people)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import Connection, Engine
+
+from enrichers.alerts import VolumeAlerts, spikes
+from overheard.services.access import Caller, Capability
+from storage import metrics
+from storage.audit import record
+from storage.schema import now_utc
+
+EARLIEST = datetime(1971, 1, 1, tzinfo=UTC)
+LATEST = datetime(2999, 1, 1, tzinfo=UTC)
+MAX_DAYS = 366
+"""The longest period a figure covers, in days (the API refuses more, the dashboard shows at most this)."""
+DEFAULT_DAYS = 30
+MAX_AUTHORS = 100
+
+
+def period(end: datetime | None, days: int) -> tuple[datetime, datetime]:
+    """[end - days, end); `end` defaults to now and is kept within 1971–2999 so any date the schema allows works."""
+    end = min(max(end or now_utc(), EARLIEST), LATEST)
+    return end - timedelta(days=days), end
+
+
+def kpis(engine: Engine, caller: Caller, start: datetime, end: datetime, brand: str | None) -> metrics.KpiReport:
+    """Headline numbers of the period, with the change on the period before."""
+    caller.require(Capability.read_metrics)
+    with engine.connect() as connection:
+        return metrics.kpis(connection, start, end, brand)
+
+
+def volume(
+    engine: Engine, caller: Caller, start: datetime, end: datetime, granularity: metrics.Granularity, brand: str | None
+) -> list[metrics.VolumePoint]:
+    """Mentions per bucket (UTC)."""
+    caller.require(Capability.read_metrics)
+    with engine.connect() as connection:
+        return metrics.volume_series(connection, start, end, granularity, "UTC", brand)
+
+
+def sentiment(
+    engine: Engine, caller: Caller, start: datetime, end: datetime, granularity: metrics.Granularity, brand: str | None
+) -> list[metrics.SentimentPoint]:
+    """Sentiment per bucket (UTC)."""
+    caller.require(Capability.read_metrics)
+    with engine.connect() as connection:
+        return metrics.sentiment_series(connection, start, end, granularity, "UTC", brand)
+
+
+def share_of_voice(engine: Engine, caller: Caller, start: datetime, end: datetime) -> list[metrics.VoiceShare]:
+    """Our brands against the competitors."""
+    caller.require(Capability.read_metrics)
+    with engine.connect() as connection:
+        return metrics.share_of_voice(connection, start, end)
+
+
+def top_sources(
+    engine: Engine, caller: Caller, start: datetime, end: datetime, brand: str | None
+) -> list[metrics.SourceReach]:
+    """Platforms by mentions, with their authors' reach."""
+    caller.require(Capability.read_metrics)
+    with engine.connect() as connection:
+        return metrics.top_sources(connection, start, end, brand)
+
+
+def _top_authors(
+    connection: Connection, caller: Caller, start: datetime, end: datetime, brand: str | None, limit: int
+) -> list[metrics.AuthorReach]:
+    found = metrics.top_authors(connection, start, end, brand, limit)
+    record(connection, caller.name, "metrics.top_authors", "authors", "*", shown=len(found))
+    return found
+
+
+def top_authors(
+    engine: Engine, caller: Caller, start: datetime, end: datetime, brand: str | None, limit: int = 10
+) -> list[metrics.AuthorReach]:
+    """Public handles of the most-followed authors; the view is audited because it names people."""
+    caller.require(Capability.read_metrics)
+    with engine.begin() as connection:
+        return _top_authors(connection, caller, start, end, brand, limit)
+
+
+@dataclass(frozen=True)
+class Dashboard:
+    """The marketing dashboard over [start, end): every figure of the period, daily (UTC), for all brands.
+
+    `latest` is when the newest stored mention was posted (to offer its period when this one is empty);
+    `spike_days` are the indexes in `volume` of the days the spike rule marks."""
+
+    start: datetime
+    end: datetime
+    days: int
+    kpis: metrics.KpiReport
+    volume: list[metrics.VolumePoint]
+    sentiment: list[metrics.SentimentPoint]
+    voice: list[metrics.VoiceShare]
+    sources: list[metrics.SourceReach]
+    authors: list[metrics.AuthorReach]
+    latest: datetime | None
+    spike_days: list[int]
+
+
+def dashboard(
+    engine: Engine,
+    caller: Caller,
+    end: datetime | None,
+    days: int = DEFAULT_DAYS,
+    spike_rule: VolumeAlerts | None = None,
+) -> Dashboard:
+    """The dashboard's figures for the `days` before `end` (now by default); naming authors is audited.
+
+    Spike days are marked by the alerts' volume rule (`spike_rule`: the `alerts.volume` section of
+    overheard.yaml), each day against the other days of the period."""
+    caller.require(Capability.read_metrics)
+    days = min(MAX_DAYS, max(1, days))
+    start, end = period(end, days)
+    with engine.begin() as connection:
+        found_volume = metrics.volume_series(connection, start, end)
+        authors = metrics.top_authors(connection, start, end)
+        if authors:
+            record(connection, caller.name, "metrics.top_authors", "authors", "*", shown=len(authors))
+        return Dashboard(
+            start=start,
+            end=end,
+            days=days,
+            kpis=metrics.kpis(connection, start, end),
+            volume=found_volume,
+            sentiment=metrics.sentiment_series(connection, start, end),
+            voice=metrics.share_of_voice(connection, start, end),
+            sources=metrics.top_sources(connection, start, end),
+            authors=authors,
+            latest=metrics.latest_mention_at(connection),
+            spike_days=spikes([p.mentions for p in found_volume], spike_rule or VolumeAlerts()),
+        )
+
+
+@dataclass(frozen=True)
+class Report:
+    """Everything one report shows, for one period, brand scope and time zone."""
+
+    start: datetime
+    end: datetime
+    brand: str | None
+    tz: str
+    granularity: metrics.Granularity
+    kpis: metrics.KpiReport
+    volume: list[metrics.VolumePoint]
+    sentiment: list[metrics.SentimentPoint]
+    share_of_voice: list[metrics.VoiceShare]
+    sources: list[metrics.SourceReach]
+    authors: list[metrics.AuthorReach]
+    terms: metrics.TermsAndHashtags
+    reviews: list[metrics.SiteRatings]
+
+
+def default_granularity(start: datetime, end: datetime) -> metrics.Granularity:
+    length = end - start
+    if length <= timedelta(days=2):
+        return metrics.Granularity.hour
+    return metrics.Granularity.day if length <= timedelta(days=92) else metrics.Granularity.week
+
+
+def report(
+    engine: Engine,
+    caller: Caller,
+    start: datetime,
+    end: datetime,
+    brand: str | None = None,
+    tz: str = "UTC",
+    granularity: metrics.Granularity | str | None = None,
+) -> Report:
+    """Every figure of [start, end) for one brand scope (all when None), bucketed in `tz` (`overheard report`)."""
+    caller.require(Capability.read_metrics)
+    step = metrics.Granularity(granularity) if granularity else default_granularity(start, end)
+    with engine.connect() as c:
+        return Report(
+            start=start,
+            end=end,
+            brand=brand,
+            tz=tz,
+            granularity=step,
+            kpis=metrics.kpis(c, start, end, brand),
+            volume=metrics.volume_series(c, start, end, step, tz, brand),
+            sentiment=metrics.sentiment_series(c, start, end, step, tz, brand),
+            share_of_voice=metrics.share_of_voice(c, start, end),
+            sources=metrics.top_sources(c, start, end, brand),
+            authors=metrics.top_authors(c, start, end, brand, limit=15),
+            terms=metrics.top_terms_and_hashtags(c, start, end, brand, limit=20),
+            reviews=metrics.review_ratings(c, start, end, brand),
+        )

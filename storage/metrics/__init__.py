@@ -1,0 +1,94 @@
+"""Every reporting metric, computed from stored mentions in SQL that runs on SQLite and PostgreSQL.
+
+One module per job: `results` (the read models, CSV/JSON rows), `scope` (which mentions count), `rollups`
+(the per-database rollup SQL), `reach` (KPIs, reach, top authors and sources), `series` (time-zone
+bucketing), `share_of_voice`, `terms` (the tokenizer), `campaigns`, `reviews`, `alerts` (the alerts'
+inputs). Import from here: `from storage import metrics`.
+
+The API, the dashboard, the CLI report and the CSV/JSON exports all call these functions, so a number
+means the same thing everywhere. Definitions:
+
+- a mention is *in a period* when `start <= created_at < end`; a brand scope (`brand="Lumora"`) keeps
+  mentions whose `matched_queries` hold `brand:Lumora` (any query name with a ':' is used as given);
+- **potential reach** is the sum, over the *distinct* authors (source, handle) of the mentions, of each
+  author's largest follower count reported in the period. It is potential: followers who could have seen
+  it, not people who did. Authors whose platform reports no follower count add nothing;
+- **impressions** are summed only over mentions whose platform reports them (`impressions_reported`
+  says how many did); they are never estimated;
+- **engagement** is likes + reposts + replies + quotes (unknown counts as 0; Reddit/HN score is not
+  engagement). **Engagement rate** = engagement / potential reach;
+- a mention's sentiment is the person's relabel when there is one, else the classifier's;
+  **net sentiment** = (positive − negative) / classified mentions, from −1 to +1;
+- **share of voice** compares `brand:*` and `competitor:*` queries: each one's mentions (or potential
+  reach) over the sum across all of them in the period;
+- **period-over-period change** compares with the period of the same length just before.
+
+Time series are bucketed by hour, day or ISO week (starting Monday) in the caller's time zone; empty
+buckets are returned with zeros, so a chart shows the gaps.
+"""
+
+from __future__ import annotations
+
+from storage.metrics.alerts import check_alerts, hourly_counts, top_mentions
+from storage.metrics.campaigns import campaign
+from storage.metrics.reach import change, kpis, top_authors, top_sources
+from storage.metrics.results import (
+    AuthorReach,
+    CampaignReport,
+    Change,
+    Granularity,
+    KpiReport,
+    Kpis,
+    SentimentPoint,
+    SiteRatings,
+    SourceReach,
+    TermCount,
+    TermsAndHashtags,
+    VoiceShare,
+    VolumePoint,
+    as_rows,
+)
+from storage.metrics.reviews import review_ratings
+from storage.metrics.rollups import refresh_rollups
+from storage.metrics.scope import latest_mention_at, matches_query, query_name
+from storage.metrics.series import bucket_start, buckets, sentiment_series, volume_series
+from storage.metrics.share_of_voice import share_of_voice
+from storage.metrics.terms import STOPWORDS, TERM_SAMPLE_LIMIT, top_terms_and_hashtags
+
+__all__ = [
+    "STOPWORDS",
+    "TERM_SAMPLE_LIMIT",
+    "AuthorReach",
+    "CampaignReport",
+    "Change",
+    "Granularity",
+    "KpiReport",
+    "Kpis",
+    "SentimentPoint",
+    "SiteRatings",
+    "SourceReach",
+    "TermCount",
+    "TermsAndHashtags",
+    "VoiceShare",
+    "VolumePoint",
+    "as_rows",
+    "bucket_start",
+    "buckets",
+    "campaign",
+    "change",
+    "check_alerts",
+    "hourly_counts",
+    "kpis",
+    "latest_mention_at",
+    "matches_query",
+    "query_name",
+    "refresh_rollups",
+    "review_ratings",
+    "sentiment_series",
+    "share_of_voice",
+    "top_authors",
+    "top_mentions",
+    "top_sources",
+    "top_terms_and_hashtags",
+    "volume_series",
+]
