@@ -72,10 +72,14 @@ class Setup:
         self.folder = folder
         folder.mkdir(parents=True)
         self.schema = f"bench_{uuid.uuid4().hex[:10]}"
-        self.admin = create_db_engine(base_url)
-        with self.admin.begin() as connection:
-            connection.execute(text(f"CREATE SCHEMA {self.schema}"))
-        self.url = f"{base_url}{'&' if '?' in base_url else '?'}options=-csearch_path%3D{self.schema}"
+        self.admin: Engine | None = None
+        if base_url == "sqlite":  # a database file of its own in the setup's folder
+            self.url = f"sqlite:///{folder / 'overheard.db'}"
+        else:
+            self.admin = create_db_engine(base_url)
+            with self.admin.begin() as connection:
+                connection.execute(text(f"CREATE SCHEMA {self.schema}"))
+            self.url = f"{base_url}{'&' if '?' in base_url else '?'}options=-csearch_path%3D{self.schema}"
         self.engine: Engine = open_database(self.url)
         self.secret = generate_secret()
         os.environ[SECRET_ENV] = self.secret
@@ -140,9 +144,10 @@ class Setup:
     def close(self) -> None:
         self.receiver.close()
         self.engine.dispose()
-        with self.admin.begin() as connection:
-            connection.execute(text(f"DROP SCHEMA {self.schema} CASCADE"))
-        self.admin.dispose()
+        if self.admin is not None:
+            with self.admin.begin() as connection:
+                connection.execute(text(f"DROP SCHEMA {self.schema} CASCADE"))
+            self.admin.dispose()
 
 
 def mention_lines(count: int, tag: str) -> list[str]:

@@ -230,6 +230,36 @@ def sources(
         console.print(f"[bold red]alert[/] {_when(alert.raised_at)} {alert.kind}: {alert.message}", highlight=False)
 
 
+@app.command()
+def doctor(
+    config: ConfigOption = Path("overheard.yaml"),
+    remeasure: Annotated[bool, typer.Option(help="Time the candidate paths again (backend auto).")] = False,
+    format: Annotated[str, typer.Option("--format", help="text or json.")] = "text",
+) -> None:
+    """What the model serves on here and why: backend auto's measured choice, with the CPU's flags."""
+    from dataclasses import asdict
+
+    from overheard.runtime import serving_path
+
+    if format not in ("text", "json"):
+        fail(f"--format {format!r} is not one of text, json")
+    path = serving_path(_config(config), remeasure=remeasure)
+    if format == "json":
+        sys.stdout.write(json.dumps(asdict(path), indent=2) + "\n")
+        return
+    console.print(f"classifier.backend: {path.backend}; serves on [bold]{escape(path.serves)}[/]", highlight=False)
+    console.print(f"why: {escape(path.reason)}", highlight=False)
+    console.print(f"CPU flags that matter: {', '.join(path.cpu_flags) or 'none of ' + 'avx2/avx512/vnni/amx'}")
+    for m in path.measured:
+        console.print(
+            f"  {m['label']}: {m['per_s']} posts/s (rounds {m['rounds']}), agrees with fp32 on "
+            f"{float(str(m['intent_agreement'])):.1%} of intents, {float(str(m['sentiment_agreement'])):.1%} of sentiments",
+            highlight=False,
+        )
+    if path.file:
+        console.print(f"kept in {path.file} (measured {path.measured_at}); --remeasure to time again", highlight=False)
+
+
 def _when(moment: datetime | None) -> str:
     return "never" if moment is None else moment.strftime("%Y-%m-%d %H:%M UTC")
 

@@ -1,4 +1,4 @@
-"""overheard.yaml chooses the classifier's backend; ONNX int8 serves by default."""
+"""overheard.yaml chooses the classifier's backend; by default (auto) the fastest ONNX path measured on this host."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from classifiers.training.artifacts import load_heads, load_meta, save_heads, sa
 from classifiers.verdict import Document
 from overheard.config import ConfigError, load_config, parse_config
 from overheard.demo import SAMPLES
-from overheard.runtime import load_classifier
+from overheard.runtime import load_classifier, serving_path
 
 TEXT = "@LumoraHelp my hub has been offline since the update and support never answers. Refund please."
 
@@ -21,14 +21,26 @@ def _with_classifier(section: str) -> str:
     return (SAMPLES / "demo.yaml").read_text(encoding="utf-8") + f"\nclassifier:\n{section}\n"
 
 
-def test_the_default_backend_is_onnx_int8_and_torch_can_be_chosen() -> None:
+def test_the_default_backend_is_auto_serving_the_path_it_chose_and_torch_can_be_chosen() -> None:
     default = load_classifier(load_config(SAMPLES / "demo.yaml"))
     torch = load_classifier(parse_config(_with_classifier("  backend: torch")))
     served, fp32 = default.classify([Document(TEXT)])[0], torch.classify([Document(TEXT)])[0]
-    assert served.model_version.endswith("+onnx-int8")
+    assert default.choice is not None and default.choice.backend in ("onnx-int8", "onnx-fp32")
+    assert served.model_version.endswith(f"+{default.choice.backend}")
     assert fp32.model_version.endswith("+torch")
     assert served.sentiment == fp32.sentiment == "negative"
     assert served.intent == fp32.intent == "complaint"
+
+
+def test_onnx_fp32_and_int8_can_be_chosen_and_doctor_says_which_path_serves() -> None:
+    for backend in ("onnx-fp32", "onnx-int8"):
+        config = parse_config(_with_classifier(f"  backend: {backend}"))
+        assert load_classifier(config).classify([Document(TEXT)])[0].model_version.endswith(f"+{backend}")
+        path = serving_path(config)
+        assert path.serves == f"{backend} on standard" and "set in overheard.yaml" in path.reason
+    auto = serving_path(load_config(SAMPLES / "demo.yaml"))
+    assert auto.backend == "auto" and auto.serves.endswith(" on standard") and "fastest path" in auto.reason
+    assert auto.file is not None and Path(auto.file).is_file() and len(auto.measured) == 2
 
 
 def test_an_unknown_backend_is_refused_with_the_choices() -> None:
