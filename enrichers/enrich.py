@@ -23,7 +23,7 @@ from enrichers.leads import DEFAULT_LEAD_SCORING, LeadScore, LeadScoring, score_
 from enrichers.linking import CompanyIndex, CompanyMention, Link, link_author
 from enrichers.model import ENRICHMENT_PURPOSE, Company, Delivery, Finding, Route, Team
 from enrichers.ports import ContactDirectory
-from enrichers.routing import LeadContext, RoutingConfig, RuleOutcome, evaluate, route
+from enrichers.routing import LeadContext, RoutingConfig, RuleOutcome, evaluate, routes_from
 from listener.mention import Mention
 
 
@@ -127,7 +127,7 @@ def enrich(
                 ),
             ),
         )
-        for r in route(rules, mention, verdict, now, contact, named, context)
+        for r in routes_from(rules, outcomes, mention, now, contact)
     )
     routing_reason = (
         "; ".join(f"{r.route.team.value}: {r.route.explanation}" for r in routed)

@@ -230,6 +230,13 @@ def _phrase(phrase: str) -> re.Pattern[str]:
 _CUE_PATTERNS: dict[Signal, tuple[re.Pattern[str], ...]] = {
     kind: tuple(_phrase(p) for p in phrases) for kind, phrases in CUES.items()
 }
+_CUE_ANY: dict[Signal, re.Pattern[str]] = {
+    kind: re.compile("|".join(f"(?:{p.pattern})" for p in patterns), re.IGNORECASE)
+    for kind, patterns in _CUE_PATTERNS.items()
+    if patterns
+}
+"""Per kind, one pattern that matches where any of its cues does: most posts show no signal of most kinds, and one
+search rules a kind out instead of one per cue."""
 
 
 def _number(text: str) -> int | None:
@@ -253,6 +260,8 @@ def find_signals(text: str, extra_cues: Mapping[Signal, tuple[str, ...]] | None 
     for kind, phrases in (extra_cues or {}).items():
         patterns[kind] = (*patterns.get(kind, ()), *(_phrase(p) for p in phrases))
     for kind, kind_patterns in patterns.items():
+        if kind in _CUE_ANY and kind not in (extra_cues or {}) and not _CUE_ANY[kind].search(text):
+            continue
         for pattern in kind_patterns:
             hit = pattern.search(text)
             if hit and hit.group(0).lower() not in (w.lower() for w in found.get(kind, [])):

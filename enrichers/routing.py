@@ -461,9 +461,16 @@ def route(
     lead: LeadContext | None = None,
 ) -> list[Route]:
     """The routes for one mention: one per team, from the first matching rule for that team."""
+    return routes_from(config, evaluate(config, mention, verdict, contact, companies, lead), mention, now, contact)
+
+
+def routes_from(
+    config: RoutingConfig, outcomes: Sequence[RuleOutcome], mention: Mention, now: datetime, contact: Contact | None
+) -> list[Route]:
+    """The routes that `evaluate`'s outcomes made (`route` without checking the rules a second time)."""
     rules = {rule.name: rule for rule in config.rules}
     routes = []
-    for outcome in evaluate(config, mention, verdict, contact, companies, lead):
+    for outcome in outcomes:
         if not outcome.routed:
             continue
         rule = rules[outcome.rule]

@@ -185,7 +185,7 @@ def _store(
         save_verdicts(connection, [(ids[m.key], v) for m, v in kept], now)
         directory = SqlContactDirectory(connection)
         directory.prefetch_handles(author_handle(m) for m, _ in kept)
-        companies = runtime.company_index(directory.companies())
+        companies = runtime.company_index(directory.prefetch_companies())
         enriched = [
             Enriched(
                 ids[mention.key],
