@@ -126,10 +126,6 @@ def transaction(engine: Engine) -> Iterator[Connection]:
         yield connection
 
 
-MAX_BOUND_PARAMETERS = 30_000
-"""Bound values one statement may carry: under SQLite's 32,766 and PostgreSQL's 65,535."""
-
-
 def upsert(
     connection: Connection,
     table: Table,
@@ -141,12 +137,13 @@ def upsert(
 ) -> list[Any]:
     """Insert rows, updating `update` columns (default: all but keys) where the natural key exists.
 
-    `update=()` means insert-if-absent. Same statement shape on SQLite and PostgreSQL: one INSERT … VALUES (…),
-    (…) … ON CONFLICT per batch (split only where it would carry more than `MAX_BOUND_PARAMETERS` values), not one
-    statement per row, so a page costs one round trip per table. Rows that share a key are merged first, as
-    upserting them one after another would leave them: the first row's values, with the `update` columns of the
-    last one (a database refuses to touch one row twice in one statement). `returning` names columns to read
-    back from each row written or updated (with `update=()`, rows that already existed are not returned).
+    `update=()` means insert-if-absent. Same statement shape on SQLite and PostgreSQL, and one round trip per
+    batch: the statement carries RETURNING, so SQLAlchemy sends the rows as INSERT … VALUES (…), (…) … ON
+    CONFLICT ("insertmanyvalues", up to 1,000 rows a statement, compiled once) instead of one statement per row.
+    Rows that share a key are merged first, as upserting them one after another would leave them: the first row's
+    values, with the `update` columns of the last one (a database refuses to touch one row twice in one
+    statement). `returning` names columns to read back from each row written or updated (with `update=()`, rows
+    that already existed are not returned).
     """
     if not rows:
         return []
@@ -159,26 +156,17 @@ def upsert(
             merged[key] = dict(row)
         elif columns:
             merged[key].update({c: row[c] for c in columns if c in row})
-    shapes: dict[tuple[str, ...], list[dict[str, Any]]] = {}
-    for row in merged.values():  # one VALUES list holds rows with the same columns
-        shapes.setdefault(tuple(row), []).append(row)
     insert = postgresql.insert if connection.dialect.name == "postgresql" else sqlite.insert
-    found: list[Any] = []
-    for shape, group in shapes.items():
-        per_statement = max(1, MAX_BOUND_PARAMETERS // max(1, len(shape)))
-        for start in range(0, len(group), per_statement):
-            statement = insert(table).values(group[start : start + per_statement])
-            if columns:
-                statement = statement.on_conflict_do_update(
-                    index_elements=keys, set_={c: statement.excluded[c] for c in columns}
-                )
-            else:
-                statement = statement.on_conflict_do_nothing(index_elements=keys)
-            if returning:
-                found += connection.execute(statement.returning(*(table.c[c] for c in returning))).all()
-            else:
-                connection.execute(statement)
-    return found
+    statement = insert(table)
+    if columns:
+        statement = statement.on_conflict_do_update(
+            index_elements=keys, set_={c: statement.excluded[c] for c in columns}
+        )
+    else:
+        statement = statement.on_conflict_do_nothing(index_elements=keys)
+    read_back = [table.c[c] for c in returning] or [table.c[keys[0]]]
+    found = connection.execute(statement.returning(*read_back), list(merged.values())).all()
+    return found if returning else []
 
 
 def drain_log(
