@@ -33,7 +33,7 @@ import httpx  # noqa: E402
 from benchmarks.pipeline_throughput import Setup, mention_lines, wait  # noqa: E402
 from listener.mention import Mention  # noqa: E402
 from overheard.config import load_config  # noqa: E402
-from overheard.pipeline import Runtime, classify, deliver_due, sweep  # noqa: E402
+from overheard.pipeline import BackgroundSender, Runtime, classify, deliver_due, sweep  # noqa: E402
 from overheard.sources import build_collectors  # noqa: E402
 from overheard.tasks import load_classifier_from  # noqa: E402
 
@@ -58,13 +58,14 @@ def pipeline_burst(
         stop = threading.Event()
         with httpx.Client() as client:
 
-            def loop() -> None:
+            def loop() -> None:  # as `overheard run`: pages nudge the background sender, each round ends with a pass
                 if profile:
                     profile.enable()
-                while not stop.is_set():
-                    for collector in collectors:
-                        sweep(runtime, collector)
-                    deliver_due(runtime, client=client)
+                with BackgroundSender(runtime, client) as sender:
+                    while not stop.is_set():
+                        for collector in collectors:
+                            sweep(runtime, collector, sender.nudge)
+                        deliver_due(runtime, client=client)
                 if profile:
                     profile.disable()
 

@@ -13,9 +13,10 @@ signature, and the same mentions (the bundled sample with fresh ids, `collected_
   steady  mentions appear at --rate per second for --seconds; latency of each delivery is
           delivered_at − collected_at of its mention (so it includes waiting to be polled)
 
-In process: one loop sweeps every source and sends due deliveries, as `overheard run` does, without
-pause. Workers: `overheard worker --concurrency 1` processes, `overheard scheduler` polling every
-source each 0.5 s and sending `recover` each second. The worker processes load the classifier
+In process: one loop sweeps every source and sends due deliveries, as `overheard run` does (stored pages
+nudge its background sender; each round ends with a sending pass), without pause. Workers: `overheard worker
+--concurrency 1` processes, `overheard scheduler` polling every source each 0.5 s and sending `recover` each
+second. The worker processes load the classifier
 once each before the clock starts.
 """
 
@@ -45,7 +46,7 @@ from sqlalchemy import Engine, func, select, text  # noqa: E402
 
 from listener.mention import Mention  # noqa: E402
 from overheard.config import load_config  # noqa: E402
-from overheard.pipeline import Runtime, deliver_due, sweep  # noqa: E402
+from overheard.pipeline import BackgroundSender, Runtime, deliver_due, sweep  # noqa: E402
 from overheard.sources import build_collectors  # noqa: E402
 from overheard.tasks import COLLECT, WorkerSettings, load_classifier_from, make_app  # noqa: E402
 from storage.database import create_db_engine, open_database  # noqa: E402
@@ -196,11 +197,12 @@ def in_process(
     client = httpx.Client()
     stop = threading.Event()
 
-    def loop() -> None:
-        while not stop.is_set():
-            for collector in collectors:
-                sweep(runtime, collector)
-            deliver_due(runtime, client=client)
+    def loop() -> None:  # as `overheard run`: stored pages nudge the background sender; each round ends with a pass
+        with BackgroundSender(runtime, client) as sender:
+            while not stop.is_set():
+                for collector in collectors:
+                    sweep(runtime, collector, sender.nudge)
+                deliver_due(runtime, client=client)
 
     setup.append(burst)
     started = time.time()

@@ -26,7 +26,7 @@ if TYPE_CHECKING:  # imported where used, so the CLI starts without loading the 
     from datetime import datetime
 
     from listener.base import Collector
-    from overheard.pipeline import Runtime
+    from overheard.pipeline import BackgroundSender, Runtime
     from storage.health import OperatorAlert, SourceHealth
 
 app = typer.Typer(help="Overheard: self-hosted social listening and social-CRM enrichment.", no_args_is_help=True)
@@ -112,8 +112,10 @@ def collect(
         raise typer.Exit(1)
 
 
-def _sweep_all(runtime: Runtime, collectors: Sequence[Collector]) -> int:
-    """Sweep each collector; a failing source is reported and the others go on. Returns the failures."""
+def _sweep_all(runtime: Runtime, collectors: Sequence[Collector], sender: BackgroundSender | None = None) -> int:
+    """Sweep each collector; a failing source is reported and the others go on. Returns the failures.
+
+    With a `sender`, each stored page nudges it, so its deliveries go out while the next page is classified."""
     from listener.base import SourceError
     from listener.http import HttpError
     from overheard.alerting import check_spikes
@@ -129,6 +131,8 @@ def _sweep_all(runtime: Runtime, collectors: Sequence[Collector]) -> int:
 
             def advance(batch: BatchReport, task: TaskID = task) -> None:
                 progress.advance(task, batch.stored)
+                if sender is not None:
+                    sender.nudge()
 
             try:
                 total.add(sweep(runtime, collector, advance))
@@ -169,11 +173,14 @@ def run(
         runtime = open_runtime(conf)
     except (SourceNotAvailable, StorageError) as exc:
         fail(str(exc))
+    from overheard.pipeline import BackgroundSender
+
     done, rechecked_at = 0, 0.0
+    sender = BackgroundSender(runtime)  # sending off the collecting thread; each round still ends with a pass
     try:
         while True:
             try:
-                _sweep_all(runtime, collectors)
+                _sweep_all(runtime, collectors, sender)
                 rechecked_at = _recheck_when_due(runtime, rechecked_at)
             except Exception as exc:  # the database away, a receiver's bug: this round is lost, not the service
                 from overheard.pipeline import refusal
@@ -186,6 +193,8 @@ def run(
             time.sleep(every)
     except KeyboardInterrupt:
         console.print("stopped; cursors are saved after each complete sweep")
+    finally:
+        sender.close()
 
 
 @app.command()

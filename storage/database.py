@@ -166,7 +166,7 @@ def upsert(
         statement = statement.on_conflict_do_nothing(index_elements=keys)
     read_back = [table.c[c] for c in returning] or [table.c[keys[0]]]
     found = connection.execute(statement.returning(*read_back), list(merged.values())).all()
-    return found if returning else []
+    return list(found) if returning else []
 
 
 def drain_log(
