@@ -33,7 +33,7 @@ import httpx  # noqa: E402
 from benchmarks.pipeline_throughput import Setup, mention_lines, wait  # noqa: E402
 from listener.mention import Mention  # noqa: E402
 from overheard.config import load_config  # noqa: E402
-from overheard.pipeline import BackgroundSender, Runtime, classify, deliver_due, sweep  # noqa: E402
+from overheard.pipeline import BackgroundSender, Runtime, classify, deliver_due, sweep_each  # noqa: E402
 from overheard.sources import build_collectors  # noqa: E402
 from overheard.tasks import load_classifier_from  # noqa: E402
 
@@ -63,8 +63,7 @@ def pipeline_burst(
                     profile.enable()
                 with BackgroundSender(runtime, client) as sender:
                     while not stop.is_set():
-                        for collector in collectors:
-                            sweep(runtime, collector, sender.nudge)
+                        sweep_each(runtime, collectors, lambda _collector, _batch: sender.nudge())
                         deliver_due(runtime, client=client)
                 if profile:
                     profile.disable()

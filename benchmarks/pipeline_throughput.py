@@ -46,7 +46,7 @@ from sqlalchemy import Engine, func, select, text  # noqa: E402
 
 from listener.mention import Mention  # noqa: E402
 from overheard.config import load_config  # noqa: E402
-from overheard.pipeline import BackgroundSender, Runtime, deliver_due, sweep  # noqa: E402
+from overheard.pipeline import BackgroundSender, Runtime, deliver_due, sweep_each  # noqa: E402
 from overheard.sources import build_collectors  # noqa: E402
 from overheard.tasks import COLLECT, WorkerSettings, load_classifier_from, make_app  # noqa: E402
 from storage.database import create_db_engine, open_database  # noqa: E402
@@ -200,8 +200,7 @@ def in_process(
     def loop() -> None:  # as `overheard run`: stored pages nudge the background sender; each round ends with a pass
         with BackgroundSender(runtime, client) as sender:
             while not stop.is_set():
-                for collector in collectors:
-                    sweep(runtime, collector, sender.nudge)
+                sweep_each(runtime, collectors, lambda _collector, _batch: sender.nudge())
                 deliver_due(runtime, client=client)
 
     setup.append(burst)

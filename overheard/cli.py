@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Annotated, NoReturn
 import typer
 from rich.console import Console
 from rich.markup import escape
-from rich.progress import MofNCompleteColumn, Progress, SpinnerColumn, TaskID, TextColumn, TimeElapsedColumn
+from rich.progress import MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
 from overheard import logs, services
 from overheard.config import ConfigError, OverheardConfig, load_config
@@ -113,35 +113,36 @@ def collect(
 
 
 def _sweep_all(runtime: Runtime, collectors: Sequence[Collector], sender: BackgroundSender | None = None) -> int:
-    """Sweep each collector; a failing source is reported and the others go on. Returns the failures.
+    """Sweep each collector, two at a time (`pipeline.sweep_each`); a failing source is reported and the others go
+    on. Returns the failures.
 
     With a `sender`, each stored page nudges it, so its deliveries go out while the next page is classified."""
     from listener.base import SourceError
     from listener.http import HttpError
     from overheard.alerting import check_spikes
-    from overheard.pipeline import BatchReport, Runtime, deliver_due, refusal, sweep
+    from overheard.pipeline import BatchReport, Runtime, deliver_due, refusal, sweep_each
 
     assert isinstance(runtime, Runtime)
     total, failed = BatchReport(), 0
     columns = (SpinnerColumn(), TextColumn("{task.description}"), MofNCompleteColumn(), TimeElapsedColumn())
     with Progress(*columns, console=console) as progress:
-        for collector in collectors:
+        tasks = {id(c): progress.add_task(f"collecting {c.name}", total=None) for c in collectors}
+
+        def advance(collector: Collector, batch: BatchReport) -> None:
+            progress.advance(tasks[id(collector)], batch.stored)
+            if sender is not None:
+                sender.nudge()
+
+        for collector, outcome in sweep_each(runtime, collectors, advance):
             name = collector.name
-            task = progress.add_task(f"collecting {name}", total=None)
-
-            def advance(batch: BatchReport, task: TaskID = task) -> None:
-                progress.advance(task, batch.stored)
-                if sender is not None:
-                    sender.nudge()
-
-            try:
-                total.add(sweep(runtime, collector, advance))
-            except (SourceError, HttpError) as exc:
+            if isinstance(outcome, BatchReport):
+                total.add(outcome)
+            elif isinstance(outcome, SourceError | HttpError):
                 failed += 1
-                errors.print(f"[yellow]source {name} failed, the others go on:[/] {exc}", highlight=False)
-            except Exception as exc:  # a collector's bug or a database hiccup costs this source, not the run
+                errors.print(f"[yellow]source {name} failed, the others go on:[/] {outcome}", highlight=False)
+            else:  # a collector's bug or a database hiccup costs this source, not the run
                 failed += 1
-                reason = refusal(exc)
+                reason = refusal(outcome)
                 log.error("source.crashed", extra={"source": name, "reason": reason})
                 errors.print(f"[red]source {name} stopped by an error, the others go on:[/] {escape(reason)}")
     for name in total.busy:

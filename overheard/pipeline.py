@@ -12,6 +12,7 @@ import logging
 import threading
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import nullcontext
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -234,6 +235,33 @@ def sweep(runtime: Runtime, collector: Collector, on_page: Callable[[BatchReport
             log.info("sweep.busy", extra={"source": collector.name})
             return BatchReport(busy=[collector.name])
         return _sweep(runtime, collector, on_page)
+
+
+SWEEPS_AT_ONCE = 2
+"""Collectors `sweep_each` runs side by side: while one's page is stored, enriched and routed (Python, one core),
+the other's is classified (the encoder's threads, outside the interpreter lock). Two is enough to keep the encoder
+busy; each sweep keeps its own cursor, lock and health row as when run alone."""
+
+
+def sweep_each(
+    runtime: Runtime,
+    collectors: Sequence[Collector],
+    on_page: Callable[[Collector, BatchReport], None] | None = None,
+    at_once: int = SWEEPS_AT_ONCE,
+) -> list[tuple[Collector, BatchReport | Exception]]:
+    """`sweep` every collector, `at_once` at a time; per collector, in order, its report or what stopped it (one
+    failing source never stops the others)."""
+
+    def one(collector: Collector) -> BatchReport | Exception:
+        try:
+            return sweep(runtime, collector, (lambda batch: on_page(collector, batch)) if on_page else None)
+        except Exception as exc:  # reported by the caller, who goes on with the other sources
+            return exc
+
+    if at_once <= 1 or len(collectors) <= 1:
+        return [(c, one(c)) for c in collectors]
+    with ThreadPoolExecutor(min(at_once, len(collectors)), thread_name_prefix="sweep") as pool:
+        return list(zip(collectors, pool.map(one, collectors), strict=True))
 
 
 def _sweep(runtime: Runtime, collector: Collector, on_page: Callable[[BatchReport], None] | None) -> BatchReport:
