@@ -28,7 +28,6 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-import httpx  # noqa: E402
 
 from benchmarks.pipeline_throughput import Setup, mention_lines, wait  # noqa: E402
 from listener.mention import Mention  # noqa: E402
@@ -56,25 +55,24 @@ def pipeline_burst(
         runtime = Runtime.build(config, setup.engine, classifier)  # type: ignore[arg-type]
         collectors = build_collectors(config)
         stop = threading.Event()
-        with httpx.Client() as client:
 
-            def loop() -> None:  # as `overheard run`: pages nudge the background sender, each round ends with a pass
-                if profile:
-                    profile.enable()
-                with BackgroundSender(runtime, client) as sender:
-                    while not stop.is_set():
-                        sweep_each(runtime, collectors, lambda _collector, _batch: sender.nudge())
-                        deliver_due(runtime, client=client)
-                if profile:
-                    profile.disable()
+        def loop() -> None:  # as `overheard run`: pages nudge the background sender, each round ends with a pass
+            if profile:
+                profile.enable()
+            with BackgroundSender(runtime) as sender:  # through the guarded sending client, as `run` sends
+                while not stop.is_set():
+                    sweep_each(runtime, collectors, lambda _collector, _batch: sender.nudge())
+                    deliver_due(runtime)
+            if profile:
+                profile.disable()
 
-            setup.append(lines)
-            started = time.time()
-            worker = threading.Thread(target=loop, daemon=True)
-            worker.start()
-            wait(setup.done, 900, "the in-process burst")
-            stop.set()
-            worker.join()
+        setup.append(lines)
+        started = time.time()
+        worker = threading.Thread(target=loop, daemon=True)
+        worker.start()
+        wait(setup.done, 900, "the in-process burst")
+        stop.set()
+        worker.join()
         return setup.figures(started, len(lines)).mentions_per_s
     finally:
         setup.close()

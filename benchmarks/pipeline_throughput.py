@@ -40,7 +40,6 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-import httpx  # noqa: E402
 import yaml  # noqa: E402
 from sqlalchemy import Engine, func, select, text  # noqa: E402
 
@@ -100,6 +99,8 @@ class Setup:
                         {"kind": "replay", "name": p.stem, "path": str(p), "poll_every": "500ms"} for p in self.files
                     ],
                     "channels": dict.fromkeys(TEAMS, channel),
+                    # the receiver is on this machine: the SSRF guard of every sender (workers too) lets it through
+                    "http": {"allow_networks": ["127.0.0.1/32"]},
                 }
             )
         )
@@ -194,14 +195,13 @@ def in_process(
     config = load_config(setup.config)
     runtime = Runtime.build(config, setup.engine, load_classifier_from(classifier_path))
     collectors = build_collectors(config)
-    client = httpx.Client()
     stop = threading.Event()
 
     def loop() -> None:  # as `overheard run`: stored pages nudge the background sender; each round ends with a pass
-        with BackgroundSender(runtime, client) as sender:
+        with BackgroundSender(runtime) as sender:  # through the guarded sending client, as `run` sends
             while not stop.is_set():
                 sweep_each(runtime, collectors, lambda _collector, _batch: sender.nudge())
-                deliver_due(runtime, client=client)
+                deliver_due(runtime)
 
     setup.append(burst)
     started = time.time()
@@ -217,7 +217,6 @@ def in_process(
     steady_figures = setup.figures(started, len(steady))
     stop.set()
     worker.join()
-    client.close()
     return burst_figures, steady_figures
 
 
