@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 
@@ -92,3 +93,21 @@ def test_a_shipped_model_and_a_model_folder_together_are_refused() -> None:
 def test_an_unknown_shipped_model_is_refused_with_the_choices() -> None:
     with pytest.raises(ConfigError, match=r"model.*'standard' or 'fast'"):
         parse_config(_with_classifier("  model: tiny"))
+
+
+def test_overheard_doctor_shows_the_serving_path_its_reason_and_the_cpu_flags() -> None:
+    from typer.testing import CliRunner
+
+    from overheard.cli import app
+
+    config = str(SAMPLES / "demo.yaml")
+    result = CliRunner().invoke(app, ["doctor", "--config", config, "--format", "json"], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    shown = json.loads(result.output)
+    assert shown["backend"] == "auto" and shown["serves"] in ("onnx-int8 on standard", "onnx-fp32 on standard")
+    assert "agreement tolerance" in shown["reason"] and shown["file"].endswith(".json")
+    assert {m["label"] for m in shown["measured"]} == {"onnx-int8 on standard", "onnx-fp32 on standard"}
+    text = CliRunner().invoke(app, ["doctor", "--config", config], catch_exceptions=False)
+    assert "serves on" in text.output and "why:" in text.output and "CPU flags" in text.output
+    refused = CliRunner().invoke(app, ["doctor", "--config", config, "--format", "xml"])
+    assert refused.exit_code == 1 and "--format 'xml' is not one of text, json" in refused.output
