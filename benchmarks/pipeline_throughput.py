@@ -13,9 +13,10 @@ signature, and the same mentions (the bundled sample with fresh ids, `collected_
   steady  mentions appear at --rate per second for --seconds; latency of each delivery is
           delivered_at − collected_at of its mention (so it includes waiting to be polled)
 
-In process: one loop sweeps every source and sends due deliveries, as `overheard run` does, without
-pause. Workers: `overheard worker --concurrency 1` processes, `overheard scheduler` polling every
-source each 0.5 s and sending `recover` each second. The worker processes load the classifier
+In process: one loop sweeps every source and sends due deliveries, as `overheard run` does (stored pages
+nudge its background sender; each round ends with a sending pass), without pause. Workers: `overheard worker
+--concurrency 1` processes, `overheard scheduler` polling every source each 0.5 s and sending `recover` each
+second. The worker processes load the classifier
 once each before the clock starts.
 """
 
@@ -39,13 +40,12 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-import httpx  # noqa: E402
 import yaml  # noqa: E402
 from sqlalchemy import Engine, func, select, text  # noqa: E402
 
 from listener.mention import Mention  # noqa: E402
 from overheard.config import load_config  # noqa: E402
-from overheard.pipeline import Runtime, deliver_due, sweep  # noqa: E402
+from overheard.pipeline import BackgroundSender, Runtime, deliver_due, sweep_each  # noqa: E402
 from overheard.sources import build_collectors  # noqa: E402
 from overheard.tasks import COLLECT, WorkerSettings, load_classifier_from, make_app  # noqa: E402
 from storage.database import create_db_engine, open_database  # noqa: E402
@@ -72,10 +72,14 @@ class Setup:
         self.folder = folder
         folder.mkdir(parents=True)
         self.schema = f"bench_{uuid.uuid4().hex[:10]}"
-        self.admin = create_db_engine(base_url)
-        with self.admin.begin() as connection:
-            connection.execute(text(f"CREATE SCHEMA {self.schema}"))
-        self.url = f"{base_url}{'&' if '?' in base_url else '?'}options=-csearch_path%3D{self.schema}"
+        self.admin: Engine | None = None
+        if base_url == "sqlite":  # a database file of its own in the setup's folder
+            self.url = f"sqlite:///{folder / 'overheard.db'}"
+        else:
+            self.admin = create_db_engine(base_url)
+            with self.admin.begin() as connection:
+                connection.execute(text(f"CREATE SCHEMA {self.schema}"))
+            self.url = f"{base_url}{'&' if '?' in base_url else '?'}options=-csearch_path%3D{self.schema}"
         self.engine: Engine = open_database(self.url)
         self.secret = generate_secret()
         os.environ[SECRET_ENV] = self.secret
@@ -95,6 +99,8 @@ class Setup:
                         {"kind": "replay", "name": p.stem, "path": str(p), "poll_every": "500ms"} for p in self.files
                     ],
                     "channels": dict.fromkeys(TEAMS, channel),
+                    # the receiver is on this machine: the SSRF guard of every sender (workers too) lets it through
+                    "http": {"allow_networks": ["127.0.0.1/32"]},
                 }
             )
         )
@@ -140,9 +146,10 @@ class Setup:
     def close(self) -> None:
         self.receiver.close()
         self.engine.dispose()
-        with self.admin.begin() as connection:
-            connection.execute(text(f"DROP SCHEMA {self.schema} CASCADE"))
-        self.admin.dispose()
+        if self.admin is not None:
+            with self.admin.begin() as connection:
+                connection.execute(text(f"DROP SCHEMA {self.schema} CASCADE"))
+            self.admin.dispose()
 
 
 def mention_lines(count: int, tag: str) -> list[str]:
@@ -188,14 +195,13 @@ def in_process(
     config = load_config(setup.config)
     runtime = Runtime.build(config, setup.engine, load_classifier_from(classifier_path))
     collectors = build_collectors(config)
-    client = httpx.Client()
     stop = threading.Event()
 
-    def loop() -> None:
-        while not stop.is_set():
-            for collector in collectors:
-                sweep(runtime, collector)
-            deliver_due(runtime, client=client)
+    def loop() -> None:  # as `overheard run`: stored pages nudge the background sender; each round ends with a pass
+        with BackgroundSender(runtime) as sender:  # through the guarded sending client, as `run` sends
+            while not stop.is_set():
+                sweep_each(runtime, collectors, lambda _collector, _batch: sender.nudge())
+                deliver_due(runtime)
 
     setup.append(burst)
     started = time.time()
@@ -211,7 +217,6 @@ def in_process(
     steady_figures = setup.figures(started, len(steady))
     stop.set()
     worker.join()
-    client.close()
     return burst_figures, steady_figures
 
 

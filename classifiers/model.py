@@ -16,7 +16,7 @@ import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
 
@@ -26,6 +26,9 @@ from classifiers.encoder import Encoded, Encoder, Tokenized
 from classifiers.pooling import LAYOUT_MEAN_MAX, intent_inputs, intent_layout, pool, token_contributions
 from classifiers.text import PreparedText, prepare
 from classifiers.verdict import Document, Intent, Sentiment, Verdict
+
+if TYPE_CHECKING:
+    from classifiers.backend_choice import Candidate, Choice
 
 ARTIFACTS = Path(__file__).parent / "artifacts"
 FAST_ARTIFACTS = ARTIFACTS / "fast"
@@ -353,6 +356,8 @@ class TransformerClassifier:
             version += f"+thresholds.{self.thresholds.key()}"
         self.version = version
         self._unk = encoder.unk_id
+        self.choice: Choice | None = None
+        """Set when ``backend: auto`` chose the path this classifier serves on: what was measured, and why."""
         self._sentiment_directions = self.sentiment_head.directions()
         self._intent_directions = self.intent_head.directions() if self.intent_head is not None else None
 
@@ -478,34 +483,106 @@ class TransformerClassifier:
         return best, min(0.45, 0.2 + 0.1 * scores[best]), []
 
 
+BACKENDS = ("auto", "onnx-int8", "onnx-fp32", "onnx", "torch")
+"""What ``load_default`` serves on: ``auto`` (the fastest ONNX Runtime path on this host within the agreement
+tolerance, see ``classifiers.backend_choice``), ``onnx-int8``, ``onnx-fp32``, ``onnx`` (int8, the former name) and
+``torch`` (fp32 PyTorch, as trained)."""
+
+
 def load_default(
     backend: str = "torch",
     batch_size: int = 32,
     threads: int | None = 2,
     thresholds: Thresholds | None = None,
     artifacts: Path = ARTIFACTS,
+    allow_fast: bool = False,
 ) -> TransformerClassifier:
-    """The shipped classifier. ``backend`` is "torch" (fp32) or "onnx" (ONNX Runtime int8, cached on first use).
+    """The shipped classifier on ``backend`` (one of ``BACKENDS``; ONNX files are exported and cached on first use).
 
     ``thresholds`` overrides the shipped ones (``Thresholds.from_config`` builds them from overheard.yaml values);
-    intents it leaves out keep the shipped threshold.
+    intents it leaves out keep the shipped threshold. ``allow_fast`` lets ``auto`` serve the 4-layer ``fast`` model
+    instead of the 6-layer standard one when it is faster (lower quality: see the model card).
     """
     if batch_size < 1:
         raise ValueError(f"batch_size must be at least 1, got {batch_size}")
+    if backend not in BACKENDS:
+        raise ValueError(f"backend must be one of {', '.join(BACKENDS)}, got {backend!r}")
     missing = missing_model_files(artifacts)
     if missing:
         raise FileNotFoundError(f"{artifacts} is not a model folder: no {' or '.join(missing)}")
+    if backend == "auto":
+        return _load_auto(batch_size, threads, thresholds, artifacts, allow_fast)
+    return _load(backend, batch_size, threads, thresholds, artifacts)
+
+
+def _load(
+    backend: str, batch_size: int, threads: int | None, thresholds: Thresholds | None, artifacts: Path
+) -> TransformerClassifier:
     layer_file = artifacts / "encoder_layers.safetensors"
     layers = layer_file if layer_file.exists() else None
     if backend == "torch":
         from classifiers.encoder import TorchBackend
 
         encoder = Encoder(TorchBackend(layers, threads=threads), batch_size=batch_size)
-    elif backend == "onnx":
+    else:
         from classifiers.onnx_backend import OnnxBackend
 
-        meta = json.loads((artifacts / "meta.json").read_text())
-        encoder = Encoder(OnnxBackend.prepare(layers, meta["model_version"], threads=threads), batch_size=batch_size)
-    else:
-        raise ValueError(f"backend must be 'torch' or 'onnx', got {backend!r}")
+        precision = "fp32" if backend == "onnx-fp32" else "int8"
+        version = json.loads((artifacts / "meta.json").read_text())["model_version"]
+        encoder = Encoder(OnnxBackend.prepare(layers, version, threads, precision), batch_size=batch_size)
     return TransformerClassifier(encoder, artifacts=artifacts, thresholds=thresholds)
+
+
+def auto_candidates(artifacts: Path = ARTIFACTS, allow_fast: bool = False) -> list[Candidate]:
+    """The paths ``backend: auto`` times: fp32 and int8 ONNX Runtime on the model in ``artifacts``, and on the
+    4-layer ``fast`` model too when ``allow_fast`` and ``artifacts`` is the standard one. fp32 of the configured
+    model comes first."""
+    from classifiers.backend_choice import Candidate
+
+    folders = [artifacts]
+    if allow_fast and artifacts.resolve() == ARTIFACTS.resolve():
+        folders.append(FAST_ARTIFACTS)
+    names = {path.resolve(): name for name, path in RELEASES.items()}
+    return [
+        Candidate(
+            backend=backend,
+            model=names.get(folder.resolve(), folder.name),
+            artifacts=folder,
+            version=json.loads((folder / "meta.json").read_text())["model_version"],
+        )
+        for folder in folders
+        for backend in ("onnx-fp32", "onnx-int8")
+    ]
+
+
+def auto_choice(
+    artifacts: Path = ARTIFACTS,
+    allow_fast: bool = False,
+    batch_size: int = 32,
+    threads: int | None = 2,
+    remeasure: bool = False,
+) -> tuple[Choice, Candidate]:
+    """The path ``backend: auto`` serves on this host and why: kept from an earlier measurement, or measured now
+    (``remeasure`` measures even when a kept choice holds)."""
+    from classifiers import backend_choice
+
+    candidates = auto_candidates(artifacts, allow_fast)
+
+    def load(candidate: Candidate) -> TransformerClassifier:
+        return _load(candidate.backend, batch_size, threads, None, candidate.artifacts)
+
+    choice = backend_choice.choose(candidates, load, batch_size=batch_size, remeasure=remeasure)
+    chosen = next((c for c in candidates if (c.backend, c.model) == (choice.backend, choice.model)), None)
+    if chosen is None:  # a kept file that names a path this config no longer offers: measure afresh
+        choice = backend_choice.choose(candidates, load, batch_size=batch_size, remeasure=True)
+        chosen = next(c for c in candidates if (c.backend, c.model) == (choice.backend, choice.model))
+    return choice, chosen
+
+
+def _load_auto(
+    batch_size: int, threads: int | None, thresholds: Thresholds | None, artifacts: Path, allow_fast: bool
+) -> TransformerClassifier:
+    choice, chosen = auto_choice(artifacts, allow_fast, batch_size, threads)
+    classifier = _load(chosen.backend, batch_size, threads, thresholds, chosen.artifacts)
+    classifier.choice = choice
+    return classifier

@@ -1,8 +1,10 @@
-"""ONNX Runtime int8 inference: the encoder exported once from the shipped weights, quantised, and cached.
+"""ONNX Runtime inference, int8 or fp32: the encoder exported once from the shipped weights, and cached.
 
-The first use for a model version exports the fp32 encoder (base weights + fine-tuned layers) to ONNX,
-quantises its weights to int8 (dynamic quantisation: int8 weights, activations quantised per batch) and keeps
-the result under ``cache_dir()/onnx/<model version>/``; later uses only load it, without importing torch.
+The first use for a model version exports the fp32 encoder (base weights + fine-tuned layers) to ONNX and, for
+int8, quantises its weights (dynamic quantisation: int8 weights, activations quantised per batch); both files are
+kept under ``cache_dir()/onnx/<model version>/``, and later uses only load them, without importing torch. Which
+of the two serves on a host is ``classifiers.backend_choice``'s to measure: int8 wins where the CPU multiplies
+8-bit numbers natively (VNNI), and brings nothing on AVX2 alone.
 
 Choices, measured on 2 AVX2 cores without VNNI (see the model card's speed section):
 - per-channel weights with ``reduce_range`` (7-bit): AVX2's u8×s8 multiply-add saturates 16-bit sums with full
@@ -28,8 +30,8 @@ from classifiers.encoder import MID_LAYER, load_torch_encoder
 
 
 def _export(layers: Path | None, target: Path) -> None:
+    """The fp32 encoder of ``layers`` as an ONNX file at ``target``."""
     import torch
-    from onnxruntime.quantization import QuantType, quantize_dynamic
 
     model = load_torch_encoder(layers)
     model.config._attn_implementation = "eager"
@@ -46,11 +48,11 @@ def _export(layers: Path | None, target: Path) -> None:
     ids = torch.ones((2, 8), dtype=torch.long)
     mask = torch.ones((2, 8), dtype=torch.long)
     with tempfile.TemporaryDirectory(dir=target.parent) as tmp:
-        fp32 = Path(tmp) / "encoder.onnx"
+        partial = Path(tmp) / "encoder.onnx"
         torch.onnx.export(
             Wrapped().eval(),
             (ids, mask),
-            str(fp32),
+            str(partial),
             input_names=["ids", "mask"],
             output_names=["final", "mid"],
             dynamic_axes={
@@ -62,6 +64,13 @@ def _export(layers: Path | None, target: Path) -> None:
             opset_version=17,
             dynamo=False,
         )
+        os.replace(partial, target)
+
+
+def _quantise(fp32: Path, target: Path) -> None:
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+
+    with tempfile.TemporaryDirectory(dir=target.parent) as tmp:
         partial = Path(tmp) / "encoder-int8.onnx"
         quantize_dynamic(str(fp32), str(partial), weight_type=QuantType.QInt8, per_channel=True, reduce_range=True)
         os.replace(partial, target)
@@ -69,14 +78,15 @@ def _export(layers: Path | None, target: Path) -> None:
 
 RECIPE = "int8-dynamic-perchannel-r7"
 """Names the export + quantisation recipe in the cached file's name, so a changed recipe is prepared afresh."""
+FP32_RECIPE = "fp32-opset17"
+"""Names the fp32 export in its cached file's name."""
+PRECISIONS = ("int8", "fp32")
 
 
 class OnnxBackend:
-    """int8 ONNX Runtime inference on the CPU; ``threads`` passes run at once, one thread each."""
+    """ONNX Runtime inference on the CPU (int8 or fp32 weights); ``threads`` passes run at once, one thread each."""
 
-    name = "onnx-int8"
-
-    def __init__(self, path: Path, threads: int | None = None) -> None:
+    def __init__(self, path: Path, threads: int | None = None, precision: str = "int8") -> None:
         import onnxruntime as ort
 
         options = ort.SessionOptions()
@@ -84,21 +94,32 @@ class OnnxBackend:
         options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
         options.intra_op_num_threads = 1
         options.inter_op_num_threads = 1
+        if precision not in PRECISIONS:
+            raise ValueError(f"precision must be one of {', '.join(PRECISIONS)}, got {precision!r}")
+        self.name = f"onnx-{precision}"
         self.workers = max(1, threads or os.cpu_count() or 1)
         self.session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
 
     @staticmethod
-    def cached_file(version: str) -> Path:
-        """Where the int8 encoder of model ``version`` is cached; ``prepare`` writes it there on first use."""
-        return cache_dir() / "onnx" / version / f"encoder-{RECIPE}.onnx"
+    def cached_file(version: str, precision: str = "int8") -> Path:
+        """Where the encoder of model ``version`` is cached at ``precision``; ``prepare`` writes it on first use."""
+        recipe = RECIPE if precision == "int8" else FP32_RECIPE
+        return cache_dir() / "onnx" / version / f"encoder-{recipe}.onnx"
 
     @classmethod
-    def prepare(cls, layers: Path | None, version: str, threads: int | None = None) -> OnnxBackend:
-        target = cls.cached_file(version)
+    def prepare(
+        cls, layers: Path | None, version: str, threads: int | None = None, precision: str = "int8"
+    ) -> OnnxBackend:
+        """The backend for model ``version`` at ``precision``, exporting (and quantising) it first if not cached."""
+        target = cls.cached_file(version, precision)
         if not target.exists():
             target.parent.mkdir(parents=True, exist_ok=True)
-            _export(layers, target)
-        return cls(target, threads=threads)
+            fp32 = cls.cached_file(version, "fp32")
+            if not fp32.exists():
+                _export(layers, fp32)
+            if precision == "int8":
+                _quantise(fp32, target)
+        return cls(target, threads=threads, precision=precision)
 
     def run(self, ids: np.ndarray, mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         final, mid = self.session.run(["final", "mid"], {"ids": ids, "mask": mask})

@@ -25,7 +25,7 @@ from enrichers.model import ENRICHMENT_PURPOSE, Company, Delivery, Finding, Rout
 from enrichers.noise import NoiseFlag, OwnedAccounts, screen
 from enrichers.ports import ContactDirectory
 from enrichers.priority import PriorityConfig, priority_score
-from enrichers.routing import LeadContext, RoutingConfig, RuleOutcome, evaluate, route
+from enrichers.routing import LeadContext, RoutingConfig, RuleOutcome, evaluate, routes_from
 from listener.mention import Mention
 
 
@@ -127,7 +127,7 @@ def enrich(
     outcomes = tuple(evaluate(rules, mention, verdict, contact, named, context, flag))
     contact_id = contact.id if contact is not None and allowed else None
     crm = crm_record(contact if contact_id else None, company)
-    routes = route(rules, mention, verdict, now, contact, named, context, flag)
+    routes = routes_from(rules, outcomes, mention, now, contact)
     if routes:
         # The linked contact's segment counts even when no profile may be kept: it decides this one answer only.
         score = priority_score(mention, verdict, now, priority, contact)

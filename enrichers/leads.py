@@ -230,6 +230,15 @@ def _phrase(phrase: str) -> re.Pattern[str]:
 _CUE_PATTERNS: dict[Signal, tuple[re.Pattern[str], ...]] = {
     kind: tuple(_phrase(p) for p in phrases) for kind, phrases in CUES.items()
 }
+_CUE_WORDS: dict[Signal, tuple[tuple[str, ...], ...]] = {
+    kind: tuple(tuple(phrase.lower().split()) for phrase in phrases) for kind, phrases in CUES.items()
+}
+"""Per kind, the words of each cue phrase: a cue can match an ASCII text only where all its words occur in it, so one
+substring test per phrase rules most kinds out without a regular-expression search per cue."""
+
+
+def _may_show(kind: Signal, lowered: str) -> bool:
+    return any(all(word in lowered for word in words) for words in _CUE_WORDS.get(kind, ((),)))
 
 
 def _number(text: str) -> int | None:
@@ -252,7 +261,10 @@ def find_signals(text: str, extra_cues: Mapping[Signal, tuple[str, ...]] | None 
     patterns = dict(_CUE_PATTERNS)
     for kind, phrases in (extra_cues or {}).items():
         patterns[kind] = (*patterns.get(kind, ()), *(_phrase(p) for p in phrases))
+    lowered = text.lower() if text.isascii() else None  # beyond ASCII, case-insensitive matching is subtler
     for kind, kind_patterns in patterns.items():
+        if lowered is not None and kind not in (extra_cues or {}) and not _may_show(kind, lowered):
+            continue
         for pattern in kind_patterns:
             hit = pattern.search(text)
             if hit and hit.group(0).lower() not in (w.lower() for w in found.get(kind, [])):

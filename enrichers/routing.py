@@ -507,9 +507,17 @@ def route(
 
     `now` is kept for callers; the due time counts from the post's own `created_at` (see the module docstring).
     """
+    outcomes = evaluate(config, mention, verdict, contact, companies, lead, flag)
+    return routes_from(config, outcomes, mention, now, contact)
+
+
+def routes_from(
+    config: RoutingConfig, outcomes: Sequence[RuleOutcome], mention: Mention, now: datetime, contact: Contact | None
+) -> list[Route]:
+    """The routes that `evaluate`'s outcomes made (`route` without checking the rules a second time)."""
     rules = {rule.name: rule for rule in config.rules}
     routes = []
-    for outcome in evaluate(config, mention, verdict, contact, companies, lead, flag):
+    for outcome in outcomes:
         if not outcome.routed:
             continue
         rule = rules[outcome.rule]

@@ -22,11 +22,13 @@ Errors are `HttpError` subclasses with a message a user can act on.
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import json
 import logging
 import random
 import socket
+import ssl
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
@@ -258,13 +260,18 @@ class _GuardedBackend(httpcore.SyncBackend):
         return SyncStream(sock)
 
 
+@functools.cache
+def _ssl_context() -> ssl.SSLContext:
+    """One verifying TLS context per process: loading the CA bundle takes ~50 ms, too much for every sending pass.
+    A context is safe to share between threads and connections once built."""
+    return httpx.create_ssl_context(trust_env=False)
+
+
 class _GuardedTransport(httpx.HTTPTransport):
     def __init__(self, guard: AddressGuard) -> None:
-        super().__init__(trust_env=False)
+        super().__init__(verify=_ssl_context(), trust_env=False)
         # httpx has no public way to give its pool a network backend; the pool is all it builds here.
-        self._pool = httpcore.ConnectionPool(
-            ssl_context=httpx.create_ssl_context(trust_env=False), network_backend=_GuardedBackend(guard)
-        )
+        self._pool = httpcore.ConnectionPool(ssl_context=_ssl_context(), network_backend=_GuardedBackend(guard))
 
 
 # --- rate-limit headers -------------------------------------------------------------------------------

@@ -26,7 +26,7 @@ if TYPE_CHECKING:  # imported where used, so the CLI starts without loading the 
     from datetime import datetime
 
     from listener.base import Collector
-    from overheard.pipeline import BatchReport, Runtime
+    from overheard.pipeline import BackgroundSender, BatchReport, Runtime
     from storage.health import OperatorAlert, SourceHealth
 
 app = typer.Typer(help="Overheard: self-hosted social listening and social-CRM enrichment.", no_args_is_help=True)
@@ -112,9 +112,10 @@ def collect(
         raise typer.Exit(1)
 
 
-def _sweep_all(runtime: Runtime, collectors: Sequence[Collector]) -> int:
-    """One collect (`services.sweeps.collect`) with progress; a failing source is reported and the others go
-    on. Returns the failures."""
+def _sweep_all(runtime: Runtime, collectors: Sequence[Collector], sender: BackgroundSender | None = None) -> int:
+    """One collect (`services.sweeps.collect`: two sources at a time) with progress; a failing source is reported
+    and the others go on. Returns the failures. With a `sender`, each stored page nudges it, so its deliveries go
+    out while the next page is classified."""
     from overheard.services import sweeps
 
     columns = (SpinnerColumn(), TextColumn("{task.description}"), MofNCompleteColumn(), TimeElapsedColumn())
@@ -124,7 +125,7 @@ def _sweep_all(runtime: Runtime, collectors: Sequence[Collector]) -> int:
             task = progress.add_task(f"collecting {name}", total=None)
             return lambda batch: progress.advance(task, batch.stored)
 
-        report = sweeps.collect(runtime, collectors, watch=watch)
+        report = sweeps.collect(runtime, collectors, watch=watch, nudge=sender.nudge if sender else None)
     for failure in report.failures:
         if failure.crashed:
             errors.print(
@@ -164,11 +165,14 @@ def run(
         runtime = open_runtime(conf)
     except (SourceNotAvailable, StorageError) as exc:
         fail(str(exc))
+    from overheard.pipeline import BackgroundSender
+
     done, rechecked_at, retained_at = 0, 0.0, 0.0
+    sender = BackgroundSender(runtime)  # sending off the collecting thread; each round still ends with a pass
     try:
         while True:
             try:
-                _sweep_all(runtime, collectors)
+                _sweep_all(runtime, collectors, sender)
                 rechecked_at = _recheck_when_due(runtime, rechecked_at)
                 retained_at = _retention_when_due(runtime, retained_at)
             except Exception as exc:  # the database away, a receiver's bug: this round is lost, not the service
@@ -182,6 +186,8 @@ def run(
             time.sleep(every)
     except KeyboardInterrupt:
         console.print("stopped; cursors are saved after each complete sweep")
+    finally:
+        sender.close()
 
 
 @app.command()
@@ -233,6 +239,36 @@ def sources(
         console.print(f"[bold]quota[/] {quota.source}: {quota.describe()}", highlight=False)
     for alert in alerts:
         console.print(f"[bold red]alert[/] {_when(alert.raised_at)} {alert.kind}: {alert.message}", highlight=False)
+
+
+@app.command()
+def doctor(
+    config: ConfigOption = Path("overheard.yaml"),
+    remeasure: Annotated[bool, typer.Option(help="Time the candidate paths again (backend auto).")] = False,
+    format: Annotated[str, typer.Option("--format", help="text or json.")] = "text",
+) -> None:
+    """What the model serves on here and why: backend auto's measured choice, with the CPU's flags."""
+    from dataclasses import asdict
+
+    from overheard.runtime import serving_path
+
+    if format not in ("text", "json"):
+        fail(f"--format {format!r} is not one of text, json")
+    path = serving_path(_config(config), remeasure=remeasure)
+    if format == "json":
+        sys.stdout.write(json.dumps(asdict(path), indent=2) + "\n")
+        return
+    console.print(f"classifier.backend: {path.backend}; serves on [bold]{escape(path.serves)}[/]", highlight=False)
+    console.print(f"why: {escape(path.reason)}", highlight=False)
+    console.print(f"CPU flags that matter: {', '.join(path.cpu_flags) or 'none of ' + 'avx2/avx512/vnni/amx'}")
+    for m in path.measured:
+        console.print(
+            f"  {m['label']}: {m['per_s']} posts/s (rounds {m['rounds']}), agrees with fp32 on "
+            f"{float(str(m['intent_agreement'])):.1%} of intents, {float(str(m['sentiment_agreement'])):.1%} of sentiments",
+            highlight=False,
+        )
+    if path.file:
+        console.print(f"kept in {path.file} (measured {path.measured_at}); --remeasure to time again", highlight=False)
 
 
 def _when(moment: datetime | None) -> str:

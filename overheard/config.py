@@ -268,12 +268,21 @@ class WebConfig(BaseModel):
 class ClassifierConfig(BaseModel):
     model_config = _STRICT
 
-    backend: Literal["onnx", "torch"] = Field(
-        default="onnx",
+    backend: Literal["auto", "onnx-int8", "onnx-fp32", "onnx", "torch"] = Field(
+        default="auto",
         description=(
-            "onnx: ONNX Runtime int8, prepared from the shipped weights on first use and cached "
-            "(about 2x torch's speed at a third of its memory, same val quality; see the model card); "
-            "torch: the fp32 weights as trained."
+            "auto: at first use on a host, time ONNX Runtime fp32 and int8 on a fixed sample and serve the fastest "
+            "whose verdicts agree with fp32 on at least 99% of intents and of sentiments; the choice and its reason "
+            "are kept per model version and CPU (`overheard doctor` shows them). onnx-int8 (or onnx): int8 weights, "
+            "fastest where the CPU has VNNI; onnx-fp32: the trained weights on ONNX Runtime; torch: the fp32 weights "
+            "on PyTorch, as trained."
+        ),
+    )
+    allow_fast: bool = Field(
+        default=False,
+        description=(
+            "With backend auto and the standard model: the 4-layer fast model is a candidate too, and serves if it "
+            "is the fastest (lower sentiment and complaint figures: see the model card)."
         ),
     )
     batch_size: int = Field(default=32, ge=1, le=1024)

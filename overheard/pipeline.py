@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import json
 import logging
+import threading
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import nullcontext
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -188,7 +190,7 @@ def _store(
         save_verdicts(connection, [(ids[m.key], v) for m, v in kept], now)
         directory = SqlContactDirectory(connection)
         directory.prefetch_handles(author_handle(m) for m, _ in kept)
-        companies = runtime.company_index(directory.companies())
+        companies = runtime.company_index(directory.prefetch_companies())
         enriched = [
             Enriched(
                 ids[mention.key],
@@ -240,6 +242,33 @@ def sweep(runtime: Runtime, collector: Collector, on_page: Callable[[BatchReport
             log.info("sweep.busy", extra={"source": collector.name})
             return BatchReport(busy=[collector.name])
         return _sweep(runtime, collector, on_page)
+
+
+SWEEPS_AT_ONCE = 2
+"""Collectors `sweep_each` runs side by side: while one's page is stored, enriched and routed (Python, one core),
+the other's is classified (the encoder's threads, outside the interpreter lock). Two is enough to keep the encoder
+busy; each sweep keeps its own cursor, lock and health row as when run alone."""
+
+
+def sweep_each(
+    runtime: Runtime,
+    collectors: Sequence[Collector],
+    on_page: Callable[[Collector, BatchReport], None] | None = None,
+    at_once: int = SWEEPS_AT_ONCE,
+) -> list[tuple[Collector, BatchReport | Exception]]:
+    """`sweep` every collector, `at_once` at a time; per collector, in order, its report or what stopped it (one
+    failing source never stops the others)."""
+
+    def one(collector: Collector) -> BatchReport | Exception:
+        try:
+            return sweep(runtime, collector, (lambda batch: on_page(collector, batch)) if on_page else None)
+        except Exception as exc:  # reported by the caller, who goes on with the other sources
+            return exc
+
+    if at_once <= 1 or len(collectors) <= 1:
+        return [(c, one(c)) for c in collectors]
+    with ThreadPoolExecutor(min(at_once, len(collectors)), thread_name_prefix="sweep") as pool:
+        return list(zip(collectors, pool.map(one, collectors), strict=True))
 
 
 def _sweep(runtime: Runtime, collector: Collector, on_page: Callable[[BatchReport], None] | None) -> BatchReport:
@@ -379,6 +408,61 @@ def deliver_due(runtime: Runtime, limit: int = 500, client: httpx.Client | None 
                 report.dead += after.status is DeliveryStatus.dead
             if len(sent) < limit:
                 return report
+
+
+class BackgroundSender:
+    """Sends due deliveries on a thread of its own, so collecting and classifying go on while receivers answer.
+
+    The outbox is transactional: a page's deliveries are committed with the page, so sending needs nothing from
+    the collecting thread but a nudge (`nudge()` after each stored page). Each pass is `deliver_due`, whose claims
+    keep any other sender (the caller's own `deliver_due`, another process) from sending a delivery twice. A pass
+    that fails (the database away) is logged and the next nudge tries again; nothing is lost, since what was not
+    sent stays due. `close()` runs a last pass and stops the thread.
+    """
+
+    def __init__(self, runtime: Runtime, client: httpx.Client | None = None) -> None:
+        self.runtime = runtime
+        self.client = client
+        self.report = DeliveryReport()
+        """What the passes so far sent, summed."""
+        self.failures: list[str] = []
+        """Why passes failed, in order."""
+        self._wake = threading.Event()
+        self._stopping = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="overheard-sender", daemon=True)
+        self._thread.start()
+
+    def nudge(self, _batch: object = None) -> None:
+        """Something may be due: run a pass soon (one pass for any number of nudges while one runs)."""
+        self._wake.set()
+
+    def close(self) -> DeliveryReport:
+        self._stopping.set()
+        self._wake.set()
+        self._thread.join()
+        return self.report
+
+    def __enter__(self) -> BackgroundSender:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()
+
+    def _run(self) -> None:
+        while True:
+            self._wake.wait()
+            self._wake.clear()
+            last = self._stopping.is_set()
+            try:
+                sent = deliver_due(self.runtime, client=self.client)
+            except Exception as exc:  # the database away, a receiver's bug: the next nudge tries again
+                self.failures.append(refusal(exc))
+                log.error("sender.pass_failed", extra={"reason": refusal(exc)})
+            else:
+                for name in ("delivered", "failed", "dead", "in_inbox"):
+                    setattr(self.report, name, getattr(self.report, name) + getattr(sent, name))
+            if last:
+                return
 
 
 _BREAKERS: dict[tuple[int, float], Breakers] = {}

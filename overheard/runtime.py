@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib
 import inspect
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 from classifiers.verdict import Classifier
@@ -28,6 +29,43 @@ def load_classifier(config: OverheardConfig | None = None) -> Classifier:
         thresholds=overrides,
         batch_size=config.classifier.batch_size,
         artifacts=config.classifier.model_folder(),
+        allow_fast=config.classifier.allow_fast,
+    )
+
+
+@dataclass(frozen=True)
+class ServingPath:
+    """What the model serves on in this host, for `overheard doctor`."""
+
+    backend: str
+    """The configured classifier.backend."""
+    serves: str
+    """The path it serves on: the configured one, or the one auto chose (e.g. "onnx-int8 on standard")."""
+    reason: str
+    cpu_flags: tuple[str, ...]
+    measured: tuple[dict[str, object], ...] = ()
+    """Each candidate auto timed (label, per_s, rounds, intent_agreement, sentiment_agreement)."""
+    measured_at: str | None = None
+    file: str | None = None
+    """Where auto's choice is kept (delete it, or run `overheard doctor --remeasure`, to measure again)."""
+
+
+def serving_path(config: OverheardConfig, remeasure: bool = False) -> ServingPath:
+    """The classifier's serving path and why; with backend auto, measured now if no kept choice holds."""
+    from classifiers.backend_choice import cpu_flags
+    from classifiers.model import auto_choice
+
+    chosen = config.classifier
+    flags = cpu_flags()
+    folder = chosen.model_folder()
+    if chosen.backend != "auto":
+        model = chosen.model if chosen.artifacts is None else str(folder)
+        return ServingPath(
+            chosen.backend, f"{chosen.backend} on {model}", "set in overheard.yaml (classifier.backend)", flags
+        )
+    choice, candidate = auto_choice(folder, chosen.allow_fast, chosen.batch_size, remeasure=remeasure)
+    return ServingPath(
+        "auto", candidate.label, choice.reason, flags, choice.measured, choice.measured_at, choice.file or None
     )
 
 

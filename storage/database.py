@@ -133,25 +133,40 @@ def upsert(
     keys: Iterable[str],
     *,
     update: Iterable[str] | None = None,
-) -> None:
+    returning: Sequence[str] = (),
+) -> list[Any]:
     """Insert rows, updating `update` columns (default: all but keys) where the natural key exists.
 
-    `update=()` means insert-if-absent. Same statement shape on SQLite and PostgreSQL.
+    `update=()` means insert-if-absent. Same statement shape on SQLite and PostgreSQL, and one round trip per
+    batch: the statement carries RETURNING, so SQLAlchemy sends the rows as INSERT … VALUES (…), (…) … ON
+    CONFLICT ("insertmanyvalues", up to 1,000 rows a statement, compiled once) instead of one statement per row.
+    Rows that share a key are merged first, as upserting them one after another would leave them: the first row's
+    values, with the `update` columns of the last one (a database refuses to touch one row twice in one
+    statement). `returning` names columns to read back from each row written or updated (with `update=()`, rows
+    that already existed are not returned).
     """
     if not rows:
-        return
+        return []
     keys = list(keys)
-    dialect = connection.dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    statement = insert(table)
     columns = list(update) if update is not None else [c for c in rows[0] if c not in keys]
+    merged: dict[tuple[Any, ...], dict[str, Any]] = {}
+    for row in rows:
+        key = tuple(row[k] for k in keys)
+        if key not in merged:
+            merged[key] = dict(row)
+        elif columns:
+            merged[key].update({c: row[c] for c in columns if c in row})
+    insert = postgresql.insert if connection.dialect.name == "postgresql" else sqlite.insert
+    statement = insert(table)
     if columns:
         statement = statement.on_conflict_do_update(
             index_elements=keys, set_={c: statement.excluded[c] for c in columns}
         )
     else:
         statement = statement.on_conflict_do_nothing(index_elements=keys)
-    connection.execute(statement, list(rows))
+    read_back = [table.c[c] for c in returning] or [table.c[keys[0]]]
+    found = connection.execute(statement.returning(*read_back), list(merged.values())).all()
+    return list(found) if returning else []
 
 
 def drain_log(

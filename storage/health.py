@@ -178,16 +178,6 @@ def source_health(
     return report
 
 
-def _open_alerts(connection: Connection, subject: str) -> dict[str, int]:
-    """Open alert id by kind for one source."""
-    rows = connection.execute(
-        select(operator_alerts.c.kind, operator_alerts.c.id).where(
-            operator_alerts.c.subject == subject, operator_alerts.c.resolved_at.is_(None)
-        )
-    )
-    return {kind: alert_id for kind, alert_id in rows}
-
-
 def _alert_for(source: SourceHealth, silence: timedelta) -> tuple[str, str] | None:
     """The alert a source's state calls for (kind, message), or None when it needs none."""
     if source.state is SourceState.failing:
@@ -213,15 +203,24 @@ def raise_operator_alerts(
     kind, so a source failing every sweep raises one alert, not one per sweep)."""
     now = now or now_utc()
     raised: list[OperatorAlert] = []
+    # Every source's open alerts in one query (this runs after every sweep), not two queries per source.
+    open_now: dict[str, dict[str, int]] = {}
+    for kind, subject, alert_id in connection.execute(
+        select(operator_alerts.c.kind, operator_alerts.c.subject, operator_alerts.c.id).where(
+            operator_alerts.c.resolved_at.is_(None)
+        )
+    ):
+        open_now.setdefault(subject, {})[kind] = alert_id
     for source in source_health(connection, now, silence=silence):
         wanted = _alert_for(source, silence)
-        for kind, alert_id in _open_alerts(connection, source.name).items():
+        still_open = open_now.get(source.name, {})
+        for kind, alert_id in still_open.items():
             if wanted is not None and wanted[0] == kind:
                 continue
             connection.execute(update(operator_alerts).where(operator_alerts.c.id == alert_id).values(resolved_at=now))
             record(connection, "health", "source.recovered", "source", source.name, kind=kind)
             log.info("source.recovered", extra={"source": source.name, "kind": kind})
-        if wanted is None or wanted[0] in _open_alerts(connection, source.name):
+        if wanted is None or wanted[0] in still_open:  # an open alert of the wanted kind is never resolved above
             continue
         kind, message = wanted
         alert_id = connection.execute(

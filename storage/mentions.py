@@ -167,9 +167,17 @@ def save_mentions(connection: Connection, batch: Sequence[Mention]) -> dict[tupl
     unique = {m.key: m for m in batch}
     blocked = tombstoned(connection, unique)
     rows = [mention_row(m) for key, m in unique.items() if key not in blocked]
-    upsert(connection, mentions, rows, ("source", "external_id"), update=_REFRESHED)
+    # RETURNING gives each row's id, new or updated, with no second query.
+    written = upsert(
+        connection,
+        mentions,
+        rows,
+        ("source", "external_id"),
+        update=_REFRESHED,
+        returning=("source", "external_id", "id"),
+    )
     refresh_mention_tags(connection)  # their hashtags and campaign links, for campaigns (storage.tags)
-    return mention_ids(connection, [k for k in unique if k not in blocked])
+    return {(r.source, r.external_id): r.id for r in written}
 
 
 def mention_ids(connection: Connection, keys: Sequence[tuple[str, str]]) -> dict[tuple[str, str], int]:

@@ -17,7 +17,7 @@ from contextlib import contextmanager
 from datetime import datetime, timedelta
 from typing import Any, NamedTuple
 
-from sqlalchemy import Connection, Engine, and_, bindparam, func, or_, select, tuple_, update
+from sqlalchemy import Connection, Engine, and_, bindparam, func, or_, select, update
 
 from classifiers.verdict import Verdict
 from enrichers.enrich import Enrichment
@@ -72,7 +72,7 @@ def write_routes(
         return
     audit_columns = sorted({column for *_, audit in latest.values() for column in audit})
     now = now_utc()
-    upsert(
+    written = upsert(
         connection,
         routes,
         [
@@ -97,16 +97,9 @@ def write_routes(
         ],
         ("source", "external_id", "team"),
         update=(*_ROUTE_DECISION, *audit_columns),
+        returning=("id", "source", "external_id", "team"),  # each route's id, new or updated, with no second query
     )
-    route_ids: dict[tuple[str, str, str], int] = {}
-    keys = sorted(latest)
-    for start in range(0, len(keys), 500):
-        rows = connection.execute(
-            select(routes.c.id, routes.c.source, routes.c.external_id, routes.c.team).where(
-                tuple_(routes.c.source, routes.c.external_id, routes.c.team).in_(keys[start : start + 500])
-            )
-        )
-        route_ids.update({(r.source, r.external_id, r.team): r.id for r in rows})
+    route_ids = {(r.source, r.external_id, r.team): r.id for r in written}
     new_deliveries = {d.idempotency_key: (route_ids[key], d) for key, (_, _, ds, _) in latest.items() for d in ds}
     upsert(
         connection,

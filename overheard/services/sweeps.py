@@ -16,7 +16,7 @@ from listener.base import Collector, SourceError
 from listener.http import Http, HttpError
 from overheard.alerting import AlertReport, check_spikes
 from overheard.config import OverheardConfig
-from overheard.pipeline import BatchReport, DeliveryReport, Runtime, deliver_due, refusal, sweep
+from overheard.pipeline import BatchReport, DeliveryReport, Runtime, deliver_due, refusal, sweep_each
 from overheard.services.access import Caller, Capability
 from overheard.sources import SourceNotAvailable, build_collectors, build_http
 from overheard.trust import RecheckReport, open_alerts, run_recheck, sources_health
@@ -61,22 +61,37 @@ PageWatcher = Callable[[str], Callable[[BatchReport], None] | None]
 
 
 def collect(
-    runtime: Runtime, collectors: Sequence[Collector], *, send: bool = True, watch: PageWatcher | None = None
+    runtime: Runtime,
+    collectors: Sequence[Collector],
+    *,
+    send: bool = True,
+    watch: PageWatcher | None = None,
+    nudge: Callable[[], None] | None = None,
 ) -> CollectReport:
-    """Sweep each collector from its cursor (a failing one is recorded and the others go on; one another
-    process is sweeping is left to it), check every brand's finished hours for spikes and route them, then
-    send what is due when `send` (a Celery worker leaves that to the sender task)."""
+    """Sweep each collector from its cursor, two at a time (`pipeline.sweep_each`: one is classified while the
+    other is stored; a failing one is recorded and the others go on; one another process is sweeping is left to
+    it), check every brand's finished hours for spikes and route them, then send what is due when `send` (a
+    Celery worker leaves that to the sender task). `nudge` is called after each stored page (a background sender)."""
     report = CollectReport()
-    for collector in collectors:
+    watchers = {id(c): watch(c.name) if watch else None for c in collectors}
+
+    def on_page(collector: Collector, batch: BatchReport) -> None:
+        watcher = watchers[id(collector)]
+        if watcher is not None:
+            watcher(batch)
+        if nudge is not None:
+            nudge()
+
+    for collector, outcome in sweep_each(runtime, collectors, on_page):
         name = collector.name
-        try:
-            report.sweeps.add(sweep(runtime, collector, watch(name) if watch else None))
-        except (SourceError, HttpError) as exc:
-            report.failures.append(SourceFailure(name, str(exc), crashed=False, error=exc))
-        except Exception as exc:  # a collector's bug or a database hiccup costs this source, not the run
-            reason = refusal(exc)
+        if isinstance(outcome, BatchReport):
+            report.sweeps.add(outcome)
+        elif isinstance(outcome, SourceError | HttpError):
+            report.failures.append(SourceFailure(name, str(outcome), crashed=False, error=outcome))
+        else:  # a collector's bug or a database hiccup costs this source, not the run
+            reason = refusal(outcome)
             log.error("source.crashed", extra={"source": name, "reason": reason})
-            report.failures.append(SourceFailure(name, reason, crashed=True, error=exc))
+            report.failures.append(SourceFailure(name, reason, crashed=True, error=outcome))
     report.alerts = check_spikes(runtime)  # finished hours only, once each (a watermark per brand)
     if send:
         report.deliveries = deliver_due(runtime)

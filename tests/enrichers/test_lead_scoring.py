@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -232,3 +233,33 @@ def test_weights_must_add_up_to_a_hundred_and_extra_cues_count() -> None:
         LeadWeights(intent=30)
     scoring = LeadScoring(extra_cues={Signal.quote: ("offerta",)})
     assert Signal.quote in find_signals("ci serve un'offerta", scoring.extra_cues)
+
+
+def _every_cue_searched(text: str) -> dict[Signal, list[str]]:
+    """find_signals as it was before the word test: quantities, sums, then every cue's pattern searched in order."""
+    from enrichers.leads import _CUE_PATTERNS, _MONEY, _QUANTITY, MIN_QUANTITY, _number
+
+    found: dict[Signal, list[str]] = {}
+    for match in _QUANTITY.finditer(text):
+        number = _number(match.group("number"))
+        if number is not None and number >= MIN_QUANTITY:
+            found.setdefault(Signal.quantity, []).append(" ".join(match.group(0).split()).lstrip("~ "))
+    for match in _MONEY.finditer(text):
+        found.setdefault(Signal.budget, []).append(match.group(0).strip())
+    for kind, patterns in _CUE_PATTERNS.items():
+        for pattern in patterns:
+            hit = pattern.search(text)
+            if hit and hit.group(0).lower() not in (w.lower() for w in found.get(kind, [])):
+                found.setdefault(kind, []).append(hit.group(0))
+    return found
+
+
+def test_ruling_kinds_out_by_their_words_finds_what_searching_every_cue_finds() -> None:
+    synthetic = Path(__file__).parents[2] / "classifiers" / "data" / "intent" / "synthetic" / "posts.jsonl"
+    texts = [json.loads(line)["text"] for line in synthetic.read_text(encoding="utf-8").splitlines()[:3000]]
+    texts += ["We need a QUOTE for 300 units", "Kan we get a DEMO?", "Prıcing for 40 offices, request a quote"]
+    with_signals = 0
+    for text in texts:
+        assert find_signals(text) == _every_cue_searched(text), text
+        with_signals += bool(find_signals(text))
+    assert with_signals > 100

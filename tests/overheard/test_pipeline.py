@@ -13,7 +13,7 @@ from listener.base import Page, RatingSeen
 from listener.replay import ReplayCollector
 from overheard.config import load_config
 from overheard.demo import SAMPLES
-from overheard.pipeline import Runtime, process_batch, sweep
+from overheard.pipeline import Runtime, process_batch, sweep, sweep_each
 from overheard.services import contacts as crm
 from storage.database import open_database
 from storage.mentions import get_cursor
@@ -137,3 +137,30 @@ def test_the_overall_rating_a_review_page_states_is_kept_over_time(engine: Engin
     with engine.connect() as c:
         seen = [rating for _, rating in ratings_seen(c, "reviews:kettle")]
     assert [(r.rating, r.count) for r in seen] == [(3.8, 127), (3.9, 131)]
+
+
+def test_sources_swept_side_by_side_store_what_one_at_a_time_stores_and_a_failing_one_stops_only_itself(
+    tmp_path: Path, classifier: Classifier
+) -> None:
+    lines = (SAMPLES / "mentions.jsonl").read_text(encoding="utf-8").splitlines(True)[:90]
+    paths = []
+    for i in range(3):
+        paths.append(tmp_path / f"s{i}.jsonl")
+        paths[-1].write_text("".join(lines[i * 30 : (i + 1) * 30]))
+    counts = {}
+    for at_once in (1, 2):
+        engine = open_database(f"sqlite:///{tmp_path / f'at-once-{at_once}.db'}")
+        runtime = _runtime(engine, classifier)
+        collectors = [ReplayCollector(p, name=f"replay:{p.stem}", page_size=10) for p in paths]
+        broken = CrashAfter(ReplayCollector(paths[0], name="replay:broken", page_size=10), pages=1)
+        pages: list[str] = []
+        order = [collectors[0], broken, *collectors[1:]]
+        outcomes = sweep_each(runtime, order, lambda c, _b, pages=pages: pages.append(c.name), at_once)
+        assert [c.name for c, _ in outcomes] == ["replay:s0", "replay:broken", "replay:s1", "replay:s2"]
+        assert isinstance(outcomes[1][1], ConnectionError)
+        assert [o.stored for _, o in outcomes if not isinstance(o, Exception)] == [30, 30, 30]
+        assert pages.count("replay:s1") == pages.count("replay:s0") >= 3 and pages.count("replay:broken") == 1
+        with engine.connect() as c:
+            assert get_cursor(c, "replay:s2") == "30" and get_cursor(c, "replay:broken") is None
+        counts[at_once] = {t.name: _count(engine, t) for t in (mentions, verdicts, routes, deliveries, findings)}
+    assert counts[1] == counts[2] and counts[2]["mentions"] == 90

@@ -20,7 +20,7 @@ from enrichers.delivery import generate_secret
 from listener.replay import ReplayCollector
 from overheard.config import parse_config
 from overheard.demo import SAMPLES
-from overheard.pipeline import Runtime, deliver_due, sweep
+from overheard.pipeline import BackgroundSender, Runtime, deliver_due, sweep
 from storage.database import open_database
 from storage.schema import deliveries
 from tests.distributed.keyword_classifier import KeywordClassifier
@@ -148,3 +148,44 @@ def test_one_pass_sends_every_due_delivery_beyond_one_batch(
 
     assert report.delivered == 11 and sum(receiver.received.values()) == 11
     assert _statuses(engine) == {"delivered": 11}
+
+
+def test_a_background_sender_sends_each_stored_pages_deliveries_once_beside_the_rounds_own_pass(
+    database_url: str, receiver: Receiver, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`overheard run`'s sender: pages nudge it while the collecting thread goes on; the round's own pass and the
+    sender never send one delivery twice."""
+    monkeypatch.setenv("TEST_HOOK_SECRET", SECRET)
+    sample = _sample(tmp_path, 20)
+    engine = open_database(database_url)
+    runtime = Runtime.build(parse_config(_config_text(receiver.url, sample)), engine, KeywordClassifier())
+    receiver.delay_s = 0.02
+    with BackgroundSender(runtime) as sender:
+        sweep(runtime, ReplayCollector(sample), sender.nudge)
+        deadline = time.monotonic() + 60
+        while sum(receiver.received.values()) < 20 and time.monotonic() < deadline:
+            time.sleep(0.05)  # nothing but the sender sends: the nudge alone gets them out
+        assert sum(receiver.received.values()) == 20
+        after = deliver_due(runtime)  # the round's own pass finds nothing left
+    assert after.delivered == 0 and sender.report.delivered == 20 and sender.failures == []
+    assert receiver.received.most_common(1)[0][1] == 1
+    assert _statuses(engine) == {"delivered": 20}
+
+
+def test_what_a_background_sender_could_not_send_goes_out_on_its_last_pass(
+    database_url: str, receiver: Receiver, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    sample = _sample(tmp_path, 5)
+    engine = open_database(database_url)
+    runtime = Runtime.build(parse_config(_config_text(receiver.url, sample)), engine, KeywordClassifier())
+    sweep(runtime, ReplayCollector(sample))
+    monkeypatch.delenv("TEST_HOOK_SECRET", raising=False)  # the channel cannot sign: left out, retried later
+    sender = BackgroundSender(runtime)
+    sender.nudge()
+    time.sleep(0.5)
+    assert sum(receiver.received.values()) == 0
+    monkeypatch.setenv("TEST_HOOK_SECRET", SECRET)
+    with engine.begin() as connection:  # due again now rather than after the backoff
+        connection.execute(deliveries.update().values(next_attempt_at=None, status="pending"))
+    report = sender.close()  # the last pass sends them
+    assert report.delivered == 5 and sum(receiver.received.values()) == 5
