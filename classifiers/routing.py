@@ -1,0 +1,63 @@
+"""Which model reads a document: its language decides.
+
+English, and documents whose language nobody could tell (None), go to the English model exactly as before:
+same batches, same verdicts, same speed. Documents in another language go to the multilingual path
+(``classifiers.multilingual``), which is loaded on the first such document, so a deployment that never sees one
+never loads it. The document's ``language`` is filled upstream (the platform's tag, else
+``listener.language.detect_language``); this module only reads it.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Sequence
+
+from classifiers.verdict import Classifier, Document, Verdict
+
+
+def english(language: str | None) -> bool:
+    """True when the English model reads a document in ``language`` (English, or unknown)."""
+    return language is None or not language.strip() or language.strip().lower().startswith("en")
+
+
+class LanguageRouter:
+    """A Classifier that sends each document to the English model or the multilingual one by its language."""
+
+    def __init__(self, english_model: Classifier, multilingual: Callable[[], Classifier]) -> None:
+        self.english = english_model
+        self._load_multilingual = multilingual
+        self._multilingual: Classifier | None = None
+        self._lock = threading.Lock()
+
+    @property
+    def version(self) -> str:
+        """The English model's version: verdicts of the other path carry their own in ``model_version``."""
+        return self.english.version
+
+    def __getattr__(self, name: str) -> object:
+        """Anything else (``encoder``, ``thresholds``, ``meta``) is the English model's, as before routing."""
+        if name.startswith("_") or name == "english":
+            raise AttributeError(name)
+        return getattr(self.english, name)
+
+    def multilingual(self) -> Classifier:
+        with self._lock:
+            if self._multilingual is None:
+                self._multilingual = self._load_multilingual()
+            return self._multilingual
+
+    def classify(self, documents: Sequence[Document]) -> list[Verdict]:
+        """One verdict per document, in order."""
+        docs = list(documents)
+        foreign = [i for i, doc in enumerate(docs) if not english(doc.language)]
+        if not foreign:
+            return self.english.classify(docs)
+        out: list[Verdict | None] = [None] * len(docs)
+        chosen = set(foreign)
+        home = [i for i in range(len(docs)) if i not in chosen]
+        if home:
+            for i, verdict in zip(home, self.english.classify([docs[i] for i in home]), strict=True):
+                out[i] = verdict
+        for i, verdict in zip(foreign, self.multilingual().classify([docs[i] for i in foreign]), strict=True):
+            out[i] = verdict
+        return [v for v in out if v is not None]
