@@ -25,18 +25,15 @@ class LanguageRouter:
 
     def __init__(self, english_model: Classifier, multilingual: Callable[[], Classifier]) -> None:
         self.english = english_model
+        self.version = english_model.version
+        """The English model's version: verdicts of the other path carry their own in ``model_version``."""
         self._load_multilingual = multilingual
         self._multilingual: Classifier | None = None
         self._lock = threading.Lock()
 
-    @property
-    def version(self) -> str:
-        """The English model's version: verdicts of the other path carry their own in ``model_version``."""
-        return self.english.version
-
     def __getattr__(self, name: str) -> object:
         """Anything else (``encoder``, ``thresholds``, ``meta``) is the English model's, as before routing."""
-        if name.startswith("_") or name == "english":
+        if name.startswith("_") or name in ("english", "version"):
             raise AttributeError(name)
         return getattr(self.english, name)
 
