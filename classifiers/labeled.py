@@ -203,7 +203,7 @@ def evaluate_classifier(
     """
     if not examples:
         raise ValueError("nothing to evaluate: no usable labeled rows")
-    return _score(examples, classify_examples(classifier, examples, batch_size, detect))
+    return score(examples, classify_examples(classifier, examples, batch_size, detect))
 
 
 def classify_examples(
@@ -222,7 +222,8 @@ def classify_examples(
     return verdicts
 
 
-def _score(examples: Sequence[LabeledText], verdicts: Sequence[Verdict]) -> Evaluation:
+def score(examples: Sequence[LabeledText], verdicts: Sequence[Verdict]) -> Evaluation:
+    """The figures of ``verdicts`` (one per example, in order) against the examples' labels."""
     reports: dict[str, Report] = {}
     flagged: dict[str, int] = {}
     for task, labels in (("sentiment", SENTIMENT_LABELS), ("intent", INTENT_LABELS)):
@@ -271,27 +272,20 @@ LANGUAGE_HEADER = (
 )
 
 
-def evaluate_by_language(
-    classifier: Classifier,
-    examples: Sequence[LabeledText],
-    detect: Callable[[str], str | None],
-    batch_size: int = 64,
+def figures_by_language(
+    examples: Sequence[LabeledText], verdicts: Sequence[Verdict], detected: Sequence[str | None]
 ) -> list[LanguageFigures]:
-    """Figures per language of the rows that name one (the ``language`` column), each row read by the model
-    its detected language chooses."""
-    named = [e for e in examples if e.language]
-    verdicts = classify_examples(classifier, named, batch_size, detect)
-    detected = [detect(e.text) for e in named]
+    """Figures per language of the examples that name one (the ``language`` column), from their verdicts and
+    the languages detected for them (which decided the model that read each)."""
     out = []
-    for language in sorted({str(e.language) for e in named}):
-        index = [i for i, e in enumerate(named) if e.language == language]
-        rows = [named[i] for i in index]
+    for language in sorted({str(e.language) for e in examples if e.language}):
+        index = [i for i, e in enumerate(examples) if e.language == language]
         out.append(
             LanguageFigures(
                 language=language,
-                rows=len(rows),
+                rows=len(index),
                 detected=sum(detected[i] == language for i in index),
-                evaluation=_score(rows, [verdicts[i] for i in index]),
+                evaluation=score([examples[i] for i in index], [verdicts[i] for i in index]),
             )
         )
     return out

@@ -731,13 +731,15 @@ def evaluate(
         LANGUAGE_HEADER,
         LabeledFileError,
         LabeledText,
-        evaluate_by_language,
-        evaluate_classifier,
+        classify_examples,
+        figures_by_language,
         read_labeled,
+        score,
     )
     from classifiers.model import ARTIFACTS, load_default
     from classifiers.multilingual import load_multilingual
     from classifiers.routing import LanguageRouter
+    from classifiers.verdict import Verdict
     from listener.language import detect_language
 
     try:
@@ -746,6 +748,7 @@ def evaluate(
         fail(str(exc))
     classifier = LanguageRouter(english, load_multilingual)
     named: list[LabeledText] = []
+    named_verdicts: list[Verdict] = []
     for file in files:
         try:
             labeled = read_labeled(file)
@@ -755,16 +758,19 @@ def evaluate(
             errors.print(f"{file}: row {problem.row}: {problem.reason}", highlight=False, markup=False)
         if not labeled.examples:
             fail(f"{file}: no usable labeled rows ({len(labeled.problems)} rejected)")
-        result = evaluate_classifier(classifier, labeled.examples, detect=detect_language)
+        verdicts = classify_examples(classifier, labeled.examples, detect=detect_language)
+        result = score(labeled.examples, verdicts)
         sys.stdout.write(
             f"{file}: {len(labeled.examples)} rows evaluated, {len(labeled.problems)} rejected; "
             f"model {classifier.version}\n\n{result.render()}\n\n"
         )
         named += [e for e in labeled.examples if e.language]
+        named_verdicts += [v for e, v in zip(labeled.examples, verdicts, strict=True) if e.language]
     if named:
         lines = [f"per language ({len(named)} rows with a language column; detected: share read in that language)"]
         lines.append(LANGUAGE_HEADER)
-        lines += [figures.line() for figures in evaluate_by_language(classifier, named, detect_language)]
+        detected = [detect_language(e.text) for e in named]
+        lines += [figures.line() for figures in figures_by_language(named, named_verdicts, detected)]
         sys.stdout.write("\n".join(lines) + "\n")
 
 
