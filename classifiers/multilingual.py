@@ -177,6 +177,11 @@ class MultilingualClassifier:
         )
 
 
+def multilingual_version(artifacts: Path = MULTILINGUAL_ARTIFACTS) -> str:
+    """The version the multilingual path's verdicts carry, read without loading the encoder."""
+    return str(json.loads((artifacts / "meta.json").read_text())["model_version"])
+
+
 def load_multilingual(artifacts: Path = MULTILINGUAL_ARTIFACTS, threads: int | None = 1) -> MultilingualClassifier:
-    """The shipped non-English classifier (loads the 72 MB encoder; about 0.1 s, memory-mapped)."""
+    """The shipped non-English classifier (memory-maps the 72 MB encoder; about half a second)."""
     return MultilingualClassifier(E5Encoder(threads=threads), artifacts=artifacts)

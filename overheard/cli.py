@@ -737,7 +737,7 @@ def evaluate(
         score,
     )
     from classifiers.model import ARTIFACTS, load_default
-    from classifiers.multilingual import load_multilingual
+    from classifiers.multilingual import load_multilingual, multilingual_version
     from classifiers.routing import LanguageRouter
     from classifiers.verdict import Verdict
     from listener.language import detect_language
@@ -747,6 +747,7 @@ def evaluate(
     except (ValueError, FileNotFoundError) as exc:
         fail(str(exc))
     classifier = LanguageRouter(english, load_multilingual)
+    models = f"{english.version} (English and unknown), {multilingual_version()} (other languages)"
     named: list[LabeledText] = []
     named_verdicts: list[Verdict] = []
     for file in files:
@@ -762,7 +763,7 @@ def evaluate(
         result = score(labeled.examples, verdicts)
         sys.stdout.write(
             f"{file}: {len(labeled.examples)} rows evaluated, {len(labeled.problems)} rejected; "
-            f"model {classifier.version}\n\n{result.render()}\n\n"
+            f"models {models}\n\n{result.render()}\n\n"
         )
         named += [e for e in labeled.examples if e.language]
         named_verdicts += [v for e, v in zip(labeled.examples, verdicts, strict=True) if e.language]
