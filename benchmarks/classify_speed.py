@@ -6,6 +6,8 @@ Each path runs in its own subprocess so that peak memory (max RSS, imports inclu
   naive      transformers-pipeline style: one text per forward pass, same encoder, sentiment head only
   torch      load_default(backend="torch"): classify() on batches of 32, length-bucketed passes
   onnx       load_default(backend="onnx"): the same on ONNX Runtime int8 (the first run exports and caches it)
+  routed     what the service serves: the onnx path behind classifiers.routing.LanguageRouter, documents tagged
+             English as language detection tags them (the multilingual model is never loaded for them)
 A path may name another artifacts directory after "@" (``onnx@var/candidate``), to compare two models in one
 run; the default is classifiers/artifacts. All paths read the same TweetEval val tweets with 2 threads. The
 paths take turns, --rounds times, so that a shared machine's changing load falls on all of them: the ratios
@@ -76,11 +78,19 @@ def run_path(path: str, n: int, quality: int) -> dict:
         result = {"load_s": load_s}
     else:
         from classifiers.model import load_default
-        from classifiers.verdict import Document
+        from classifiers.verdict import Classifier, Document
 
-        classifier = load_default(backend=backend, batch_size=32, threads=2, artifacts=artifacts)
+        routed = backend == "routed"
+        english = load_default(backend="onnx" if routed else backend, batch_size=32, threads=2, artifacts=artifacts)
+        classifier: Classifier = english
+        if routed:
+            from classifiers.multilingual import load_multilingual
+            from classifiers.routing import LanguageRouter
+
+            classifier = LanguageRouter(english, load_multilingual)
         load_s = time.perf_counter() - started
-        docs = [Document(t) for t in texts]
+        language = "en" if routed else None
+        docs = [Document(t, language=language) for t in texts]
         classifier.classify(docs[:32])  # warm-up
         started = time.perf_counter()
         for start in range(0, len(docs), 32):
@@ -89,7 +99,7 @@ def run_path(path: str, n: int, quality: int) -> dict:
         result = {"load_s": load_s, "version": classifier.version, "peak_mib": _peak_mib()}
         if quality:
             q_texts, q_labels = val_texts(quality)
-            verdicts = classifier.classify([Document(t) for t in q_texts])
+            verdicts = classifier.classify([Document(t, language=language) for t in q_texts])
             result["predictions"] = [v.sentiment.value for v in verdicts]
             result["intents"] = [v.intent.value for v in verdicts]
             result["gold"] = q_labels
@@ -138,7 +148,7 @@ def main() -> None:
 
     paths = args.paths.split(",")
     for path in paths:
-        if path.partition("@")[0] == "onnx":
+        if path.partition("@")[0] in ("onnx", "routed"):
             command = [sys.executable, __file__, "--prepare", path]
             out = subprocess.run(command, check=True, capture_output=True, text=True)
             prepared = json.loads(out.stdout.strip().splitlines()[-1])
@@ -191,8 +201,8 @@ def main() -> None:
                 )
         for path in paths:
             backend, _, where = path.partition("@")
-            twin = f"torch@{where}" if where else "torch"
-            if backend == "onnx" and twin in results:
+            twin = ("torch" if backend == "onnx" else "onnx") + (f"@{where}" if where else "")
+            if backend in ("onnx", "routed") and twin in results:
                 t, o = results[twin], results[path]
                 same_s = sum(a == b for a, b in zip(t["predictions"], o["predictions"], strict=True)) / len(
                     t["predictions"]

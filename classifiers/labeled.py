@@ -1,7 +1,7 @@
 """Labeled texts from a user's file (CSV or JSONL), and the figures a classifier scores on them.
 
-A file needs a ``text`` column and at least one of ``sentiment`` and ``intent``; ``rating`` (stars, 0–5) is
-read when present. A row that cannot be used is reported with its row number and why, and the rest are
+A file needs a ``text`` column and at least one of ``sentiment`` and ``intent``; ``rating`` (stars, 0–5) and
+``language`` (the language the row is written in, ISO 639-1, for figures per language) are read when present. A row that cannot be used is reported with its row number and why, and the rest are
 still evaluated: one bad line in a thousand should not cost the other 999.
 """
 
@@ -11,13 +11,13 @@ import csv
 import io
 import json
 import math
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from classifiers.metrics import Report, evaluate
-from classifiers.verdict import Classifier, Document, Intent, Sentiment
+from classifiers.verdict import Classifier, Document, Intent, Sentiment, Verdict
 
 SENTIMENT_LABELS: tuple[str, ...] = tuple(s.value for s in Sentiment)
 INTENT_LABELS: tuple[str, ...] = tuple(i.value for i in Intent)
@@ -39,6 +39,9 @@ class LabeledText:
     sentiment: str | None
     intent: str | None
     rating: float | None = None
+    language: str | None = None
+    """The language the row is written in (the file's ``language`` column), for figures per language; which
+    model reads the row is decided by detecting the language of its text, as for a collected mention."""
 
 
 @dataclass(frozen=True)
@@ -165,7 +168,11 @@ def _example(row: int, record: dict[str, Any]) -> LabeledText | str:
             return f"rating {rating!r} is not a number"
         if not (math.isfinite(stars) and 0 <= stars <= 5):
             return f"rating {rating!r} is not a number of stars from 0 to 5"
-    return LabeledText(row=row, text=text, sentiment=sentiment, intent=intent, rating=stars)
+    language = record.get("language")
+    if language is not None and not isinstance(language, str):
+        return f"language must be a string, got {type(language).__name__}"
+    language = (language.strip().lower() or None) if language else None
+    return LabeledText(row=row, text=text, sentiment=sentiment, intent=intent, rating=stars, language=language)
 
 
 @dataclass(frozen=True)
@@ -183,14 +190,40 @@ class Evaluation:
         return "\n\n".join(parts)
 
 
-def evaluate_classifier(classifier: Classifier, examples: Sequence[LabeledText], batch_size: int = 64) -> Evaluation:
-    """Classify every example once and score each task on the rows that carry its label."""
+def evaluate_classifier(
+    classifier: Classifier,
+    examples: Sequence[LabeledText],
+    batch_size: int = 64,
+    detect: Callable[[str], str | None] | None = None,
+) -> Evaluation:
+    """Classify every example once and score each task on the rows that carry its label.
+
+    ``detect`` names each text's language as the pipeline would (it decides which model reads it); without it
+    documents carry no language, as before.
+    """
     if not examples:
         raise ValueError("nothing to evaluate: no usable labeled rows")
-    verdicts = []
+    return score(examples, classify_examples(classifier, examples, batch_size, detect))
+
+
+def classify_examples(
+    classifier: Classifier,
+    examples: Sequence[LabeledText],
+    batch_size: int = 64,
+    detect: Callable[[str], str | None] | None = None,
+) -> list[Verdict]:
+    """One verdict per example, in order, each document carrying the language ``detect`` names."""
+    verdicts: list[Verdict] = []
     for start in range(0, len(examples), batch_size):
         chunk = examples[start : start + batch_size]
-        verdicts += classifier.classify([Document(e.text, rating=e.rating) for e in chunk])
+        verdicts += classifier.classify(
+            [Document(e.text, rating=e.rating, language=detect(e.text) if detect else None) for e in chunk]
+        )
+    return verdicts
+
+
+def score(examples: Sequence[LabeledText], verdicts: Sequence[Verdict]) -> Evaluation:
+    """The figures of ``verdicts`` (one per example, in order) against the examples' labels."""
     reports: dict[str, Report] = {}
     flagged: dict[str, int] = {}
     for task, labels in (("sentiment", SENTIMENT_LABELS), ("intent", INTENT_LABELS)):
@@ -199,3 +232,60 @@ def evaluate_classifier(classifier: Classifier, examples: Sequence[LabeledText],
             reports[task] = evaluate([g for g, _ in pairs], [str(getattr(v, task)) for _, v in pairs], labels)
             flagged[task] = sum(v.needs_human for _, v in pairs)
     return Evaluation(reports=reports, needs_human=flagged)
+
+
+@dataclass(frozen=True)
+class LanguageFigures:
+    """The triage figures of one language's rows: how often its language was detected, and the scores."""
+
+    language: str
+    rows: int
+    detected: int
+    """Rows whose detected language was the row's own (the rest were read as English/unknown or another)."""
+    evaluation: Evaluation
+
+    def line(self) -> str:
+        intent = self.evaluation.reports.get("intent")
+        sentiment = self.evaluation.reports.get("sentiment")
+        cells = [f"{self.language:<5}", f"{self.rows:>5}", f"{self.detected / self.rows:>9.3f}"]
+        if intent is not None:
+            cells += [
+                f"{intent.accuracy:>8.3f}",
+                f"{intent.macro_f1:>9.3f}",
+                f"{intent.per_class['complaint'].recall:>10.3f}",
+                f"{intent.per_class['purchase_intent'].recall:>10.3f}",
+            ]
+        else:
+            cells += [f"{'-':>8}", f"{'-':>9}", f"{'-':>10}", f"{'-':>10}"]
+        if sentiment is not None:
+            cells += [f"{sentiment.accuracy:>8.3f}", f"{sentiment.macro_f1:>9.3f}"]
+        else:
+            cells += [f"{'-':>8}", f"{'-':>9}"]
+        flagged = self.evaluation.needs_human.get("intent", self.evaluation.needs_human.get("sentiment", 0))
+        cells.append(f"{flagged / self.rows:>8.3f}")
+        return " ".join(cells)
+
+
+LANGUAGE_HEADER = (
+    f"{'lang':<5} {'rows':>5} {'detected':>9} {'int.acc':>8} {'int.mF1':>9} {'compl.rec':>10} {'purch.rec':>10} "
+    f"{'sent.acc':>8} {'sent.mF1':>9} {'flagged':>8}"
+)
+
+
+def figures_by_language(
+    examples: Sequence[LabeledText], verdicts: Sequence[Verdict], detected: Sequence[str | None]
+) -> list[LanguageFigures]:
+    """Figures per language of the examples that name one (the ``language`` column), from their verdicts and
+    the languages detected for them (which decided the model that read each)."""
+    out = []
+    for language in sorted({str(e.language) for e in examples if e.language}):
+        index = [i for i, e in enumerate(examples) if e.language == language]
+        out.append(
+            LanguageFigures(
+                language=language,
+                rows=len(index),
+                detected=sum(detected[i] == language for i in index),
+                evaluation=score([examples[i] for i in index], [verdicts[i] for i in index]),
+            )
+        )
+    return out

@@ -764,35 +764,67 @@ def gdpr_audit(
 
 @app.command()
 def evaluate(
-    file: Annotated[
-        Path, typer.Argument(help="Labeled .csv or .jsonl: text, plus sentiment and/or intent (rating optional).")
+    files: Annotated[
+        list[Path],
+        typer.Argument(
+            help="Labeled .csv or .jsonl files: text, plus sentiment and/or intent (rating and language optional)."
+        ),
     ],
     backend: Annotated[str, typer.Option(help="torch (fp32) or onnx (int8).")] = "torch",
     artifacts: Annotated[
         Path | None, typer.Option(help="Artifacts folder to evaluate, e.g. one written by `overheard train`.")
     ] = None,
 ) -> None:
-    """Score the classifier on a labeled file: accuracy, macro-F1, macro-recall, per-class figures, confusion."""
-    from classifiers.labeled import LabeledFileError, evaluate_classifier, read_labeled
+    """Score the classifier on labeled files: accuracy, macro-F1, macro-recall, per-class figures, confusion; and
+    per language (rows with a ``language`` column) accuracy, macro-F1, complaint and purchase-intent recall.
+
+    Each text's language is detected as for a collected mention, and decides which model reads it."""
+    from classifiers.labeled import (
+        LANGUAGE_HEADER,
+        LabeledFileError,
+        LabeledText,
+        classify_examples,
+        figures_by_language,
+        read_labeled,
+        score,
+    )
     from classifiers.model import ARTIFACTS, load_default
+    from classifiers.multilingual import load_multilingual, multilingual_version
+    from classifiers.routing import LanguageRouter
+    from classifiers.verdict import Verdict
+    from listener.language import detect_language
 
     try:
-        labeled = read_labeled(file)
-    except LabeledFileError as exc:
-        fail(str(exc))
-    for problem in labeled.problems:
-        errors.print(f"{file}: row {problem.row}: {problem.reason}", highlight=False, markup=False)
-    if not labeled.examples:
-        fail(f"{file}: no usable labeled rows ({len(labeled.problems)} rejected)")
-    try:
-        classifier = load_default(backend=backend, artifacts=artifacts or ARTIFACTS)
+        english = load_default(backend=backend, artifacts=artifacts or ARTIFACTS)
     except (ValueError, FileNotFoundError) as exc:
         fail(str(exc))
-    result = evaluate_classifier(classifier, labeled.examples)
-    sys.stdout.write(
-        f"{file}: {len(labeled.examples)} rows evaluated, {len(labeled.problems)} rejected; "
-        f"model {classifier.version}\n\n{result.render()}\n"
-    )
+    classifier = LanguageRouter(english, load_multilingual)
+    models = f"{english.version} (English and unknown), {multilingual_version()} (other languages)"
+    named: list[LabeledText] = []
+    named_verdicts: list[Verdict] = []
+    for file in files:
+        try:
+            labeled = read_labeled(file)
+        except LabeledFileError as exc:
+            fail(str(exc))
+        for problem in labeled.problems:
+            errors.print(f"{file}: row {problem.row}: {problem.reason}", highlight=False, markup=False)
+        if not labeled.examples:
+            fail(f"{file}: no usable labeled rows ({len(labeled.problems)} rejected)")
+        verdicts = classify_examples(classifier, labeled.examples, detect=detect_language)
+        result = score(labeled.examples, verdicts)
+        sys.stdout.write(
+            f"{file}: {len(labeled.examples)} rows evaluated, {len(labeled.problems)} rejected; "
+            f"models {models}\n\n{result.render()}\n\n"
+        )
+        named += [e for e in labeled.examples if e.language]
+        named_verdicts += [v for e, v in zip(labeled.examples, verdicts, strict=True) if e.language]
+    if named:
+        lines = [f"per language ({len(named)} rows with a language column; detected: share read in that language)"]
+        lines.append(LANGUAGE_HEADER)
+        detected = [detect_language(e.text) for e in named]
+        lines += [figures.line() for figures in figures_by_language(named, named_verdicts, detected)]
+        sys.stdout.write("\n".join(lines) + "\n")
 
 
 @app.command()

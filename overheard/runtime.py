@@ -15,8 +15,16 @@ from storage.database import open_database
 
 
 def load_classifier(config: OverheardConfig | None = None) -> Classifier:
-    """The offline model (MiniLM encoder + learned heads) on the config's backend, with its thresholds: the shipped
-    one that ``classifier.model`` names unless ``classifier.artifacts`` names a folder."""
+    """The offline models, chosen per document by its language (``classifiers.routing``): English and unknown go
+    to the MiniLM model on the config's backend, with its thresholds (the shipped one that ``classifier.model``
+    names unless ``classifier.artifacts`` names a folder); other languages to the multilingual path."""
+    from classifiers.multilingual import load_multilingual
+    from classifiers.routing import LanguageRouter
+
+    return LanguageRouter(_english_classifier(config), load_multilingual)
+
+
+def _english_classifier(config: OverheardConfig | None) -> Classifier:
     from classifiers import load_default
     from classifiers.model import Thresholds
 

@@ -115,6 +115,7 @@ def test_the_worker_without_a_broker_url_says_what_to_set(monkeypatch: pytest.Mo
 
 def test_a_worker_loads_the_shipped_model_with_the_configs_thresholds_and_a_stand_in_without() -> None:
     from classifiers.model import TransformerClassifier
+    from classifiers.routing import LanguageRouter
     from classifiers.verdict import Intent
     from overheard.config import OverheardConfig
     from overheard.tasks import load_classifier_from
@@ -126,8 +127,9 @@ def test_a_worker_loads_the_shipped_model_with_the_configs_thresholds_and_a_stan
         }
     )
     shipped = load_classifier_from("overheard.runtime:load_classifier", config)
-    assert isinstance(shipped, TransformerClassifier)
-    assert shipped.thresholds.intent[Intent.complaint] == 0.91
+    assert isinstance(shipped, LanguageRouter)  # English and unknown: the MiniLM model; other languages: multilingual
+    assert isinstance(shipped.english, TransformerClassifier)
+    assert shipped.english.thresholds.intent[Intent.complaint] == 0.91
     assert "+thresholds." in shipped.version
     stand_in = load_classifier_from("tests.distributed.keyword_classifier:load", config)
     assert stand_in.version == "keyword-test-1"
