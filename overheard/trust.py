@@ -132,34 +132,33 @@ def rate_limit_from_headers(headers: Mapping[str, str], now: datetime) -> RateLi
 
 class RateLimitWatch:
     """Remembers the rate-limit headers of the responses an `Http` client receives (a requests response
-    hook, so `Http` itself is unchanged). `during()` gives the headroom left after one sweep."""
+    hook, so `Http` itself is unchanged). `during()` gives the headroom left after one sweep.
+
+    Sources share one client and are swept side by side (`pipeline.sweep_each`), each on its own thread, and a
+    response hook runs on the thread that sent the request: so what a sweep sees is kept per thread, and two
+    sweeps at once never reset or take each other's headroom."""
 
     def __init__(self, http: Http) -> None:
-        self._lock = threading.Lock()
-        self._latest: RateLimit | None = None
-        self._recording = False
+        self._local = threading.local()
         http.session.hooks.setdefault("response", []).append(self._seen)
 
     def _seen(self, response: requests.Response, *args: Any, **kwargs: Any) -> requests.Response:
-        if self._recording:
+        if getattr(self._local, "recording", False):
             found = rate_limit_from_headers(response.headers, datetime.now(UTC))
-            if found is not None:
-                with self._lock:
-                    if self._latest is None or (found.remaining or 0) <= (self._latest.remaining or 0):
-                        self._latest = found  # the tightest window seen during the sweep
+            latest: RateLimit | None = self._local.latest
+            if found is not None and (latest is None or (found.remaining or 0) <= (latest.remaining or 0)):
+                self._local.latest = found  # the tightest window seen during the sweep
         return response
 
     @contextmanager
     def during(self) -> Iterator[list[RateLimit | None]]:
-        """Collect headroom while the block runs; the one-item list holds it afterwards."""
+        """Collect headroom while the block runs on this thread; the one-item list holds it afterwards."""
         result: list[RateLimit | None] = [None]
-        with self._lock:
-            self._latest, self._recording = None, True
+        self._local.latest, self._local.recording = None, True
         try:
             yield result
         finally:
-            with self._lock:
-                result[0], self._recording = self._latest, False
+            result[0], self._local.recording = self._local.latest, False
 
 
 # One watch per client, forgotten with the client (a weak key, so a new client never inherits an old watch).
