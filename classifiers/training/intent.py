@@ -219,6 +219,7 @@ def fit_and_score(
 ) -> np.ndarray:
     """Log-probabilities of the ``held`` rows from a head fitted on the other real rows plus ``extra``."""
     fit = ~held
+    extra = extra if len(extra.y) else Augmentation.none(x.shape[1])
     model = make_pipeline(StandardScaler(), LogisticRegression(C=c, max_iter=3000, class_weight=class_weight))
     weight = np.r_[np.ones(int(fit.sum())), extra.weight]
     model.fit(np.r_[x[fit], extra.x], np.r_[y[fit], extra.y], logisticregression__sample_weight=weight)
