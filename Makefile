@@ -2,7 +2,8 @@
 #   make demo  — set up a fresh machine and run the offline demo
 #   make test  — set up, start PostgreSQL, and run the whole test suite (what CI runs)
 # and the loop a developer runs fifty times a day:
-#   make check — ruff, the import contract, mypy and every test that needs no service (no PostgreSQL, Redis or browser)
+#   make check — ruff, the import contract, mypy and every test that needs no service (no PostgreSQL, Redis or
+#                browser) and no subprocess of the CLI (the e2e journeys)
 VENV ?= .venv
 PYTHON ?= python3
 

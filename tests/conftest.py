@@ -91,7 +91,10 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     it uses names postgres; Redis and the browser likewise (every page fixture stands on `browser`), so a new
     test file cannot forget its marker.
     """
+    e2e = Path(__file__).parent / "e2e"
     for item in items:
+        if e2e in item.path.parents:  # whole journeys through the `overheard` command, run in a subprocess
+            item.add_marker(pytest.mark.e2e)
         params = getattr(getattr(item, "callspec", None), "params", {})
         names = [name.lower() for name in getattr(item, "fixturenames", ())]
         for marker, words in _SERVICE_FIXTURES.items():

@@ -113,6 +113,7 @@ def test_a_mention_the_database_refuses_costs_that_mention_not_its_page(engine: 
     assert "[SQL" not in kept.reason and "parameters" not in kept.reason
 
 
+@pytest.mark.e2e
 def test_collect_sweeps_the_next_source_after_one_that_fails(tmp_path: Path) -> None:
     (tmp_path / "not-a-file.jsonl").mkdir()  # reading it raises IsADirectoryError, no SourceError
     shutil.copyfile(FIXTURES / "replay.jsonl", tmp_path / "good.jsonl")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+import pytest
 from sqlalchemy import create_engine, select
 
 from overheard.retention import SCHEDULED
@@ -14,6 +15,7 @@ from tests.e2e.cli import overheard
 FIXTURES = Path(__file__).parent / "fixtures" / "bad_input"
 
 
+@pytest.mark.e2e
 def test_overheard_run_applies_retention_on_its_own_and_audits_it(tmp_path: Path) -> None:
     shutil.copyfile(FIXTURES / "replay.jsonl", tmp_path / "good.jsonl")
     (tmp_path / "overheard.yaml").write_text(
