@@ -134,8 +134,14 @@ def test_keyboard_moves_with_j_and_k_then_assigns_relabels_and_resolves(page: Pa
     expect(chosen).to_be_focused()
     new_intent = "question" if _stored(live_app, mention_id).intent != "question" else "complaint"
     chosen.select_option(new_intent)
-    selected.get_by_role("button", name="Save label").click()
+    # Enter on the focused button saves the label; the global Enter ("open the mention") must not fire too.
+    opened: list[str] = []
+    mention_href = selected.get_attribute("data-href") or "/mentions/"
+    page.on("request", lambda request: opened.append(request.url) if mention_href in request.url else None)
+    selected.get_by_role("button", name="Save label").focus()
+    page.keyboard.press("Enter")
     expect(page.get_by_role("status")).to_contain_text(f"relabelled as {new_intent}")
+    assert opened == [], "Enter on the focused button also opened the mention"
     assert _stored(live_app, mention_id).intent == new_intent
     expect(selected).to_have_attribute("data-id", str(mention_id))
 

@@ -50,8 +50,11 @@
     return Math.min(kept.index, items.length - 1);
   }
 
+  // Shortcuts never fire while a control has focus: Enter on a focused "Save label" button submits that form and
+  // must not also open the mention (which lost the relabel), and letters typed in a field are text.
   function typing(target) {
-    return target && (target.tagName === "INPUT" || target.tagName === "SELECT" || target.tagName === "TEXTAREA");
+    return !!(target && target.closest &&
+      target.closest('input, select, textarea, button, a[href], summary, [contenteditable=""], [contenteditable="true"]'));
   }
 
   // While a form's request is on its way, say so and refuse a second click (which would act twice).
