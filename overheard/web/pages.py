@@ -474,10 +474,9 @@ def privacy_erase(
         return back(f"/privacy/{quote(contact_id)}", "/privacy", "Nothing was erased: type the contact id to confirm.")
     report = gdpr.erase(engine, principal, contact_id[:MAX_CONTACT_ID_CHARS])
     removed = sum(report.deleted.values())
-    return back(
-        "/privacy", "/privacy",
-        f"Erased {contact_id}: {removed} records deleted, {report.tombstoned_mentions} posts tombstoned.",
-    )  # fmt: skip
+    notice = f"Erased {contact_id}: {removed} records deleted, {report.tombstoned_mentions} posts tombstoned."
+    query = urlencode({"type": "contact", "id": report.contact_id})  # the contact page is gone: show the receipt
+    return RedirectResponse(f"/privacy/receipt?{query}&notice={quote(notice)}", status_code=303)
 
 
 # ---- dashboard ------------------------------------------------------------------------------------------------

@@ -94,3 +94,25 @@ def test_the_privacy_role_exports_and_erases_an_author_who_is_not_a_contact(
     expect(page.locator(".empty")).to_contain_text("No stored post has an author matching")
     page.goto(f"/privacy?a={HANDLE}")
     expect(page.locator("#authors")).to_have_count(0)
+
+
+def test_erasing_a_contact_ends_on_its_receipt_and_the_audit_log_still_finds_it(page: Page, live_app: LiveApp) -> None:
+    contact = "c-0035"  # a contact of the demo sample no other browser test opens
+    sign_in(page, live_app, Role.privacy)
+    page.goto(f"/privacy/{contact}")
+    page.get_by_label("to confirm").fill(contact)
+    page.get_by_role("button", name="Erase").click()
+    expect(page).to_have_url(re.compile(r"/privacy/receipt\?"))
+    expect(page.get_by_role("status")).to_contain_text(f"Erased {contact}")
+    expect(page.locator("#receipt").get_by_role("row").filter(has_text="contacts").last).to_contain_text("1")
+
+    response = page.goto(f"/privacy/{contact}")
+    assert response is not None and response.status == 404
+    page.goto("/privacy/audit")
+    page.get_by_label("Contact id").fill(contact)
+    page.get_by_role("button", name="Filter by contact").click()
+    log = page.locator("#audit-log")
+    expect(log).to_contain_text("gdpr.erase")
+    log.get_by_role("link", name="Receipt").click()
+    expect(page.locator("h1")).to_have_text("Erasure receipt")
+    expect(page.locator("main")).to_contain_text(f"contact {contact}")
