@@ -599,6 +599,21 @@ def export_author(connection: Connection, source: str, handle: str, *, actor: st
     }
 
 
+def author_contacts(connection: Connection, source: str, handle: str) -> list[str]:
+    """The CRM contacts a post of the author's is linked to (not unlinked by a person), by id."""
+    key = handle.strip().lstrip("@").lower()
+    return list(
+        connection.execute(
+            select(links.c.contact_id)
+            .join(mentions, mentions.c.id == links.c.mention_id)
+            .where(mentions.c.source == source, func.lower(func.ltrim(mentions.c.author_handle, "@")) == key)
+            .where(links.c.status != "unlinked", links.c.contact_id.is_not(None))
+            .distinct()
+            .order_by(links.c.contact_id)
+        ).scalars()
+    )
+
+
 def author_kept(connection: Connection, source: str, handle: str) -> dict[str, list[dict[str, Any]]]:
     """The rows kept on an author, per table (what `export_author` exports and `erase_author` removes);
     reading them is not audited here, the caller audits the view."""

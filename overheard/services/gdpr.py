@@ -127,6 +127,7 @@ class AuthorRecord:
     kept: dict[str, list[dict[str, Any]]]
     posts: list[dict[str, Any]]
     trail: list[AuditEntry]
+    contact_ids: list[str]  # CRM contacts a post of theirs is linked to: erase the contact then (CRM record too)
 
     @property
     def counts(self) -> dict[str, int]:
@@ -156,9 +157,10 @@ def author_record(engine: Engine, caller: Caller, source: str, handle: str) -> A
             kept = author_kept(connection, source, handle)
             record(connection, caller.name, "author.view", "author", subject)
             trail = entries_for(connection, "author", subject)
+            linked = kept_store.author_contacts(connection, source, handle)
     except UnknownAuthor as exc:
         raise NotFound(str(exc)) from None
-    return AuthorRecord(source, handle, subject, kept, kept.get("mentions", []), trail)
+    return AuthorRecord(source, handle, subject, kept, kept.get("mentions", []), trail, linked)
 
 
 def export_author(engine: Engine, caller: Caller, source: str, handle: str) -> dict[str, Any]:

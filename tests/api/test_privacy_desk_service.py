@@ -42,6 +42,11 @@ def test_a_role_without_the_gdpr_capability_may_not_find_export_erase_or_read_th
     assert kept == 1
 
 
+def test_an_author_linked_to_a_crm_contact_names_the_contact_to_erase_instead(seeded: Seeded) -> None:
+    assert gdpr.author_record(seeded.engine, PRIVACY, "x", "priya_r_ops").contact_ids == ["c-0001"]
+    assert gdpr.author_record(seeded.engine, PRIVACY, SOURCE, HANDLE).contact_ids == []
+
+
 def test_a_search_too_short_or_an_unknown_author_says_what_was_wrong(seeded: Seeded) -> None:
     with pytest.raises(ServiceError, match="at least two characters"):
         gdpr.find_authors(seeded.engine, PRIVACY, "r")

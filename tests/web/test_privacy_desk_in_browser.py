@@ -46,6 +46,7 @@ def test_the_privacy_role_exports_and_erases_an_author_who_is_not_a_contact(
     expect(page.locator("h1")).to_contain_text(HANDLE)
     expect(page.locator("#kept").get_by_role("row").filter(has_text="mentions")).to_contain_text("1")
     expect(page.locator("#posts tbody tr")).to_have_count(1)
+    expect(page.locator("#linked")).to_have_count(0)  # not linked to a CRM contact: no pointer to one
     shot(page, "privacy-author-before-erasure")
 
     with page.expect_download() as started:
@@ -116,3 +117,13 @@ def test_erasing_a_contact_ends_on_its_receipt_and_the_audit_log_still_finds_it(
     log.get_by_role("link", name="Receipt").click()
     expect(page.locator("h1")).to_have_text("Erasure receipt")
     expect(page.locator("main")).to_contain_text(f"contact {contact}")
+
+
+def test_an_author_who_is_a_crm_contact_is_pointed_to_the_contacts_erasure(page: Page, live_app: LiveApp) -> None:
+    sign_in(page, live_app, Role.privacy)
+    page.goto("/privacy?a=priya_r_ops")
+    expect(page.locator("#authors").get_by_role("row").filter(has_text="priya_r_ops")).to_contain_text("c-0001")
+    page.locator("#authors").get_by_role("link", name="priya_r_ops").click()
+    expect(page.locator("#linked")).to_contain_text("erase the contact")
+    page.locator("#linked").get_by_role("link", name="c-0001").click()
+    expect(page.locator("h1")).to_contain_text("Priya Raman")
