@@ -587,6 +587,36 @@ def _author(connection: Connection, source: str, handle: str) -> tuple[Person, l
 def export_author(connection: Connection, source: str, handle: str, *, actor: str) -> dict[str, Any]:
     """Everything kept on an author who is not (or not only) a CRM contact: their posts and all that hangs off
     them, their posts waiting in pages and quarantined, by the same rules `erase_author` removes them."""
+    tables = author_kept(connection, source, handle)
+    subject = author_subject(source, handle)
+    record(connection, actor, "gdpr.export", "author", subject, tables=sorted(tables))
+    return {
+        "author": {"source": source, "handle": handle},
+        "exported_at": now_utc().isoformat(),
+        "what_we_keep": {e.table: {"columns": list(e.columns), "why": e.why} for e in PERSONAL_DATA},
+        "tables": tables,
+        "audit": [e.model_dump(mode="json") for e in entries_for(connection, "author", subject)],
+    }
+
+
+def author_contacts(connection: Connection, source: str, handle: str) -> list[str]:
+    """The CRM contacts a post of the author's is linked to (not unlinked by a person), by id."""
+    key = handle.strip().lstrip("@").lower()
+    return list(
+        connection.execute(
+            select(links.c.contact_id)
+            .join(mentions, mentions.c.id == links.c.mention_id)
+            .where(mentions.c.source == source, func.lower(func.ltrim(mentions.c.author_handle, "@")) == key)
+            .where(links.c.status != "unlinked", links.c.contact_id.is_not(None))
+            .distinct()
+            .order_by(links.c.contact_id)
+        ).scalars()
+    )
+
+
+def author_kept(connection: Connection, source: str, handle: str) -> dict[str, list[dict[str, Any]]]:
+    """The rows kept on an author, per table (what `export_author` exports and `erase_author` removes);
+    reading them is not audited here, the caller audits the view."""
     person, authored = _author(connection, source, handle)
     pending = _pending_theirs(connection, person)
     if not authored and not pending:
@@ -604,15 +634,7 @@ def export_author(connection: Connection, source: str, handle: str, *, actor: st
         {k: _json_safe(v) for k, v in r._asdict().items() if k != "payload_hash"}
         for r in _quarantined_theirs(connection, person, posts)
     ]
-    subject = author_subject(source, handle)
-    record(connection, actor, "gdpr.export", "author", subject, tables=sorted(tables))
-    return {
-        "author": {"source": source, "handle": handle},
-        "exported_at": now_utc().isoformat(),
-        "what_we_keep": {e.table: {"columns": list(e.columns), "why": e.why} for e in PERSONAL_DATA},
-        "tables": tables,
-        "audit": [e.model_dump(mode="json") for e in entries_for(connection, "author", subject)],
-    }
+    return tables
 
 
 def erase_author(connection: Connection, source: str, handle: str, *, actor: str) -> ErasureReport:

@@ -149,6 +149,7 @@ def create_app(engine: Engine, config: OverheardConfig, *, rate_limit_per_minute
     app.state.failures = FailureLimiter(config.web.failed_sign_ins_per_minute)
     for module in (health, mentions, contacts, delivery, rules, metrics, gdpr, sources):
         app.include_router(module.router, dependencies=[Depends(known_query)])
+    app.include_router(gdpr.authors, dependencies=[Depends(known_query)])  # authors who are not CRM contacts
     pages.mount(app)
     app.add_exception_handler(RequestValidationError, _validation_problem)
     app.add_exception_handler(405, _method_not_allowed)

@@ -43,6 +43,7 @@ from overheard.api.auth import (
 )
 from overheard.api.models import MAX_CONTACT_ID_CHARS, MAX_SEARCH_CHARS, MAX_SNOOZE_HOURS, MAX_STAFF_NAME_CHARS
 from overheard.services import contacts, gdpr, leads, mentions, metrics, sweeps
+from overheard.services.access import ServiceError
 from overheard.web import charts
 from storage import inbox
 from storage.schema import now_utc
@@ -374,7 +375,77 @@ def privacy_page(request: Request, principal: User, engine: Db) -> HTMLResponse:
     principal.require(Capability.gdpr)  # the desk opens empty; a search is the service's (and audited)
     q = (request.query_params.get("q") or "").replace("\x00", "")[:MAX_SEARCH_CHARS]
     results = gdpr.find_subjects(engine, principal, q) if q else []
-    return render(request, "privacy.html", principal, q=q, results=results)
+    a = (request.query_params.get("a") or "").replace("\x00", "")[:MAX_SEARCH_CHARS]
+    authors, author_error = [], None
+    if a:
+        try:
+            authors = gdpr.find_authors(engine, principal, a)
+        except ServiceError as exc:
+            author_error = str(exc)
+    return render(
+        request, "privacy.html", principal, q=q, results=results, a=a, authors=authors, author_error=author_error
+    )
+
+
+def _author_url(source: str, handle: str) -> str:
+    return f"/privacy/authors/{quote(source, safe='')}/{quote(handle, safe='')}"
+
+
+@router.get("/privacy/audit", response_class=HTMLResponse)
+def privacy_audit(request: Request, principal: User, engine: Db) -> HTMLResponse:
+    """The audit log as the privacy desk reads it: the newest entries, or those about one contact or author."""
+    principal.require(Capability.gdpr)
+    contact = (request.query_params.get("contact") or "").strip()[:MAX_CONTACT_ID_CHARS]
+    source = (request.query_params.get("source") or "").strip()[:MAX_SEARCH_CHARS]
+    handle = (request.query_params.get("handle") or "").strip()[:MAX_SEARCH_CHARS]
+    if source and handle:
+        entries = gdpr.audit_trail(engine, principal, author=(source, handle), limit=200)
+    else:
+        entries = gdpr.audit_trail(engine, principal, contact or None, limit=200)
+    return render(
+        request, "privacy_audit.html", principal, entries=entries, contact=contact, source=source, handle=handle
+    )
+
+
+@router.get("/privacy/receipt", response_class=HTMLResponse)
+def privacy_receipt(request: Request, principal: User, engine: Db) -> HTMLResponse:
+    """The erasure receipt: what one erasure removed, per table, read back from its audit entry."""
+    kind = request.query_params.get("type") or "author"
+    subject = (request.query_params.get("id") or "")[:MAX_SEARCH_CHARS]
+    entry = gdpr.erasure_receipt(engine, principal, kind, subject)
+    return render(request, "privacy_receipt.html", principal, e=entry)
+
+
+@router.get("/privacy/authors/{source}/{handle}", response_class=HTMLResponse)
+def privacy_author(request: Request, source: str, handle: str, principal: User, engine: Db) -> HTMLResponse:
+    found = gdpr.author_record(engine, principal, source[:MAX_SEARCH_CHARS], handle[:MAX_SEARCH_CHARS])
+    return render(request, "privacy_author.html", principal, r=found, url=_author_url(source, handle))
+
+
+@router.post("/privacy/authors/{source}/{handle}/export")
+def privacy_author_export(source: str, handle: str, principal: User, engine: Db) -> Response:
+    document = gdpr.export_author(engine, principal, source[:MAX_SEARCH_CHARS], handle[:MAX_SEARCH_CHARS])
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    name = re.sub(r"[^A-Za-z0-9_.-]+", "_", f"{source}-{handle}")
+    return Response(
+        json.dumps(document, indent=2, ensure_ascii=False),
+        media_type="application/json",
+        headers={"Content-Disposition": f'attachment; filename="export-author-{name}-{stamp}.json"'},
+    )
+
+
+@router.post("/privacy/authors/{source}/{handle}/erase")
+def privacy_author_erase(
+    source: str, handle: str, principal: User, engine: Db, confirm_handle: Annotated[str, Form()] = ""
+) -> RedirectResponse:
+    principal.require(Capability.gdpr)  # before saying anything about the confirmation
+    if confirm_handle.strip().lstrip("@").lower() != handle.strip().lstrip("@").lower():
+        return back(_author_url(source, handle), "/privacy", "Nothing was erased: type the handle to confirm.")
+    report = gdpr.erase_author(engine, principal, source[:MAX_SEARCH_CHARS], handle[:MAX_SEARCH_CHARS])
+    removed = sum(report.deleted.values())
+    query = urlencode({"type": "author", "id": gdpr.author_subject(source, handle)})
+    notice = f"Erased {handle} on {source}: {removed} records deleted, {report.tombstoned_mentions} posts tombstoned."
+    return RedirectResponse(f"/privacy/receipt?{query}&notice={quote(notice)}", status_code=303)
 
 
 @router.get("/privacy/{contact_id}", response_class=HTMLResponse)
@@ -403,10 +474,9 @@ def privacy_erase(
         return back(f"/privacy/{quote(contact_id)}", "/privacy", "Nothing was erased: type the contact id to confirm.")
     report = gdpr.erase(engine, principal, contact_id[:MAX_CONTACT_ID_CHARS])
     removed = sum(report.deleted.values())
-    return back(
-        "/privacy", "/privacy",
-        f"Erased {contact_id}: {removed} records deleted, {report.tombstoned_mentions} posts tombstoned.",
-    )  # fmt: skip
+    notice = f"Erased {contact_id}: {removed} records deleted, {report.tombstoned_mentions} posts tombstoned."
+    query = urlencode({"type": "contact", "id": report.contact_id})  # the contact page is gone: show the receipt
+    return RedirectResponse(f"/privacy/receipt?{query}&notice={quote(notice)}", status_code=303)
 
 
 # ---- dashboard ------------------------------------------------------------------------------------------------

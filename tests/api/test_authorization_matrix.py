@@ -48,6 +48,10 @@ MATRIX: dict[tuple[str, str], frozenset[Role]] = {
     ("POST", "/api/gdpr/contacts/{contact_id}/export"): PEOPLE,
     ("POST", "/api/gdpr/contacts/{contact_id}/erase"): PEOPLE,
     ("GET", "/api/gdpr/contacts/{contact_id}/audit"): PEOPLE,
+    ("GET", "/api/gdpr/authors"): PEOPLE,
+    ("POST", "/api/gdpr/authors/{source}/{handle}/export"): PEOPLE,
+    ("POST", "/api/gdpr/authors/{source}/{handle}/erase"): PEOPLE,
+    ("GET", "/api/gdpr/authors/{source}/{handle}/audit"): PEOPLE,
     ("GET", "/api/sources"): frozenset({A}),
 }
 
@@ -62,10 +66,10 @@ BODIES: dict[str, dict[str, Any]] = {
 
 
 def _request(client: TestClient, method: str, path: str, headers: dict[str, str], ids: dict[str, str]) -> int:
-    url = path.format(**ids)
+    url = path.format(**ids) if "{source}" not in path else path
     if path.startswith("/api/gdpr") or (method == "POST" and "{contact_id}" in path):
         # Never export, erase or record a consent for a real person here: other tests read them.
-        url = path.format(contact_id="c-nobody")
+        url = path.format(contact_id="c-nobody", source="x", handle="nobody-matrix")
     body = BODIES.get(path.rsplit("/", 1)[-1])
     return client.request(method, url, headers=headers, json=body if method == "POST" else None).status_code
 

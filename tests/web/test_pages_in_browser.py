@@ -163,9 +163,13 @@ def test_sales_works_the_lead_feed_and_sends_a_lead_to_the_crm_again(page: Page,
     ("role", "refused", "allowed"),
     [
         (Role.marketing, ["/inbox", "/leads", "/privacy", "/mentions/1", "/contacts/c-0001"], ["/dashboard"]),
-        (Role.service, ["/privacy", "/privacy/c-0001", "/sources"], ["/inbox", "/dashboard"]),
+        (
+            Role.service,
+            ["/privacy", "/privacy/c-0001", "/privacy/audit", "/privacy/authors/x/therileykoc", "/sources"],
+            ["/inbox", "/dashboard"],
+        ),
         (Role.sales, ["/privacy", "/sources"], ["/leads"]),
-        (Role.privacy, ["/inbox", "/dashboard", "/leads"], ["/privacy", "/contacts/c-0001"]),
+        (Role.privacy, ["/inbox", "/dashboard", "/leads"], ["/privacy", "/privacy/audit", "/contacts/c-0001"]),
     ],
     ids=["marketing", "service", "sales", "privacy"],
 )
