@@ -463,6 +463,10 @@ def _erase(
             connection.execute(delete(triage_feedback).where(triage_feedback.c.mention_id.in_(mention_ids))).rowcount
             or 0
         )
+        if contact_id is None:  # an author's posts may be linked to a contact: the links go with the posts
+            report.deleted["links"] = (
+                connection.execute(delete(links).where(links.c.mention_id.in_(mention_ids))).rowcount or 0
+            )
     contact_tied = (TiedBy.contact_key, TiedBy.contact_id)
     entries = sorted(
         (
