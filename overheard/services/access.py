@@ -26,6 +26,7 @@ class Capability(StrEnum):
     dry_run_rules = "dry_run_rules"
     read_metrics = "read_metrics"
     gdpr = "gdpr"
+    work_leads = "work_leads"  # the ranked lead feed and its decisions (accept, dismiss, snooze): sales' desk
     operate = "operate"  # source health and operator alerts: for whoever runs Overheard, not business teams
 
 
@@ -43,6 +44,7 @@ POLICY: dict[Capability, frozenset[Role]] = {
     Capability.read_metrics: frozenset({Role.admin, Role.marketing, Role.service, Role.sales}),
     Capability.gdpr: frozenset({Role.admin, Role.privacy}),
     Capability.operate: frozenset({Role.admin}),
+    Capability.work_leads: frozenset({Role.admin, Role.sales}),
 }
 
 SCOPES: dict[Role, Scope] = {
@@ -69,6 +71,10 @@ class Forbidden(ServiceError):
 
 class NotFound(ServiceError):
     """No such record, or not one the caller's scope may see; the two are not told apart (HTTP 404)."""
+
+
+class Invalid(ServiceError):
+    """What was asked is malformed or incomplete (HTTP 400), e.g. a dismissal without a reason."""
 
 
 class Conflict(ServiceError):
