@@ -10,14 +10,14 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import Connection, Engine
+from sqlalchemy import Connection, Engine, select
 
 from overheard.services.access import Caller, Capability, Invalid, NotFound
 from overheard.services.mentions import visible
 from storage import inbox
 from storage import leads as lead_store
 from storage.audit import record
-from storage.schema import now_utc
+from storage.schema import leads, now_utc
 
 SALES = "sales"
 
@@ -87,11 +87,11 @@ def _decide(
     """Check the caller works leads, act on the lead and write one audit record, in one transaction."""
     caller.require(Capability.work_leads)
     with engine.begin() as connection:
+        if connection.execute(select(leads.c.mention_id).where(leads.c.mention_id == mention_id)).first() is None:
+            raise NotFound(f"mention {mention_id} is not a lead (or does not exist)")
         try:
             act(connection)
         except lead_store.LeadStateError as exc:
-            if "not a lead" in str(exc):
-                raise NotFound(f"mention {mention_id} is not a lead") from exc
             raise Invalid(str(exc)) from exc
         record(connection, caller.name, action, "mention", str(mention_id), **detail)
 
