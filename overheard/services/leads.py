@@ -46,6 +46,15 @@ def send_to_crm(engine: Engine, caller: Caller, mention_id: int) -> CrmSend:
 
 STATES = tuple(state.value for state in lead_store.LeadState)
 """The states a lead can be in, as the feed's state filter takes them."""
+VIEWS: dict[str, tuple[str, ...]] = {
+    "open": ("new", "accepted"),
+    "new": ("new",),
+    "accepted": ("accepted",),
+    "snoozed": ("snoozed",),
+    "dismissed": ("dismissed",),
+    "all": STATES,
+}
+"""The feed's state filter as the page and the API offer it: a name for one or more states."""
 MAX_DISMISS_REASON_CHARS = 500
 """A dismissal's reason is kept as training feedback; longer ones are refused, not cut."""
 

@@ -270,14 +270,6 @@ def inbox_page(request: Request, principal: User, engine: Db) -> HTMLResponse:
     )  # fmt: skip
 
 
-_LEAD_STATES = {
-    "open": ("new", "accepted"),
-    "new": ("new",),
-    "accepted": ("accepted",),
-    "snoozed": ("snoozed",),
-    "dismissed": ("dismissed",),
-    "all": leads.STATES,
-}
 _LEAD_STATE_LABELS = {
     "open": "new or accepted",
     "new": "new",
@@ -293,11 +285,11 @@ def leads_page(request: Request, principal: User, engine: Db) -> HTMLResponse:
     """The ranked lead feed: `state` (open, new, accepted, snoozed, dismissed, all) and `owner` filter it."""
     p = request.query_params
     state = p.get("state") or "open"
-    state = state if state in _LEAD_STATES else "open"
+    state = state if state in leads.VIEWS else "open"
     owner = (p.get("owner") or "").replace("\x00", "").strip()[:MAX_STAFF_NAME_CHARS] or None
-    feed = leads.ranked(engine, principal, states=_LEAD_STATES[state], owner=owner)
+    feed = leads.ranked(engine, principal, states=leads.VIEWS[state], owner=owner)
     return render(
-        request, "leads.html", principal, feed=feed, state=state, state_choices=list(_LEAD_STATES),
+        request, "leads.html", principal, feed=feed, state=state, state_choices=list(leads.VIEWS),
         state_labels=_LEAD_STATE_LABELS,
         here=str(request.url.path) + (f"?{request.url.query}" if request.url.query else ""),
         can_contacts=principal.can(Capability.read_contacts),
