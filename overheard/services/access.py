@@ -2,8 +2,9 @@
 
 The policy is one table (`POLICY`): each capability lists the roles that have it (function-level
 authorization). What a role sees inside a capability is its `Scope` (object-level authorization, enforced
-in SQL by storage): service sees complaints and questions routed to customer service, sales sees leads,
-admin and privacy see everything; marketing holds no record-level capability at all, only aggregates.
+in SQL by storage): service sees complaints and questions routed to customer service, sales sees purchase
+intent and scored leads routed to sales, admin and privacy see everything; marketing holds no record-level
+capability at all, only aggregates.
 """
 
 from __future__ import annotations
@@ -51,7 +52,8 @@ SCOPES: dict[Role, Scope] = {
     Role.admin: Scope(),
     Role.privacy: Scope(),
     Role.service: Scope(team="customer_service", intents=("complaint", "question")),
-    Role.sales: Scope(team="sales", intents=("purchase_intent",)),
+    # Sales: purchase intent routed to sales, and every lead routed there (a prospect's ask read as "other").
+    Role.sales: Scope(team="sales", intents=("purchase_intent",), leads=True),
     # Marketing holds no record capability; the scope is never used, and would show nothing if it were.
     Role.marketing: Scope(team="marketing", intents=()),
 }

@@ -59,6 +59,14 @@ def test_a_crm_prospects_volume_ask_is_ranked_first_with_its_contact_company_and
     expect(page).to_have_url(re.compile(r"/contacts/c-0017"))
     expect(page.locator("h1")).to_contain_text("Sam Whitaker")
 
+    # Oakridge Realty's 300-unit ask, read by the model as "other", is sales' lead: its contact opens for sales.
+    page.go_back()
+    oakridge = page.locator("li.mention.lead", has_text="300 units")
+    expect(oakridge.locator("a.company")).to_have_text("Oakridge Realty")
+    oakridge.locator("a.contact").click()
+    expect(page).to_have_url(re.compile(r"/contacts/c-0024"))
+    expect(page.locator("h1")).to_contain_text("Rachel Kim")
+
 
 def test_sales_dismisses_a_lead_with_a_reason_and_it_leaves_the_new_view(page: Page, live_app: LiveApp) -> None:
     sign_in(page, live_app, Role.sales)
