@@ -27,7 +27,8 @@ class CrmSend(StrEnum):
 
     no_route = "no_route"  # the mention has no sales route: nothing to send
     already_delivered = "already_delivered"  # every CRM delivery of the lead was delivered
-    queued = "queued"  # failed or dead deliveries go out again at the next delivery run
+    queued = "queued"  # failed or dead deliveries go out again at the next delivery run (or one is still pending)
+    inbox_only = "inbox_only"  # the lead's channel is the web inbox: nothing is sent to any CRM
 
 
 def send_to_crm(engine: Engine, caller: Caller, mention_id: int) -> CrmSend:
@@ -41,7 +42,12 @@ def send_to_crm(engine: Engine, caller: Caller, mention_id: int) -> CrmSend:
         for delivery_id, status in found:
             if status in ("failed", "dead"):
                 inbox.retry_delivery(connection, delivery_id)
-    return CrmSend.already_delivered if {status for _, status in found} == {"delivered"} else CrmSend.queued
+    statuses = {status for _, status in found}
+    if statuses == {"delivered"}:
+        return CrmSend.already_delivered
+    if statuses <= {"delivered", "in_inbox"}:
+        return CrmSend.inbox_only
+    return CrmSend.queued
 
 
 STATES = tuple(state.value for state in lead_store.LeadState)

@@ -389,6 +389,11 @@ def send_to_crm(mention_id: int, principal: User, engine: Db, next: Annotated[st
         return back(next, "/leads", "This lead has no sales route, so there is nothing to send.")
     if outcome is leads.CrmSend.already_delivered:
         return back(next, "/leads", f"Lead {mention_id} is already in the CRM.")
+    if outcome is leads.CrmSend.inbox_only:
+        return back(
+            next, "/leads", f"Lead {mention_id} is in the web inbox only: its sales channel sends nothing to a CRM "
+            "(an admin can route sales to a CRM channel in the routing rules).",
+        )  # fmt: skip
     return back(next, "/leads", f"Lead {mention_id} is queued for the CRM; the next delivery run sends it.")
 
 

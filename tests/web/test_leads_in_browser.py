@@ -148,3 +148,21 @@ def test_a_lead_whose_crm_delivery_gave_up_says_why_and_send_to_crm_queues_it_ag
         "failed: HTTP 401 from the CRM: the token was refused"
     )
     assert "delivered" not in page.locator("#leads").inner_text()
+
+
+def test_send_to_crm_on_a_lead_kept_in_the_web_inbox_says_nothing_is_sent(page: Page, live_app: LiveApp) -> None:
+    sign_in(page, live_app, Role.sales)
+    card = page.locator("li.mention.lead").nth(3)
+    lead_id = int(card.get_attribute("data-id") or 0)
+    with live_app.seeded.engine.begin() as connection:
+        crm = select(deliveries.c.id).join(routes, routes.c.id == deliveries.c.route_id)
+        crm = crm.where(routes.c.mention_id == lead_id, routes.c.team == "sales")
+        connection.execute(
+            update(deliveries).where(deliveries.c.id.in_(crm.scalar_subquery())).values(status="in_inbox")
+        )
+    page.reload()
+    card = page.locator(f'li.mention.lead[data-id="{lead_id}"]')
+    expect(card.locator("p.crm")).to_contain_text("CRM: in the web inbox only")
+    card.get_by_role("button", name="Send to CRM").click()
+    expect(page.get_by_role("status")).to_contain_text(f"Lead {lead_id} is in the web inbox only")
+    expect(page.locator(f'li.mention.lead[data-id="{lead_id}"] p.crm')).to_contain_text("in the web inbox only")
