@@ -24,6 +24,7 @@ from storage.schema import (
     deliveries,
     findings,
     identities,
+    leads,
     links,
     memberships,
     mentions,
@@ -47,7 +48,9 @@ class NotAllowed(ValueError):
 
 @dataclass(frozen=True)
 class Scope:
-    """What a reader may see: mentions routed to `team` whose intent (model's or a person's) is in `intents`.
+    """What a reader may see: mentions routed to `team` whose intent (model's or a person's) is in `intents`,
+    and, with `leads`, every mention routed to `team` that is a scored lead whatever its intent (a CRM
+    prospect's volume ask the model read as "other" is still sales' lead: `storage.leads`).
 
     `team=None` is everything (admin, privacy). The same scope decides which contacts are visible: those
     linked to at least one visible mention.
@@ -55,6 +58,7 @@ class Scope:
 
     team: str | None = None
     intents: tuple[str, ...] = ()
+    leads: bool = False
 
     @property
     def everything(self) -> bool:
@@ -169,7 +173,13 @@ def scope_condition(scope: Scope) -> ColumnElement[bool]:
     if scope.everything:
         return true()
     routed = exists().where(_routed.c.mention_id == mentions.c.id, _routed.c.team == scope.team)
-    return and_(routed, or_(verdicts.c.intent.in_(scope.intents), verdicts.c.human_intent.in_(scope.intents)))
+    wanted: list[ColumnElement[bool]] = [
+        verdicts.c.intent.in_(scope.intents),
+        verdicts.c.human_intent.in_(scope.intents),
+    ]
+    if scope.leads:
+        wanted.append(exists().where(leads.c.mention_id == mentions.c.id))
+    return and_(routed, or_(*wanted))
 
 
 CURSOR_PATTERN = r"^[0-9]{1,16}_[0-9]{1,18}$"

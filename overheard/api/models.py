@@ -102,3 +102,23 @@ class EraseIn(BaseModel):
     model_config = _STRICT
 
     confirm: Literal[True] = Field(description="Erasure cannot be undone; send true to confirm.")
+
+
+class AcceptLeadIn(BaseModel):
+    model_config = _STRICT
+
+    owner: StaffName | None = Field(default=None, description="Who works the lead; the caller when left out.")
+
+
+class DismissLeadIn(BaseModel):
+    model_config = _STRICT
+
+    reason: Annotated[str, text(500, 1)] = Field(
+        description="Why this is not a lead; kept as training feedback for the classifier."
+    )
+
+
+class SnoozeLeadIn(BaseModel):
+    model_config = _STRICT
+
+    until: Instant = Field(description="Hide the lead until then (in the future); it comes back as new.")

@@ -195,3 +195,55 @@ class ContactView(_Out):
     findings: list[FindingView] = Field(description="Newest first.")
     mentions: list[LinkedMention] = Field(description="Mentions linked to the contact, newest first.")
     routes: list[RouteView]
+
+
+class LeadPart(_Out):
+    name: str = Field(description="The part of the score: intent, signal, crm, reach or recency.")
+    points: float = Field(description="Points this part gave, out of its weight.")
+    weight: float = Field(description="The most points this part can give (configurable).")
+    why: str = Field(description="Why, in words.")
+
+
+class CrmStatusView(_Out):
+    channel: str
+    status: str = Field(description="queued | sent | failed | gave up | in the web inbox only; 'sent' only when "
+                        "the receiver acknowledged.")  # fmt: skip
+    detail: str | None = Field(description="The CRM's object ids when sent, or the failure's reason.")
+
+
+class LeadView(_Out):
+    mention_id: int
+    source: str
+    url: str | None
+    author: str
+    excerpt: str = Field(description="The first 280 characters of the post.")
+    created_at: datetime
+    intent: str
+    confidence: float
+    score: int = Field(description="Lead score, 0–100: the sum of the parts.")
+    parts: list[LeadPart]
+    signals: list[str] = Field(description="Kinds of buying signal found in the words (quantity, pricing…).")
+    explanation: str = Field(description="The score and its parts in words.")
+    contact_id: str | None
+    contact_name: str | None
+    company_id: str | None
+    company_name: str | None
+    state: str = Field(description="new | accepted | snoozed | dismissed (a snoozed lead whose time is up: new).")
+    owner: str | None
+    dismiss_reason: str | None
+    snoozed_until: datetime | None
+    crm: list[CrmStatusView]
+
+
+class LeadFeed(_Out):
+    leads: list[LeadView] = Field(description="Highest score first, then newest.")
+    states: list[str] = Field(description="The states shown.")
+    owner: str | None = Field(description="Only this owner's leads, when given.")
+    counts: dict[str, int] = Field(description="Leads per state, over all leads.")
+
+
+class LeadDecision(_Out):
+    mention_id: int
+    state: str
+    owner: str | None = None
+    snoozed_until: datetime | None = None

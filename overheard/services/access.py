@@ -2,8 +2,9 @@
 
 The policy is one table (`POLICY`): each capability lists the roles that have it (function-level
 authorization). What a role sees inside a capability is its `Scope` (object-level authorization, enforced
-in SQL by storage): service sees complaints and questions routed to customer service, sales sees leads,
-admin and privacy see everything; marketing holds no record-level capability at all, only aggregates.
+in SQL by storage): service sees complaints and questions routed to customer service, sales sees purchase
+intent and scored leads routed to sales, admin and privacy see everything; marketing holds no record-level
+capability at all, only aggregates.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ class Capability(StrEnum):
     dry_run_rules = "dry_run_rules"
     read_metrics = "read_metrics"
     gdpr = "gdpr"
+    work_leads = "work_leads"  # the ranked lead feed and its decisions (accept, dismiss, snooze): sales' desk
     operate = "operate"  # source health and operator alerts: for whoever runs Overheard, not business teams
 
 
@@ -43,13 +45,15 @@ POLICY: dict[Capability, frozenset[Role]] = {
     Capability.read_metrics: frozenset({Role.admin, Role.marketing, Role.service, Role.sales}),
     Capability.gdpr: frozenset({Role.admin, Role.privacy}),
     Capability.operate: frozenset({Role.admin}),
+    Capability.work_leads: frozenset({Role.admin, Role.sales}),
 }
 
 SCOPES: dict[Role, Scope] = {
     Role.admin: Scope(),
     Role.privacy: Scope(),
     Role.service: Scope(team="customer_service", intents=("complaint", "question")),
-    Role.sales: Scope(team="sales", intents=("purchase_intent",)),
+    # Sales: purchase intent routed to sales, and every lead routed there (a prospect's ask read as "other").
+    Role.sales: Scope(team="sales", intents=("purchase_intent",), leads=True),
     # Marketing holds no record capability; the scope is never used, and would show nothing if it were.
     Role.marketing: Scope(team="marketing", intents=()),
 }
@@ -69,6 +73,10 @@ class Forbidden(ServiceError):
 
 class NotFound(ServiceError):
     """No such record, or not one the caller's scope may see; the two are not told apart (HTTP 404)."""
+
+
+class Invalid(ServiceError):
+    """What was asked is malformed or incomplete (HTTP 400), e.g. a dismissal without a reason."""
 
 
 class Conflict(ServiceError):

@@ -14,7 +14,6 @@ import hmac
 import json
 import re
 import secrets
-from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Annotated, Any
@@ -43,7 +42,7 @@ from overheard.api.auth import (
 )
 from overheard.api.models import MAX_CONTACT_ID_CHARS, MAX_SEARCH_CHARS, MAX_SNOOZE_HOURS, MAX_STAFF_NAME_CHARS
 from overheard.services import contacts, gdpr, leads, mentions, metrics, sweeps
-from overheard.services.access import ServiceError
+from overheard.services.access import Invalid, ServiceError
 from overheard.web import charts
 from storage import inbox
 from storage.schema import now_utc
@@ -271,15 +270,62 @@ def inbox_page(request: Request, principal: User, engine: Db) -> HTMLResponse:
     )  # fmt: skip
 
 
+_LEAD_STATE_LABELS = {
+    "open": "new or accepted",
+    "new": "new",
+    "accepted": "accepted",
+    "snoozed": "snoozed",
+    "dismissed": "dismissed",
+    "all": "in any state",
+}
+
+
 @router.get("/leads", response_class=HTMLResponse)
 def leads_page(request: Request, principal: User, engine: Db) -> HTMLResponse:
-    filters = replace(_filters(request), team=leads.SALES)
-    found = leads.feed(engine, principal, filters, cursor=_cursor(request))
+    """The ranked lead feed: `state` (open, new, accepted, snoozed, dismissed, all) and `owner` filter it."""
+    p = request.query_params
+    state = p.get("state") or "open"
+    state = state if state in leads.VIEWS else "open"
+    owner = (p.get("owner") or "").replace("\x00", "").strip()[:MAX_STAFF_NAME_CHARS] or None
+    feed = leads.ranked(engine, principal, states=leads.VIEWS[state], owner=owner)
     return render(
-        request, "leads.html", principal, page=found.page, filters=filters, crm=found.crm, choices=_choices(),
+        request, "leads.html", principal, feed=feed, state=state, state_choices=list(leads.VIEWS),
+        state_labels=_LEAD_STATE_LABELS,
         here=str(request.url.path) + (f"?{request.url.query}" if request.url.query else ""),
-        can_contacts=principal.can(Capability.read_contacts), now=now_utc(),
+        can_contacts=principal.can(Capability.read_contacts),
     )  # fmt: skip
+
+
+@router.post("/leads/{mention_id}/accept")
+def accept_lead(
+    mention_id: int, principal: User, engine: Db, owner: Annotated[str, Form()] = "", next: Annotated[str, Form()] = ""
+) -> RedirectResponse:
+    who = leads.accept(engine, principal, mention_id, owner.replace("\x00", "")[:MAX_STAFF_NAME_CHARS])
+    return back(next, "/leads", f"Lead {mention_id} accepted; {who} owns it.")
+
+
+@router.post("/leads/{mention_id}/dismiss")
+def dismiss_lead(
+    mention_id: int, principal: User, engine: Db, reason: Annotated[str, Form()] = "", next: Annotated[str, Form()] = ""
+) -> RedirectResponse:
+    try:
+        leads.dismiss(engine, principal, mention_id, reason.replace("\x00", ""))
+    except Invalid as exc:
+        return back(next, "/leads", f"Lead {mention_id} was not dismissed: {exc}.")
+    return back(next, "/leads", f"Lead {mention_id} dismissed; the reason is kept as training feedback.")
+
+
+@router.post("/leads/{mention_id}/snooze")
+def snooze_lead(
+    mention_id: int,
+    principal: User,
+    engine: Db,
+    days: Annotated[int, Form(ge=1, le=MAX_SNOOZE_HOURS // 24)] = 1,
+    next: Annotated[str, Form()] = "",
+) -> RedirectResponse:
+    until = now_utc() + timedelta(days=days)
+    leads.snooze(engine, principal, mention_id, until)
+    return back(next, "/leads", f"Lead {mention_id} snoozed until {until:%d %b %Y %H:%M} UTC.")
 
 
 @router.get("/mentions/{mention_id}", response_class=HTMLResponse)
@@ -343,6 +389,11 @@ def send_to_crm(mention_id: int, principal: User, engine: Db, next: Annotated[st
         return back(next, "/leads", "This lead has no sales route, so there is nothing to send.")
     if outcome is leads.CrmSend.already_delivered:
         return back(next, "/leads", f"Lead {mention_id} is already in the CRM.")
+    if outcome is leads.CrmSend.inbox_only:
+        return back(
+            next, "/leads", f"Lead {mention_id} is in the web inbox only: its sales channel sends nothing to a CRM "
+            "(an admin can route sales to a CRM channel in the routing rules).",
+        )  # fmt: skip
     return back(next, "/leads", f"Lead {mention_id} is queued for the CRM; the next delivery run sends it.")
 
 

@@ -30,6 +30,10 @@ MATRIX: dict[tuple[str, str], frozenset[Role]] = {
     ("POST", "/api/mentions/{mention_id}/resolve"): RECORDS,
     ("POST", "/api/mentions/{mention_id}/snooze"): RECORDS,
     ("POST", "/api/mentions/{mention_id}/relabel"): RECORDS,
+    ("GET", "/api/leads"): frozenset({A, SA}),
+    ("POST", "/api/leads/{mention_id}/accept"): frozenset({A, SA}),
+    ("POST", "/api/leads/{mention_id}/dismiss"): frozenset({A, SA}),
+    ("POST", "/api/leads/{mention_id}/snooze"): frozenset({A, SA}),
     ("GET", "/api/contacts"): frozenset({A, SE, SA, P}),
     ("GET", "/api/contacts/{contact_id}"): frozenset({A, SE, SA, P}),
     ("GET", "/api/contacts/{contact_id}/consents"): frozenset({A, SE, SA, P}),
@@ -62,6 +66,8 @@ BODIES: dict[str, dict[str, Any]] = {
     "consents": {"basis": "consent", "source": "matrix", "granted_at": "2026-01-01T00:00:00Z"},
     "dry-run": {"rule": {"name": "matrix", "team": "sales"}, "recent": 5},
     "erase": {"confirm": True},
+    "accept": {},
+    "dismiss": {"reason": "matrix"},  # the mention is a complaint, not a lead: 404 for those allowed
 }
 
 

@@ -1,5 +1,5 @@
-"""The other desks in a real browser: contact 360°, the marketing dashboard, the privacy desk, the lead feed,
-and the pages a role may not open."""
+"""The other desks in a real browser: contact 360°, the marketing dashboard, the privacy desk, and the pages a
+role may not open (the lead feed: test_leads_in_browser.py)."""
 
 from __future__ import annotations
 
@@ -9,10 +9,8 @@ from pathlib import Path
 
 import pytest
 from playwright.sync_api import Page, expect
-from sqlalchemy import select, update
 
 from storage.audit import entries_for
-from storage.schema import deliveries, routes
 from storage.tokens import Role
 from tests.web.browser import LiveApp, shot, sign_in
 
@@ -129,34 +127,6 @@ def test_an_unknown_search_and_an_unconfirmed_erasure_tell_the_user_what_to_do(p
     page.get_by_role("button", name="Erase").click()
     expect(page.get_by_role("status")).to_contain_text("Nothing was erased: type the contact id to confirm.")
     expect(page.locator("h1")).to_contain_text("Jonas Weber")
-
-
-def test_sales_works_the_lead_feed_and_sends_a_lead_to_the_crm_again(page: Page, live_app: LiveApp) -> None:
-    sign_in(page, live_app, Role.sales)
-    expect(page).to_have_url(re.compile(r"/leads$"))
-    leads = page.locator("li.mention.lead")
-    assert leads.count() > 0, "the demo sample's purchase-intent posts should be routed to sales"
-    for intent in leads.locator(".badge.intent").all_inner_texts():
-        assert intent.startswith("purchase_intent")
-    expect(leads.first.locator(".reasons")).to_contain_text("Evidence: ")
-    lead_id = int(leads.first.get_attribute("data-id") or 0)
-
-    # Its CRM delivery died (say the CRM was down for days): "Send to CRM" queues it again.
-    with live_app.seeded.engine.begin() as connection:
-        crm = select(deliveries.c.id).join(routes, routes.c.id == deliveries.c.route_id)
-        crm = crm.where(routes.c.mention_id == lead_id, routes.c.team == "sales")
-        delivery_ids = list(connection.execute(crm).scalars())
-        assert delivery_ids, "every lead is routed to sales with a delivery"
-        connection.execute(update(deliveries).where(deliveries.c.id.in_(delivery_ids)).values(status="dead"))
-    page.reload()
-    expect(leads.first.get_by_text("CRM delivery: dead")).to_be_visible()
-
-    leads.first.get_by_role("button", name="Send to CRM").click()
-    expect(page.get_by_role("status")).to_contain_text(f"Lead {lead_id} is queued for the CRM")
-    with live_app.seeded.engine.connect() as connection:
-        statuses = connection.execute(select(deliveries.c.status).where(deliveries.c.id.in_(delivery_ids))).scalars()
-        assert set(statuses) == {"failed"}  # i.e. due for another attempt at the next delivery run
-    expect(page.locator(f'li.mention[data-id="{lead_id}"]')).to_contain_text("CRM delivery: failed")
 
 
 @pytest.mark.parametrize(
