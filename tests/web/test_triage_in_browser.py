@@ -8,6 +8,7 @@ a button that shows a notice but writes nothing must fail here. Tests that chang
 from __future__ import annotations
 
 import re
+from urllib.parse import urlparse
 
 import pytest
 from playwright.sync_api import Page, expect
@@ -137,7 +138,10 @@ def test_keyboard_moves_with_j_and_k_then_assigns_relabels_and_resolves(page: Pa
     # Enter on the focused button saves the label; the global Enter ("open the mention") must not fire too.
     opened: list[str] = []
     mention_href = selected.get_attribute("data-href") or "/mentions/"
-    page.on("request", lambda request: opened.append(request.url) if mention_href in request.url else None)
+    page.on(
+        "request",
+        lambda r: opened.append(r.url) if r.method == "GET" and urlparse(r.url).path == mention_href else None,
+    )
     selected.get_by_role("button", name="Save label").focus()
     page.keyboard.press("Enter")
     expect(page.get_by_role("status")).to_contain_text(f"relabelled as {new_intent}")
