@@ -710,6 +710,23 @@ def gdpr_erase(
     )
 
 
+@gdpr_app.command("compact")
+def gdpr_compact(
+    config: ConfigOption = Path("overheard.yaml"),
+    actor: Annotated[str, typer.Option(help="Who runs it (kept in the audit log).")] = "cli",
+) -> None:
+    """After erasures: rewrite the database files so deleted rows leave no trace (PostgreSQL: VACUUM FULL of the
+    personal-data tables, then CHECKPOINT; SQLite: VACUUM). Each table is locked while it is rewritten."""
+    from storage.database import open_database
+
+    conf = _config(config)
+    try:
+        statements = gdpr.compact(open_database(conf.database_url()), Caller.operator(actor))
+    except (StorageError, ServiceError) as exc:
+        fail(str(exc))
+    console.print(f"compacted: {len(statements)} statements run ({statements[0]} … {statements[-1]})", highlight=False)
+
+
 @gdpr_app.command("retention")
 def gdpr_retention(
     config: ConfigOption = Path("overheard.yaml"),

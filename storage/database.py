@@ -99,6 +99,26 @@ def purge_freed_pages(engine: Engine) -> None:
         connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
 
 
+def compact_files(engine: Engine, tables: Sequence[str]) -> list[str]:
+    """The operator's post-erasure maintenance step: rewrite the database files so deleted rows leave no trace.
+
+    PostgreSQL: ``VACUUM (FULL)`` each of ``tables`` (a new file per table, the old one removed; it locks the table
+    while it runs), then ``CHECKPOINT``, so the WAL holding the old pages can be recycled. SQLite: ``VACUUM`` (a new
+    file) and the write-ahead log truncated. Returns the statements run, for the audit record.
+    """
+    statements: list[str] = []
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+        if engine.dialect.name == "postgresql":
+            preparer = engine.dialect.identifier_preparer
+            statements += [f"VACUUM (FULL) {preparer.quote(name)}" for name in tables]
+            statements.append("CHECKPOINT")
+        else:
+            statements += ["VACUUM", "PRAGMA wal_checkpoint(TRUNCATE)"]
+        for statement in statements:
+            connection.exec_driver_sql(statement)
+    return statements
+
+
 def migrate(engine: Engine) -> None:
     """Bring the schema to the newest Alembic revision (idempotent)."""
     config = Config()

@@ -16,7 +16,7 @@ from overheard.trust import apply_platform_notice
 from storage import gdpr as kept_store
 from storage import inbox
 from storage.audit import AuditEntry, entries_for, latest, record
-from storage.database import purge_freed_pages
+from storage.database import compact_files, purge_freed_pages
 from storage.deletions import DeletionReport
 from storage.gdpr import (
     AuthorSummary,
@@ -31,6 +31,7 @@ from storage.gdpr import (
     erase_contact,
     export_contact,
 )
+from storage.personal_data import PERSONAL_DATA
 
 
 @dataclass(frozen=True)
@@ -83,6 +84,17 @@ def erase(engine: Engine, caller: Caller, contact_id: str) -> ErasureReport:
         raise NotFound(str(exc)) from None
     purge_freed_pages(engine)
     return report
+
+
+def compact(engine: Engine, caller: Caller) -> list[str]:
+    """After erasures: rewrite the database files of every table that holds personal data (PostgreSQL keeps
+    deleted rows in its table files and WAL until then), and audit it. Locks each table while it is rewritten."""
+    caller.require(Capability.gdpr)
+    tables = sorted({entry.table for entry in PERSONAL_DATA} | {"audit_log", "tombstones"})
+    statements = compact_files(engine, tables)
+    with engine.begin() as connection:
+        record(connection, caller.name, "gdpr.compact", "database", "all", statements=len(statements))
+    return statements
 
 
 def retention(engine: Engine, caller: Caller, periods: Retention, *, dry_run: bool) -> dict[str, int]:
