@@ -15,7 +15,8 @@ from tests.storage.test_erasure_everywhere import _seed_jo_everywhere
 
 def _relfilenode(engine: Engine, table: str) -> int:
     with engine.connect() as c:
-        return int(c.execute(text("SELECT relfilenode FROM pg_class WHERE relname = :t"), {"t": table}).scalar_one())
+        # the table this connection's search_path names (each test has its own schema with its own `mentions`)
+        return int(c.execute(text("SELECT pg_relation_filenode(CAST(:t AS regclass))"), {"t": table}).scalar_one())
 
 
 def test_compact_rewrites_every_personal_data_table_and_is_audited(database_url: str) -> None:
