@@ -172,16 +172,16 @@ class LinearHead:
                 f"the shipped head for {', '.join(self.labels)} expects {self.weights.shape[1]} features but the code "
                 f"builds {features.shape[-1]}: rebuild it with python -m classifiers.training.intent"
             )
-        return _softmax((features @ self.weights.T + self.bias) / self.temperature)
+        return softmax((features @ self.weights.T + self.bias) / self.temperature)
 
 
-def _softmax(logits: np.ndarray) -> np.ndarray:
+def softmax(logits: np.ndarray) -> np.ndarray:
     z = logits - logits.max(axis=-1, keepdims=True)
     e = np.exp(z)
     return e / e.sum(axis=-1, keepdims=True)
 
 
-def _combine(model: np.ndarray, prior: np.ndarray) -> np.ndarray:
+def with_rating_prior(model: np.ndarray, prior: np.ndarray) -> np.ndarray:
     """Model probabilities tempered by ``1 / RATING_WEIGHT`` times a rating prior, renormalised."""
     p = np.power(np.clip(model, 1e-9, 1.0), 1.0 / RATING_WEIGHT) * prior
     return p / p.sum()
@@ -410,7 +410,7 @@ class TransformerClassifier:
 
         # Sentiment
         if doc.rating is not None:
-            s_probs = _combine(s_probs, rating_sentiment_prior(doc.rating))
+            s_probs = with_rating_prior(s_probs, rating_sentiment_prior(doc.rating))
         s_idx = int(s_probs.argmax())
         s_words = _top_phrases(prep.text, words, enc.final @ self._sentiment_directions[s_idx] / n)
         sentiment = SENTIMENTS[s_idx]
@@ -422,7 +422,7 @@ class TransformerClassifier:
         if self.intent_head is not None and i_probs is not None:
             labels = self.intent_head.labels
             if doc.rating is not None:
-                i_probs = _combine(i_probs, rating_intent_prior(doc.rating, labels))
+                i_probs = with_rating_prior(i_probs, rating_intent_prior(doc.rating, labels))
             i_idx = int(i_probs.argmax())
             i_words: list[str] = []
             if words and self._intent_directions is not None:  # set whenever intent_head is

