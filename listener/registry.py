@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
-from listener import bluesky, googleplay, hackernews, mastodon, reddit, replay, reviews, rss, x, youtube
+from listener import appstore, bluesky, googleplay, hackernews, mastodon, reddit, replay, reviews, rss, x, youtube
 from listener.base import BuildContext, Collector, SourceBase
 from listener.engagement import EngagementLookup
 from listener.recheck import PostChecker
@@ -45,6 +45,7 @@ SOURCES: dict[str, SourceKind[Any]] = {
     "review": SourceKind(reviews.ReviewSource, reviews.build),
     "youtube": SourceKind(youtube.YouTubeSource, youtube.build),
     "googleplay": SourceKind(googleplay.GooglePlaySource, googleplay.build),
+    "appstore": SourceKind(appstore.AppStoreSource, appstore.build),
 }
 
 

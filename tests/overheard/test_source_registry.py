@@ -122,6 +122,6 @@ def test_a_registered_kind_is_refused_with_the_key_and_line_like_the_others() ->
 
 def test_a_kind_nobody_registered_is_refused_naming_the_kinds_there_are() -> None:
     with pytest.raises(
-        ConfigError, match=r"o\.yaml line 4: sources\[0\]: Input tag 'lemmy' .* 'review', 'youtube', 'googleplay'$"
+        ConfigError, match=r"o\.yaml line 4: sources\[0\]: Input tag 'lemmy' .* 'youtube', 'googleplay', 'appstore'$"
     ):
         parse_config(CONFIG, Path("o.yaml"))
