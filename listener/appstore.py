@@ -27,7 +27,8 @@ EC P-256 key) is read from the environment variable `private_key_env` names. Eac
 it (ES256, audience 'appstoreconnect-v1') valid for at most 20 minutes, as Apple requires; `AppStoreToken` makes a
 new one a minute before the last expires. Apple allows a key about 3,600 requests an hour and says how many are
 left in each answer's `X-Rate-Limit` header (`user-hour-lim:3600;user-hour-rem:3545;`): `AppStoreUsage` keeps it
-for `overheard sources`.
+for `overheard sources` (asking once, for the app's bundle id, when no sweep of this process has yet), and the
+shell's rate-limit watch keeps it on the source's health row after each sweep.
 """
 
 from __future__ import annotations
@@ -215,8 +216,24 @@ class AppStoreCollector:
                 return
 
     def quota(self) -> Quota | None:
-        """Requests used of the key's hourly allowance, for `overheard sources`."""
-        return self.usage.quota() if self.usage is not None else None
+        """Requests used of the key's hourly allowance, for `overheard sources`. When this process has not asked
+        Apple anything yet, one small request (the app's bundle id) reads the allowance; None when it fails."""
+        if self.usage is None:
+            return None
+        if self.usage.limit is None:
+            try:
+                response = self.http.request(
+                    "GET",
+                    self.url.removesuffix("/customerReviews"),
+                    params={"fields[apps]": "bundleId"},
+                    headers=self.token.header(),
+                )
+            except HttpError:
+                return None
+            self.usage.saw(response.headers.get("x-rate-limit"))
+            if self.usage.limit is None:
+                return None
+        return self.usage.quota()
 
     def _fetch(self, next_url: str | None) -> dict[str, Any]:
         url, params = (next_url, None) if next_url else (self.url, self.params)

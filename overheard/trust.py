@@ -91,8 +91,18 @@ def _number(value: str | None) -> float | None:
         return None
 
 
+def _apple_rate_limit(value: str | None) -> RateLimit | None:
+    """App Store Connect's one header, 'user-hour-lim:3600;user-hour-rem:3545;' (an hourly allowance per key)."""
+    parts = dict(part.strip().partition(":")[::2] for part in (value or "").split(";") if ":" in part)
+    remaining, limit = _number(parts.get("user-hour-rem")), _number(parts.get("user-hour-lim"))
+    return RateLimit(int(remaining), int(limit) if limit is not None else None, None) if remaining is not None else None
+
+
 def rate_limit_from_headers(headers: Mapping[str, str], now: datetime) -> RateLimit | None:
-    """The rate-limit window a response describes (X, Mastodon, Reddit, Bluesky spellings), or None."""
+    """The rate-limit window a response describes (X, Mastodon, Reddit, Bluesky, App Store Connect spellings), or
+    None."""
+    if (apple := _apple_rate_limit(headers.get("x-rate-limit"))) is not None:
+        return apple
     for remaining_name, limit_name, reset_name in zip(_REMAINING, _LIMIT, _RESET, strict=True):
         remaining = _number(headers.get(remaining_name))
         if remaining is None:

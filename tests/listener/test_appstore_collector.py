@@ -140,6 +140,20 @@ def test_the_hourly_allowance_apple_states_is_the_sources_quota(
     assert "59 of 3,600 requests/hour" in quota.describe()
 
 
+def test_before_any_sweep_the_quota_asks_apple_once_for_the_allowance(
+    server: ReplayServer, http: Http, key: ec.EllipticCurvePrivateKey
+) -> None:
+    allowance = (("Content-Type", JSON), ("X-Rate-Limit", "user-hour-lim:3600;user-hour-rem:3599;"))
+    server.add("/v1/apps/1234567890", Reply(200, allowance, b'{"data": {"type": "apps", "id": "1234567890"}}'))
+    store = collector(server, http, key, usage=AppStoreUsage(http, source="appstore"))
+
+    quota = store.quota()
+
+    assert quota is not None and (quota.used, quota.cap) == (1, 3600)
+    [asked] = server.requests_to("/v1/apps/1234567890")
+    assert asked.param("fields[apps]") == "bundleId" and asked.headers["authorization"].startswith("Bearer ")
+
+
 def test_a_key_whose_role_may_not_read_reviews_says_which_roles_may(
     server: ReplayServer, http: Http, key: ec.EllipticCurvePrivateKey
 ) -> None:
