@@ -48,10 +48,12 @@ from pydantic import Field
 
 from listener.base import BuildContext, Collector, Page, SourceBase, SourceNotAvailable
 from listener.cursor import LATE_INDEXING_OVERLAP_S, Watermark
+from listener.engagement import BlueskyEngagement
 from listener.http import Http, HttpError, HttpStatusError, decode_json
 from listener.language import normalise_language
 from listener.mention import Author, Engagement, Mention, Platform, ReplyRef, payload_hash
 from listener.normalise import Converted, Finishing, Skip, convert_items, page_error, source_error
+from listener.recheck import BlueskyChecker
 
 log = logging.getLogger(__name__)
 
@@ -398,3 +400,13 @@ def build(source: BlueskySource, ctx: BuildContext) -> list[Collector]:
         )
         for name, _, search in ctx.plain_searches()
     ]
+
+
+def deletion_checker(source: BlueskySource, ctx: BuildContext) -> BlueskyChecker:
+    """The re-check for deletions (`app.bsky.feed.getPosts`) on the source's AppView."""
+    return BlueskyChecker(ctx.http, source.service, ctx.token(source.access_token_env))
+
+
+def engagement_lookup(source: BlueskySource, ctx: BuildContext) -> BlueskyEngagement:
+    """Counts of young posts, 25 per `getPosts` request on the source's AppView."""
+    return BlueskyEngagement(ctx.http, source.service)

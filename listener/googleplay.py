@@ -1,5 +1,5 @@
-"""Google Play reviews of the brand's own apps, through the Google Play Developer API (`reviews.list`), and
-replies to them (`reviews.reply`).
+"""Google Play reviews of the brand's own apps, through the Google Play Developer API (`reviews.list`). Replies to
+them (`reviews.reply`) go through `enrichers.replies.googleplay`.
 
 Constructor (what `build` at the end of this module wires from its `sources:` entry):
 
@@ -35,7 +35,7 @@ from urllib.parse import quote
 
 from pydantic import Field
 
-from listener.base import BuildContext, Collector, Page, SourceBase, SourceError, SourceNotAvailable
+from listener.base import BuildContext, Collector, Page, SourceBase, SourceNotAvailable
 from listener.http import Http, HttpError, decode_json
 from listener.language import normalise_language
 from listener.mention import Author, Engagement, Mention, Platform, payload_hash
@@ -46,7 +46,7 @@ TOKEN_URL = "https://oauth2.googleapis.com/token"
 SCOPE = "https://www.googleapis.com/auth/androidpublisher"
 RENEW_MARGIN_S = 300.0
 MAX_REPLY_CHARS = 350
-"""The most characters `reviews.reply` accepts in a reply."""
+"""The most characters `reviews.reply` accepts in a reply (`enrichers.replies.googleplay`)."""
 
 
 class GoogleOAuthToken:
@@ -153,23 +153,6 @@ class GooglePlayCollector:
             page_token = (body.get("tokenPagination") or {}).get("nextPageToken")
             if not page_token:
                 return
-
-    def reply(self, review_id: str, text: str) -> datetime:
-        """Reply to a review as the developer (or replace the reply); returns when Google recorded it.
-        `review_id` is Google's id (the mention's external_id without 'googleplay:')."""
-        if not 0 < len(text) <= MAX_REPLY_CHARS:
-            raise ValueError(f"a Google Play reply has 1 to {MAX_REPLY_CHARS} characters, this one {len(text)}")
-        url = f"{self.base}/{quote(review_id.removeprefix('googleplay:'), safe='')}:reply"
-        try:
-            response = self.http.request("POST", url, json_body={"replyText": text}, headers=self.token.header())
-            body = decode_json(response)
-        except HttpError as exc:
-            raise source_error(self.name, exc) from exc
-        result = body.get("result") if isinstance(body, dict) else None
-        if response.status_code != 200 or not isinstance(result, dict):
-            raise SourceError(self.name, f"Google Play refused the reply: HTTP {response.status_code} {body}")
-        edited = result.get("lastEdited") or {}
-        return datetime.fromtimestamp(int(edited.get("seconds") or 0), tz=UTC)
 
     def _fetch(self, params: Mapping[str, Any]) -> dict[str, Any]:
         try:

@@ -35,6 +35,7 @@ from listener.cursor import LATE_INDEXING_OVERLAP_S, Watermark
 from listener.http import Http, HttpError
 from listener.mention import Author, Engagement, Mention, Platform, payload_hash
 from listener.normalise import Converted, Finishing, Skip, convert_items, html_to_text, page_error, source_error
+from listener.recheck import HackerNewsChecker
 
 SEARCH_HOST = "https://hn.algolia.com"
 SEARCH_PATH = "/api/v1/search_by_date"
@@ -161,3 +162,8 @@ def build(source: HackerNewsSource, ctx: BuildContext) -> list[Collector]:
         )
         for name, _, search in ctx.plain_searches()
     ]
+
+
+def deletion_checker(source: HackerNewsSource, ctx: BuildContext) -> HackerNewsChecker:
+    """The re-check for deletions: Algolia's item by id."""
+    return HackerNewsChecker(ctx.http, source.base_url or SEARCH_HOST)

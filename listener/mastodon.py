@@ -50,6 +50,7 @@ from listener.http import Http, HttpError, HttpStatusError, decode_json
 from listener.language import normalise_language
 from listener.mention import Author, Engagement, Mention, Platform, ReplyRef, payload_hash
 from listener.normalise import Converted, Finishing, Skip, convert_items, html_to_text, page_error, source_error
+from listener.recheck import MastodonChecker
 
 PUBLIC_VISIBILITY = frozenset({"public", "unlisted"})
 
@@ -244,3 +245,8 @@ def build(source: MastodonSource, ctx: BuildContext) -> list[Collector]:
         )
         for name, _, search in ctx.plain_searches()
     ]
+
+
+def deletion_checker(source: MastodonSource, ctx: BuildContext) -> MastodonChecker:
+    """The re-check for deletions: the status by id on the instance it was read from."""
+    return MastodonChecker(ctx.http, source.instance, ctx.token(source.access_token_env))

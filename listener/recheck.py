@@ -47,12 +47,21 @@ class Recheck:
         return self.state in (PostState.deleted, PostState.unavailable)
 
 
+@dataclass(frozen=True)
+class LocalId:
+    """A post's id on the one server it was read from, where that differs from its `external_id` (Mastodon: the
+    status id on the instance, while `external_id` is the ActivityPub URI, the same everywhere)."""
+
+    server: str  # the server's host, e.g. 'mastodon.social'
+    id: str
+
+
 class PostChecker(Protocol):
     """Asks one platform whether posts still exist. `source` is the platform key ('mastodon', ...)."""
 
     source: str
 
-    def check(self, external_id: str, url: str | None) -> Recheck: ...
+    def check(self, external_id: str, url: str | None, local: LocalId | None = None) -> Recheck: ...
 
 
 def _get(http: Http, url: str, **kwargs: Any) -> requests.Response:
@@ -88,13 +97,13 @@ class _Checker:
         self.base_url = base_url.rstrip("/")
         self.headers = {"Authorization": f"Bearer {token}"} if token else {}
 
-    def check(self, external_id: str, url: str | None) -> Recheck:
+    def check(self, external_id: str, url: str | None, local: LocalId | None = None) -> Recheck:
         try:
-            return self._check(external_id, url)
+            return self._check(external_id, url, local)
         except HttpError as exc:  # rate limited, refused, down: we learn nothing about the post
             return Recheck(self.source, external_id, PostState.unknown, f"could not check: {exc}")
 
-    def _check(self, external_id: str, url: str | None) -> Recheck:
+    def _check(self, external_id: str, url: str | None, local: LocalId | None) -> Recheck:
         raise NotImplementedError
 
     def _answer(self, external_id: str, url: str, **kwargs: Any) -> tuple[Recheck | None, Any]:
@@ -109,14 +118,20 @@ class _Checker:
 
 
 class MastodonChecker(_Checker):
-    """GET /api/v1/statuses/:id on the instance we collected from; 404/410 or a Tombstone means deleted."""
+    """GET /api/v1/statuses/:id on the instance we collected from; 404/410 or a Tombstone means deleted.
+
+    The id is the status's local id on this instance, kept when it was collected (`local`): a post written on
+    another instance has a URI (its `external_id`) and a URL there, and only its local id here. Posts stored
+    before local ids were kept fall back to the id at the end of a URI or URL on this instance."""
 
     source = "mastodon"
 
-    def _status_id(self, external_id: str, url: str | None) -> str | None:
+    def _status_id(self, external_id: str, url: str | None, local: LocalId | None) -> str | None:
+        instance = urlsplit(self.base_url).netloc
+        if local is not None and local.server == instance and local.id.isdigit():
+            return local.id
         if external_id.isdigit():
             return external_id
-        instance = urlsplit(self.base_url).netloc
         for candidate in (external_id, url or ""):
             parts = urlsplit(candidate)
             last = parts.path.rstrip("/").rsplit("/", 1)[-1]
@@ -124,8 +139,8 @@ class MastodonChecker(_Checker):
                 return last
         return None
 
-    def _check(self, external_id: str, url: str | None) -> Recheck:
-        status_id = self._status_id(external_id, url)
+    def _check(self, external_id: str, url: str | None, local: LocalId | None) -> Recheck:
+        status_id = self._status_id(external_id, url, local)
         if status_id is None:
             return self._unknown(external_id, "a status from another instance cannot be looked up on this one")
         verdict, body = self._answer(external_id, f"{self.base_url}/api/v1/statuses/{status_id}")
@@ -144,7 +159,7 @@ class HackerNewsChecker(_Checker):
 
     source = "hackernews"
 
-    def _check(self, external_id: str, url: str | None) -> Recheck:
+    def _check(self, external_id: str, url: str | None, local: LocalId | None) -> Recheck:
         verdict, body = self._answer(external_id, f"{self.base_url}/api/v1/items/{quote(external_id, safe='')}")
         if verdict is not None:
             return verdict
@@ -179,7 +194,7 @@ class RedditChecker(_Checker):
             self.headers = dict(self.fresh_headers())
         return super()._answer(external_id, url, **kwargs)
 
-    def _check(self, external_id: str, url: str | None) -> Recheck:
+    def _check(self, external_id: str, url: str | None, local: LocalId | None) -> Recheck:
         verdict, body = self._answer(external_id, f"{self.base_url}/api/info.json", params={"id": external_id})
         if verdict is not None:
             return verdict
@@ -204,7 +219,7 @@ class BlueskyChecker(_Checker):
 
     source = "bluesky"
 
-    def _check(self, external_id: str, url: str | None) -> Recheck:
+    def _check(self, external_id: str, url: str | None, local: LocalId | None) -> Recheck:
         verdict, body = self._answer(
             external_id, f"{self.base_url}/xrpc/app.bsky.feed.getPosts", params={"uris": external_id}
         )
@@ -225,7 +240,7 @@ class XChecker(_Checker):
 
     source = "x"
 
-    def _check(self, external_id: str, url: str | None) -> Recheck:
+    def _check(self, external_id: str, url: str | None, local: LocalId | None) -> Recheck:
         verdict, body = self._answer(external_id, f"{self.base_url}/2/tweets", params={"ids": external_id})
         if verdict is not None:
             return verdict

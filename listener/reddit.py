@@ -362,13 +362,13 @@ def api_headers(
     return lambda: {**agent, **token.header()}
 
 
-def engagement_lookup(source: RedditSource, http: Http, secret: Callable[[str], str | None]) -> RedditEngagement | None:
+def engagement_lookup(source: RedditSource, ctx: BuildContext) -> RedditEngagement | None:
     """Score and comment-count lookups with the source's app token and User-Agent; None without credentials."""
-    headers = api_headers(source, http, secret)
-    return RedditEngagement(http, source.base_url or OAUTH_API, headers) if headers else None
+    headers = api_headers(source, ctx.http, ctx.secret)
+    return RedditEngagement(ctx.http, source.base_url or OAUTH_API, headers) if headers else None
 
 
-def deletion_checker(source: RedditSource, http: Http, secret: Callable[[str], str | None]) -> RedditChecker | None:
+def deletion_checker(source: RedditSource, ctx: BuildContext) -> RedditChecker | None:
     """The re-check for deletions, on oauth.reddit.com with the app token; None without credentials."""
-    headers = api_headers(source, http, secret)
-    return RedditChecker(http, source.base_url or OAUTH_API, headers=headers) if headers else None
+    headers = api_headers(source, ctx.http, ctx.secret)
+    return RedditChecker(ctx.http, source.base_url or OAUTH_API, headers=headers) if headers else None

@@ -43,11 +43,13 @@ from pydantic import Field
 
 from listener.base import BuildContext, Collector, Page, Quota, SourceBase, SourceError
 from listener.cursor import Watermark
+from listener.engagement import XEngagement
 from listener.http import Http, HttpError, HttpStatusError, RateLimited
 from listener.language import normalise_language
 from listener.mention import Author, Engagement, Mention, Platform, payload_hash
 from listener.normalise import Converted, Finishing, convert_items, page_error, source_error
 from listener.query import X_QUERY_LIMIT, Query, parse, to_x_queries, to_x_query
+from listener.recheck import XChecker
 
 log = logging.getLogger(__name__)
 
@@ -643,3 +645,15 @@ def build(source: XSource, ctx: BuildContext) -> list[Collector]:
             for number, search in enumerate(rendered, start=1)
         ]
     return stream + searches
+
+
+def deletion_checker(source: XSource, ctx: BuildContext) -> XChecker | None:
+    """The re-check for deletions (`/2/tweets` by id) with the source's bearer token; None without it."""
+    token = ctx.token(source.bearer_token_env)
+    return XChecker(ctx.http, source.base_url or TWEEPY_HOST, token) if token else None
+
+
+def engagement_lookup(source: XSource, ctx: BuildContext) -> XEngagement | None:
+    """Counts of young posts, only with `refresh_engagement: true` (every post looked up is a billed read)."""
+    token = ctx.token(source.bearer_token_env) if source.refresh_engagement else None
+    return XEngagement(ctx.http, source.base_url or TWEEPY_HOST, token) if token else None

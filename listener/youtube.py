@@ -1,5 +1,6 @@
-"""YouTube comments through the Data API v3 `commentThreads.list`: on chosen videos, and on every video of
-chosen channels (the brand's own and others'), with the project's daily quota accounted.
+"""YouTube comments through the Data API v3 `commentThreads.list`: on chosen videos, on every video of chosen
+channels (the brand's own and others'), and on videos found by searching each query (`search.list`), with the
+project's daily quota accounted.
 
 Constructor (what `build` at the end of this module wires from its `sources:` entry):
 
@@ -22,7 +23,14 @@ Threads are asked for newest first (`order=time`) and paged with `pageToken`. Th
 `listener.cursor.Watermark` over the top-level comment's `publishedAt`, whose resume position is the
 `pageToken` of an unfinished backlog: a sweep stops at the first thread older than the floor.
 
-Each `commentThreads.list` call costs 1 quota unit of the project's daily quota (10,000 by default), which resets
+`YouTubeSearchCollector` (one per query alternative) finds videos with `search.list` (`type=video`, `order=date`,
+`publishedAfter` the last `follow_days`), at most every `search_every_s`, and reads the comment threads of each video
+it found for `follow_days` after finding it, each video with its own watermark; its cursor is a JSON object
+{"searched_at": epoch seconds, "videos": {video id: {"found": epoch seconds, "mark": watermark}}}, saved after every
+page. A video whose comments are turned off is dropped from it.
+
+Each `commentThreads.list` call costs 1 quota unit of the project's daily quota (10,000 by default), each
+`search.list` call 100 units (so a search every 6 hours for 4 queries spends 1,600 units a day); the quota resets
 at midnight Pacific time. `YouTubeQuota` counts the units this process spent and refuses a call that would pass
 `daily_quota_units`; a 403 `quotaExceeded` from YouTube (other programs sharing the project) is a source error
 saying when the quota resets. The API has no call to read the quota used, so the count starts at zero when the
@@ -31,6 +39,7 @@ process starts.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator, Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
@@ -46,8 +55,11 @@ from listener.normalise import Converted, Finishing, convert_items, html_to_text
 
 API = "https://www.googleapis.com/youtube/v3"
 THREADS_PATH = "/commentThreads"
+SEARCH_PATH = "/search"
 UNITS_PER_LIST = 1
 """Quota cost of one `commentThreads.list` call (https://developers.google.com/youtube/v3/determine_quota_cost)."""
+UNITS_PER_SEARCH = 100
+"""Quota cost of one `search.list` call (same reference)."""
 DEFAULT_DAILY_UNITS = 10_000
 """The daily quota a new Google Cloud project gets for the YouTube Data API."""
 QUOTA_DAY = ZoneInfo("America/Los_Angeles")
@@ -197,30 +209,158 @@ class YouTubeCollector:
         return self.usage.quota() if self.usage is not None else None
 
     def _fetch(self, params: Mapping[str, Any]) -> dict[str, Any]:
-        if self.usage is not None:
-            self.usage.spend(self.name, UNITS_PER_LIST)
-        try:
-            response = self.http.request("GET", self.url, params=params)
-            body = decode_json(response)
-        except HttpError as exc:
-            raise source_error(self.name, exc) from exc
-        if response.status_code != 200:
-            raise self._refusal(response.status_code, body)
-        if not isinstance(body, dict) or not isinstance(body.get("items"), list):
-            raise page_error(self.name, self.url, "expected a commentThreadListResponse with an 'items' list")
-        return body
+        return _list(self.http, self.url, params, name=self.name, usage=self.usage, units=UNITS_PER_LIST)
 
-    def _refusal(self, status: int, body: Any) -> SourceError:
-        error = body.get("error") if isinstance(body, dict) else None
-        reasons = [e.get("reason") for e in (error or {}).get("errors") or [] if isinstance(e, dict)]
-        if "quotaExceeded" in reasons or "dailyLimitExceeded" in reasons:
-            if self.usage is not None:
-                return self.usage.exhausted(self.name, "YouTube says the project's quota is spent (quotaExceeded)")
-            return SourceError(self.name, "YouTube quota spent (quotaExceeded); it resets at midnight Pacific time")
-        if "commentsDisabled" in reasons:
-            return SourceError(self.name, "comments are turned off on this video (commentsDisabled)")
-        message = (error or {}).get("message") if isinstance(error, dict) else None
-        return SourceError(self.name, f"{self.url}: HTTP {status} {', '.join(filter(None, reasons))} {message or ''}")
+
+class CommentsDisabled(SourceError):
+    """YouTube answered `commentsDisabled`: the video takes no comments, so there is nothing to read on it."""
+
+
+def _list(
+    http: Http, url: str, params: Mapping[str, Any], *, name: str, usage: YouTubeQuota | None, units: int
+) -> dict[str, Any]:
+    """One Data API list call, its quota units counted first; a refusal is a `SourceError` saying why."""
+    if usage is not None:
+        usage.spend(name, units)
+    try:
+        response = http.request("GET", url, params=params)
+        body = decode_json(response)
+    except HttpError as exc:
+        raise source_error(name, exc) from exc
+    if response.status_code != 200:
+        raise _refusal(name, url, usage, response.status_code, body)
+    if not isinstance(body, dict) or not isinstance(body.get("items"), list):
+        raise page_error(name, url, "expected a list response with an 'items' list")
+    return body
+
+
+def _refusal(name: str, url: str, usage: YouTubeQuota | None, status: int, body: Any) -> SourceError:
+    error = body.get("error") if isinstance(body, dict) else None
+    reasons = [e.get("reason") for e in (error or {}).get("errors") or [] if isinstance(e, dict)]
+    if "quotaExceeded" in reasons or "dailyLimitExceeded" in reasons:
+        if usage is not None:
+            return usage.exhausted(name, "YouTube says the project's quota is spent (quotaExceeded)")
+        return SourceError(name, "YouTube quota spent (quotaExceeded); it resets at midnight Pacific time")
+    if "commentsDisabled" in reasons:
+        return CommentsDisabled(name, "comments are turned off on this video (commentsDisabled)")
+    message = (error or {}).get("message") if isinstance(error, dict) else None
+    return SourceError(name, f"{url}: HTTP {status} {', '.join(filter(None, reasons))} {message or ''}")
+
+
+class YouTubeSearchCollector:
+    """Videos found by searching one query, and the comment threads on each for `follow_days` after it was found.
+    See the module docstring."""
+
+    def __init__(
+        self,
+        http: Http,
+        *,
+        name: str,
+        search: str,
+        api_key: str,
+        base_url: str = API,
+        max_videos: int = 10,
+        follow_days: int = 7,
+        search_every_s: float = 6 * 3600,
+        max_pages_per_video: int = 3,
+        quota: YouTubeQuota | None = None,
+        only_matching: bool = False,
+        finishing: Finishing | None = None,
+    ) -> None:
+        self.http = http
+        self.name = name
+        self.search = search
+        self.api_key = api_key
+        self.base_url = base_url
+        self.url = base_url.rstrip("/") + SEARCH_PATH
+        self.max_videos = max(1, min(max_videos, 50))
+        self.follow_s = follow_days * 86_400.0
+        self.search_every_s = search_every_s
+        self.max_pages_per_video = max_pages_per_video
+        self.usage = quota
+        self.only_matching = only_matching
+        self.finishing = finishing or Finishing()
+
+    def sweep(self, cursor: str | None) -> Iterator[Page]:
+        state = _SearchState.load(cursor)
+        now = self.http.clock()
+        videos = {v: seen for v, seen in state.videos.items() if now - seen["found"] < self.follow_s}
+        searched_at = state.searched_at
+        if searched_at is None or now - searched_at >= self.search_every_s:
+            for video in self._find(now):
+                videos.setdefault(video, {"found": now, "mark": None})
+            searched_at = now
+            # the search is paid for: keep what it found even if reading the comments fails below
+            yield Page([], next_cursor=_SearchState(searched_at, dict(videos)).dump())
+        for video in list(videos):
+            threads = YouTubeCollector(
+                self.http,
+                name=self.name,
+                api_key=self.api_key,
+                video_id=video,
+                base_url=self.base_url,
+                max_pages=self.max_pages_per_video,
+                quota=self.usage,
+                only_matching=self.only_matching,
+                finishing=self.finishing,
+            )
+            try:
+                for page in threads.sweep(videos[video]["mark"]):
+                    videos[video] = {**videos[video], "mark": page.next_cursor}
+                    yield Page(page.mentions, page.rejected, next_cursor=_SearchState(searched_at, dict(videos)).dump())
+            except CommentsDisabled:
+                del videos[video]  # nothing to read there, ever: stop asking
+                yield Page([], next_cursor=_SearchState(searched_at, dict(videos)).dump())
+
+    def quota(self) -> Quota | None:
+        """Units spent today, for `overheard sources`."""
+        return self.usage.quota() if self.usage is not None else None
+
+    def _find(self, now: float) -> list[str]:
+        since = datetime.fromtimestamp(now - self.follow_s, tz=UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        params = {
+            "part": "snippet",
+            "type": "video",
+            "order": "date",
+            "q": self.search,
+            "publishedAfter": since,
+            "maxResults": self.max_videos,
+            "key": self.api_key,
+        }
+        body = _list(self.http, self.url, params, name=self.name, usage=self.usage, units=UNITS_PER_SEARCH)
+        found: list[str] = []
+        for item in body["items"]:
+            video = (item.get("id") or {}).get("videoId") if isinstance(item, dict) else None
+            if isinstance(video, str) and video and video not in found:
+                found.append(video)
+        return found
+
+
+class _SearchState:
+    """A search collector's cursor: when it last searched, and each video it follows with its thread watermark."""
+
+    def __init__(self, searched_at: float | None = None, videos: dict[str, dict[str, Any]] | None = None) -> None:
+        self.searched_at = searched_at
+        self.videos = videos or {}
+
+    @classmethod
+    def load(cls, cursor: str | None) -> _SearchState:
+        if not cursor:
+            return cls()
+        try:
+            data = json.loads(cursor)
+        except json.JSONDecodeError as exc:
+            raise ValueError(f"not a YouTube search cursor: {cursor!r}") from exc
+        videos = {
+            str(v): {"found": float(seen["found"]), "mark": seen.get("mark")}
+            for v, seen in (data.get("videos") or {}).items()
+            if isinstance(seen, dict) and isinstance(seen.get("found"), int | float)
+        }
+        searched = data.get("searched_at")
+        return cls(float(searched) if isinstance(searched, int | float) else None, videos)
+
+    def dump(self) -> str:
+        return json.dumps({"searched_at": self.searched_at, "videos": self.videos}, sort_keys=True)
 
 
 def _published(thread: Mapping[str, Any]) -> str | None:
@@ -251,13 +391,29 @@ class YouTubeSource(SourceBase):
         default=DEFAULT_DAILY_UNITS, gt=0, description="Quota units this source may spend a day (1 per page read)."
     )
     only_matching: bool = Field(default=False, description="Keep only comments that match a configured query.")
+    search: bool = Field(
+        default=False,
+        description="Also find videos by searching each query (search.list, 100 quota units a search) and read their "
+        "comments for `follow_days`.",
+    )
+    search_every_hours: float = Field(default=6.0, gt=0, description="Hours between two searches of one query.")
+    search_max_videos: int = Field(default=10, ge=1, le=50, description="Newest videos taken from each search.")
+    follow_days: int = Field(
+        default=7,
+        ge=1,
+        le=90,
+        description="Days a found video's comments are read (and how recent a video searched for is).",
+    )
     base_url: str | None = Field(default=None, description="Leave out for www.googleapis.com/youtube/v3.")
 
 
 def build(source: YouTubeSource, ctx: BuildContext) -> list[Collector]:
-    """One collector per video and per channel, sharing the source's daily quota."""
-    if not source.videos and not source.channels:
-        raise SourceNotAvailable(f"source '{source.name}': name some videos or channels to read comments from")
+    """One collector per video and per channel, and with `search` one per query alternative, sharing the source's
+    daily quota."""
+    if not source.videos and not source.channels and not source.search:
+        raise SourceNotAvailable(
+            f"source '{source.name}': name some videos or channels to read comments from, or set search: true"
+        )
     key = ctx.token(source.api_key_env, required=True) or ""
     quota = YouTubeQuota(ctx.http, daily_units=source.daily_quota_units, source=source.name)
     common: dict[str, Any] = {
@@ -273,4 +429,20 @@ def build(source: YouTubeSource, ctx: BuildContext) -> list[Collector]:
     channels: list[Collector] = [
         YouTubeCollector(ctx.http, name=ctx.name(f"channel:{c}"), channel_id=c, **common) for c in source.channels
     ]
-    return videos + channels
+    searches: list[Collector] = (
+        [
+            YouTubeSearchCollector(
+                ctx.http,
+                name=ctx.name("search:" + name.removeprefix(ctx.name(""))),
+                search=search,
+                max_videos=source.search_max_videos,
+                follow_days=source.follow_days,
+                search_every_s=source.search_every_hours * 3600,
+                **common,
+            )
+            for name, _, search in ctx.plain_searches()
+        ]
+        if source.search
+        else []
+    )
+    return videos + channels + searches

@@ -9,27 +9,28 @@ language detection, spam and near-duplicate signals) shared by all, the queries 
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from sqlalchemy import Engine
 
 from listener.base import BuildContext, Collector, Quota, SourceBase, SourceNotAvailable
-from listener.bluesky import BlueskySource
-from listener.engagement import BlueskyEngagement, EngagementLookup, XEngagement
+from listener.engagement import EngagementLookup
 from listener.http import DEFAULT_USER_AGENT, HostPacer, Http
 from listener.normalise import Finishing
 from listener.query import QuerySet
-from listener.reddit import RedditSource, engagement_lookup
-from listener.registry import kind_of
+from listener.recheck import PostChecker
+from listener.registry import SourceKind, kind_of
 from listener.signals import NearDuplicateIndex
-from listener.x import TWEEPY_HOST, XSource
 from overheard.config import OverheardConfig, secret
 from storage.engagement import refresh_counts, young_posts
 
 __all__ = [
     "SourceNotAvailable",
+    "build_checkers",
     "build_collectors",
     "build_collectors_for",
     "build_http",
+    "engagement_lookups",
     "quotas",
     "refresh_engagement",
 ]
@@ -43,17 +44,30 @@ def _queries(source: SourceBase, config: OverheardConfig) -> dict[str, str]:
     return {name: every[name] for name in source.queries} if source.queries else every
 
 
+def _kind(source: SourceBase) -> SourceKind[Any]:
+    kind = kind_of(source)
+    if kind is None:
+        raise SourceNotAvailable(f"source '{source.name}': unknown kind {type(source).__name__}")
+    return kind
+
+
+def _context(
+    source: SourceBase, config: OverheardConfig, http: Http, finishing: Finishing | None = None
+) -> BuildContext:
+    return BuildContext(
+        source=source.name,
+        http=http,
+        finishing=finishing or Finishing(),
+        queries=_queries(source, config),
+        secret=secret,
+    )
+
+
 def build_collectors_for(
     source: SourceBase, config: OverheardConfig, http: Http, finishing: Finishing
 ) -> list[Collector]:
     """The collectors of one configured source, from the builder `listener.registry` has for its kind."""
-    kind = kind_of(source)
-    if kind is None:
-        raise SourceNotAvailable(f"source '{source.name}': unknown kind {type(source).__name__}")
-    context = BuildContext(
-        source=source.name, http=http, finishing=finishing, queries=_queries(source, config), secret=secret
-    )
-    return kind.build(source, context)
+    return _kind(source).build(source, _context(source, config, http, finishing))
 
 
 def build_http(config: OverheardConfig, pacer: HostPacer | None = None) -> Http:
@@ -102,20 +116,25 @@ def quotas(config: OverheardConfig, http: Http | None = None) -> list[Quota]:
     return list(found.values())
 
 
+def build_checkers(config: OverheardConfig, http: Http) -> dict[str, list[PostChecker]]:
+    """Per platform, the deletion re-checks of the enabled sources whose kind registers one (`listener.registry`:
+    platforms whose APIs look a post up by id) and that have what it needs."""
+    checkers: dict[str, list[PostChecker]] = {}
+    for source in config.sources:
+        make = _kind(source).checker if source.enabled else None
+        checker = make(source, _context(source, config, http)) if make is not None else None
+        if checker is not None:
+            checkers.setdefault(checker.source, []).append(checker)
+    return checkers
+
+
 def engagement_lookups(config: OverheardConfig, http: Http) -> list[EngagementLookup]:
-    """The batch lookups of counts for the enabled sources whose platform reads many posts by id at once (X only
-    with `refresh_engagement: true`: every post looked up there is a billed read)."""
+    """The batch lookups of counts for the enabled sources whose kind registers one (platforms that read many
+    posts by id at once; X only with `refresh_engagement: true`: every post looked up there is a billed read)."""
     lookups: dict[str, EngagementLookup] = {}
     for source in config.sources:
-        if not source.enabled:
-            continue
-        lookup: EngagementLookup | None = None
-        if isinstance(source, BlueskySource):
-            lookup = BlueskyEngagement(http, source.service)
-        elif isinstance(source, RedditSource):
-            lookup = engagement_lookup(source, http, secret)
-        elif isinstance(source, XSource) and source.refresh_engagement and (token := secret(source.bearer_token_env)):
-            lookup = XEngagement(http, source.base_url or TWEEPY_HOST, token)
+        make = _kind(source).engagement if source.enabled else None
+        lookup = make(source, _context(source, config, http)) if make is not None else None
         if lookup is not None:
             lookups.setdefault(lookup.source, lookup)
     return list(lookups.values())

@@ -20,25 +20,10 @@ import requests
 from sqlalchemy import Connection, Engine
 
 from classifiers.verdict import Classifier
-from listener.bluesky import BlueskySource
-from listener.hackernews import HackerNewsSource
 from listener.http import Http
-from listener.mastodon import MastodonSource
-from listener.recheck import (
-    BlueskyChecker,
-    HackerNewsChecker,
-    MastodonChecker,
-    PostChecker,
-    PostState,
-    Recheck,
-    XChecker,
-    sample,
-)
-from listener.reddit import RedditSource
-from listener.reddit import deletion_checker as reddit_deletion_checker
-from listener.x import XSource
-from overheard.config import OverheardConfig, secret
-from overheard.sources import build_http, refresh_engagement
+from listener.recheck import LocalId, PostChecker, PostState, Recheck, sample
+from overheard.config import OverheardConfig
+from overheard.sources import build_checkers, build_http, refresh_engagement
 from storage.database import error_text
 from storage.deletions import DeletionReport, apply_deletion, recent_posts
 from storage.health import (
@@ -106,8 +91,18 @@ def _number(value: str | None) -> float | None:
         return None
 
 
+def _apple_rate_limit(value: str | None) -> RateLimit | None:
+    """App Store Connect's one header, 'user-hour-lim:3600;user-hour-rem:3545;' (an hourly allowance per key)."""
+    parts = dict(part.strip().partition(":")[::2] for part in (value or "").split(";") if ":" in part)
+    remaining, limit = _number(parts.get("user-hour-rem")), _number(parts.get("user-hour-lim"))
+    return RateLimit(int(remaining), int(limit) if limit is not None else None, None) if remaining is not None else None
+
+
 def rate_limit_from_headers(headers: Mapping[str, str], now: datetime) -> RateLimit | None:
-    """The rate-limit window a response describes (X, Mastodon, Reddit, Bluesky spellings), or None."""
+    """The rate-limit window a response describes (X, Mastodon, Reddit, Bluesky, App Store Connect spellings), or
+    None."""
+    if (apple := _apple_rate_limit(headers.get("x-rate-limit"))) is not None:
+        return apple
     for remaining_name, limit_name, reset_name in zip(_REMAINING, _LIMIT, _RESET, strict=True):
         remaining = _number(headers.get(remaining_name))
         if remaining is None:
@@ -224,28 +219,6 @@ def open_alerts(engine: Engine) -> list[OperatorAlert]:
 # --- platform deletions: the re-check sweep -------------------------------------------------------------
 
 
-def build_checkers(config: OverheardConfig, http: Http) -> dict[str, list[PostChecker]]:
-    """Per platform, the checkers for the configured sources whose APIs allow a lookup by id."""
-    checkers: dict[str, list[PostChecker]] = {}
-    for source in config.sources:
-        if not source.enabled:
-            continue
-        checker: PostChecker | None = None
-        if isinstance(source, MastodonSource):
-            checker = MastodonChecker(http, source.instance, secret(source.access_token_env))
-        elif isinstance(source, HackerNewsSource):
-            checker = HackerNewsChecker(http, source.base_url or "https://hn.algolia.com")
-        elif isinstance(source, RedditSource):
-            checker = reddit_deletion_checker(source, http, secret)  # the Data API's token and User-Agent
-        elif isinstance(source, BlueskySource):
-            checker = BlueskyChecker(http, source.service, secret(source.access_token_env))
-        elif isinstance(source, XSource) and secret(source.bearer_token_env):
-            checker = XChecker(http, source.base_url or "https://api.twitter.com", secret(source.bearer_token_env))
-        if checker is not None:
-            checkers.setdefault(checker.source, []).append(checker)
-    return checkers
-
-
 @dataclass
 class RecheckReport:
     """What one re-check did: posts asked about, their states, and the deletions applied."""
@@ -257,10 +230,10 @@ class RecheckReport:
     engagement_refreshed: int = 0  # young mentions whose counts were looked up again (overheard.sources)
 
 
-def _ask(checkers: list[PostChecker], external_id: str, url: str | None) -> Recheck:
+def _ask(checkers: list[PostChecker], external_id: str, url: str | None, local: LocalId | None) -> Recheck:
     answer: Recheck | None = None
     for checker in checkers:  # e.g. several Mastodon instances: the first that can tell decides
-        answer = checker.check(external_id, url)
+        answer = checker.check(external_id, url, local)
         if answer.state is not PostState.unknown:
             return answer
     assert answer is not None
@@ -289,7 +262,8 @@ def recheck_sweep(
     checkable = {source: posts for source, posts in pool.items() if source in checkers}
     report.not_checkable = {source: len(posts) for source, posts in pool.items() if source not in checkers}
     for post in sample(checkable, per_source, rng):
-        answer = _ask(list(checkers[post.source]), post.external_id, post.url)
+        local = LocalId(post.server or "", post.local_id) if post.local_id else None
+        answer = _ask(list(checkers[post.source]), post.external_id, post.url, local)
         report.checked += 1
         report.states[answer.state.value] = report.states.get(answer.state.value, 0) + 1
         if answer.gone:

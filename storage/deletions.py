@@ -46,6 +46,8 @@ class StoredPost:
     external_id: str
     url: str | None
     collected_at: datetime
+    local_id: str | None = None  # its id on the server it was read from, where not external_id (Mastodon)
+    server: str | None = None  # the host of that server, where the platform has several (Mastodon instances)
 
 
 @dataclass
@@ -145,6 +147,12 @@ def apply_deletion(
     return report
 
 
+def _server(reply_ref: object) -> str | None:
+    """The instance host a Mastodon mention's local id belongs to (kept in its reply reference)."""
+    server = reply_ref.get("instance") if isinstance(reply_ref, dict) else None
+    return server if isinstance(server, str) else None
+
+
 def recent_posts(connection: Connection, since: datetime, per_source: int = 1000) -> dict[str, list[StoredPost]]:
     """Stored mentions collected after `since`, newest first, at most `per_source` per source (the pool
     the re-check samples from)."""
@@ -152,12 +160,21 @@ def recent_posts(connection: Connection, since: datetime, per_source: int = 1000
     sources = connection.execute(select(mentions.c.source).distinct()).scalars().all()
     for source in sorted(sources):
         rows = connection.execute(
-            select(mentions.c.source, mentions.c.external_id, mentions.c.url, mentions.c.collected_at)
+            select(
+                mentions.c.source,
+                mentions.c.external_id,
+                mentions.c.url,
+                mentions.c.collected_at,
+                mentions.c.local_id,
+                mentions.c.reply_ref,
+            )
             .where(mentions.c.source == source, mentions.c.collected_at >= since)
             .order_by(mentions.c.collected_at.desc(), mentions.c.id.desc())
             .limit(per_source)
         )
-        posts = [StoredPost(r.source, r.external_id, r.url, r.collected_at) for r in rows]
+        posts = [
+            StoredPost(r.source, r.external_id, r.url, r.collected_at, r.local_id, _server(r.reply_ref)) for r in rows
+        ]
         if posts:
             found[source] = posts
     return found

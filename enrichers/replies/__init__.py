@@ -3,7 +3,8 @@
 `send_reply(thread, text, credentials, client)` posts the reply and returns a `ReplyResult`: sent, with the
 platform's id and link, or failed with a reason a person can act on and the draft kept. Platforms that take no
 reply (feeds, review sites, Hacker News) have no entry in `CAPABILITIES`: `can_reply` says so, and the shell shows
-no reply control for them.
+no reply control for them. Reviews of the brand's own apps are answered through their store's API (Google Play,
+App Store Connect): such a review is a `review` mention whose external_id names its store (`ThreadRef.answered_on`).
 
 The client should come from `enrichers.delivery.sending_client(listener.http.guarded_transport(...))`, so replies
 go through the same SSRF guard as every other request Overheard makes.
@@ -18,7 +19,7 @@ from decimal import Decimal
 import httpx
 
 from enrichers.delivery import sending_client
-from enrichers.replies import bluesky, mastodon, reddit, x
+from enrichers.replies import appstore, bluesky, googleplay, mastodon, reddit, x
 from enrichers.replies.model import (
     MissingSecret,
     ReplyAccount,
@@ -64,12 +65,18 @@ CAPABILITIES: dict[str, ReplyCapability] = {
     "bluesky": ReplyCapability(bluesky.send, 300),  # graphemes
     "x": ReplyCapability(x.send, 280, paid=True),
     "reddit": ReplyCapability(reddit.send, 10_000),
+    "googleplay": ReplyCapability(googleplay.send, googleplay.MAX_REPLY_CHARS),
+    "appstore": ReplyCapability(appstore.send, appstore.MAX_RESPONSE_CHARS),
 }
-"""Platforms we can answer on. rss, review and hackernews are absent: they take no reply through an API."""
+"""Platforms we can answer on. rss, hackernews and review pages are absent: they take no reply through an API;
+reviews collected from Google Play or App Store Connect are answered there."""
 
 
-def can_reply(platform: str) -> bool:
-    """True when a mention from `platform` can be answered where it was posted."""
+def can_reply(platform: str, external_id: str | None = None) -> bool:
+    """True when a mention from `platform` (with `external_id`, which names an app store review's store) can be
+    answered where it was posted."""
+    if platform == "review":
+        return external_id is not None and ThreadRef(platform=platform, external_id=external_id).answered_on != platform
     return platform in CAPABILITIES
 
 
@@ -105,20 +112,21 @@ def send_reply(
 ) -> ReplyResult:
     """Post `text` as a reply to `thread` from the credentials' account. Never raises for a refusal or a network
     failure: the result says why and keeps the draft."""
-    capability = CAPABILITIES.get(thread.platform)
+    platform = thread.answered_on
+    capability = CAPABILITIES.get(platform)
     if capability is None:
         return ReplyResult.failed(
-            thread.platform, text, f"{thread.platform} takes no replies through an API; answer on the site itself"
+            platform, text, f"{platform} takes no replies through an API; answer on the site itself"
         )
     if isinstance(credentials, MissingSecret):
-        return ReplyResult.failed(thread.platform, text, credentials.reason)
-    if credentials.account.platform != thread.platform:
+        return ReplyResult.failed(platform, text, credentials.reason)
+    if credentials.account.platform != platform:
         return ReplyResult.failed(
-            thread.platform,
+            platform,
             text,
-            f"the {credentials.account.platform} account cannot answer a {thread.platform} post; "
-            f"configure a {thread.platform} reply account",
+            f"the {credentials.account.platform} account cannot answer a {platform} post; "
+            f"configure a {platform} reply account",
         )
     if not text.strip():
-        return ReplyResult.failed(thread.platform, text, "the reply is empty")
+        return ReplyResult.failed(platform, text, "the reply is empty")
     return capability.send(thread, text, credentials, client, idempotency_key)

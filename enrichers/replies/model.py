@@ -1,6 +1,7 @@
 """The vendor-neutral side of replying: which thread, from which account, and what came of it.
 
-Each platform's wire format lives in its own module beside this one (`mastodon`, `bluesky`, `x`, `reddit`); they
+Each platform's wire format lives in its own module beside this one (`mastodon`, `bluesky`, `x`, `reddit`, and the
+app stores' review replies `googleplay`, `appstore`); they
 share these types and `call`, which turns every way an HTTP request can fail into a reason a person can act on.
 """
 
@@ -8,7 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, Literal
 
@@ -19,17 +20,30 @@ from listener.mention import Mention, ReplyRef
 
 _FROZEN = ConfigDict(frozen=True, extra="forbid")
 
-ReplyPlatform = Literal["mastodon", "bluesky", "x", "reddit"]
+ReplyPlatform = Literal["mastodon", "bluesky", "x", "reddit", "googleplay", "appstore"]
 
 DEFAULT_API: dict[str, str] = {
     "bluesky": "https://bsky.social",
     "x": "https://api.x.com",
     "reddit": "https://oauth.reddit.com",
+    "googleplay": "https://androidpublisher.googleapis.com",
+    "appstore": "https://api.appstoreconnect.apple.com",
 }
 """Where each platform's API lives when an account names no `base_url` (Mastodon has no default: name your
 instance)."""
 
-PLATFORM_NAMES: dict[str, str] = {"mastodon": "Mastodon", "bluesky": "Bluesky", "x": "X", "reddit": "Reddit"}
+PLATFORM_NAMES: dict[str, str] = {
+    "mastodon": "Mastodon",
+    "bluesky": "Bluesky",
+    "x": "X",
+    "reddit": "Reddit",
+    "googleplay": "Google Play",
+    "appstore": "App Store Connect",
+}
+
+STORES = ("googleplay", "appstore")
+"""Review platforms answered through their store's API: their reviews are `review` mentions whose external_id starts
+with '<store>:' (`listener.googleplay`, `listener.appstore`)."""
 
 
 class ReplyAccount(BaseModel):
@@ -46,7 +60,8 @@ class ReplyAccount(BaseModel):
         description=(
             "Environment variable holding the account's secret: Mastodon, an access token with write:statuses; "
             "Bluesky, an app password; X, a user-context OAuth 2.0 token (PKCE) with tweet.write; Reddit, a user "
-            "OAuth token with the submit scope."
+            "OAuth token with the submit scope; Google Play, a Play Console user's refresh token (scope "
+            "androidpublisher); App Store, the API key's .p8 file contents."
         ),
     )
     base_url: str | None = Field(
@@ -67,6 +82,18 @@ class ReplyAccount(BaseModel):
         description="Reddit asks every client to identify itself ('<app>/<version> by u/<name>').",
     )
     timeout_s: float = Field(default=10.0, gt=0, le=120, description="Seconds to wait for each answer.")
+    client_id_env: str | None = Field(
+        default=None, description="Google Play: environment variable with the OAuth client id (required)."
+    )
+    client_secret_env: str | None = Field(
+        default=None, description="Google Play: environment variable with the OAuth client secret (required)."
+    )
+    token_url: str | None = Field(
+        default=None,
+        description="Google Play: the OAuth token endpoint (default: https://oauth2.googleapis.com/token).",
+    )
+    key_id: str | None = Field(default=None, description="App Store: the App Store Connect API key's id (required).")
+    issuer_id: str | None = Field(default=None, description="App Store: your team's issuer id (required).")
 
     @model_validator(mode="after")
     def _needs(self) -> ReplyAccount:
@@ -74,6 +101,16 @@ class ReplyAccount(BaseModel):
             raise ValueError("a mastodon reply account needs base_url (your instance, e.g. https://mastodon.social)")
         if self.platform == "bluesky" and not self.handle:
             raise ValueError("a bluesky reply account needs handle (the account to sign in as)")
+        if self.platform == "googleplay" and not (self.client_id_env and self.client_secret_env):
+            raise ValueError(
+                "a googleplay reply account needs client_id_env and client_secret_env (the variables holding the "
+                "OAuth client's id and secret; secret_env holds the refresh token)"
+            )
+        if self.platform == "appstore" and not (self.key_id and self.issuer_id):
+            raise ValueError(
+                "an appstore reply account needs key_id and issuer_id (App Store Connect → Users and Access → "
+                "Integrations; secret_env holds the .p8 key)"
+            )
         return self
 
     @property
@@ -88,6 +125,7 @@ class ReplyCredentials:
 
     account: ReplyAccount
     secret: SecretStr
+    more: Mapping[str, SecretStr] = field(default_factory=dict)  # other secrets, by variable (Google's OAuth client)
 
 
 @dataclass(frozen=True)
@@ -99,11 +137,22 @@ class MissingSecret:
 
 def credentials_for(account: ReplyAccount, environ: Mapping[str, str]) -> ReplyCredentials | MissingSecret:
     """The account's credentials, or what to set when its environment variable is empty."""
-    value = environ.get(account.secret_env, "").strip()
-    if not value:
-        name = PLATFORM_NAMES[account.platform]
-        return MissingSecret(f"no {name} credentials: set the environment variable {account.secret_env}")
-    return ReplyCredentials(account, SecretStr(value))
+    name = PLATFORM_NAMES[account.platform]
+    more: dict[str, SecretStr] = {}
+    for variable in (account.secret_env, account.client_id_env, account.client_secret_env):
+        if variable is None:
+            continue
+        value = environ.get(variable, "").strip()
+        if not value:
+            return MissingSecret(f"no {name} credentials: set the environment variable {variable}")
+        more[variable] = SecretStr(value)
+    return ReplyCredentials(account, more.pop(account.secret_env), more)
+
+
+def secret_in(credentials: ReplyCredentials, variable: str | None) -> str:
+    """One of the credentials' other secrets (read by `credentials_for`), by its variable."""
+    found = credentials.more.get(variable or "")
+    return found.get_secret_value() if found is not None else ""
 
 
 class ThreadRef(BaseModel):
@@ -123,6 +172,12 @@ class ThreadRef(BaseModel):
         return cls(
             platform=mention.source.value, external_id=mention.external_id, url=mention.url, reply_ref=mention.reply_ref
         )
+
+    @property
+    def answered_on(self) -> str:
+        """The platform whose API takes the reply: the post's platform, or for an app store review its store."""
+        store = self.external_id.split(":", 1)[0]
+        return store if self.platform == "review" and store in STORES and ":" in self.external_id else self.platform
 
 
 class ReplyResult(BaseModel):

@@ -11,7 +11,10 @@ from typing import Any
 from urllib.parse import parse_qs
 
 import httpx
+import jwt
 import pytest
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec
 
 from enrichers.replies import (
     MissingSecret,
@@ -26,7 +29,7 @@ from enrichers.replies import (
 )
 from enrichers.replies.bluesky import reply_record
 from listener.mention import Author, Mention, Platform, ReplyRef
-from tests.listener.replay import RECORDED_FIXTURES, ReplayServer, Reply, start_server
+from tests.listener.replay import OWN_FIXTURES, RECORDED_FIXTURES, ReplayServer, Reply, start_server
 
 RECORDED = RECORDED_FIXTURES
 SECRET = "s3cret-token"
@@ -323,12 +326,148 @@ def test_reddit_errors_in_a_200_answer_are_a_refusal(server: ReplayServer, clien
     assert not result.sent and result.reason == "Reddit refused the reply: THREAD_LOCKED: that thread is locked"
 
 
+# ---- Google Play and App Store reviews --------------------------------------------------------------------------
+
+PLAY = OWN_FIXTURES / "googleplay"
+APPLE = OWN_FIXTURES / "appstore"
+PLAY_REVIEW = "gp:AOqpTOGkNZH7IcnXbaWBzvx0p3ZJ7lKJa1sdK2o0yM6N8Yb2"
+PLAY_URL = f"https://play.google.com/store/apps/details?id=com.acme.app&reviewId={PLAY_REVIEW}"
+PLAY_REPLY = f"/androidpublisher/v3/applications/com.acme.app/reviews/{PLAY_REVIEW.replace(':', '%3A')}:reply"
+
+
+def play_account(server: ReplayServer, environ: dict[str, str] | None = None) -> ReplyCredentials | MissingSecret:
+    made = ReplyAccount(
+        platform="googleplay",
+        secret_env="PLAY_REFRESH",
+        client_id_env="PLAY_CLIENT",
+        client_secret_env="PLAY_CLIENT_SECRET",
+        base_url=server.base_url,
+        token_url=server.url("/token"),
+    )
+    found = {"PLAY_REFRESH": "rt-1", "PLAY_CLIENT": "cid", "PLAY_CLIENT_SECRET": "cs"} if environ is None else environ
+    return credentials_for(made, found)
+
+
+def test_a_google_play_review_is_answered_with_an_access_token_from_the_refresh_token(
+    server: ReplayServer, client: httpx.Client
+) -> None:
+    server.add("/token", Reply.file(PLAY / "token.json", "application/json"), method="POST")
+    server.add(PLAY_REPLY, Reply.file(PLAY / "reply.json", "application/json"), method="POST")
+    thread = ThreadRef.of(mention(Platform.review, f"googleplay:{PLAY_REVIEW}", url=PLAY_URL))
+
+    result = send_reply(thread, "Thanks for telling us: 4.10.3 fixes the logout.", play_account(server), client)
+
+    assert result.sent and result.platform == "googleplay" and result.url == PLAY_URL
+    [grant] = server.requests_to("/token")
+    assert form(grant.body) == {
+        "grant_type": "refresh_token",
+        "client_id": "cid",
+        "client_secret": "cs",
+        "refresh_token": "rt-1",
+    }
+    [posted] = server.requests_to(PLAY_REPLY)
+    assert json.loads(posted.body) == {"replyText": "Thanks for telling us: 4.10.3 fixes the logout."}
+    assert posted.headers["authorization"] == "Bearer ya29.test-access-token"
+
+
+def test_a_revoked_google_refresh_token_says_to_authorise_again_and_keeps_the_draft(
+    server: ReplayServer, client: httpx.Client
+) -> None:
+    server.add("/token", Reply.file(PLAY / "token_refused.json", "application/json", status=400), method="POST")
+    thread = ThreadRef.of(mention(Platform.review, f"googleplay:{PLAY_REVIEW}", url=PLAY_URL))
+
+    result = send_reply(thread, "Thanks!", play_account(server), client)
+
+    assert not result.sent and result.draft == "Thanks!"
+    assert "Google refused the refresh token in PLAY_REFRESH (Token has been expired or revoked.)" in (
+        result.reason or ""
+    )
+    assert not server.requests_to(PLAY_REPLY)
+
+
+def test_a_google_play_reply_past_350_characters_or_without_its_client_is_not_sent(
+    server: ReplayServer, client: httpx.Client
+) -> None:
+    thread = ThreadRef.of(mention(Platform.review, f"googleplay:{PLAY_REVIEW}", url=PLAY_URL))
+    too_long = send_reply(thread, "x" * 351, play_account(server), client)
+    assert not too_long.sent and "at most 350 characters" in (too_long.reason or "")
+
+    missing = play_account(server, {"PLAY_REFRESH": "rt-1", "PLAY_CLIENT": "cid"})
+    assert isinstance(missing, MissingSecret) and "PLAY_CLIENT_SECRET" in missing.reason
+    with pytest.raises(ValueError, match="client_id_env and client_secret_env"):
+        ReplyAccount(platform="googleplay", secret_env="PLAY_REFRESH")
+    assert not server.seen
+
+
+def test_an_app_store_review_is_answered_with_a_response_signed_by_the_teams_key(
+    server: ReplayServer, client: httpx.Client
+) -> None:
+    key = ec.generate_private_key(ec.SECP256R1())
+    pem = key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    ).decode()
+    server.add(
+        "/v1/customerReviewResponses",
+        Reply.file(APPLE / "response_created.json", "application/json", status=201),
+        method="POST",
+    )
+    made = ReplyAccount(
+        platform="appstore", secret_env="ASC_KEY", key_id="2X9R4HXF34", issuer_id="issuer-1", base_url=server.base_url
+    )
+    credentials = credentials_for(made, {"ASC_KEY": pem})
+    thread = ThreadRef.of(mention(Platform.review, "appstore:00000029-2d1d-9b03-9d10-b56000000000"))
+
+    result = send_reply(thread, "Sorry about that! Version 4.10.3 fixes the logout.", credentials, client)
+
+    assert result.sent and (result.platform, result.post_id) == ("appstore", "6b1f1a0e-3c5d-4f7a-9b2e-0c1d2e3f4a5b")
+    [posted] = server.requests_to("/v1/customerReviewResponses")
+    assert json.loads(posted.body) == {
+        "data": {
+            "type": "customerReviewResponses",
+            "attributes": {"responseBody": "Sorry about that! Version 4.10.3 fixes the logout."},
+            "relationships": {
+                "review": {"data": {"type": "customerReviews", "id": "00000029-2d1d-9b03-9d10-b56000000000"}}
+            },
+        }
+    }
+    token = posted.headers["authorization"].removeprefix("Bearer ")
+    claims = jwt.decode(token, key.public_key(), algorithms=["ES256"], audience="appstoreconnect-v1")
+    assert claims["iss"] == "issuer-1" and jwt.get_unverified_header(token)["kid"] == "2X9R4HXF34"
+
+
+def test_an_app_store_key_role_that_may_not_answer_is_a_reason_and_a_kept_draft(
+    server: ReplayServer, client: httpx.Client
+) -> None:
+    pem = (
+        ec.generate_private_key(ec.SECP256R1())
+        .private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+        .decode()
+    )
+    server.add(
+        "/v1/customerReviewResponses",
+        Reply.file(APPLE / "forbidden.json", "application/json", status=403),
+        method="POST",
+    )
+    made = ReplyAccount(platform="appstore", secret_env="ASC_KEY", key_id="K", issuer_id="I", base_url=server.base_url)
+    thread = ThreadRef.of(mention(Platform.review, "appstore:1"))
+
+    result = send_reply(thread, "Thanks!", credentials_for(made, {"ASC_KEY": pem}), client)
+    assert not result.sent and result.draft == "Thanks!" and result.status_code == 403
+    assert "App Store Connect does not allow this reply" in (result.reason or "")
+    assert "The API key in use does not allow this request" in (result.reason or "")
+
+    broken = send_reply(thread, "Thanks!", credentials_for(made, {"ASC_KEY": "not a key"}), client)
+    assert not broken.sent and "ASC_KEY does not hold a readable private key" in (broken.reason or "")
+
+
 # ---- what every platform shares -------------------------------------------------------------------------------
 
 
 def test_only_platforms_with_a_reply_api_can_be_answered() -> None:
     assert [p.value for p in Platform if can_reply(p.value)] == ["x", "mastodon", "reddit", "bluesky"]
     assert not can_reply("rss") and not can_reply("review") and not can_reply("hackernews")
+    assert can_reply("review", "googleplay:gp:AOqp") and can_reply("review", "appstore:00000029")
+    assert not can_reply("review", "https://shop.example/p/1#review-3"), "a review page takes no reply"
 
 
 def test_a_feed_item_gets_no_reply_and_no_request(client: httpx.Client) -> None:

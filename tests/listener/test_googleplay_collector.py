@@ -76,23 +76,6 @@ def test_a_revoked_refresh_token_says_what_to_do(server: ReplayServer, http: Htt
         list(play.sweep(None))
 
 
-def test_a_reply_is_posted_as_the_developer(server: ReplayServer, http: Http) -> None:
-    review = "gp:AOqpTOGkNZH7IcnXbaWBzvx0p3ZJ7lKJa1sdK2o0yM6N8Yb2"
-    path = f"{REVIEWS}/gp%3AAOqpTOGkNZH7IcnXbaWBzvx0p3ZJ7lKJa1sdK2o0yM6N8Yb2:reply"  # the id's ':' is escaped
-    server.add(path, Reply.file(FIX / "reply.json", JSON), method="POST")
-
-    when = collector(server, http).reply(f"googleplay:{review}", "Thanks for telling us: 4.10.3 fixes the logout.")
-
-    assert when == datetime.fromtimestamp(1796493600, tz=UTC)
-    [posted] = server.requests_to(path)
-    assert posted.body == b'{"replyText": "Thanks for telling us: 4.10.3 fixes the logout."}'
-
-
-def test_a_reply_longer_than_google_allows_is_refused_before_sending(server: ReplayServer, http: Http) -> None:
-    with pytest.raises(ValueError, match="350"):
-        collector(server, http).reply("gp:x", "x" * 351)
-
-
 def test_the_builder_names_each_missing_credential() -> None:
     context = BuildContext("play", Http(user_agent="t"), Finishing(), {}, {"OVERHEARD_GOOGLE_CLIENT_ID": "c"}.get)
     with pytest.raises(SourceNotAvailable, match="OVERHEARD_GOOGLE_CLIENT_SECRET"):

@@ -300,7 +300,7 @@ def test_the_deletion_recheck_uses_the_app_token_and_reddits_user_agent(server: 
         name="reddit", kind="reddit", user_agent=USER_AGENT, base_url=server.base_url, auth_url=server.base_url
     )
     secrets = {"OVERHEARD_REDDIT_CLIENT_ID": "id", "OVERHEARD_REDDIT_CLIENT_SECRET": "s"}
-    checker = deletion_checker(source, http, secrets.get)
+    checker = deletion_checker(source, BuildContext("reddit", http, Finishing(), {}, secrets.get))
     assert checker is not None
 
     answer = checker.check("t1_d7ltvl0", None)
@@ -308,4 +308,6 @@ def test_the_deletion_recheck_uses_the_app_token_and_reddits_user_agent(server: 
     assert answer.gone
     [request] = server.requests_to("/api/info.json")
     assert (request.headers["authorization"], request.headers["user-agent"]) == ("Bearer <ACCESS_TOKEN>", USER_AGENT)
-    assert deletion_checker(source, http, {}.get) is None  # no credentials: nothing to check with
+    assert (
+        deletion_checker(source, BuildContext("reddit", http, Finishing(), {}, {}.get)) is None
+    )  # no credentials: nothing to check with

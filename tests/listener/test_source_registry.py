@@ -23,6 +23,17 @@ def test_a_registered_kind_has_a_config_model_named_by_its_kind_and_a_builder_be
     assert callable(registered.build)
     assert list(inspect.signature(registered.build).parameters) == ["source", "ctx"]
     assert registered.build.__module__ == registered.config.__module__, "the platform module owns both"
+    for builder in (registered.checker, registered.engagement):
+        if builder is not None:
+            assert list(inspect.signature(builder).parameters) == ["source", "ctx"]
+            assert builder.__module__ == registered.config.__module__, "the platform module owns its re-check too"
+
+
+def test_the_platforms_that_look_posts_up_by_id_register_their_recheck_and_their_engagement_lookup() -> None:
+    checked = {kind for kind, registered in SOURCES.items() if registered.checker is not None}
+    looked_up = {kind for kind, registered in SOURCES.items() if registered.engagement is not None}
+    assert checked == {"x", "mastodon", "reddit", "bluesky", "hackernews"}
+    assert looked_up == {"x", "reddit", "bluesky"}
 
 
 def test_every_source_config_model_in_the_listener_is_registered() -> None:

@@ -12,13 +12,15 @@ from listener.base import BuildContext, SourceError, SourceNotAvailable
 from listener.http import Http
 from listener.normalise import Finishing
 from listener.query import QuerySet
-from listener.youtube import YouTubeCollector, YouTubeQuota, YouTubeSource, build
+from listener.youtube import YouTubeCollector, YouTubeQuota, YouTubeSearchCollector, YouTubeSource, build
 from tests.listener.replay import OWN_FIXTURES, RECORDED_FIXTURES, FakeTime, ReplayServer, Reply
 
 THREADS = "/commentThreads"
 RECORDED = RECORDED_FIXTURES / "youtube/python_youtube"
 FIRST_PAGE = RECORDED / "comment_threads_by_video_paged_2.json"  # five threads and a nextPageToken
 LAST_PAGE = RECORDED / "comment_threads_with_search.json"  # one thread, no nextPageToken
+SEARCH = RECORDED / "search_videos_by_channel.json"  # five videos
+FOUND = ["LrQWzOkC0XQ", "lVQ1EKR1v1I", "Bud7XR8crWw", "k_NtkiMAC-o", "dfweWyVScaI"]
 NEXT = "QURTSl9pMzdZOUVzMkI0czlmRmNjSVBPcTBTdzVzajUydDVnbE5SNElWS0l5WU12amYweVotdzF5c1hTNmxzUmVIcEZXbmVEVFMzNVJmWk82TVVwUlB2LWh5aUpOQlA5TGQzTWZEcHlTeTd2dlNGRUFZaVF0cmtJd01BTHlnOG0="
 JSON = "application/json; charset=UTF-8"
 
@@ -152,3 +154,90 @@ def test_the_builder_names_the_missing_key_and_the_missing_targets() -> None:
         build(YouTubeSource(name="yt", kind="youtube", videos=("v",)), _context({}))
     with pytest.raises(SourceNotAvailable, match="videos or channels"):
         build(YouTubeSource(name="yt", kind="youtube"), _context({"OVERHEARD_YOUTUBE_API_KEY": "k"}))
+
+
+def searcher(server: ReplayServer, http: Http, quota: YouTubeQuota | None = None) -> YouTubeSearchCollector:
+    return YouTubeSearchCollector(
+        http, name="yt:search:brand:Acme", search="acme", api_key="k", base_url=server.base_url, quota=quota
+    )
+
+
+def serve_search(server: ReplayServer) -> None:
+    """The first search finds five videos (later ones nothing new): one has a comment thread, one has comments turned
+    off, the rest none yet."""
+    server.add("/search", Reply.file(SEARCH, JSON), Reply.file(OWN_FIXTURES / "youtube/no_threads.json", JSON))
+    server.add(THREADS, Reply.file(OWN_FIXTURES / "youtube/no_threads.json", JSON))
+    server.add(THREADS, Reply.file(LAST_PAGE, JSON), query={"videoId": "LrQWzOkC0XQ"})
+    comments_off = Reply.file(OWN_FIXTURES / "youtube/comments_disabled.json", JSON, status=403)
+    server.add(THREADS, comments_off, query={"videoId": "lVQ1EKR1v1I"})
+
+
+def test_videos_found_by_search_have_their_comments_read_and_the_search_costs_a_hundred_units(
+    server: ReplayServer, http: Http, fake_time: FakeTime
+) -> None:
+    serve_search(server)
+    quota = YouTubeQuota(http, daily_units=10_000, source="yt")
+
+    pages = list(searcher(server, http, quota).sweep(None))
+
+    assert [m.external_id for page in pages for m in page.mentions] == ["UgyUBI0HsgL9emxcZpR4AaABAg"]
+    [search] = server.requests_to("/search")
+    assert (search.param("q"), search.param("type"), search.param("order"), search.param("maxResults")) == (
+        "acme",
+        "video",
+        "date",
+        "10",
+    )
+    week_ago = datetime.fromtimestamp(fake_time.now - 7 * 86_400, tz=UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    assert search.param("publishedAfter") == week_ago
+    assert [r.param("videoId") for r in server.requests_to(THREADS)] == FOUND
+    assert quota.quota().used == 100 + 5, "a search is 100 units, each comment page 1"
+    followed = json.loads(pages[-1].next_cursor or "")["videos"]
+    assert set(followed) == set(FOUND) - {"lVQ1EKR1v1I"}, "a video with comments turned off is no longer asked"
+
+
+def test_a_search_runs_every_few_hours_while_the_found_videos_are_read_every_sweep(
+    server: ReplayServer, http: Http, fake_time: FakeTime
+) -> None:
+    serve_search(server)
+    collector = searcher(server, http)
+    cursor = list(collector.sweep(None))[-1].next_cursor
+
+    fake_time.now += 3600
+    cursor = list(collector.sweep(cursor))[-1].next_cursor
+    assert len(server.requests_to("/search")) == 1, "an hour later the videos found are read again, not searched"
+    assert len(server.requests_to(THREADS)) == 5 + 4
+
+    fake_time.now += 6 * 3600
+    list(collector.sweep(cursor))
+    assert len(server.requests_to("/search")) == 2
+
+    fake_time.now += 8 * 86_400
+    server.seen.clear()
+    last = list(collector.sweep(cursor))[-1]
+    assert json.loads(last.next_cursor or "")["videos"] == {}, "videos are followed for a week after they were found"
+    assert server.requests_to(THREADS) == []
+
+
+def test_a_search_is_refused_when_its_hundred_units_would_pass_the_daily_budget(
+    server: ReplayServer, http: Http
+) -> None:
+    serve_search(server)
+    quota = YouTubeQuota(http, daily_units=99, source="yt")
+
+    with pytest.raises(SourceError, match="daily budget of 99 quota units"):
+        list(searcher(server, http, quota).sweep(None))
+    assert server.requests_to("/search") == []
+
+
+def test_the_builder_adds_one_search_per_query_alternative_when_search_is_on() -> None:
+    context = BuildContext(
+        "yt", Http(user_agent="t"), Finishing(), {"brand:Acme": "acme OR hoot"}, {"OVERHEARD_YOUTUBE_API_KEY": "k"}.get
+    )
+    built = build(YouTubeSource(name="yt", kind="youtube", search=True, search_every_hours=12), context)
+
+    assert [c.name for c in built] == ["yt:search:brand:Acme:acme", "yt:search:brand:Acme:hoot"]
+    first, second = built
+    assert isinstance(first, YouTubeSearchCollector) and isinstance(second, YouTubeSearchCollector)
+    assert (first.search, second.search, first.search_every_s) == ("acme", "hoot", 12 * 3600)
+    assert first.usage is second.usage, "searches share the project's daily quota"

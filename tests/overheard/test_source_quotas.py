@@ -8,6 +8,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec
 from typer.testing import CliRunner
 
 from listener.http import Http
@@ -73,3 +75,26 @@ def test_overheard_sources_prints_the_quota(
     )
     table = CliRunner().invoke(app, ["sources", "--config", str(path)], env={"COLUMNS": "200"})
     assert "quota x-brand: 11,174,038 of 15,000,000 posts/month" in table.stdout
+
+
+def test_overheard_sources_prints_the_app_store_keys_hourly_allowance(
+    platform: ReplayServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    key = ec.generate_private_key(ec.SECP256R1())
+    pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    monkeypatch.setenv("OVERHEARD_APP_STORE_PRIVATE_KEY", pem.decode())
+    allowance = (("Content-Type", "application/json"), ("X-Rate-Limit", "user-hour-lim:3600;user-hour-rem:3412;"))
+    platform.add("/v1/apps/1234567890", Reply(200, allowance, b'{"data": {"type": "apps", "id": "1234567890"}}'))
+    path = tmp_path / "overheard.yaml"
+    path.write_text(f"""
+database: 'sqlite:///{tmp_path / "o.db"}'
+brands: [{{name: Acme, query: Acme}}]
+http: {{allow_networks: ["127.0.0.1/32"], min_interval_s: 0}}
+sources:
+  - {{kind: appstore, name: appstore, apps: ["1234567890"], key_id: K, issuer_id: I, base_url: "{platform.base_url}"}}
+""")
+
+    table = CliRunner().invoke(app, ["sources", "--config", str(path)], env={"COLUMNS": "200"})
+
+    assert table.exit_code == 0, table.output
+    assert "quota appstore: 188 of 3,600 requests/hour" in table.stdout

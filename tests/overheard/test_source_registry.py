@@ -12,9 +12,10 @@ import pytest
 
 from listener.base import BuildContext, Collector, Page, SourceBase
 from listener.http import Http
+from listener.recheck import LocalId, PostState, Recheck
 from listener.registry import SOURCES, SourceKind
 from overheard.config import ConfigError, parse_config
-from overheard.sources import SourceNotAvailable, build_collectors
+from overheard.sources import SourceNotAvailable, build_checkers, build_collectors
 
 CONFIG = """\
 brands: [{name: Acme, query: Acme}]
@@ -50,9 +51,26 @@ def build(source: LemmySource, ctx: BuildContext) -> list[Collector]:
     return [CommunitySearch(ctx.name(q), source.community, text, token, ctx) for q, text in ctx.queries.items()]
 
 
+class PostLookup:
+    """Stands in for a deletion re-check: every post it is asked about is gone."""
+
+    source = "lemmy"
+
+    def __init__(self, token: str) -> None:
+        self.token = token
+
+    def check(self, external_id: str, url: str | None, local: LocalId | None = None) -> Recheck:
+        return Recheck(self.source, external_id, PostState.deleted, "gone")
+
+
+def deletion_checker(source: LemmySource, ctx: BuildContext) -> PostLookup | None:
+    token = ctx.token(source.token_env)
+    return PostLookup(token) if token else None
+
+
 @pytest.fixture
 def lemmy(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setitem(SOURCES, "lemmy", SourceKind(LemmySource, build))
+    monkeypatch.setitem(SOURCES, "lemmy", SourceKind(LemmySource, build, deletion_checker))
 
 
 @pytest.mark.usefixtures("lemmy")
@@ -76,6 +94,17 @@ def test_a_kind_registered_in_the_listener_is_read_from_overheard_yaml_and_built
 
 
 @pytest.mark.usefixtures("lemmy")
+def test_a_registered_kinds_deletion_recheck_is_built_from_its_registry_line(monkeypatch: pytest.MonkeyPatch) -> None:
+    config = parse_config(CONFIG)
+    monkeypatch.delenv("LEMMY_TOKEN", raising=False)
+    assert build_checkers(config, Http()) == {}, "without its token the source has nothing to check with"
+
+    monkeypatch.setenv("LEMMY_TOKEN", "secret-token")
+    [checker] = build_checkers(config, Http())["lemmy"]
+    assert isinstance(checker, PostLookup) and checker.token == "secret-token"
+
+
+@pytest.mark.usefixtures("lemmy")
 def test_a_registered_kind_without_its_token_names_the_variable_to_set(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("LEMMY_TOKEN", raising=False)
     with pytest.raises(SourceNotAvailable, match="source 'lemmy-world': set the environment variable LEMMY_TOKEN"):
@@ -93,6 +122,6 @@ def test_a_registered_kind_is_refused_with_the_key_and_line_like_the_others() ->
 
 def test_a_kind_nobody_registered_is_refused_naming_the_kinds_there_are() -> None:
     with pytest.raises(
-        ConfigError, match=r"o\.yaml line 4: sources\[0\]: Input tag 'lemmy' .* 'review', 'youtube', 'googleplay'$"
+        ConfigError, match=r"o\.yaml line 4: sources\[0\]: Input tag 'lemmy' .* 'youtube', 'googleplay', 'appstore'$"
     ):
         parse_config(CONFIG, Path("o.yaml"))

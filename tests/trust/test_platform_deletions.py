@@ -12,13 +12,13 @@ from typer.testing import CliRunner
 
 from listener.http import Http
 from listener.mention import Mention
-from listener.recheck import PostState, RedditChecker
+from listener.recheck import MastodonChecker, PostState, RedditChecker
 from overheard.cli import app
 from overheard.pipeline import Runtime, sweep
 from overheard.scheduler import beat_schedule
 from overheard.sources import build_collectors
 from overheard.tasks import PLATFORM_DELETIONS, RECHECK, WorkerSettings
-from overheard.trust import apply_platform_notice, notice_ids, run_recheck
+from overheard.trust import apply_platform_notice, notice_ids, recheck_sweep, run_recheck
 from storage import task_runs
 from storage.mentions import mention_from_row, save_mentions
 from storage.schema import audit_log, cursors, findings, mentions, quarantine, routes, tombstones
@@ -141,6 +141,33 @@ def test_a_recheck_that_cannot_reach_the_platform_changes_nothing(platform: Repl
     assert report.deletions == [] and report.states == {"unknown": 4}
     assert TOOT_TEXT in everything_stored(runtime.engine)
     assert _count(runtime.engine, tombstones) == 0
+
+
+def test_a_toot_from_another_instance_is_rechecked_by_its_local_id_on_the_instance_it_was_read_from(
+    platform: ReplayServer, runtime: Runtime
+) -> None:
+    instance = platform.base_url.split("://", 1)[1]
+    toot = Mention(
+        source="mastodon",
+        external_id="https://elsewhere.example/users/someone/statuses/109999",  # its URI, on its home instance
+        local_id="4242",  # its id on the instance we collected it from
+        reply_ref={"status_id": "4242", "instance": instance},
+        url="https://elsewhere.example/@someone/109999",
+        author={"handle": "someone@elsewhere.example"},
+        text="Acme lost my parcel again",
+        created_at=datetime.now(UTC) - timedelta(hours=1),
+        collected_at=datetime.now(UTC),
+    )
+    with runtime.engine.begin() as connection:
+        save_mentions(connection, [toot])
+    platform.add("/api/v1/statuses/4242", Reply.recorded(MASTODON_STATUS_MISSING))  # 404: deleted
+    http = Http(allow_networks=("127.0.0.1/32",), min_interval_s=0)
+
+    report = recheck_sweep(runtime.engine, {"mastodon": [MastodonChecker(http, platform.base_url)]})
+
+    assert report.states == {"deleted": 1}
+    assert "lost my parcel" not in everything_stored(runtime.engine)
+    assert len(platform.requests_to("/api/v1/statuses/4242")) == 1, "asked by its local id on this instance"
 
 
 def test_a_platform_compliance_notice_removes_the_posts_it_names(runtime: Runtime) -> None:

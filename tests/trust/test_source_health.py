@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from fastapi.testclient import TestClient
+from requests.structures import CaseInsensitiveDict
 from sqlalchemy import Engine, func, select
 from typer.testing import CliRunner
 
@@ -16,7 +17,7 @@ from overheard.cli import _sweep_all, app
 from overheard.config import parse_config
 from overheard.pipeline import Runtime
 from overheard.sources import build_collectors
-from overheard.trust import open_alerts, sources_health
+from overheard.trust import open_alerts, rate_limit_from_headers, sources_health
 from storage.audit import entries_for
 from storage.health import RateLimit, SourceState, raise_operator_alerts, record_sweep, source_health
 from storage.schema import deliveries, mentions
@@ -164,3 +165,9 @@ def test_overheard_sources_api_and_web_show_health_to_the_operator_only(
     client.cookies.clear()
     sign_in(client, sales)
     assert client.get("/sources").status_code == 403
+
+
+def test_app_store_connects_hourly_allowance_is_read_as_the_sources_headroom() -> None:
+    headers = CaseInsensitiveDict({"X-Rate-Limit": "user-hour-lim:3600;user-hour-rem:3545;"})
+    assert rate_limit_from_headers(headers, datetime.now(UTC)) == RateLimit(3545, 3600, None)
+    assert rate_limit_from_headers(CaseInsensitiveDict({"X-Rate-Limit": "nonsense"}), datetime.now(UTC)) is None
