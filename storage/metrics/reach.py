@@ -125,7 +125,7 @@ def _totals_rolled(connection: Connection, scope: str, slots: _Split) -> list[in
     return [_int(v) for v in row]
 
 
-def _kpis_of(totals: Sequence[int], authors: int, reach: int, reported: int) -> Kpis:
+def _kpis_of(totals: Sequence[int], authors: int, reach: int, reach_reported: int) -> Kpis:
     count, impressions, reported, engagement, positive, neutral, negative = totals
     return Kpis(
         mentions=count,
@@ -140,7 +140,7 @@ def _kpis_of(totals: Sequence[int], authors: int, reach: int, reported: int) -> 
         negative=negative,
         unclassified=count - positive - neutral - negative,
         net_sentiment=_net(positive, negative, positive + neutral + negative),
-        reach_reported=reported,
+        reach_reported=reach_reported,
     )
 
 
