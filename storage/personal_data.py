@@ -254,7 +254,7 @@ NOT_PERSONAL: dict[str, tuple[str, ...]] = {
         "human_intent",
         "human_sentiment",
     ),
-    "companies": ("id", "name", "domain", "classification", "competitor_of"),
+    "companies": ("id", "name", "domain", "classification", "competitor_of", "employees"),
     "contacts": ("created_at", "updated_at"),
     "contact_emails": ("contact_id",),
     "identities": ("id", "contact_id", "platform", "verified"),

@@ -124,6 +124,7 @@ companies = Table(
     Column("classification", String(32), nullable=False, default="other"),
     Column("competitor_of", String(256)),
 )
+companies.append_column(Column("employees", Integer))  # the CRM's company size, where it holds one (0012)
 
 contacts = Table(
     "contacts",
