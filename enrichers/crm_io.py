@@ -530,7 +530,18 @@ def export_csv(contacts: Iterable[Contact], companies: Iterable[Company], consen
     return out.getvalue()
 
 
-COMPANY_COLUMNS = ("company_id", "name", "domain", "classification", "competitor_of")
+COMPANY_COLUMNS = ("company_id", "name", "domain", "classification", "competitor_of", "employees")
+"""`employees` (the company's size, a whole number) is optional: a file without the column imports as before."""
+
+
+def _employees(text: str) -> int:
+    try:
+        value = int(text.replace(",", "").replace("_", "").strip())
+    except ValueError:
+        raise ValueError(f"'{text}' is not a whole number of employees (e.g. 250)") from None
+    if value < 0:
+        raise ValueError(f"'{text}' is below 0")
+    return value
 
 
 def import_companies_csv(source: str | Path) -> CrmImport:
@@ -558,6 +569,7 @@ def import_companies_csv(source: str | Path) -> CrmImport:
         classification = reader.parse(
             "classification", values.get("classification"), lambda v: _choice(CompanyClass, v)
         )
+        employees = reader.parse("employees", values.get("employees"), _employees)
         if reader.failed:
             continue
         parsed.append(
@@ -569,6 +581,7 @@ def import_companies_csv(source: str | Path) -> CrmImport:
                     domain=domain,
                     classification=classification or CompanyClass.other,
                     competitor_of=values.get("competitor_of") or None,
+                    employees=employees,
                 ),
             )
         )
@@ -597,7 +610,7 @@ def export_companies_csv(companies: Iterable[Company]) -> str:
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(COMPANY_COLUMNS)
     for c in companies:
-        row = (c.id, c.name, c.domain or "", c.classification.value, c.competitor_of or "")
+        row = (c.id, c.name, c.domain or "", c.classification.value, c.competitor_of or "", c.employees)
         writer.writerow([spreadsheet_cell(v) for v in row])
     return out.getvalue()
 

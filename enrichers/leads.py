@@ -292,7 +292,7 @@ def score_lead(
     company_size: int | None = None,
 ) -> LeadScore:
     """Score one classified mention for sales. `contact` and `company` are the author's, when linked;
-    `company_size` is the company's employees, when the CRM holds it."""
+    `company_size` is the company's employees (by default the CRM's `company.employees`, when it holds it)."""
     weights = config.weights
     parts: list[LeadPart] = []
 
@@ -323,6 +323,8 @@ def score_lead(
         )
     )
 
+    if company_size is None and company is not None:
+        company_size = company.employees
     crm_value, crm_why = _crm_value(contact, company, company_size)
     parts.append(LeadPart(name="crm", points=round(weights.crm * crm_value, 1), weight=weights.crm, why=crm_why))
 

@@ -79,6 +79,9 @@ class Company(BaseModel):
     domain: str | None = Field(default=None, description="Web domain the company owns, e.g. 'acme.com'.")
     classification: CompanyClass = CompanyClass.other
     competitor_of: str | None = Field(default=None, description="For competitors: our brand they compete with.")
+    employees: int | None = Field(
+        default=None, ge=0, description="How many people the company employs, where the CRM holds it (lead scoring)."
+    )
 
 
 class LawfulBasis(StrEnum):

@@ -24,6 +24,7 @@ from enrichers.alerts import Alert, AlertKind, AlertsConfig, Evidence, routes_fo
 from enrichers.delivery import event_payload, new_delivery
 from enrichers.model import Route
 from overheard.pipeline import Runtime
+from storage.alert_evidence import save_evidence
 from storage.mentions import first_mention_at, get_cursor, mention_with_verdict, set_cursor
 from storage.metrics import check_alerts, top_mentions
 from storage.outbox import SqlOutbox, route_rule
@@ -139,6 +140,7 @@ def check_spikes(runtime: Runtime, now: datetime | None = None) -> AlertReport:
             found = check_alerts(connection, brand.name, config, since, until)
             outbox = SqlOutbox(connection)
             for alert, evidence in found:
+                save_evidence(connection, alert, evidence)  # the alerts page links to exactly these posts
                 chosen, skipped = _alert_routes(connection, alert, evidence, config)
                 report.already_routed += [f"{alert.key} → {team}" for team in skipped]
                 for route in chosen:

@@ -385,7 +385,7 @@ def serve(
 @tokens_app.command("create")
 def tokens_create(
     name: Annotated[str, typer.Argument(help="Who the token is for (shown as the actor in the audit log).")],
-    role: Annotated[str, typer.Option("--role", help="admin, service, sales, marketing or privacy.")],
+    role: Annotated[str, typer.Option("--role", help="admin, service, sales, marketing, communications or privacy.")],
     days: Annotated[
         int, typer.Option("--days", min=0, max=3650, help="Days until it expires; 0: never (not advised).")
     ] = 90,

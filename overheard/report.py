@@ -1,46 +1,31 @@
 """`overheard report`: the period's numbers as a self-contained HTML page, CSV files or JSON.
 
-Every number comes from `storage.metrics`, so a report says what the dashboard and the API say. Charts
-are SVG drawn by pygal and written inline: the HTML file opens offline and can be mailed as one file.
+Every number comes from `storage.metrics`, so a report says what the dashboard and the API say; the CSV files
+and the dashboard's CSV exports are written by one function (`csv_text`). Charts are the dashboard's own SVG
+(`overheard.web.charts`) written inline: the HTML file opens offline and can be mailed as one file.
 """
 
 from __future__ import annotations
 
 import csv
+import io
 import json
-import sys
 from dataclasses import fields, is_dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import pygal
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from markupsafe import Markup
-from pygal.style import Style
 
 from enrichers.crm_io import spreadsheet_cell
 from overheard.services.metrics import Report
+from overheard.web import charts as svg
 from storage import metrics
-
-# pygal puts a legacy importer (find_module only, no find_spec) on sys.meta_path for its plugin maps, which
-# breaks importlib-based importers such as pytest's. Overheard uses no pygal plugin, so take it back off.
-sys.meta_path[:] = [finder for finder in sys.meta_path if type(finder).__name__ != "PluginImportFixer"]
 
 TEMPLATES = Path(__file__).parent / "templates"
 FORMATS = ("text", "html", "csv", "json")
-_COLOURS = {"positive": "#2e7d32", "neutral": "#9e9e9e", "negative": "#c62828", "unclassified": "#d7ccc8"}
-_STYLE = Style(
-    background="white",
-    plot_background="white",
-    font_family="system-ui, -apple-system, 'Segoe UI', sans-serif",
-    colors=("#1565c0", "#ef6c00", "#6a1b9a", "#00838f", "#ad1457", "#558b2f", "#4e342e"),
-    title_font_size=16,
-    label_font_size=11,
-    major_label_font_size=11,
-    legend_font_size=12,
-)
 
 KPI_LABELS: dict[str, str] = {
     "mentions": "Mentions",
@@ -55,6 +40,7 @@ KPI_LABELS: dict[str, str] = {
     "negative": "Negative",
     "unclassified": "Not classified",
     "net_sentiment": "Net sentiment ((positive − negative) / classified)",
+    "reach_reported": "Authors with a follower count (0: potential reach is unknown)",
 }
 
 
@@ -105,75 +91,90 @@ def to_json(report: Report) -> str:
 # ---- CSV -------------------------------------------------------------------------------------------------
 
 
-def _write(path: Path, header: list[str], rows: list[list[Any]]) -> Path:
-    with path.open("w", newline="", encoding="utf-8") as handle:
-        out = csv.writer(handle)
-        out.writerow(header)
-        out.writerows([spreadsheet_cell(v) for v in row] for row in rows)  # authors, terms: strangers' text
-    return path
+CSV_TABLES = (
+    "kpis", "volume", "sentiment", "share_of_voice", "sources", "authors", "terms", "hashtags", "reviews",
+)  # fmt: skip
+"""The report's CSV files, one per table (and one per dashboard panel), without '.csv'."""
+
+
+def _kpi_rows(report: Report) -> list[list[Any]]:
+    """Each KPI with the previous period's value and the change; the change is left empty where the previous
+    period has no data to compare with (`report.comparison` says why)."""
+    k, compared = report.kpis, report.comparison.available
+    return [
+        [name, KPI_LABELS[name], getattr(k.current, name), getattr(k.previous, name),
+         c.absolute if compared else None, c.relative if compared else None]
+        for name, c in k.changes.items()
+    ]  # fmt: skip
+
+
+def csv_table(report: Report, table: str) -> tuple[list[str], list[list[Any]]]:
+    """The header and rows of one of `CSV_TABLES`. Times are ISO 8601 in the report's time zone."""
+    if table == "kpis":
+        return ["metric", "label", "current", "previous", "change", "relative_change"], _kpi_rows(report)
+    if table == "volume":
+        return ["bucket", "mentions"], [[p.bucket.isoformat(), p.mentions] for p in report.volume]
+    if table == "sentiment":
+        return (
+            ["bucket", "positive", "neutral", "negative", "unclassified", "net_sentiment"],
+            [[p.bucket.isoformat(), p.positive, p.neutral, p.negative, p.unclassified, p.net_sentiment] for p in report.sentiment],
+        )  # fmt: skip
+    if table == "share_of_voice":
+        return (
+            ["query", "kind", "name", "mentions", "share_by_mentions", "potential_reach", "share_by_reach"],
+            [[s.query, s.kind, s.name, s.mentions, s.share_by_mentions, s.potential_reach, s.share_by_reach] for s in report.share_of_voice],
+        )  # fmt: skip
+    if table == "sources":
+        return (
+            ["source", "mentions", "unique_authors", "potential_reach", "engagement", "reach_reported"],
+            [[s.source, s.mentions, s.unique_authors, s.potential_reach, s.engagement, s.reach_reported] for s in report.sources],
+        )  # fmt: skip
+    if table == "authors":
+        return (
+            ["source", "handle", "followers", "mentions", "engagement"],
+            [[a.source, a.handle, a.followers, a.mentions, a.engagement] for a in report.authors],
+        )
+    if table == "terms":
+        return ["term", "mentions"], [[t.term, t.mentions] for t in report.terms.terms]
+    if table == "hashtags":
+        return ["hashtag", "mentions"], [[t.term, t.mentions] for t in report.terms.hashtags]
+    if table == "reviews":
+        return (
+            ["site", "reviews", "average", *(f"stars_{n}" for n in range(6))],
+            [[r.site, r.reviews, round(r.average, 3), *(r.distribution[n] for n in range(6))] for r in report.reviews],
+        )
+    raise ValueError(f"table '{table}' is not one of {', '.join(CSV_TABLES)}")
+
+
+def csv_text(report: Report, table: str) -> str:
+    """One table as CSV text: what `overheard report --format csv` writes to `<table>.csv`, byte for byte, and
+    what the dashboard's CSV link of that panel downloads. Authors and terms are strangers' text, so no cell
+    may start a spreadsheet formula."""
+    return _csv(*csv_table(report, table))
+
+
+def _csv(header: list[str], rows: list[list[Any]]) -> str:
+    buffer = io.StringIO(newline="")
+    out = csv.writer(buffer)
+    out.writerow(header)
+    out.writerows([spreadsheet_cell(v) for v in row] for row in rows)
+    return buffer.getvalue()
 
 
 def write_csv(report: Report, folder: Path) -> list[Path]:
     """One CSV per table, for spreadsheets: kpis, volume, sentiment, share_of_voice, sources, authors,
     terms, hashtags, reviews. Times are ISO 8601 in the report's time zone."""
     folder.mkdir(parents=True, exist_ok=True)
-    k = report.kpis
-    kpi_rows = [
-        [name, KPI_LABELS[name], getattr(k.current, name), getattr(k.previous, name), c.absolute, c.relative]
-        for name, c in k.changes.items()
-    ]
-    return [
-        _write(
-            folder / "kpis.csv", ["metric", "label", "current", "previous", "change", "relative_change"], kpi_rows
-        ),
-        _write(folder / "volume.csv", ["bucket", "mentions"], [[p.bucket.isoformat(), p.mentions] for p in report.volume]),
-        _write(
-            folder / "sentiment.csv",
-            ["bucket", "positive", "neutral", "negative", "unclassified", "net_sentiment"],
-            [[p.bucket.isoformat(), p.positive, p.neutral, p.negative, p.unclassified, p.net_sentiment] for p in report.sentiment],
-        ),
-        _write(
-            folder / "share_of_voice.csv",
-            ["query", "kind", "name", "mentions", "share_by_mentions", "potential_reach", "share_by_reach"],
-            [[s.query, s.kind, s.name, s.mentions, s.share_by_mentions, s.potential_reach, s.share_by_reach] for s in report.share_of_voice],
-        ),
-        _write(
-            folder / "sources.csv",
-            ["source", "mentions", "unique_authors", "potential_reach", "engagement"],
-            [[s.source, s.mentions, s.unique_authors, s.potential_reach, s.engagement] for s in report.sources],
-        ),
-        _write(
-            folder / "authors.csv",
-            ["source", "handle", "followers", "mentions", "engagement"],
-            [[a.source, a.handle, a.followers, a.mentions, a.engagement] for a in report.authors],
-        ),
-        _write(folder / "terms.csv", ["term", "mentions"], [[t.term, t.mentions] for t in report.terms.terms]),
-        _write(folder / "hashtags.csv", ["hashtag", "mentions"], [[t.term, t.mentions] for t in report.terms.hashtags]),
-        _write(
-            folder / "reviews.csv",
-            ["site", "reviews", "average", *(f"stars_{n}" for n in range(6))],
-            [[r.site, r.reviews, round(r.average, 3), *(r.distribution[n] for n in range(6))] for r in report.reviews],
-        ),
-    ]  # fmt: skip
+    written = []
+    for table in CSV_TABLES:
+        path = folder / f"{table}.csv"
+        with path.open("w", newline="", encoding="utf-8") as handle:
+            handle.write(csv_text(report, table))
+        written.append(path)
+    return written
 
 
 # ---- HTML ------------------------------------------------------------------------------------------------
-
-
-def _svg(chart: Any) -> Markup:
-    return Markup(chart.render(is_unicode=True))  # pygal escapes the labels it draws
-
-
-def _chart(kind: type[Any], title: str, **options: Any) -> Any:
-    return kind(
-        title=title,
-        style=options.pop("style", _STYLE),
-        js=[],  # no external script: the file must open offline
-        disable_xml_declaration=True,
-        width=options.pop("width", 900),
-        height=options.pop("height", 320),
-        **options,
-    )
 
 
 def _label(bucket: datetime, granularity: metrics.Granularity) -> str:
@@ -183,40 +184,39 @@ def _label(bucket: datetime, granularity: metrics.Granularity) -> str:
 
 
 def charts(report: Report) -> dict[str, Markup]:
+    """The report's charts, drawn by the dashboard's SVG functions (one chart stack for both)."""
+    step = report.granularity.value
     labels = [_label(p.bucket, report.granularity) for p in report.volume]
-    step = max(1, len(labels) // 14)
-    volume = _chart(pygal.Bar, f"Mentions per {report.granularity.value} ({report.tz})", show_legend=False,
-                    x_label_rotation=30, x_labels_major_every=step, show_minor_x_labels=step == 1)  # fmt: skip
-    volume.x_labels = labels
-    volume.add("mentions", [p.mentions for p in report.volume])
-
-    colours = tuple(_COLOURS[n] for n in ("positive", "neutral", "negative", "unclassified"))
-    sentiment = _chart(pygal.StackedBar, f"Sentiment per {report.granularity.value}",
-                       style=Style(**{**_STYLE.to_dict(), "colors": colours}), x_label_rotation=30,
-                       x_labels_major_every=step, show_minor_x_labels=step == 1, legend_at_bottom=True)  # fmt: skip
-    sentiment.x_labels = labels
-    for name in ("positive", "neutral", "negative", "unclassified"):
-        sentiment.add(name, [getattr(p, name) for p in report.sentiment])
-
-    voice = _chart(pygal.HorizontalBar, "Share of voice: by mentions and by potential reach (%)", legend_at_bottom=True)
-    shares = report.share_of_voice[::-1]  # pygal draws the first bar at the bottom; read the largest first
-    voice.x_labels = [s.name for s in shares]
-    voice.add("by mentions", [round(100 * s.share_by_mentions, 1) for s in shares])
-    voice.add("by potential reach", [round(100 * s.share_by_reach, 1) for s in shares])
-
-    reach = _chart(pygal.HorizontalBar, "Potential reach by source (followers of distinct authors)",
-                   show_legend=False, value_formatter=lambda v: f"{v:,.0f}")  # fmt: skip
-    sources = sorted(report.sources, key=lambda s: s.potential_reach)
-    reach.x_labels = [s.source for s in sources]
-    reach.add("potential reach", [s.potential_reach for s in sources])
-
-    found = {"volume": _svg(volume), "sentiment": _svg(sentiment), "voice": _svg(voice), "reach": _svg(reach)}
+    found = {
+        "volume": svg.line_chart(
+            f"Mentions per {step} ({report.tz})",
+            [svg.Point(label, p.mentions) for label, p in zip(labels, report.volume, strict=True)],
+        ),
+        "sentiment": svg.stacked_bars(
+            f"Sentiment per {step}",
+            [_label(p.bucket, report.granularity) for p in report.sentiment],
+            {name: [getattr(p, name) for p in report.sentiment] for name in ("negative", "neutral", "positive", "unclassified")},
+        ),
+        "voice": svg.horizontal_bars(
+            "Share of voice: by mentions and by potential reach (%)",
+            [(s.name, s.share_by_mentions, f"{s.share_by_mentions:.1%} of mentions · {s.share_by_reach:.1%} of reach")
+             for s in report.share_of_voice],
+        ),
+        "reach": svg.horizontal_bars(
+            "Potential reach by source (followers of distinct authors)",
+            [(s.source, float(s.potential_reach), f"{s.potential_reach:,}" if s.reach_reported else "unknown")
+             for s in sorted(report.sources, key=lambda s: -s.potential_reach)],
+        ),
+    }  # fmt: skip
     if report.reviews:
-        ratings = _chart(pygal.Bar, "Review ratings: reviews per star", legend_at_bottom=True, height=280)
-        ratings.x_labels = [f"{n}★" for n in range(6)]
-        for site in report.reviews:
-            ratings.add(f"{site.site} (avg {site.average:.2f})", [site.distribution[n] for n in range(6)])
-        found["ratings"] = _svg(ratings)
+        found["ratings"] = svg.stacked_bars(
+            "Review ratings: reviews per star",
+            [f"{n}★" for n in range(6)],
+            {
+                f"{site.site} (avg {site.average:.2f})": [site.distribution[n] for n in range(6)]
+                for site in report.reviews
+            },
+        )
     return found
 
 

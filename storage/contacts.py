@@ -35,6 +35,7 @@ def save_company(connection: Connection, company: Company) -> None:
                 "domain": company.domain.lower() if company.domain else None,
                 "classification": company.classification.value,
                 "competitor_of": company.competitor_of,
+                "employees": company.employees,
             }
         ],
         ("id",),
@@ -130,6 +131,7 @@ def _company(row: Any) -> Company:
         domain=row.domain,
         classification=CompanyClass(row.classification),
         competitor_of=row.competitor_of,
+        employees=row.employees,
     )
 
 

@@ -217,6 +217,8 @@ NOT_PERSONAL: dict[str, tuple[str, ...]] = {
     "metric_author_days": ("scope", "day", "source", "mentions"),
     "metric_dirty": ("id", "slot"),
     "mention_tags": ("mention_id", "kind", "created_at"),
+    # An alert's evidence rows name a mention by id and say the alert in counts; the post stays in mentions.
+    "alert_evidence": ("alert_key", "mention_id", "rank", "kind", "brand", "hour", "summary"),
     "mention_tags_log": ("id", "mention_id"),
     "mentions": (
         "id",
@@ -252,7 +254,7 @@ NOT_PERSONAL: dict[str, tuple[str, ...]] = {
         "human_intent",
         "human_sentiment",
     ),
-    "companies": ("id", "name", "domain", "classification", "competitor_of"),
+    "companies": ("id", "name", "domain", "classification", "competitor_of", "employees"),
     "contacts": ("created_at", "updated_at"),
     "contact_emails": ("contact_id",),
     "identities": ("id", "contact_id", "platform", "verified"),

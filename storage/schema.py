@@ -124,6 +124,7 @@ companies = Table(
     Column("classification", String(32), nullable=False, default="other"),
     Column("competitor_of", String(256)),
 )
+companies.append_column(Column("employees", Integer))  # the CRM's company size, where it holds one (0012)
 
 contacts = Table(
     "contacts",
@@ -313,7 +314,7 @@ api_tokens = Table(
     metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
     Column("name", String(128), nullable=False, unique=True),  # the staff member or service it was issued to
-    Column("role", String(16), nullable=False),  # admin | service | sales | marketing | privacy
+    Column("role", String(16), nullable=False),  # admin | service | sales | marketing | privacy | communications
     Column("token_hash", String(64), nullable=False, unique=True),  # sha256 of the secret; the secret is not kept
     Column("created_at", UTCDateTime, nullable=False),
     Column("last_used_at", UTCDateTime),
@@ -629,4 +630,21 @@ reply_records = Table(
     Column("reason", Text),  # why it failed, as the platform said it
     Column("at", UTCDateTime, nullable=False),
     Index("ix_reply_records_mention", "mention_id", "at"),
+)
+
+# Appended by the marketing dashboard (issue 22, migration 0012_alert_evidence): the mentions that drove each
+# spike or storm alert, so the alert links to them and marketing and communications may read exactly these
+# posts (and no other record). Rows go with their mention.
+alert_evidence = Table(
+    "alert_evidence",
+    metadata,
+    Column("alert_key", String(256), primary_key=True),  # 'negative_share:Lumora:2026-11-12T14:00Z'
+    Column("mention_id", ForeignKey("mentions.id", ondelete="CASCADE"), primary_key=True),
+    Column("rank", Integer, nullable=False),  # 0 = the mention that drove the alert most
+    Column("kind", String(32), nullable=False),  # 'volume' | 'negative_share'
+    Column("brand", String(256), nullable=False),
+    Column("hour", UTCDateTime, nullable=False),  # start of the alert's hour (UTC)
+    Column("summary", Text, nullable=False),  # the alert in words (counts and baseline, no person named)
+    Index("ix_alert_evidence_hour", "hour"),
+    Index("ix_alert_evidence_mention", "mention_id"),
 )

@@ -27,6 +27,7 @@ class Role(StrEnum):
     sales = "sales"  # leads (purchase intent routed to sales)
     marketing = "marketing"  # aggregates only, no personal data
     privacy = "privacy"  # contacts, consents, GDPR export/erase and the audit trail
+    communications = "communications"  # crisis work: alerts, their evidence posts, negative storms, the dashboard
 
 
 class TokenNameTaken(ValueError):

@@ -29,6 +29,7 @@ HOME: dict[Role, str] = {
     Role.sales: "/leads",
     Role.marketing: "/dashboard",
     Role.privacy: "/privacy",
+    Role.communications: "/alerts",
 }
 
 

@@ -3,8 +3,10 @@
 The policy is one table (`POLICY`): each capability lists the roles that have it (function-level
 authorization). What a role sees inside a capability is its `Scope` (object-level authorization, enforced
 in SQL by storage): service sees complaints and questions routed to customer service, sales sees purchase
-intent and scored leads routed to sales, admin and privacy see everything; marketing holds no record-level
-capability at all, only aggregates.
+intent and scored leads routed to sales, admin and privacy see everything; marketing and communications hold
+no record-level capability, only aggregates and `read_alerts`: the spike and storm alerts and exactly the posts
+each alert names as its evidence (communications is the crisis desk: alerts, evidence, negative storms and the
+dashboard).
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ class Capability(StrEnum):
     gdpr = "gdpr"
     work_leads = "work_leads"  # the ranked lead feed and its decisions (accept, dismiss, snooze): sales' desk
     operate = "operate"  # source health and operator alerts: for whoever runs Overheard, not business teams
+    read_alerts = "read_alerts"  # spike and storm alerts, and the posts each names as evidence (and no other post)
 
 
 _ALL = frozenset(Role)
@@ -42,10 +45,11 @@ POLICY: dict[Capability, frozenset[Role]] = {
     # Rules hold no personal data; a dry run shows excerpts of posts, so only admins run it.
     Capability.read_rules: _ALL - {Role.privacy},
     Capability.dry_run_rules: frozenset({Role.admin}),
-    Capability.read_metrics: frozenset({Role.admin, Role.marketing, Role.service, Role.sales}),
+    Capability.read_metrics: frozenset({Role.admin, Role.marketing, Role.communications, Role.service, Role.sales}),
     Capability.gdpr: frozenset({Role.admin, Role.privacy}),
     Capability.operate: frozenset({Role.admin}),
     Capability.work_leads: frozenset({Role.admin, Role.sales}),
+    Capability.read_alerts: frozenset({Role.admin, Role.marketing, Role.communications}),
 }
 
 SCOPES: dict[Role, Scope] = {
@@ -56,6 +60,8 @@ SCOPES: dict[Role, Scope] = {
     Role.sales: Scope(team="sales", intents=("purchase_intent",), leads=True),
     # Marketing holds no record capability; the scope is never used, and would show nothing if it were.
     Role.marketing: Scope(team="marketing", intents=()),
+    # Communications likewise: alerts and their evidence come through `read_alerts`, not a record scope.
+    Role.communications: Scope(team="communications", intents=()),
 }
 
 

@@ -13,6 +13,7 @@ from enrichers.alerts import VolumeAlerts, spikes
 from overheard.services.access import Caller, Capability
 from storage import metrics
 from storage.audit import record
+from storage.mentions import first_mention_at
 from storage.schema import now_utc
 
 EARLIEST = datetime(1971, 1, 1, tzinfo=UTC)
@@ -88,60 +89,6 @@ def top_authors(
 
 
 @dataclass(frozen=True)
-class Dashboard:
-    """The marketing dashboard over [start, end): every figure of the period, daily (UTC), for all brands.
-
-    `latest` is when the newest stored mention was posted (to offer its period when this one is empty);
-    `spike_days` are the indexes in `volume` of the days the spike rule marks."""
-
-    start: datetime
-    end: datetime
-    days: int
-    kpis: metrics.KpiReport
-    volume: list[metrics.VolumePoint]
-    sentiment: list[metrics.SentimentPoint]
-    voice: list[metrics.VoiceShare]
-    sources: list[metrics.SourceReach]
-    authors: list[metrics.AuthorReach]
-    latest: datetime | None
-    spike_days: list[int]
-
-
-def dashboard(
-    engine: Engine,
-    caller: Caller,
-    end: datetime | None,
-    days: int = DEFAULT_DAYS,
-    spike_rule: VolumeAlerts | None = None,
-) -> Dashboard:
-    """The dashboard's figures for the `days` before `end` (now by default); naming authors is audited.
-
-    Spike days are marked by the alerts' volume rule (`spike_rule`: the `alerts.volume` section of
-    overheard.yaml), each day against the other days of the period."""
-    caller.require(Capability.read_metrics)
-    days = min(MAX_DAYS, max(1, days))
-    start, end = period(end, days)
-    with engine.begin() as connection:
-        found_volume = metrics.volume_series(connection, start, end)
-        authors = metrics.top_authors(connection, start, end)
-        if authors:
-            record(connection, caller.name, "metrics.top_authors", "authors", "*", shown=len(authors))
-        return Dashboard(
-            start=start,
-            end=end,
-            days=days,
-            kpis=metrics.kpis(connection, start, end),
-            volume=found_volume,
-            sentiment=metrics.sentiment_series(connection, start, end),
-            voice=metrics.share_of_voice(connection, start, end),
-            sources=metrics.top_sources(connection, start, end),
-            authors=authors,
-            latest=metrics.latest_mention_at(connection),
-            spike_days=spikes([p.mentions for p in found_volume], spike_rule or VolumeAlerts()),
-        )
-
-
-@dataclass(frozen=True)
 class Report:
     """Everything one report shows, for one period, brand scope and time zone."""
 
@@ -158,6 +105,7 @@ class Report:
     authors: list[metrics.AuthorReach]
     terms: metrics.TermsAndHashtags
     reviews: list[metrics.SiteRatings]
+    comparison: metrics.Comparison  # whether the KPIs' previous period has data to compare with, and why not
 
 
 def default_granularity(start: datetime, end: datetime) -> metrics.Granularity:
@@ -180,13 +128,15 @@ def report(
     caller.require(Capability.read_metrics)
     step = metrics.Granularity(granularity) if granularity else default_granularity(start, end)
     with engine.connect() as c:
+        kpis = metrics.kpis(c, start, end, brand)
+        compared = metrics.comparison(start, end, kpis.previous.mentions, first_mention_at(c))
         return Report(
             start=start,
             end=end,
             brand=brand,
             tz=tz,
             granularity=step,
-            kpis=metrics.kpis(c, start, end, brand),
+            kpis=kpis,
             volume=metrics.volume_series(c, start, end, step, tz, brand),
             sentiment=metrics.sentiment_series(c, start, end, step, tz, brand),
             share_of_voice=metrics.share_of_voice(c, start, end),
@@ -194,4 +144,40 @@ def report(
             authors=metrics.top_authors(c, start, end, brand, limit=15),
             terms=metrics.top_terms_and_hashtags(c, start, end, brand, limit=20),
             reviews=metrics.review_ratings(c, start, end, brand),
+            comparison=compared,
         )
+
+
+@dataclass(frozen=True)
+class Dashboard:
+    """The marketing dashboard: `report` holds every figure, the very ones its CSV exports and `overheard report`
+    give for the same period, scope and time zone; `spike_days` are the indexes in `report.volume` of the days
+    the alerts' volume rule marks (daily buckets only); `latest` is when the newest stored mention was posted
+    (to offer its period when this one is empty)."""
+
+    report: Report
+    spike_days: list[int]
+    latest: datetime | None
+
+
+def dashboard(
+    engine: Engine,
+    caller: Caller,
+    start: datetime,
+    end: datetime,
+    brand: str | None = None,
+    tz: str = "UTC",
+    spike_rule: VolumeAlerts | None = None,
+) -> Dashboard:
+    """The dashboard of [start, end) for one brand or competitor scope (all when None), bucketed in `tz`.
+
+    Naming authors is audited once per view. Spike days are marked by the alerts' volume rule (`spike_rule`:
+    the `alerts.volume` section of overheard.yaml), each day against the other days of the period."""
+    built = report(engine, caller, start, end, brand, tz)
+    with engine.begin() as connection:
+        if built.authors:
+            record(connection, caller.name, "metrics.top_authors", "authors", "*", shown=len(built.authors))
+        latest = metrics.latest_mention_at(connection)
+    daily = built.granularity is metrics.Granularity.day
+    marked = spikes([p.mentions for p in built.volume], spike_rule or VolumeAlerts()) if daily else []
+    return Dashboard(report=built, spike_days=marked, latest=latest)

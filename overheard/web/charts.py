@@ -9,7 +9,13 @@ from html import escape
 from markupsafe import Markup
 
 WIDTH, HEIGHT, PAD = 720, 220, 36
-COLOURS = {"positive": "#2e7d32", "neutral": "#9e9e9e", "negative": "#c62828", "volume": "#1565c0"}
+COLOURS = {
+    "positive": "#2e7d32",
+    "neutral": "#9e9e9e",
+    "negative": "#c62828",
+    "unclassified": "#d7ccc8",
+    "volume": "#1565c0",
+}
 
 
 @dataclass(frozen=True)

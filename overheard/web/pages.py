@@ -1,4 +1,5 @@
-"""Web pages: the triage inbox, the lead feed, contact 360°, the privacy desk and the marketing dashboard.
+"""Web pages: the triage inbox, the lead feed, contact 360° and the privacy desk (the marketing dashboard and the
+alerts: `overheard.web.marketing`).
 
 Server-rendered with Jinja2; forms post back and redirect (so every action works without JavaScript), and a
 little plain JavaScript adds keyboard shortcuts and the response-time countdown. Sign-in takes an API token
@@ -41,9 +42,8 @@ from overheard.api.auth import (
     web_session,
 )
 from overheard.api.models import MAX_CONTACT_ID_CHARS, MAX_SEARCH_CHARS, MAX_SNOOZE_HOURS, MAX_STAFF_NAME_CHARS
-from overheard.services import contacts, gdpr, leads, mentions, metrics, sweeps
+from overheard.services import contacts, gdpr, leads, mentions, sweeps
 from overheard.services.access import Invalid, ServiceError
-from overheard.web import charts
 from storage import inbox
 from storage.schema import now_utc
 from storage.tokens import end_session, start_session
@@ -103,6 +103,7 @@ def render(
             ("Inbox", "/inbox", Capability.read_mentions),
             ("Leads", "/leads", Capability.read_mentions),
             ("Dashboard", "/dashboard", Capability.read_metrics),
+            ("Alerts", "/alerts", Capability.read_alerts),
             ("Privacy", "/privacy", Capability.gdpr),
             ("Sources", "/sources", Capability.operate),
         ]
@@ -530,78 +531,14 @@ def privacy_erase(
     return RedirectResponse(f"/privacy/receipt?{query}&notice={quote(notice)}", status_code=303)
 
 
-# ---- dashboard ------------------------------------------------------------------------------------------------
-
-
-def _end(value: str | None) -> datetime | None:
-    """The end of the period as the form sends it (a day or a date-time; UTC unless it says); else None: now."""
-    try:
-        parsed = datetime.fromisoformat(value) if value else None
-    except ValueError:
-        parsed = None
-    if parsed is None:
-        return None
-    return (parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)).astimezone(UTC)
-
-
-@router.get("/dashboard", response_class=HTMLResponse)
-def dashboard(request: Request, principal: User, engine: Db) -> HTMLResponse:
-    try:
-        days = int(request.query_params.get("days", str(metrics.DEFAULT_DAYS)))
-    except ValueError:
-        days = metrics.DEFAULT_DAYS
-    found = metrics.dashboard(
-        engine, principal, _end(request.query_params.get("end")), days, request.app.state.config.alerts.volume
-    )
-    volume, sentiment, latest = found.volume, found.sentiment, found.latest
-    labels = [p.bucket.strftime("%d %b") for p in volume]
-    can_inbox = principal.can(Capability.read_mentions)  # marketing sees aggregates, not the posts behind a spike
-    counts = [float(p.mentions) for p in volume]
-    marked = found.spike_days
-    context: dict[str, Any] = {
-        "kpis": found.kpis,
-        "days": found.days,
-        "end": found.end,
-        "latest": latest,
-        "latest_link": "/dashboard?"
-        + urlencode({"end": (latest + timedelta(days=1)).date().isoformat(), "days": found.days})
-        if latest
-        else None,
-        "spike_days": [
-            (labels[i], "/inbox?" + urlencode({"status": "", "since": day, "until": day}) if can_inbox else None)
-            for i in marked
-            for day in [volume[i].bucket.date().isoformat()]
-        ],
-        "volume_chart": charts.line_chart(
-            "Mentions per day", [charts.Point(label, c) for label, c in zip(labels, counts, strict=True)], marked
-        ),
-        "sentiment_chart": charts.stacked_bars(
-            "Sentiment per day",
-            [p.bucket.strftime("%d %b") for p in sentiment],
-            {
-                "negative": [p.negative for p in sentiment],
-                "neutral": [p.neutral for p in sentiment],
-                "positive": [p.positive for p in sentiment],
-            },
-        ),
-        "voice_chart": charts.horizontal_bars(
-            "Share of voice (mentions)",
-            [(v.name, v.share_by_mentions, f"{v.share_by_mentions:.0%} · {v.mentions}") for v in found.voice],
-        ),
-        "sources_chart": charts.horizontal_bars(
-            "Mentions by source",
-            [(s.source, float(s.mentions), f"{s.mentions} · reach {s.potential_reach:,}") for s in found.sources],
-        ),
-        "authors": found.authors,
-    }
-    return render(request, "dashboard.html", principal, **context)
-
-
 # ---- wiring ---------------------------------------------------------------------------------------------------
 
 
 def mount(app: FastAPI) -> None:
+    from overheard.web import marketing  # its pages use this module's render and sign-in
+
     app.include_router(router)
+    app.include_router(marketing.router)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
 
     @app.exception_handler(SignInRequired)

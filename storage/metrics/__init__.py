@@ -21,7 +21,10 @@ means the same thing everywhere. Definitions:
   **net sentiment** = (positive − negative) / classified mentions, from −1 to +1;
 - **share of voice** compares `brand:*` and `competitor:*` queries: each one's mentions (or potential
   reach) over the sum across all of them in the period;
-- **period-over-period change** compares with the period of the same length just before.
+- **period-over-period change** compares with the period of the same length just before, and is shown only
+  where that period has data (`comparison`: collection covered it and it holds a few mentions);
+- potential reach is **unknown** (not 0) when no author of the period has a follower count
+  (`Kpis.reach_reported` is 0).
 
 Time series are bucketed by hour, day or ISO week (starting Monday) in the caller's time zone; empty
 buckets are returned with zeros, so a chart shows the gaps.
@@ -31,6 +34,7 @@ from __future__ import annotations
 
 from storage.metrics.alerts import check_alerts, hourly_counts, top_mentions
 from storage.metrics.campaigns import campaign
+from storage.metrics.comparison import MIN_COVERAGE, MIN_PREVIOUS_MENTIONS, Comparison, comparison
 from storage.metrics.reach import change, kpis, top_authors, top_sources
 from storage.metrics.results import (
     AuthorReach,
@@ -56,11 +60,14 @@ from storage.metrics.share_of_voice import share_of_voice
 from storage.metrics.terms import STOPWORDS, TERM_SAMPLE_LIMIT, top_terms_and_hashtags
 
 __all__ = [
+    "MIN_COVERAGE",
+    "MIN_PREVIOUS_MENTIONS",
     "STOPWORDS",
     "TERM_SAMPLE_LIMIT",
     "AuthorReach",
     "CampaignReport",
     "Change",
+    "Comparison",
     "Granularity",
     "KpiReport",
     "Kpis",
@@ -77,6 +84,7 @@ __all__ = [
     "campaign",
     "change",
     "check_alerts",
+    "comparison",
     "hourly_counts",
     "kpis",
     "latest_mention_at",

@@ -56,8 +56,11 @@ def _authors_rolled(scope: str, days: _Split, *, per_author: bool = True) -> Sel
     )
 
 
-def _reach(connection: Connection, parts: Sequence[Select[Any]], key: str | None = None) -> dict[Any, tuple[int, int]]:
-    """(distinct authors, sum of their largest follower counts) over the union of per-author `parts`.
+def _reach(
+    connection: Connection, parts: Sequence[Select[Any]], key: str | None = None
+) -> dict[Any, tuple[int, int, int]]:
+    """(distinct authors, sum of their largest follower counts, authors with a follower count) over the union
+    of per-author `parts`.
 
     Each part has columns source, author_handle and followers, plus `key` when given: then the figures are per
     value of `key` (an author counts once in each), else one entry under None. A single part without `key` must
@@ -76,14 +79,17 @@ def _reach(connection: Connection, parts: Sequence[Select[Any]], key: str | None
         )
     grouped = [per_author.c[key]] if key else []
     found = connection.execute(
-        select(*grouped, func.count(), func.sum(per_author.c.followers)).group_by(*grouped)
+        select(*grouped, func.count(), func.sum(per_author.c.followers), func.count(per_author.c.followers)).group_by(
+            *grouped
+        )
     ).all()
-    return {(row[0] if key else None): (_int(row[-2]), _int(row[-1])) for row in found}
+    return {(row[0] if key else None): (_int(row[-3]), _int(row[-2]), _int(row[-1])) for row in found}
 
 
-def _potential_reach(connection: Connection, parts: Sequence[Select[Any]]) -> tuple[int, int]:
-    """(distinct authors, sum of their largest follower counts) over the union of per-author `parts`."""
-    return _reach(connection, parts).get(None, (0, 0))
+def _potential_reach(connection: Connection, parts: Sequence[Select[Any]]) -> tuple[int, int, int]:
+    """(distinct authors, sum of their largest follower counts, authors with a follower count) over the union
+    of per-author `parts`."""
+    return _reach(connection, parts).get(None, (0, 0, 0))
 
 
 _TOTALS = ("mentions", "impressions", "impressions_reported", "engagement", "positive", "neutral", "negative")
@@ -119,7 +125,7 @@ def _totals_rolled(connection: Connection, scope: str, slots: _Split) -> list[in
     return [_int(v) for v in row]
 
 
-def _kpis_of(totals: Sequence[int], authors: int, reach: int) -> Kpis:
+def _kpis_of(totals: Sequence[int], authors: int, reach: int, reach_reported: int) -> Kpis:
     count, impressions, reported, engagement, positive, neutral, negative = totals
     return Kpis(
         mentions=count,
@@ -134,13 +140,14 @@ def _kpis_of(totals: Sequence[int], authors: int, reach: int) -> Kpis:
         negative=negative,
         unclassified=count - positive - neutral - negative,
         net_sentiment=_net(positive, negative, positive + neutral + negative),
+        reach_reported=reach_reported,
     )
 
 
 def _kpis(connection: Connection, conditions: Sequence[ColumnElement[bool]]) -> Kpis:
     """KPIs of the mentions matching `conditions`, read from the mentions themselves."""
-    authors, reach = _potential_reach(connection, [_authors_raw(conditions)])
-    return _kpis_of(_totals_raw(connection, conditions), authors, reach)
+    authors, reach, reported = _potential_reach(connection, [_authors_raw(conditions)])
+    return _kpis_of(_totals_raw(connection, conditions), authors, reach, reported)
 
 
 def _kpis_rolled(connection: Connection, start: datetime, end: datetime, brand: str | None) -> Kpis:
@@ -155,8 +162,8 @@ def _kpis_rolled(connection: Connection, start: datetime, end: datetime, brand: 
     parts = [_authors_rolled(scope, days, per_author=one)] if days.rolled else []
     if days.raw:
         parts.append(_authors_raw([days.raw_condition(), *scoped], per_author=one))
-    authors, reach = _potential_reach(connection, parts) if parts else (0, 0)
-    return _kpis_of(totals, authors, reach)
+    authors, reach, reported = _potential_reach(connection, parts) if parts else (0, 0, 0)
+    return _kpis_of(totals, authors, reach, reported)
 
 
 def change(previous: float | None, current: float | None) -> Change:
@@ -230,9 +237,10 @@ def top_sources(
             func.count(),
             func.sum(per_author.c.followers),
             func.sum(per_author.c.engagement),
+            func.count(per_author.c.followers),
         )
         .group_by(per_author.c.source)
         .order_by(func.sum(per_author.c.mentions).desc(), per_author.c.source)
         .limit(limit)
     )
-    return [SourceReach(s, int(n), int(a), _int(r), _int(e)) for s, n, a, r, e in rows]
+    return [SourceReach(s, int(n), int(a), _int(r), _int(e), _int(k)) for s, n, a, r, e, k in rows]

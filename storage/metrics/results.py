@@ -35,6 +35,14 @@ class Kpis:
     negative: int
     unclassified: int
     net_sentiment: float | None = field(metadata={"unit": "(positive - negative) / classified, -1..1"})
+    reach_reported: int = field(
+        default=0, metadata={"unit": "distinct authors whose platform reports a follower count"}
+    )  # 0 with authors: reach is unknown (no platform said), not zero
+
+    @property
+    def reach_known(self) -> bool:
+        """False when no author of the period has a follower count: potential reach is unknown, not 0."""
+        return self.reach_reported > 0
 
 
 @dataclass(frozen=True)
@@ -104,6 +112,7 @@ class SourceReach:
     unique_authors: int
     potential_reach: int
     engagement: int
+    reach_reported: int = 0  # authors whose platform reports a follower count; 0: the source's reach is unknown
 
 
 @dataclass(frozen=True)

@@ -91,7 +91,9 @@ def share_of_voice(connection: Connection, start: datetime, end: datetime) -> li
             .where(days.rolled_condition(metric_author_days.c.day))
         )
     reach = (
-        {query: followers for query, (_, followers) in _reach(connection, parts, key="query").items()} if parts else {}
+        {query: followers for query, (_, followers, _) in _reach(connection, parts, key="query").items()}
+        if parts
+        else {}
     )
     volume = Counter({query: n for query, n in volume.items() if n})
     total_mentions = sum(volume.values())

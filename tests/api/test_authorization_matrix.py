@@ -14,10 +14,10 @@ from fastapi.testclient import TestClient
 from storage.tokens import Role
 from tests.api.seed import Seeded
 
-A, SE, SA, M, P = Role.admin, Role.service, Role.sales, Role.marketing, Role.privacy
+A, SE, SA, M, P, C = Role.admin, Role.service, Role.sales, Role.marketing, Role.privacy, Role.communications
 PUBLIC = frozenset(Role)
 RECORDS = frozenset({A, SE, SA})
-METRICS = frozenset({A, SE, SA, M})
+METRICS = frozenset({A, SE, SA, M, C})
 PEOPLE = frozenset({A, P})
 
 MATRIX: dict[tuple[str, str], frozenset[Role]] = {

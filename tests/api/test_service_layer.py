@@ -99,7 +99,7 @@ def test_a_role_without_the_capability_is_refused_whatever_it_asks_for(seeded: S
         ),
         lambda: gdpr.export(seeded.engine, SERVICE, CONTACT),
         lambda: gdpr.erase(seeded.engine, SALES, CONTACT),
-        lambda: metrics.dashboard(seeded.engine, PRIVACY, None),
+        lambda: metrics.dashboard(seeded.engine, PRIVACY, datetime(2026, 11, 1, tzinfo=UTC), now_utc()),
         lambda: routing.dry_run(seeded.engine, Runtime.build(DEMO_CONFIG, seeded.engine, _NoModel()), SERVICE, {}, 5),
         lambda: sweeps.health(DEMO_CONFIG, seeded.engine, SALES),
     ]
@@ -155,11 +155,12 @@ def test_a_contact_the_role_does_not_see_answers_as_one_that_does_not_exist(seed
 
 def test_the_dashboard_audits_naming_authors_once_per_view(seeded: Seeded) -> None:
     before = _audits(seeded.engine, "metrics.top_authors")
-    found = metrics.dashboard(seeded.engine, MARKETING, datetime(2026, 11, 20, tzinfo=UTC), 30, VolumeAlerts())
-    assert found.authors, "the sample names authors"
+    start, end = datetime(2026, 10, 21, tzinfo=UTC), datetime(2026, 11, 20, tzinfo=UTC)
+    found = metrics.dashboard(seeded.engine, MARKETING, start, end, spike_rule=VolumeAlerts())
+    assert found.report.authors, "the sample names authors"
     assert _audits(seeded.engine, "metrics.top_authors") == before + 1
     # The alerts' volume rule marks the sample's complaint storm, and only that day.
-    assert [found.volume[i].bucket.date().isoformat() for i in found.spike_days] == ["2026-11-12"]
+    assert [found.report.volume[i].bucket.date().isoformat() for i in found.spike_days] == ["2026-11-12"]
 
 
 def test_the_privacy_desk_record_audits_the_view_and_shows_it_in_the_trail(seeded: Seeded) -> None:

@@ -263,3 +263,40 @@ def test_ruling_kinds_out_by_their_words_finds_what_searching_every_cue_finds() 
         assert find_signals(text) == _every_cue_searched(text), text
         with_signals += bool(find_signals(text))
     assert with_signals > 100
+
+
+def test_the_crms_company_size_feeds_the_crm_part_and_is_said_in_words() -> None:
+    mention = Mention.model_validate(
+        {
+            "source": "reddit",
+            "external_id": "t3_size",
+            "author": {"handle": "facilities_lead"},
+            "text": "Looking at smart lighting for our offices, any experience?",
+            "created_at": "2026-11-19T12:00:00Z",
+            "collected_at": "2026-11-19T12:05:00Z",
+        }
+    )
+    contact = Contact(id="c-2", segment="customer")
+    small = Company(id="co-s", name="Kestrel Cowork", classification=CompanyClass.customer, employees=40)
+    large = small.model_copy(update={"employees": 1200})
+    unknown = small.model_copy(update={"employees": None})
+    scored = {
+        size: score_lead(mention, verdict(Intent.purchase_intent, 0.7), AT, contact, company)
+        for size, company in (("small", small), ("large", large), ("unknown", unknown))
+    }
+    # customer 0.4 + customer company 0.25, and 0.1 more from 250 employees on (of 25 points)
+    assert scored["unknown"].part("crm").points == scored["small"].part("crm").points == 16.2
+    assert scored["large"].part("crm").points == 18.8
+    assert "1,200 employees" in scored["large"].part("crm").why
+    assert "40 employees" in scored["small"].part("crm").why
+    assert "employees" not in scored["unknown"].part("crm").why
+
+
+def test_company_size_comes_from_the_crm_companies_csv_and_a_bad_size_names_the_row() -> None:
+    good = import_companies_csv('company_id,name,employees\nco-1,Oakridge Realty,"1,400"\nco-2,Fernhill,\n')
+    assert good.ok and [c.employees for c in good.companies] == [1400, None]
+    bad = import_companies_csv("company_id,name,employees\nco-1,Oakridge Realty,lots\n")
+    assert bad.companies == ()
+    assert [str(e) for e in bad.errors] == [
+        "row 2, column employees: 'lots' is not a whole number of employees (e.g. 250)"
+    ]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import io
 import json
 import re
 from datetime import UTC, datetime
@@ -117,14 +118,12 @@ def test_a_bad_period_or_time_zone_is_named_in_the_error(config: Path) -> None:
 
 
 def test_report_csv_cells_from_strangers_are_never_formulas(tmp_path: Path) -> None:
-    from overheard.report import _write
+    from overheard.report import _csv
 
-    path = _write(
-        tmp_path / "authors.csv",
+    text = _csv(
         ["source", "handle", "followers", "mentions", "engagement"],
         [["rss", '=HYPERLINK("http://evil.example","x")', 10, 1, -2], ["x", "@SUM(A1)", None, 2, 0]],
     )
-    with path.open(encoding="utf-8", newline="") as handle:
-        rows = list(csv.DictReader(handle))
+    rows = list(csv.DictReader(io.StringIO(text, newline="")))
     assert [r["handle"] for r in rows] == ['\'=HYPERLINK("http://evil.example","x")', "'@SUM(A1)"]
     assert rows[0]["engagement"] == "-2"  # a number stays a number

@@ -4,14 +4,20 @@ from __future__ import annotations
 
 import os
 import shutil
+import socket
+import threading
+import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+import uvicorn
 from playwright.sync_api import Page
 
+from overheard.api import create_app
 from storage.tokens import Role
-from tests.api.seed import Seeded
+from tests.api.seed import DEMO_CONFIG, Seeded
 from tests.conftest import ROOT
 
 SCREENSHOTS = ROOT / "test-artifacts" / "screenshots"
@@ -46,6 +52,29 @@ class LiveApp:
 
     url: str
     seeded: Seeded
+
+
+def serve(seeded: Seeded) -> Iterator[LiveApp]:
+    """The web app over `seeded`, served by uvicorn in a thread of the test process on a free port of 127.0.0.1
+    (so the tests read the same database the pages write to), until the generator is closed."""
+    app = create_app(seeded.engine, DEMO_CONFIG, rate_limit_per_minute=100_000)
+    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    listener.bind(("127.0.0.1", 0))
+    port = listener.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off"))
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [listener]}, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not server.started:
+        if not thread.is_alive() or time.monotonic() > deadline:
+            pytest.fail("uvicorn did not start serving the web app within 30 s")
+        time.sleep(0.05)
+    try:
+        yield LiveApp(f"http://127.0.0.1:{port}", seeded)
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+        listener.close()
 
 
 def sign_in(page: Page, live_app: LiveApp, role: Role) -> None:

@@ -9,44 +9,22 @@ fail in CI (`CI` or `OVERHEARD_REQUIRE_POSTGRES=1`, which scripts/test.sh sets a
 from __future__ import annotations
 
 import re
-import socket
-import threading
-import time
 from collections.abc import Iterator
 
 import pytest
-import uvicorn
 from playwright.sync_api import Browser, BrowserContext, Page, Playwright, sync_playwright
 
-from overheard.api import create_app
 from overheard.runtime import load_classifier
 from tests.api.conftest import _seeded_database
-from tests.api.seed import DEMO_CONFIG, MemoClassifier
-from tests.web.browser import ACTION_TIMEOUT_MS, SCREENSHOTS, LiveApp, chromium_executable
+from tests.api.seed import MemoClassifier
+from tests.web.browser import ACTION_TIMEOUT_MS, SCREENSHOTS, LiveApp, chromium_executable, serve
 
 
 @pytest.fixture(scope="session")
 def live_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveApp]:
     classifier = MemoClassifier(load_classifier())
     for seeded in _seeded_database("sqlite", tmp_path_factory.mktemp("web"), classifier):
-        app = create_app(seeded.engine, DEMO_CONFIG, rate_limit_per_minute=100_000)
-        listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        listener.bind(("127.0.0.1", 0))
-        port = listener.getsockname()[1]
-        server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off"))
-        thread = threading.Thread(target=server.run, kwargs={"sockets": [listener]}, daemon=True)
-        thread.start()
-        deadline = time.monotonic() + 30
-        while not server.started:
-            if not thread.is_alive() or time.monotonic() > deadline:
-                pytest.fail("uvicorn did not start serving the web app within 30 s")
-            time.sleep(0.05)
-        try:
-            yield LiveApp(f"http://127.0.0.1:{port}", seeded)
-        finally:
-            server.should_exit = True
-            thread.join(timeout=10)
-            listener.close()
+        yield from serve(seeded)
 
 
 @pytest.fixture(scope="session")
