@@ -27,6 +27,7 @@ from fastapi.templating import Jinja2Templates
 from sqlalchemy import Engine
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from classifiers.multilingual import SUPPORTED as READ_LANGUAGES
 from classifiers.verdict import Intent, Sentiment
 from enrichers.model import Team
 from listener.mention import Platform, web_url
@@ -217,6 +218,16 @@ def _day(value: str | None) -> datetime | None:
     return datetime(day.year, day.month, day.day, tzinfo=UTC) if 1971 <= day.year <= 2999 else None
 
 
+LANGUAGES = ("en", *READ_LANGUAGES)
+"""The languages the language filters offer: English and those the multilingual path reads."""
+
+
+def _language(value: str | None) -> str | None:
+    """A language filter (ISO 639-1, any case); anything else is no filter."""
+    code = (value or "").strip().lower()
+    return code if re.fullmatch(r"[a-z]{2}", code) else None
+
+
 def _filters(request: Request, default_status: str = "open") -> inbox.MentionFilter:
     p = request.query_params
     status = p.get("status", default_status)
@@ -227,7 +238,7 @@ def _filters(request: Request, default_status: str = "open") -> inbox.MentionFil
         sentiment=_enum(p.get("sentiment"), Sentiment),
         source=_enum(p.get("source"), Platform),
         status=status if status in (*inbox.STATUSES, "open") else None,
-        language=(p.get("language") or "")[:2] or None,
+        language=_language(p.get("language")),
         since=_day(p.get("since")),
         until=last_day + timedelta(days=1) if last_day else None,  # the form's "until" day is included
         query=(p.get("q") or "").replace("\x00", "")[:MAX_SEARCH_CHARS] or None,
@@ -254,6 +265,7 @@ def _choices() -> dict[str, list[str]]:
         "sentiments": [s.value for s in Sentiment],
         "sources": [s.value for s in Platform],
         "statuses": ["open", *inbox.STATUSES, ""],
+        "languages": list(LANGUAGES),
     }
 
 
@@ -550,9 +562,17 @@ def dashboard(request: Request, principal: User, engine: Db) -> HTMLResponse:
         days = int(request.query_params.get("days", str(metrics.DEFAULT_DAYS)))
     except ValueError:
         days = metrics.DEFAULT_DAYS
+    language = _language(request.query_params.get("language"))
     found = metrics.dashboard(
-        engine, principal, _end(request.query_params.get("end")), days, request.app.state.config.alerts.volume
+        engine,
+        principal,
+        _end(request.query_params.get("end")),
+        days,
+        request.app.state.config.alerts.volume,
+        language,
     )
+    in_period = {c.language: c.mentions for c in found.languages if c.language}
+    offered = [*dict.fromkeys([*in_period, *LANGUAGES, *([language] if language else [])])]
     volume, sentiment, latest = found.volume, found.sentiment, found.latest
     labels = [p.bucket.strftime("%d %b") for p in volume]
     can_inbox = principal.can(Capability.read_mentions)  # marketing sees aggregates, not the posts behind a spike
@@ -564,11 +584,20 @@ def dashboard(request: Request, principal: User, engine: Db) -> HTMLResponse:
         "end": found.end,
         "latest": latest,
         "latest_link": "/dashboard?"
-        + urlencode({"end": (latest + timedelta(days=1)).date().isoformat(), "days": found.days})
+        + urlencode(
+            {"end": (latest + timedelta(days=1)).date().isoformat(), "days": found.days}
+            | ({"language": language} if language else {})
+        )
         if latest
         else None,
         "spike_days": [
-            (labels[i], "/inbox?" + urlencode({"status": "", "since": day, "until": day}) if can_inbox else None)
+            (
+                labels[i],
+                "/inbox?"
+                + urlencode({"status": "", "since": day, "until": day} | ({"language": language} if language else {}))
+                if can_inbox
+                else None,
+            )
             for i in marked
             for day in [volume[i].bucket.date().isoformat()]
         ],
@@ -593,6 +622,9 @@ def dashboard(request: Request, principal: User, engine: Db) -> HTMLResponse:
             [(s.source, float(s.mentions), f"{s.mentions} · reach {s.potential_reach:,}") for s in found.sources],
         ),
         "authors": found.authors,
+        "terms": found.terms,
+        "language": language,
+        "languages": [(code, in_period.get(code, 0)) for code in offered],
     }
     return render(request, "dashboard.html", principal, **context)
 
