@@ -201,5 +201,7 @@ def test_tagging_reads_the_mentions_language_detected_before_the_queries() -> No
     done = Finishing(queries=queries).finish(Converted(post))
     assert done.language == "de"
     assert done.matched_queries == ("brand:Acme DE", "brand:Acme", "brand:Acme not EN")
-    english = post.model_copy(update={"text": "The Acme app keeps crashing and support never answers", "language": "en"})
+    english = post.model_copy(
+        update={"text": "The Acme app keeps crashing and support never answers", "language": "en"}
+    )
     assert queries.tag(english).matched_queries == ("brand:Acme",)

@@ -22,7 +22,8 @@ from sqlalchemy import Engine
 
 from classifiers.verdict import Intent, Sentiment, Verdict
 from listener.mention import Author, Engagement, Mention
-from overheard.services import Caller, metrics as figures
+from overheard.services import Caller
+from overheard.services import metrics as figures
 from overheard.services.access import Invalid
 from storage import metrics
 from storage.mentions import save_mentions, save_verdicts
