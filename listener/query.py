@@ -7,7 +7,8 @@ Syntax (case-insensitive operators, as users write them in `overheard.yaml`):
     acme NOT "acme explosives"          NOT / a leading '-' excludes: `acme -explosives`
     acme*                               prefix: acme, acmes, acmecorp
     acme lang:de                        only posts in German (ISO 639-1, the platform's tag or detected offline)
-    acme (lang:de OR lang:at) -lang:en  one of several languages; not English
+    acme (lang:de OR lang:nl)           one of several languages
+    acme -lang:en                       any language but English (and posts of unknown language)
 
 `lang:` narrows the whole query: it stands beside the terms at the top (`(acme OR lumora) lang:de`), not inside
 an OR with a term, and a query needs at least one term. X searches by language itself (`lang:de`); for the other
