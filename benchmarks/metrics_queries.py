@@ -106,6 +106,11 @@ FOLLOWER_GROWTH = 0.05
 """long-tail: how much an author's follower count grows over the year."""
 
 
+LANGUAGES = ("en", "de", "fr", "es", "nl", "it", "pt", "fi", "sv")
+LANGUAGE_SHARES = (60, 10, 7, 7, 5, 4, 3, 2, 2)
+"""Each mention's language (ISO 639-1), drawn with these weights: the language filter's figures read raw rows."""
+
+
 def _long_tail_authors(count: int, rng: random.Random) -> list[int]:
     """Author numbers of `count` mentions from a Yule-Simon process, in random order (numbered by first post)."""
     chosen: list[int] = []
@@ -128,6 +133,7 @@ def _rows(count: int, model: str = "long-tail", seed: int = 8) -> Iterator[tuple
     offsets = sorted((rng.random() * span for _ in range(count)), reverse=True)
     # Separate generators, so that the concentrated model draws exactly what it always drew.
     tail = random.Random(seed + 1)
+    spoken = random.Random(seed + 2)  # languages have their own generator too: the figures before them hold
     sequence = _long_tail_authors(count, tail) if model == "long-tail" else []
     followers_of: dict[int, int] = {}
     for i, offset in enumerate(offsets):
@@ -152,6 +158,7 @@ def _rows(count: int, model: str = "long-tail", seed: int = 8) -> Iterator[tuple
                 "author_handle": f"author{author}",
                 "author_followers": followers,
                 "text": "Lumora " + " ".join(words),
+                "language": spoken.choices(LANGUAGES, LANGUAGE_SHARES)[0],
                 "created_at": created,
                 "collected_at": created + timedelta(minutes=10),
                 "likes": rng.randint(0, 50),
@@ -254,6 +261,10 @@ def queries(start: datetime, end: datetime) -> dict[str, Callable[[Connection], 
         "top terms and hashtags": lambda c: metrics.top_terms_and_hashtags(c, start, end),
         "campaign #lumora": lambda c: metrics.campaign(c, start, end, hashtag="lumora"),
         "review ratings": lambda c: metrics.review_ratings(c, start, end),
+        "kpis, language de": lambda c: metrics.kpis(c, start, end, language="de"),
+        "volume by day, language de": lambda c: metrics.volume_series(c, start, end, "day", "UTC", language="de"),
+        "share of voice, language de": lambda c: metrics.share_of_voice(c, start, end, language="de"),
+        "top terms, language de": lambda c: metrics.top_terms_and_hashtags(c, start, end, language="de"),
     }
 
 

@@ -2,8 +2,9 @@
 
 1. convert the raw item (a collector's own function); an item that fails becomes `Rejected` with the
    reason and the raw payload, and the rest of the page goes on;
-2. tag it with the configured queries it matches (`listener.query`);
-3. fill in the language offline when the platform did not give one (`listener.language`);
+2. fill in the language offline when the platform did not give one (`listener.language`);
+3. tag it with the configured queries it matches (`listener.query`; a query may ask for a language,
+   `acme lang:de`, so the language is known first);
 4. record spam / bot / near-duplicate signals (`listener.signals`).
 
 Also the one place that turns an HTTP failure into the `SourceError` a sweep raises, and HTML into text.
@@ -55,13 +56,13 @@ class Finishing:
 
     def finish(self, converted: Converted) -> Mention:
         mention = converted.mention
-        if self.queries is not None:
-            mention = self.queries.tag(mention)
         if mention.language is None and self.detect_languages:
             text = f"{mention.title}. {mention.text}" if mention.title else mention.text
             language = detect_language(text)
             if language:
                 mention = mention.model_copy(update={"language": language})
+        if self.queries is not None:
+            mention = self.queries.tag(mention)
         return record_signals(mention, platform_bot=converted.platform_bot, duplicates=self.duplicates)
 
 

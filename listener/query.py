@@ -6,6 +6,13 @@ Syntax (case-insensitive operators, as users write them in `overheard.yaml`):
     acme AND (support OR refund)        both; AND may be left out: `acme refund` means the same
     acme NOT "acme explosives"          NOT / a leading '-' excludes: `acme -explosives`
     acme*                               prefix: acme, acmes, acmecorp
+    acme lang:de                        only posts in German (ISO 639-1, the platform's tag or detected offline)
+    acme (lang:de OR lang:nl)           one of several languages
+    acme -lang:en                       any language but English (and posts of unknown language)
+
+`lang:` narrows the whole query: it stands beside the terms at the top (`(acme OR lumora) lang:de`), not inside
+an OR with a term, and a query needs at least one term. X searches by language itself (`lang:de`); for the other
+platforms the local match checks it. A post whose language is unknown matches no `lang:` (but any `-lang:`).
 
 Matching is on words, not substrings: `acme` matches "#Acme", "@acme" and "ACME's" but not "acmeology"
 (use `acme*` for that). A quoted phrase matches consecutive words. A term with punctuation inside
@@ -28,6 +35,8 @@ from typing import TypeAlias
 from listener.mention import Mention
 
 _WORD = re.compile(r"\w+", re.UNICODE)
+_LANGUAGE_TERM = re.compile(r"lang:(\S*)", re.IGNORECASE)
+_LANGUAGE_CODE = re.compile(r"[a-z]{2}")
 
 
 def words(text: str) -> list[str]:
@@ -77,6 +86,13 @@ class Term:
 
 
 @dataclass(frozen=True)
+class Lang:
+    """`lang:de` as parsed, before `parse` lifts it out of the tree into `Query.languages`."""
+
+    code: str
+
+
+@dataclass(frozen=True)
 class Not:
     operand: Node
 
@@ -91,12 +107,14 @@ class Or:
     operands: tuple[Node, ...]
 
 
-Node: TypeAlias = Term | Not | And | Or
+Node: TypeAlias = Term | Lang | Not | And | Or
 
 
 def evaluate(node: Node, text_words: Words) -> bool:
     if isinstance(node, Term):
         return node.matches(text_words)
+    if isinstance(node, Lang):  # pragma: no cover - parse() lifts every Lang out of the tree
+        raise TypeError(f"lang:{node.code} inside a query tree; parse() keeps it in Query.languages")
     if isinstance(node, Not):
         return not evaluate(node.operand, text_words)
     if isinstance(node, And):
@@ -106,13 +124,24 @@ def evaluate(node: Node, text_words: Words) -> bool:
 
 @dataclass(frozen=True)
 class Query:
-    """A parsed query. `source` is the text as the user wrote it."""
+    """A parsed query. `source` is the text as the user wrote it; `root` its terms; `languages` the ISO 639-1
+    codes a post must be in (one of them; empty: any) and `not_languages` those it must not be in."""
 
     source: str
     root: Node
+    languages: frozenset[str] = frozenset()
+    not_languages: frozenset[str] = frozenset()
 
-    def matches(self, text: str) -> bool:
-        return evaluate(self.root, Words(text))
+    def allows_language(self, language: str | None) -> bool:
+        """True when a post in `language` (None: unknown) may match: it is one of `languages` (when there are
+        any) and none of `not_languages`."""
+        code = language.lower() if language else None
+        if self.languages and code not in self.languages:
+            return False
+        return code is None or code not in self.not_languages
+
+    def matches(self, text: str, language: str | None = None) -> bool:
+        return self.allows_language(language) and evaluate(self.root, Words(text))
 
     def positive_terms(self) -> list[Term]:
         """Terms that can make a text match (not under a NOT): what to send to platforms with plain search."""
@@ -122,6 +151,8 @@ class Query:
             if isinstance(node, Term):
                 if not negated and node not in found:
                     found.append(node)
+            elif isinstance(node, Lang):
+                pass
             elif isinstance(node, Not):
                 walk(node.operand, not negated)
             else:
@@ -229,7 +260,15 @@ class _Parser:
         raise QuerySyntaxError(f"expected a term at position {token.pos + 1}, found {token.text!r}")
 
 
-def _term(token: _Token) -> Term:
+def _term(token: _Token) -> Term | Lang:
+    language = _LANGUAGE_TERM.fullmatch(token.text) if token.kind == "word" else None
+    if language:
+        code = language.group(1).lower()
+        if not _LANGUAGE_CODE.fullmatch(code):
+            raise QuerySyntaxError(
+                f"{token.text!r} at position {token.pos + 1}: lang: takes a two-letter ISO 639-1 code, e.g. lang:de"
+            )
+        return Lang(code)
     if token.kind == "phrase":
         found = tuple(words(token.text[1:-1]))
         if not found:
@@ -242,9 +281,48 @@ def _term(token: _Token) -> Term:
     return Term(found, prefix=prefix)
 
 
+def _contains_language(node: Node) -> bool:
+    if isinstance(node, Lang):
+        return True
+    if isinstance(node, Not):
+        return _contains_language(node.operand)
+    if isinstance(node, And | Or):
+        return any(_contains_language(op) for op in node.operands)
+    return False
+
+
+def _lift_languages(text: str, root: Node) -> Query:
+    """The query with its top-level `lang:` parts lifted out of the tree (see the module docstring)."""
+    operands = root.operands if isinstance(root, And) else (root,)
+    terms: list[Node] = []
+    languages: set[str] | None = None
+    excluded: set[str] = set()
+    for node in operands:
+        if isinstance(node, Not) and isinstance(node.operand, Lang):
+            excluded.add(node.operand.code)
+            continue
+        if isinstance(node, Lang) or (isinstance(node, Or) and all(isinstance(op, Lang) for op in node.operands)):
+            codes = {node.code} if isinstance(node, Lang) else {op.code for op in node.operands if isinstance(op, Lang)}
+            languages = codes if languages is None else languages & codes
+            if not languages:
+                raise QuerySyntaxError(
+                    f"{text[:80]!r}: a post has one language; for either, write (lang:de OR lang:fr)"
+                )
+            continue
+        if _contains_language(node):
+            raise QuerySyntaxError(
+                f"{text[:80]!r}: lang: narrows the whole query; write it beside the terms, e.g. (acme OR lumora) lang:de"
+            )
+        terms.append(node)
+    if not terms:
+        raise QuerySyntaxError(f"{text[:80]!r}: a query needs a term besides lang:, e.g. acme lang:de")
+    body = terms[0] if len(terms) == 1 else And(tuple(terms))
+    return Query(text, body, frozenset(languages or ()), frozenset(excluded))
+
+
 def parse(text: str) -> Query:
     """Parse a query; raises `QuerySyntaxError` with the position of the problem."""
-    return Query(text, _Parser(text).parse())
+    return _lift_languages(text, _Parser(text).parse())
 
 
 # --- rendering for platforms ----------------------------------------------------------------------------
@@ -258,6 +336,8 @@ def to_x_query(query: Query, *, exclude_retweets: bool = True, language: str | N
         if isinstance(node, Term):
             text = " ".join(node.words)
             return f'"{text}"' if len(node.words) > 1 or node.quoted else text
+        if isinstance(node, Lang):  # parse() lifts these into Query.languages; X reads them as written
+            return f"lang:{node.code}"
         if isinstance(node, Not):
             inner = render(node.operand)
             return f"-{inner}" if isinstance(node.operand, Term) else f"-({inner})"
@@ -266,11 +346,21 @@ def to_x_query(query: Query, *, exclude_retweets: bool = True, language: str | N
 
     # A top-level OR keeps its parentheses: X binds AND tighter, so `a OR b -is:retweet` would filter only b.
     parts = [render(query.root, top=not isinstance(query.root, Or))]
-    if exclude_retweets:
-        parts.append("-is:retweet")
+    return " ".join([*parts, *_x_suffix(query, exclude_retweets, language)])
+
+
+def _x_suffix(query: Query, exclude_retweets: bool, language: str | None) -> list[str]:
+    """X's operators after the terms: retweets left out, the source's language, the query's `lang:` parts."""
+    parts = ["-is:retweet"] if exclude_retweets else []
     if language:
         parts.append(f"lang:{language}")
-    return " ".join(parts)
+    codes = sorted(query.languages)
+    if len(codes) == 1:
+        parts.append(f"lang:{codes[0]}")
+    elif codes:
+        parts.append("(" + " OR ".join(f"lang:{c}" for c in codes) + ")")
+    parts += [f"-lang:{c}" for c in sorted(query.not_languages)]
+    return parts
 
 
 def to_boolean_search(query: Query) -> str:
@@ -280,6 +370,8 @@ def to_boolean_search(query: Query) -> str:
         if isinstance(node, Term):
             text = " ".join(node.words)
             return f'"{text}"' if len(node.words) > 1 or node.quoted else text + ("*" if node.prefix else "")
+        if isinstance(node, Lang):  # parse() lifts these into Query.languages; Reddit has no language operator
+            return "*"
         if isinstance(node, Not):
             return f"NOT {render(node.operand)}"
         joined = (" OR " if isinstance(node, Or) else " AND ").join(render(op) for op in node.operands)
@@ -308,6 +400,8 @@ def _conjunctions(node: Node, negated: bool) -> list[frozenset[tuple[Term, bool]
     """The query in disjunctive normal form: a list of conjunctions of (term, negated) literals."""
     if isinstance(node, Term):
         return [frozenset({(node, negated)})]
+    if isinstance(node, Lang):  # parse() lifts these into Query.languages; no constraint on the search
+        return [frozenset()]
     if isinstance(node, Not):
         return _conjunctions(node.operand, not negated)
     parts = [_conjunctions(op, negated) for op in node.operands]
@@ -365,7 +459,7 @@ def _in_query_order(query: Query, terms: set[Term]) -> list[Term]:
                 order.append(node)
         elif isinstance(node, Not):
             walk(node.operand)
-        else:
+        elif isinstance(node, And | Or):
             for op in node.operands:
                 walk(op)
 
@@ -398,7 +492,7 @@ def to_x_queries(
     whole = to_x_query(query, exclude_retweets=exclude_retweets, language=language)
     if len(whole) <= limit:
         return [whole]
-    suffix = to_x_query(parse("x"), exclude_retweets=exclude_retweets, language=language)[1:]  # ' -is:retweet …'
+    suffix = "".join(f" {part}" for part in _x_suffix(query, exclude_retweets, language))  # ' -is:retweet …'
 
     def render(clause: Clause) -> str:
         parts = [_x_term(t) for t in clause.include] + [f"-{_x_term(t)}" for t in clause.exclude]
@@ -451,14 +545,17 @@ class QuerySet:
     def __init__(self, queries: Mapping[str, str | Query]) -> None:
         self.queries: dict[str, Query] = {name: q if isinstance(q, Query) else parse(q) for name, q in queries.items()}
 
-    def matching(self, text: str) -> tuple[str, ...]:
+    def matching(self, text: str, language: str | None = None) -> tuple[str, ...]:
+        """Names of the queries `text` (in `language`, ISO 639-1; None: unknown) matches."""
         text_words = Words(text)
-        return tuple(name for name, q in self.queries.items() if evaluate(q.root, text_words))
+        return tuple(
+            name for name, q in self.queries.items() if q.allows_language(language) and evaluate(q.root, text_words)
+        )
 
     def tag(self, mention: Mention) -> Mention:
-        """The mention with `matched_queries` set from its title and text (earlier tags kept)."""
+        """The mention with `matched_queries` set from its title, text and language (earlier tags kept)."""
         haystack = f"{mention.title}\n{mention.text}" if mention.title else mention.text
-        matched = self.matching(haystack)
+        matched = self.matching(haystack, mention.language)
         merged = tuple(dict.fromkeys((*mention.matched_queries, *matched)))
         return mention if merged == mention.matched_queries else mention.model_copy(update={"matched_queries": merged})
 

@@ -528,6 +528,9 @@ def report(
     start: Annotated[str | None, typer.Option("--from", help="First day (2026-11-06) or a date-time.")] = None,
     end: Annotated[str | None, typer.Option("--to", help="Last day, included, or an end date-time.")] = None,
     brand: Annotated[str | None, typer.Option(help="Only mentions of this brand (or 'product:…').")] = None,
+    language: Annotated[
+        str | None, typer.Option(help="Only mentions in this language (ISO 639-1, e.g. de), for html, csv, json.")
+    ] = None,
     tz: Annotated[str, typer.Option("--tz", help="Time zone of days and charts, e.g. Europe/Berlin.")] = "UTC",
     granularity: Annotated[str | None, typer.Option(help="hour, day or week (default: by period length).")] = None,
     out: Annotated[Path | None, typer.Option(help="File (html, json) or folder (csv) to write.")] = None,
@@ -544,6 +547,8 @@ def report(
         engine = open_database(conf.database_url())
     except StorageError as exc:
         fail(str(exc))
+    if format == "text" and language:
+        fail("--language slices the figures of an html, csv or json report; the text triage summary has none")
     if format == "text":
         from overheard.demo import print_summary
 
@@ -553,7 +558,9 @@ def report(
         fail(f"a {format} report needs a period: --from 2026-11-06 --to 2026-11-19")
     try:
         first, last = reporting.period(start, end, tz)
-        built = figures.report(engine, Caller.operator(), first, last, brand, tz, granularity)
+        built = figures.report(engine, Caller.operator(), first, last, brand, tz, granularity, language)
+    except ServiceError as exc:  # a language that is not an ISO 639-1 code
+        fail(str(exc))
     except (ValueError, KeyError) as exc:  # a bad date, zone (ZoneInfoNotFoundError is a KeyError) or granularity
         fail(f"{exc}".strip("'\""))
     if format == "json" and out is None:

@@ -22,8 +22,8 @@ from overheard.api.auth import Capability
 from overheard.config import OverheardConfig
 from overheard.services import alerts, metrics
 from overheard.web import charts
-from overheard.web.pages import Db, User, render
-from storage.metrics import Granularity
+from overheard.web.pages import LANGUAGES, Db, User, _language, render
+from storage.metrics import Granularity, LanguageCount
 
 router = APIRouter(include_in_schema=False)
 
@@ -151,13 +151,23 @@ def _charts(report: metrics.Report, marked: list[int]) -> dict[str, Any]:
     }  # fmt: skip
 
 
+def _offered(counts: list[LanguageCount], chosen: str | None) -> list[tuple[str, int]]:
+    """The language filter's choices: the period's languages with their mentions, then the languages Overheard
+    reads, then the chosen one (so a filter with no mentions stays visible)."""
+    in_period = {c.language: c.mentions for c in counts if c.language}
+    offered = dict.fromkeys([*in_period, *LANGUAGES, *([chosen] if chosen else [])])
+    return [(code, in_period.get(code, 0)) for code in offered]
+
+
 @router.get("/dashboard", response_class=HTMLResponse)
 def dashboard(request: Request, principal: User, engine: Db) -> HTMLResponse:
-    """The marketing dashboard: `from`, `to` (days, both included), `tz` and `scope` (a brand or competitor)."""
+    """The marketing dashboard: `from`, `to` (days, both included), `tz`, `scope` (a brand or competitor) and
+    `language` (ISO 639-1)."""
     asked = day_range(request.query_params)
     scope = _scope(request)
+    language = _language(request.query_params.get("language"))
     found = metrics.dashboard(
-        engine, principal, asked.start, asked.end, scope, asked.tz, request.app.state.config.alerts.volume
+        engine, principal, asked.start, asked.end, scope, asked.tz, request.app.state.config.alerts.volume, language
     )
     report, latest = found.report, found.latest
     can_inbox = principal.can(Capability.read_mentions)  # marketing sees aggregates, not the posts behind a spike
@@ -166,11 +176,12 @@ def dashboard(request: Request, principal: User, engine: Db) -> HTMLResponse:
         last = latest.astimezone(ZoneInfo(asked.tz)).date()
         latest_link = "/dashboard?" + urlencode(
             {"from": (last - timedelta(days=asked.days - 1)).isoformat(), "to": last.isoformat(), "tz": asked.tz,
-             "scope": scope or ""}
+             "scope": scope or "", "language": language or ""}
         )  # fmt: skip
     spike_days = [
         (_label(report.volume[i].bucket, report.granularity),
-         "/inbox?" + urlencode({"status": "", "since": day, "until": day}) if can_inbox else None)
+         "/inbox?" + urlencode({"status": "", "since": day, "until": day} | ({"language": language} if language else {}))
+         if can_inbox else None)
         for i in found.spike_days
         for day in [report.volume[i].bucket.date().isoformat()]
     ]  # fmt: skip
@@ -181,7 +192,8 @@ def dashboard(request: Request, principal: User, engine: Db) -> HTMLResponse:
         request, "dashboard.html", principal, r=report, k=report.kpis.current, span=asked, scope=scope,
         scopes=scopes(request.app.state.config), zones=ZONES, latest=latest, latest_link=latest_link,
         spike_days=spike_days, alerts=alert_list, export=lambda table: f"/dashboard/export/{table}.csv?"
-        + asked.query(scope=scope or ""), **_charts(report, found.spike_days),
+        + asked.query(scope=scope or "", language=language or ""), **_charts(report, found.spike_days),
+        language=language, languages=_offered(found.languages, language),
     )  # fmt: skip
 
 
@@ -193,8 +205,10 @@ def export(table: str, request: Request, principal: User, engine: Db) -> Respons
         raise HTTPException(404, f"no panel '{table[:40]}': one of {', '.join(reporting.CSV_TABLES)}")
     asked = day_range(request.query_params)
     scope = _scope(request)
-    found = metrics.dashboard(engine, principal, asked.start, asked.end, scope, asked.tz)
-    name = f"{table}-{(scope or 'all').replace(':', '-').replace(' ', '_')}-{asked.first}-{asked.last}.csv"
+    language = _language(request.query_params.get("language"))
+    found = metrics.dashboard(engine, principal, asked.start, asked.end, scope, asked.tz, language=language)
+    slug = (scope or "all").replace(":", "-").replace(" ", "_") + (f"-{language}" if language else "")
+    name = f"{table}-{slug}-{asked.first}-{asked.last}.csv"
     return Response(
         reporting.csv_text(found.report, table),
         media_type="text/csv; charset=utf-8",

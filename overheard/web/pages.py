@@ -28,6 +28,7 @@ from fastapi.templating import Jinja2Templates
 from sqlalchemy import Engine
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from classifiers.multilingual import SUPPORTED as READ_LANGUAGES
 from classifiers.verdict import Intent, Sentiment
 from enrichers.model import Team
 from listener.mention import Platform, web_url
@@ -218,6 +219,16 @@ def _day(value: str | None) -> datetime | None:
     return datetime(day.year, day.month, day.day, tzinfo=UTC) if 1971 <= day.year <= 2999 else None
 
 
+LANGUAGES = ("en", *READ_LANGUAGES)
+"""The languages the language filters offer: English and those the multilingual path reads."""
+
+
+def _language(value: str | None) -> str | None:
+    """A language filter (ISO 639-1, any case); anything else is no filter."""
+    code = (value or "").strip().lower()
+    return code if re.fullmatch(r"[a-z]{2}", code) else None
+
+
 def _filters(request: Request, default_status: str = "open") -> inbox.MentionFilter:
     p = request.query_params
     status = p.get("status", default_status)
@@ -228,7 +239,7 @@ def _filters(request: Request, default_status: str = "open") -> inbox.MentionFil
         sentiment=_enum(p.get("sentiment"), Sentiment),
         source=_enum(p.get("source"), Platform),
         status=status if status in (*inbox.STATUSES, "open") else None,
-        language=(p.get("language") or "")[:2] or None,
+        language=_language(p.get("language")),
         since=_day(p.get("since")),
         until=last_day + timedelta(days=1) if last_day else None,  # the form's "until" day is included
         query=(p.get("q") or "").replace("\x00", "")[:MAX_SEARCH_CHARS] or None,
@@ -255,6 +266,7 @@ def _choices() -> dict[str, list[str]]:
         "sentiments": [s.value for s in Sentiment],
         "sources": [s.value for s in Platform],
         "statuses": ["open", *inbox.STATUSES, ""],
+        "languages": list(LANGUAGES),
     }
 
 

@@ -9,7 +9,10 @@ The API, the dashboard, the CLI report and the CSV/JSON exports all call these f
 means the same thing everywhere. Definitions:
 
 - a mention is *in a period* when `start <= created_at < end`; a brand scope (`brand="Lumora"`) keeps
-  mentions whose `matched_queries` hold `brand:Lumora` (any query name with a ':' is used as given);
+  mentions whose `matched_queries` hold `brand:Lumora` (any query name with a ':' is used as given); a
+  language scope (`language="de"`, ISO 639-1) keeps mentions whose language is that one (detected offline when
+  the platform did not say; a mention whose language is unknown is in no language's scope). Every figure
+  takes both; the rollups are per brand scope, so a language's figures are read from the mentions;
 - **potential reach** is the sum, over the *distinct* authors (source, handle) of the mentions, of each
   author's largest follower count reported in the period. It is potential: followers who could have seen
   it, not people who did. Authors whose platform reports no follower count add nothing;
@@ -35,7 +38,7 @@ from __future__ import annotations
 from storage.metrics.alerts import check_alerts, hourly_counts, top_mentions
 from storage.metrics.campaigns import campaign
 from storage.metrics.comparison import MIN_COVERAGE, MIN_PREVIOUS_MENTIONS, Comparison, comparison
-from storage.metrics.reach import change, kpis, top_authors, top_sources
+from storage.metrics.reach import change, kpis, languages, top_authors, top_sources
 from storage.metrics.results import (
     AuthorReach,
     CampaignReport,
@@ -43,6 +46,7 @@ from storage.metrics.results import (
     Granularity,
     KpiReport,
     Kpis,
+    LanguageCount,
     SentimentPoint,
     SiteRatings,
     SourceReach,
@@ -54,10 +58,10 @@ from storage.metrics.results import (
 )
 from storage.metrics.reviews import review_ratings
 from storage.metrics.rollups import refresh_rollups
-from storage.metrics.scope import latest_mention_at, matches_query, query_name
+from storage.metrics.scope import language_code, latest_mention_at, matches_query, query_name
 from storage.metrics.series import bucket_start, buckets, sentiment_series, volume_series
 from storage.metrics.share_of_voice import share_of_voice
-from storage.metrics.terms import STOPWORDS, TERM_SAMPLE_LIMIT, top_terms_and_hashtags
+from storage.metrics.terms import STOPWORDS, TERM_SAMPLE_LIMIT, stopwords, top_terms_and_hashtags
 
 __all__ = [
     "MIN_COVERAGE",
@@ -71,6 +75,7 @@ __all__ = [
     "Granularity",
     "KpiReport",
     "Kpis",
+    "LanguageCount",
     "SentimentPoint",
     "SiteRatings",
     "SourceReach",
@@ -87,6 +92,8 @@ __all__ = [
     "comparison",
     "hourly_counts",
     "kpis",
+    "language_code",
+    "languages",
     "latest_mention_at",
     "matches_query",
     "query_name",
@@ -94,6 +101,7 @@ __all__ = [
     "review_ratings",
     "sentiment_series",
     "share_of_voice",
+    "stopwords",
     "top_authors",
     "top_mentions",
     "top_sources",

@@ -39,9 +39,10 @@ def top_mentions(
     brand: str | None = None,
     sentiment: str | None = None,
     limit: int = 5,
+    language: str | None = None,
 ) -> list[Evidence]:
     """The period's most engaging mentions (then the widest-followed authors): an alert's evidence."""
-    conditions = _scope(start, end, brand)
+    conditions = _scope(start, end, brand, language)
     if sentiment:
         conditions.append(_sentiment == sentiment)
     rows = connection.execute(

@@ -23,13 +23,14 @@ def campaign(
     utm_campaign: str | None = None,
     brand: str | None = None,
     tz: str | ZoneInfo = "UTC",
+    language: str | None = None,
 ) -> CampaignReport:
     """KPIs (with period-over-period change) and daily volume of the mentions carrying a hashtag or UTM link."""
     start, end = _period(start, end)
     before = start - (end - start)
     in_campaign = campaign_members(
-        connection, before, end, _scope(before, end, brand), hashtag=hashtag, utm_campaign=utm_campaign
+        connection, before, end, _scope(before, end, brand, language), hashtag=hashtag, utm_campaign=utm_campaign
     )
-    report = _report(connection, start, end, brand, [in_campaign])
-    daily = _volume(connection, start, end, Granularity.day, tz, [*_scope(start, end, brand), in_campaign])
+    report = _report(connection, start, end, brand, [in_campaign], language)
+    daily = _volume(connection, start, end, Granularity.day, tz, [*_scope(start, end, brand, language), in_campaign])
     return CampaignReport(hashtag, utm_campaign, report, daily)

@@ -10,7 +10,7 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, Connection, Select, func, select, union_all
 
-from storage.metrics.results import AuthorReach, Change, KpiReport, Kpis, SourceReach
+from storage.metrics.results import AuthorReach, Change, KpiReport, Kpis, LanguageCount, SourceReach
 from storage.metrics.rollups import _DAY_SECONDS, _Split, _split
 from storage.metrics.scope import (
     _brand_condition,
@@ -23,6 +23,7 @@ from storage.metrics.scope import (
     _scope,
     _scope_name,
     _sentiment,
+    language_code,
 )
 from storage.schema import METRIC_SLOT_SECONDS, mentions, metric_author_days, metric_slots, verdicts
 
@@ -151,7 +152,8 @@ def _kpis(connection: Connection, conditions: Sequence[ColumnElement[bool]]) -> 
 
 
 def _kpis_rolled(connection: Connection, start: datetime, end: datetime, brand: str | None) -> Kpis:
-    """KPIs of [start, end) in a brand's scope: whole slots and days from the rollups, the rest raw."""
+    """KPIs of [start, end) in a brand's scope: whole slots and days from the rollups, the rest raw (the rollups
+    are per brand scope, not per language: a language's KPIs are read raw, `_report`)."""
     scope, scoped = _scope_name(brand), _brand_condition(brand)
     slots = _split(connection, start, end, METRIC_SLOT_SECONDS)
     totals = _totals_rolled(connection, scope, slots)
@@ -183,31 +185,41 @@ def _report(
     end: datetime,
     brand: str | None,
     extra: Sequence[ColumnElement[bool]] = (),
+    language: str | None = None,
 ) -> KpiReport:
     start, end = _period(start, end)
     before = start - (end - start)
-    if extra:  # a campaign's mentions are picked by their tags: no rollup holds them
-        current = _kpis(connection, [*_scope(start, end, brand), *extra])
-        previous = _kpis(connection, [*_scope(before, start, brand), *extra])
+    language = language_code(language)
+    if extra or language:  # a campaign's tags or a language pick the mentions: no rollup holds them
+        current = _kpis(connection, [*_scope(start, end, brand, language), *extra])
+        previous = _kpis(connection, [*_scope(before, start, brand, language), *extra])
     else:
         current = _kpis_rolled(connection, start, end, brand)
         previous = _kpis_rolled(connection, before, start, brand)
-    return KpiReport(start, end, brand, current, previous, _changes(previous, current))
+    return KpiReport(start, end, brand, current, previous, _changes(previous, current), language)
 
 
-def kpis(connection: Connection, start: datetime, end: datetime, brand: str | None = None) -> KpiReport:
-    """Headline numbers of [start, end), with the previous period of the same length and the change."""
-    return _report(connection, start, end, brand)
+def kpis(
+    connection: Connection, start: datetime, end: datetime, brand: str | None = None, language: str | None = None
+) -> KpiReport:
+    """Headline numbers of [start, end), with the previous period of the same length and the change; `language`
+    (ISO 639-1) keeps the mentions in that language."""
+    return _report(connection, start, end, brand, language=language)
 
 
 def top_authors(
-    connection: Connection, start: datetime, end: datetime, brand: str | None = None, limit: int = 10
+    connection: Connection,
+    start: datetime,
+    end: datetime,
+    brand: str | None = None,
+    limit: int = 10,
+    language: str | None = None,
 ) -> list[AuthorReach]:
     """Authors with the largest follower counts who mentioned us in the period (unknown counts last)."""
     followers = func.max(mentions.c.author_followers)
     rows = connection.execute(
         select(mentions.c.source, mentions.c.author_handle, followers, func.count(), func.sum(_engagement))
-        .where(*_scope(start, end, brand))
+        .where(*_scope(start, end, brand, language))
         .group_by(mentions.c.source, mentions.c.author_handle)
         .order_by(func.coalesce(followers, -1).desc(), func.count().desc(), mentions.c.author_handle)
         .limit(limit)
@@ -216,7 +228,12 @@ def top_authors(
 
 
 def top_sources(
-    connection: Connection, start: datetime, end: datetime, brand: str | None = None, limit: int = 20
+    connection: Connection,
+    start: datetime,
+    end: datetime,
+    brand: str | None = None,
+    limit: int = 20,
+    language: str | None = None,
 ) -> list[SourceReach]:
     """Platforms by mentions, with distinct authors, their potential reach and engagement."""
     per_author = (
@@ -226,7 +243,7 @@ def top_sources(
             func.count().label("mentions"),
             func.sum(_engagement).label("engagement"),
         )
-        .where(*_scope(start, end, brand))
+        .where(*_scope(start, end, brand, language))
         .group_by(mentions.c.source, mentions.c.author_handle)
         .subquery()
     )
@@ -244,3 +261,14 @@ def top_sources(
         .limit(limit)
     )
     return [SourceReach(s, int(n), int(a), _int(r), _int(e), _int(k)) for s, n, a, r, e, k in rows]
+
+
+def languages(connection: Connection, start: datetime, end: datetime, brand: str | None = None) -> list[LanguageCount]:
+    """The period's mentions per language, most first (unknown language last): what a language filter offers."""
+    rows = connection.execute(
+        select(mentions.c.language, func.count())
+        .where(*_scope(start, end, brand))
+        .group_by(mentions.c.language)
+        .order_by(mentions.c.language.is_(None), func.count().desc(), mentions.c.language)
+    )
+    return [LanguageCount(language, int(n)) for language, n in rows]

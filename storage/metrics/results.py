@@ -65,6 +65,15 @@ class KpiReport:
     current: Kpis
     previous: Kpis
     changes: dict[str, Change]
+    language: str | None = None  # ISO 639-1 when the figures keep one language's mentions
+
+
+@dataclass(frozen=True)
+class LanguageCount:
+    """Mentions of one language in a period; `language` is ISO 639-1, None for mentions whose language is unknown."""
+
+    language: str | None
+    mentions: int
 
 
 @dataclass(frozen=True)

@@ -18,12 +18,12 @@ def _site(url: str | None) -> str:
 
 
 def review_ratings(
-    connection: Connection, start: datetime, end: datetime, brand: str | None = None
+    connection: Connection, start: datetime, end: datetime, brand: str | None = None, language: str | None = None
 ) -> list[SiteRatings]:
     """Average stars and the count of each star (rounded half up) per review site (the URL's host)."""
     rows = connection.execute(
         select(mentions.c.url, mentions.c.rating)
-        .where(*_scope(start, end, brand), mentions.c.rating.is_not(None))
+        .where(*_scope(start, end, brand, language), mentions.c.rating.is_not(None))
         .order_by(mentions.c.id)
     )
     per_site: dict[str, list[float]] = defaultdict(list)

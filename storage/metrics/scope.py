@@ -1,9 +1,10 @@
-"""Which mentions a figure counts: the period (aware datetimes, end exclusive), a brand's query, and the SQL
-expressions every figure shares (a mention's sentiment, its engagement)."""
+"""Which mentions a figure counts: the period (aware datetimes, end exclusive), a brand's query, the language,
+and the SQL expressions every figure shares (a mention's sentiment, its engagement)."""
 
 from __future__ import annotations
 
 import json
+import re
 from datetime import UTC, datetime
 from typing import Any
 
@@ -44,12 +45,31 @@ def _period(start: datetime, end: datetime) -> tuple[datetime, datetime]:
     return start, end
 
 
-def _scope(start: datetime, end: datetime, brand: str | None) -> list[ColumnElement[bool]]:
+_LANGUAGE = re.compile(r"[a-z]{2}")
+
+
+def language_code(language: str | None) -> str | None:
+    """A language filter as stored mentions hold it (ISO 639-1, lower case: 'DE' → 'de'); None or '' is no
+    filter. Raises ValueError naming the value when it is not a two-letter code."""
+    if language is None or not language.strip():
+        return None
+    code = language.strip().lower()
+    if not _LANGUAGE.fullmatch(code):
+        raise ValueError(f"language {language[:20]!r} is not a two-letter ISO 639-1 code such as 'de' or 'fr'")
+    return code
+
+
+def _language_condition(language: str | None) -> list[ColumnElement[bool]]:
+    code = language_code(language)
+    return [mentions.c.language == code] if code else []
+
+
+def _scope(start: datetime, end: datetime, brand: str | None, language: str | None = None) -> list[ColumnElement[bool]]:
     start, end = _period(start, end)
     conditions = [mentions.c.created_at >= start, mentions.c.created_at < end]
     if brand:
         conditions.append(matches_query(query_name(brand)))
-    return conditions
+    return conditions + _language_condition(language)
 
 
 _sentiment = func.coalesce(verdicts.c.human_sentiment, verdicts.c.sentiment)
@@ -81,8 +101,8 @@ def _scope_name(brand: str | None) -> str:
     return query_name(brand) if brand else ""
 
 
-def _brand_condition(brand: str | None) -> list[ColumnElement[bool]]:
-    return [matches_query(query_name(brand))] if brand else []
+def _brand_condition(brand: str | None, language: str | None = None) -> list[ColumnElement[bool]]:
+    return ([matches_query(query_name(brand))] if brand else []) + _language_condition(language)
 
 
 def latest_mention_at(connection: Connection) -> datetime | None:

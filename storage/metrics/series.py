@@ -17,7 +17,16 @@ from sqlalchemy import BigInteger, ColumnElement, Connection, Select, cast, func
 
 from storage.metrics.results import Granularity, SentimentPoint, VolumePoint
 from storage.metrics.rollups import _split
-from storage.metrics.scope import _aware, _brand_condition, _int, _net, _scope, _scope_name, _sentiment
+from storage.metrics.scope import (
+    _aware,
+    _brand_condition,
+    _int,
+    _net,
+    _scope,
+    _scope_name,
+    _sentiment,
+    language_code,
+)
 from storage.schema import METRIC_SLOT_SECONDS, mentions, metric_slots, verdicts
 
 
@@ -105,16 +114,22 @@ def _index(start: datetime, end: datetime, granularity: Granularity | str, tz: s
 
 
 def _sentiment_slots(
-    connection: Connection, grid: _Grid, start: datetime, end: datetime, brand: str | None
+    connection: Connection,
+    grid: _Grid,
+    start: datetime,
+    end: datetime,
+    brand: str | None,
+    language: str | None = None,
 ) -> list[tuple[Any, str | None, int]]:
-    """(grid slot, sentiment or None, mentions) of [start, end) in a brand's scope.
+    """(grid slot, sentiment or None, mentions) of [start, end) in a brand's scope (and one language's).
 
     When the grid's slots are whole rollup slots (any time zone whose offset is a multiple of 15 minutes),
-    whole rollup slots are read from metric_slots and only the rest from the mentions.
+    whole rollup slots are read from metric_slots and only the rest from the mentions. The rollups are per
+    brand scope only, so one language's figures are read from the mentions.
     """
-    period = _scope(start, end, brand)
+    period = _scope(start, end, brand, language)
     sentiment = _sentiment.label("sentiment")
-    if grid.origin % METRIC_SLOT_SECONDS or grid.unit % METRIC_SLOT_SECONDS:
+    if language_code(language) or grid.origin % METRIC_SLOT_SECONDS or grid.unit % METRIC_SLOT_SECONDS:
         return [(g, s, int(n)) for g, s, n in _slot_rows(connection, grid, period, sentiment)]
     slots = _split(connection, _aware(start, "start"), _aware(end, "end"), METRIC_SLOT_SECONDS)
     found: list[tuple[Any, str | None, int]] = []
@@ -142,11 +157,12 @@ def volume_series(
     granularity: Granularity | str = Granularity.day,
     tz: str | ZoneInfo = "UTC",
     brand: str | None = None,
+    language: str | None = None,
 ) -> list[VolumePoint]:
     """Mentions per hour/day/week bucket of `tz`, every bucket of the period included."""
     starts, grid, number = _index(start, end, granularity, tz)
     counts = [0] * len(starts)
-    for slot, _, n in _sentiment_slots(connection, grid, start, end, brand):
+    for slot, _, n in _sentiment_slots(connection, grid, start, end, brand, language):
         counts[number(slot)] += n
     return [VolumePoint(b, n) for b, n in zip(starts, counts, strict=True)]
 
@@ -174,11 +190,12 @@ def sentiment_series(
     granularity: Granularity | str = Granularity.day,
     tz: str | ZoneInfo = "UTC",
     brand: str | None = None,
+    language: str | None = None,
 ) -> list[SentimentPoint]:
     """Positive / neutral / negative / unclassified mentions and net sentiment per bucket of `tz`."""
     starts, grid, number = _index(start, end, granularity, tz)
     counts: list[Counter[str]] = [Counter() for _ in starts]
-    for slot, sentiment, n in _sentiment_slots(connection, grid, start, end, brand):
+    for slot, sentiment, n in _sentiment_slots(connection, grid, start, end, brand, language):
         counts[number(slot)][sentiment or "unclassified"] += n
     points = []
     for b, c in zip(starts, counts, strict=True):

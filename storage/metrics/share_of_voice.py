@@ -6,12 +6,12 @@ from collections import Counter
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, Select, func, literal_column, or_, select
+from sqlalchemy import ColumnElement, Connection, Select, and_, func, literal_column, or_, select
 
 from storage.metrics.reach import _reach
 from storage.metrics.results import VoiceShare
-from storage.metrics.rollups import _DAY_SECONDS, _split
-from storage.metrics.scope import _int, _period, _ratio
+from storage.metrics.rollups import _DAY_SECONDS, _Split, _split
+from storage.metrics.scope import _int, _language_condition, _period, _ratio, language_code
 from storage.schema import METRIC_SLOT_SECONDS, mentions, metric_author_days, metric_slots
 
 
@@ -27,14 +27,20 @@ def _watched(query_name_column: Any) -> ColumnElement[bool]:
     return or_(query_name_column.like("brand:%"), query_name_column.like("competitor:%"))
 
 
-def share_of_voice(connection: Connection, start: datetime, end: datetime) -> list[VoiceShare]:
-    """Each brand and competitor's mentions and potential reach, and its share of all of them; largest first."""
+def share_of_voice(
+    connection: Connection, start: datetime, end: datetime, language: str | None = None
+) -> list[VoiceShare]:
+    """Each brand and competitor's mentions and potential reach, and its share of all of them; largest first.
+
+    `language` (ISO 639-1) compares only the mentions in that language, read from the mentions themselves (the
+    rollups are per query, not per language)."""
     start, end = _period(start, end)
     q = _queries_of_mentions(connection)
     name = q.c.value
-    watched = _watched(name)
+    watched = and_(_watched(name), *_language_condition(language))
     volume: Counter[str] = Counter()
-    slots = _split(connection, start, end, METRIC_SLOT_SECONDS)
+    whole = _Split([], [(start, end)])  # no rollup: the whole period from the mentions
+    slots = whole if language_code(language) else _split(connection, start, end, METRIC_SLOT_SECONDS)
     if slots.raw:
         volume.update(
             {
@@ -61,7 +67,7 @@ def share_of_voice(connection: Connection, start: datetime, end: datetime) -> li
                 )
             }
         )
-    days = _split(connection, start, end, _DAY_SECONDS)
+    days = whole if language_code(language) else _split(connection, start, end, _DAY_SECONDS)
     parts: list[Select[Any]] = []
     if days.raw:
         parts.append(

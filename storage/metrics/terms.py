@@ -1,12 +1,21 @@
 """Top terms and hashtags: a small tokenizer (links, handles and stopwords left out) over the period's most
-engaged mentions."""
+engaged mentions, each mention read with the stopwords of its own language.
+
+Stopwords come from stopwords-iso (the PyPI package `stopwordsiso`, MIT; ISO 639-1 codes, the codes mentions
+carry): a mention in German loses the German and the English stopwords (English is mixed into posts in every
+language), a mention of unknown language or of a language without a list the English ones. The generic lists
+also hold words that name what customers talk about ("help", "order", "problem", "website"): `TOPICAL` keeps
+those as terms.
+"""
 
 from __future__ import annotations
 
 import re
 from collections import Counter
 from datetime import datetime
+from functools import lru_cache
 
+import stopwordsiso
 from sqlalchemy import Connection, func, select
 
 from storage.metrics.results import TermCount, TermsAndHashtags
@@ -16,49 +25,81 @@ from storage.schema import mentions
 TERM_SAMPLE_LIMIT = 5_000
 """Top terms read at most this many of the period's mentions (the most engaged first): tokenising is Python."""
 
+STOPWORD_LANGUAGES = ("en", "de", "nl", "fr", "es", "it", "pt", "fi", "sv", "da", "no", "pl")
+"""Languages whose stopwords the tests check; any other language stopwords-iso knows is used too."""
+
+_TOPICAL_TEXT = """
+    help helps helped helping order orders ordered problem problems work works worked working website page pages
+    home open opened line lines number numbers value test tests tested trying try tried results area place end
+    information
+"""
+TOPICAL = frozenset(_TOPICAL_TEXT.split())
+"""Words in stopwords-iso's English list that name what a mention is about: kept as terms."""
+
+_EXTRA = frozenset({"amp", "via", "rt", "lol", "https", "http", "www"})
+"""Social-media noise no stopword list has: HTML's '&amp;', retweet markers, link remnants."""
+
+_ELISION = re.compile(r"^(?:l|d|j|m|n|s|t|c|qu|jusqu|lorsqu|puisqu|dell|all|dall|nell|sull|un)'(?=\w)")
+"""French and Italian elided articles and pronouns: "l'appli" is the term "appli"."""
 
 _HASHTAG = re.compile(r"(?<![\w&])#(\w*[^\W\d_]\w*)")
 _WORD = re.compile(r"[^\W\d_][\w'’-]{2,}")
 _NOISE = re.compile(r"https?://\S+|www\.\S+|@[\w.@-]+|#\w+")
-_STOPWORD_TEXT = """
-    the and for are but not you your yours with this that these those have has had was were will would
-    can could should just than then them they their there here what when where which who whom why how
-    all any both each few more most other some such only own same too very its it's i'm i've i'd don't
-    doesn't didn't isn't aren't wasn't can't won't from into onto about over under again after before out
-    off our ours ourselves him his her hers she he we me my mine myself yourself itself get got gets also
-    like one two now still even much many been being because while did does doing let lets via amp
-    anyone someone anything something says said back really thing things know think going way make made
-    der die das und ist nicht mit ein eine auf für den dem des von sich auch auf wir ich sie es zu im
-    les des une est pas pour que qui sur avec dans
-"""
-STOPWORDS = frozenset(_STOPWORD_TEXT.split())
 
 
-def _terms_of(text: str) -> tuple[set[str], set[str]]:
+@lru_cache(maxsize=64)
+def stopwords(language: str | None) -> frozenset[str]:
+    """The words left out of the top terms of a mention in `language` (ISO 639-1; None: unknown): that
+    language's stopwords and English's, less `TOPICAL`."""
+    english = stopwordsiso.stopwords("en")
+    own = (
+        stopwordsiso.stopwords(language) if language and language != "en" and stopwordsiso.has_lang(language) else set()
+    )
+    folded = {w.replace("’", "'").lower() for w in (*english, *own)}
+    return frozenset((folded | _EXTRA) - TOPICAL)
+
+
+STOPWORDS = stopwords("en")
+"""The English stopwords (and those of a mention whose language is unknown)."""
+
+
+def _term(word: str) -> str:
+    return _ELISION.sub("", word.lower().replace("’", "'")).strip("'-")
+
+
+def _terms_of(text: str, language: str | None = None) -> tuple[set[str], set[str]]:
+    """The terms and hashtags of one mention, with the stopwords of its `language` left out."""
     hashtags = {tag.lower() for tag in _HASHTAG.findall(text)}
-    words = {w.lower().strip("'’-") for w in _WORD.findall(_NOISE.sub(" ", text))}
-    return {w for w in words if len(w) > 2 and w not in STOPWORDS}, hashtags
+    words = {_term(w) for w in _WORD.findall(_NOISE.sub(" ", text))}
+    dropped = stopwords(language)
+    return {w for w in words if len(w) > 2 and w not in dropped}, hashtags
 
 
 def top_terms_and_hashtags(
-    connection: Connection, start: datetime, end: datetime, brand: str | None = None, limit: int = 20
+    connection: Connection,
+    start: datetime,
+    end: datetime,
+    brand: str | None = None,
+    limit: int = 20,
+    language: str | None = None,
 ) -> TermsAndHashtags:
-    """Most used words (stopwords, links and handles left out) and hashtags; each counted once per mention.
+    """Most used words (each mention's language's stopwords, links and handles left out) and hashtags; each
+    counted once per mention. `language` (ISO 639-1) keeps the mentions in that language.
 
     Reads at most TERM_SAMPLE_LIMIT mentions of the period, the most engaged first, and says how many.
     """
-    conditions = _scope(start, end, brand)
+    conditions = _scope(start, end, brand, language)
     in_period = connection.execute(select(func.count()).select_from(mentions).where(*conditions)).scalar_one()
     texts = connection.execute(
-        select(mentions.c.title, mentions.c.text)
+        select(mentions.c.title, mentions.c.text, mentions.c.language)
         .where(*conditions)
         .order_by(_engagement.desc(), mentions.c.id)
         .limit(TERM_SAMPLE_LIMIT)
     ).all()
     terms: Counter[str] = Counter()
     hashtags: Counter[str] = Counter()
-    for title, text in texts:
-        words, tags = _terms_of(f"{title or ''}\n{text}")
+    for title, text, in_language in texts:
+        words, tags = _terms_of(f"{title or ''}\n{text}", (in_language or "").lower() or None)
         terms.update(words)
         hashtags.update(tags)
 

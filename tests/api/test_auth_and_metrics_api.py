@@ -57,6 +57,25 @@ def test_marketing_reads_kpis_and_share_of_voice_for_the_sample_period(client: T
     assert spike["bucket"].startswith("2026-11-12"), "the sample has a complaint spike on 12 November"
 
 
+def test_marketing_slices_the_figures_and_topics_by_language(client: TestClient, seeded: Seeded) -> None:
+    marketing = seeded.auth(Role.marketing)
+    period = {"end": "2026-11-21T00:00:00Z", "days": 60}
+    every = client.get("/api/metrics/kpis", params=period, headers=marketing).json()
+    german = client.get("/api/metrics/kpis", params={**period, "language": "DE"}, headers=marketing)
+    assert german.status_code == 200, german.text
+    assert german.json()["language"] == "de"
+    assert 0 < german.json()["current"]["mentions"] < every["current"]["mentions"]
+    volume = client.get("/api/metrics/volume", params={**period, "language": "de"}, headers=marketing).json()
+    assert sum(p["mentions"] for p in volume) == german.json()["current"]["mentions"]
+    terms = client.get("/api/metrics/top-terms", params={**period, "language": "de"}, headers=marketing)
+    assert terms.status_code == 200, terms.text
+    found = {t["term"] for t in terms.json()["terms"]}
+    assert found and not found & {"und", "die", "der", "nicht", "ist", "ich", "want", "every", "since"}
+    assert terms.json()["mentions_read"] == german.json()["current"]["mentions"]
+    bad = client.get("/api/metrics/kpis", params={**period, "language": "german"}, headers=marketing)
+    assert bad.status_code == 422 and "language" in bad.text
+
+
 def test_privacy_has_no_use_for_aggregates(client: TestClient, seeded: Seeded) -> None:
     assert client.get("/api/metrics/kpis", headers=seeded.auth(Role.privacy)).status_code == 403
 

@@ -49,6 +49,7 @@ MATRIX: dict[tuple[str, str], frozenset[Role]] = {
     ("GET", "/api/metrics/share-of-voice"): METRICS,
     ("GET", "/api/metrics/top-sources"): METRICS,
     ("GET", "/api/metrics/top-authors"): METRICS,
+    ("GET", "/api/metrics/top-terms"): METRICS,
     ("POST", "/api/gdpr/contacts/{contact_id}/export"): PEOPLE,
     ("POST", "/api/gdpr/contacts/{contact_id}/erase"): PEOPLE,
     ("GET", "/api/gdpr/contacts/{contact_id}/audit"): PEOPLE,

@@ -10,7 +10,17 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from listener.mention import Author, Mention, Platform
-from listener.query import QuerySet, QuerySyntaxError, parse, to_plain_search, to_x_query
+from listener.normalise import Converted, Finishing
+from listener.query import (
+    QuerySet,
+    QuerySyntaxError,
+    parse,
+    to_boolean_search,
+    to_plain_search,
+    to_plain_searches,
+    to_x_queries,
+    to_x_query,
+)
 
 
 @pytest.mark.parametrize(
@@ -119,3 +129,79 @@ def test_any_text_either_parses_or_fails_with_a_syntax_error(text: str) -> None:
 def test_a_word_query_matches_exactly_texts_containing_it(text_words: list[str]) -> None:
     text = " ".join(text_words)
     assert parse("refund").matches(text) is ("refund" in text_words)
+
+
+# --- lang: (issue 26) ------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("query", "language", "expected"),
+    [
+        ("acme lang:de", "de", True),
+        ("acme lang:de", "fr", False),
+        ("acme lang:de", None, False),  # a post of unknown language is in no language
+        ("acme LANG:DE", "de", True),
+        ("acme lang:de", "DE", True),
+        ("(acme OR globex) lang:de", "de", True),
+        ("acme (lang:de OR lang:fr)", "fr", True),
+        ("acme (lang:de OR lang:fr)", "nl", False),
+        ("acme -lang:en", "en", False),
+        ("acme -lang:en", "nl", True),
+        ("acme -lang:en", None, True),
+        ("acme NOT lang:en refund", "sv", True),
+    ],
+)
+def test_lang_keeps_posts_in_the_named_languages(query: str, language: str | None, expected: bool) -> None:
+    assert parse(query).matches("Acme refund please", language) is expected
+
+
+def test_lang_needs_the_terms_too() -> None:
+    assert parse("acme lang:de").matches("nichts hier", "de") is False
+
+
+@pytest.mark.parametrize(
+    ("query", "problem"),
+    [
+        ("lang:de", "needs a term besides lang:"),
+        ("-lang:en", "needs a term besides lang:"),
+        ("acme lang:german", "'lang:german' at position 6: lang: takes a two-letter ISO 639-1 code"),
+        ("acme lang:", "lang: takes a two-letter"),
+        ("acme OR lang:de", "lang: narrows the whole query"),
+        ("acme (refund lang:de)", "lang: narrows the whole query"),
+        ("acme lang:de lang:fr", "a post has one language"),
+    ],
+)
+def test_lang_errors_say_how_to_write_it(query: str, problem: str) -> None:
+    with pytest.raises(QuerySyntaxError, match=problem):
+        parse(query)
+
+
+def test_lang_is_sent_to_x_and_left_to_the_local_match_elsewhere() -> None:
+    q = parse('(acme OR "acme corp") lang:de -lang:en')
+    assert to_x_query(q) == '(acme OR "acme corp") -is:retweet lang:de -lang:en'
+    assert to_x_query(parse("acme (lang:fr OR lang:de)"), exclude_retweets=False) == "acme (lang:de OR lang:fr)"
+    assert to_x_queries(q) == [to_x_query(q)]
+    assert to_boolean_search(q) == 'acme OR "acme corp"'
+    assert to_plain_searches(q) == ["acme", '"acme corp"']
+
+
+def test_a_long_query_split_for_x_keeps_its_language_in_every_part() -> None:
+    q = parse("(" + " OR ".join(f"brand{i}" for i in range(120)) + ") lang:nl")
+    parts = to_x_queries(q, limit=200)
+    assert len(parts) > 1
+    assert all(part.endswith(" -is:retweet lang:nl") and len(part) <= 200 for part in parts)
+
+
+def test_tagging_reads_the_mentions_language_detected_before_the_queries() -> None:
+    queries = QuerySet({"brand:Acme DE": "acme lang:de", "brand:Acme": "acme", "brand:Acme not EN": "acme -lang:en"})
+    german = "Die Acme App stürzt ständig ab und der Support antwortet einfach nicht"
+    post = Mention(
+        source=Platform.x, external_id="1", author=Author(handle="anna"), text=german, created_at=datetime.now(UTC)
+    )
+    done = Finishing(queries=queries).finish(Converted(post))
+    assert done.language == "de"
+    assert done.matched_queries == ("brand:Acme DE", "brand:Acme", "brand:Acme not EN")
+    english = post.model_copy(
+        update={"text": "The Acme app keeps crashing and support never answers", "language": "en"}
+    )
+    assert queries.tag(english).matched_queries == ("brand:Acme",)

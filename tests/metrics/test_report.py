@@ -117,6 +117,29 @@ def test_a_bad_period_or_time_zone_is_named_in_the_error(config: Path) -> None:
     assert bad_zone.exit_code == 1 and "Mars/Olympus" in bad_zone.output
 
 
+def test_report_language_keeps_one_languages_mentions_and_its_topics(
+    config: Path, demo_engine: Engine, tmp_path: Path
+) -> None:
+    document = json.loads(report(config, "--format", "json", *PERIOD, "--language", "de"))
+    with demo_engine.connect() as c:
+        german = metrics.kpis(c, START, END, language="de").current
+        everything = metrics.kpis(c, START, END).current
+    assert document["language"] == "de" and document["kpis"]["language"] == "de"
+    assert document["kpis"]["current"]["mentions"] == german.mentions
+    assert 0 < german.mentions < everything.mentions
+    assert document["terms"]["mentions_read"] == german.mentions
+    terms = {t["term"] for t in document["terms"]["terms"]}
+    assert terms and not terms & {"und", "die", "der", "nicht", "ist", "ich", "das", "want", "every", "since"}
+    out = tmp_path / "de.html"
+    report(config, "--format", "html", *PERIOD, "--language", "de", "--out", str(out))
+    assert "(mentions in language de)" in out.read_text(encoding="utf-8")
+    runner = CliRunner()
+    bad = runner.invoke(app, ["report", "-c", str(config), "--format", "json", *PERIOD, "--language", "deutsch"])
+    text = runner.invoke(app, ["report", "-c", str(config), "--format", "text", "--language", "de"])
+    assert bad.exit_code == 1 and "'deutsch' is not a two-letter ISO 639-1 code" in bad.output
+    assert text.exit_code == 1 and "--language slices the figures" in text.output
+
+
 def test_report_csv_cells_from_strangers_are_never_formulas(tmp_path: Path) -> None:
     from overheard.report import _csv
 

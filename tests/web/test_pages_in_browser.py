@@ -88,6 +88,27 @@ def test_a_spike_day_on_the_dashboard_opens_that_days_mentions_in_the_inbox(page
     assert published and all(t.startswith(day[1]) for t in published)
 
 
+def test_the_dashboard_shows_one_languages_figures_and_topics(page: Page, live_app: LiveApp) -> None:
+    sign_in(page, live_app, Role.admin)
+    page.goto("/dashboard?end=1990-01-01&days=30")
+    page.get_by_role("link", name="Show the 30 days up to it").click()
+    kpi = page.locator(".kpi", has=page.locator(".label", has_text="Mentions")).locator(".value")
+    every = int(kpi.inner_text().replace(",", ""))
+    expect(page.locator("#terms .term").first).to_be_visible()
+
+    page.get_by_label("Language").select_option("de")
+    page.get_by_role("button", name="Show").click()
+    expect(page).to_have_url(re.compile(r"language=de"))
+    expect(page.get_by_role("heading", name="Top terms in de")).to_be_visible()
+    german = int(kpi.inner_text().replace(",", ""))
+    assert 0 < german < every
+    terms = set(page.locator("#terms .term").all_text_contents())
+    assert terms and not terms & {"und", "die", "der", "nicht", "ist", "ich", "das", "want", "every", "since"}
+    expect(page.get_by_label("Language")).to_have_value("de")
+    for link in page.locator(".spikes a").all():  # a spike day opens that day's German mentions
+        assert "language=de" in (link.get_attribute("href") or "")
+
+
 def test_the_privacy_desk_finds_a_person_exports_their_data_and_shows_the_audit_trail(
     page: Page, live_app: LiveApp, tmp_path: Path
 ) -> None:

@@ -20,6 +20,14 @@ period = figures.period
 End = Annotated[Instant | None, Query(description="End of the period (exclusive); default now.")]
 Days = Annotated[int, Query(ge=1, le=figures.MAX_DAYS, description="Length of the period, in days.")]
 BrandQuery = Annotated[Brand | None, Query(description="Only mentions matching this brand's query.")]
+LanguageQuery = Annotated[
+    str | None,
+    Query(
+        pattern="^[A-Za-z]{2}$",
+        description="Only mentions in this language (ISO 639-1, e.g. 'de'; detected offline when the platform "
+        "did not say). Mentions whose language is unknown are in no language's figures.",
+    ),
+]
 
 
 @router.get(
@@ -31,8 +39,9 @@ def kpis(
     end: End = None,
     days: Days = figures.DEFAULT_DAYS,
     brand: BrandQuery = None,
+    language: LanguageQuery = None,
 ) -> metrics.KpiReport:
-    return figures.kpis(engine, principal, *period(end, days), brand)
+    return figures.kpis(engine, principal, *period(end, days), brand, language)
 
 
 @router.get("/volume", response_model=list[metrics.VolumePoint], summary="Mentions per bucket")
@@ -43,8 +52,9 @@ def volume(
     days: Days = figures.DEFAULT_DAYS,
     granularity: metrics.Granularity = metrics.Granularity.day,
     brand: BrandQuery = None,
+    language: LanguageQuery = None,
 ) -> list[metrics.VolumePoint]:
-    return figures.volume(engine, principal, *period(end, days), granularity, brand)
+    return figures.volume(engine, principal, *period(end, days), granularity, brand, language)
 
 
 @router.get("/sentiment", response_model=list[metrics.SentimentPoint], summary="Sentiment per bucket")
@@ -55,8 +65,9 @@ def sentiment(
     days: Days = figures.DEFAULT_DAYS,
     granularity: metrics.Granularity = metrics.Granularity.day,
     brand: BrandQuery = None,
+    language: LanguageQuery = None,
 ) -> list[metrics.SentimentPoint]:
-    return figures.sentiment(engine, principal, *period(end, days), granularity, brand)
+    return figures.sentiment(engine, principal, *period(end, days), granularity, brand, language)
 
 
 @router.get("/share-of-voice", response_model=list[metrics.VoiceShare], summary="Brand against competitors")
@@ -65,8 +76,9 @@ def share_of_voice(
     engine: Annotated[Engine, Depends(engine_of)],
     end: End = None,
     days: Days = figures.DEFAULT_DAYS,
+    language: LanguageQuery = None,
 ) -> list[metrics.VoiceShare]:
-    return figures.share_of_voice(engine, principal, *period(end, days))
+    return figures.share_of_voice(engine, principal, *period(end, days), language)
 
 
 @router.get("/top-sources", response_model=list[metrics.SourceReach], summary="Platforms by mentions")
@@ -76,8 +88,27 @@ def top_sources(
     end: End = None,
     days: Days = figures.DEFAULT_DAYS,
     brand: BrandQuery = None,
+    language: LanguageQuery = None,
 ) -> list[metrics.SourceReach]:
-    return figures.top_sources(engine, principal, *period(end, days), brand)
+    return figures.top_sources(engine, principal, *period(end, days), brand, language)
+
+
+@router.get(
+    "/top-terms",
+    response_model=metrics.TermsAndHashtags,
+    summary="Top terms and hashtags (each mention's language's stopwords left out)",
+)
+def top_terms(
+    principal: Annotated[Principal, Depends(allow(Capability.read_metrics))],
+    engine: Annotated[Engine, Depends(engine_of)],
+    end: End = None,
+    days: Days = figures.DEFAULT_DAYS,
+    brand: BrandQuery = None,
+    language: LanguageQuery = None,
+    limit: Annotated[int, Query(ge=1, le=100)] = figures.REPORT_TERMS,
+) -> metrics.TermsAndHashtags:
+    """The period's topics, as the report and the dashboard show them."""
+    return figures.top_terms(engine, principal, *period(end, days), brand, language, limit)
 
 
 @router.get("/top-authors", response_model=list[metrics.AuthorReach], summary="Authors with the largest reach")
@@ -88,6 +119,7 @@ def top_authors(
     days: Days = figures.DEFAULT_DAYS,
     brand: BrandQuery = None,
     limit: Annotated[int, Query(ge=1, le=figures.MAX_AUTHORS)] = 10,
+    language: LanguageQuery = None,
 ) -> list[metrics.AuthorReach]:
     """Public handles of the most-followed authors; the view is audited because it names people."""
-    return figures.top_authors(engine, principal, *period(end, days), brand, limit)
+    return figures.top_authors(engine, principal, *period(end, days), brand, limit, language)
