@@ -390,28 +390,23 @@ def tokens_create(
         int, typer.Option("--days", min=0, max=3650, help="Days until it expires; 0: never (not advised).")
     ] = 90,
     config: ConfigOption = Path("overheard.yaml"),
+    actor: Annotated[str, typer.Option(help="Who issues it, for the audit log.")] = "cli",
 ) -> None:
     """Create an API token; it is printed once and only its hash is kept."""
-    from datetime import timedelta
-
+    from overheard.services import tokens
     from storage.database import open_database
-    from storage.tokens import Role, TokenNameTaken, create_token
 
-    try:
-        chosen = Role(role)
-    except ValueError:
-        fail(f"--role '{role}' is not one of {', '.join(r.value for r in Role)}")
     conf = _config(config)
     try:
-        with open_database(conf.database_url()).begin() as connection:
-            secret, token = create_token(connection, name, chosen, timedelta(days=days) if days else None)
-    except (StorageError, TokenNameTaken) as exc:
+        issued = tokens.issue(open_database(conf.database_url()), Caller.operator(actor), name, role, days)
+    except (StorageError, ServiceError) as exc:
         fail(str(exc))
+    token = issued.token
     until = f"expires {token.expires_at:%Y-%m-%d %H:%M} UTC" if token.expires_at else "never expires"
     errors.print(
         f"created {token.role} token '{token.name}' ({until}); it is shown once, store it now:", highlight=False
     )
-    sys.stdout.write(secret + "\n")
+    sys.stdout.write(issued.secret + "\n")
 
 
 @tokens_app.command("list")
@@ -419,19 +414,18 @@ def tokens_list(config: ConfigOption = Path("overheard.yaml")) -> None:
     """Every token issued: who has it, its role, when it was last used, and whether it is live."""
     from rich.table import Table
 
+    from overheard.services import tokens
     from storage.database import open_database
     from storage.schema import now_utc
-    from storage.tokens import list_tokens
 
     conf = _config(config)
     try:
-        with open_database(conf.database_url()).connect() as connection:
-            tokens = list_tokens(connection)
-    except StorageError as exc:
+        issued = tokens.listed(open_database(conf.database_url()), Caller.operator())
+    except (StorageError, ServiceError) as exc:
         fail(str(exc))
     now = now_utc()
     table = Table("name", "role", "status", "created", "last used", "expires")
-    for token in tokens:
+    for token in issued:
         table.add_row(
             token.name,
             token.role.value,
@@ -440,26 +434,24 @@ def tokens_list(config: ConfigOption = Path("overheard.yaml")) -> None:
             f"{token.last_used_at:%Y-%m-%d %H:%M}" if token.last_used_at else "never",
             f"{token.expires_at:%Y-%m-%d %H:%M}" if token.expires_at else "never (revoke and reissue)",
         )
-    console.print(table if tokens else "no tokens yet: create one with `overheard tokens create NAME --role ROLE`")
+    console.print(table if issued else "no tokens yet: create one with `overheard tokens create NAME --role ROLE`")
 
 
 @tokens_app.command("revoke")
 def tokens_revoke(
     name: Annotated[str, typer.Argument(help="The token's name, as `overheard tokens list` shows it.")],
     config: ConfigOption = Path("overheard.yaml"),
+    actor: Annotated[str, typer.Option(help="Who revokes it, for the audit log.")] = "cli",
 ) -> None:
     """Revoke a token at once; web sessions signed in with it end too."""
+    from overheard.services import tokens
     from storage.database import open_database
-    from storage.tokens import revoke
 
     conf = _config(config)
     try:
-        with open_database(conf.database_url()).begin() as connection:
-            revoked = revoke(connection, name)
-    except StorageError as exc:
+        tokens.revoke(open_database(conf.database_url()), Caller.operator(actor), name)
+    except (StorageError, ServiceError) as exc:
         fail(str(exc))
-    if not revoked:
-        fail(f"no live token is named '{name}'; `overheard tokens list` shows them")
     console.print(f"revoked token '{name}'; its web sessions are signed out")
 
 

@@ -247,3 +247,21 @@ class LeadDecision(_Out):
     state: str
     owner: str | None = None
     snoozed_until: datetime | None = None
+
+
+class TokenOut(BaseModel):
+    """An API token as `overheard tokens list` shows it; its secret is never kept."""
+
+    name: str = Field(description="Who it was issued to; the actor in the audit log.")
+    role: str = Field(description="admin, service, sales, marketing or privacy.")
+    status: str = Field(description="live, expired or revoked.")
+    created_at: datetime
+    last_used_at: datetime | None = Field(description="Accurate to the minute; null: never used.")
+    expires_at: datetime | None = Field(description="Null: never expires.")
+
+
+class IssuedTokenOut(BaseModel):
+    """A token just issued: `secret` is shown this once (only its hash is stored)."""
+
+    secret: str = Field(description="Send it as 'Authorization: Bearer <secret>'.")
+    token: TokenOut

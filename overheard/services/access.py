@@ -29,6 +29,7 @@ class Capability(StrEnum):
     gdpr = "gdpr"
     work_leads = "work_leads"  # the ranked lead feed and its decisions (accept, dismiss, snooze): sales' desk
     operate = "operate"  # source health and operator alerts: for whoever runs Overheard, not business teams
+    manage_tokens = "manage_tokens"  # issue, list and revoke API tokens (overheard.services.tokens)
 
 
 _ALL = frozenset(Role)
@@ -46,6 +47,7 @@ POLICY: dict[Capability, frozenset[Role]] = {
     Capability.gdpr: frozenset({Role.admin, Role.privacy}),
     Capability.operate: frozenset({Role.admin}),
     Capability.work_leads: frozenset({Role.admin, Role.sales}),
+    Capability.manage_tokens: frozenset({Role.admin}),
 }
 
 SCOPES: dict[Role, Scope] = {
