@@ -642,6 +642,7 @@ def contacts_show(
 
     from storage.database import open_database
     from storage.inbox import ContactView
+    from storage.provenance import explanation_document, route_record_documents
 
     conf = _config(config)
     try:
@@ -651,8 +652,8 @@ def contacts_show(
     _write_json(
         {
             **TypeAdapter(ContactView).dump_python(found.contact, mode="json"),
-            "why": [e.model_dump(mode="json") for e in found.why],
-            "route_records": [r.model_dump(mode="json") for r in found.route_records],
+            "why": [explanation_document(e) for e in found.why],
+            "route_records": route_record_documents(found.route_records),
         },
         out,
     )
@@ -749,6 +750,7 @@ def gdpr_audit(
     format: Annotated[str, typer.Option("--format", help="table or json.")] = "table",
 ) -> None:
     """Who viewed, exported or erased what, newest first."""
+    from storage.audit import as_json as audit_json
     from storage.database import open_database
 
     if format not in ("table", "json"):
@@ -759,7 +761,7 @@ def gdpr_audit(
     except (StorageError, ServiceError) as exc:
         fail(str(exc))
     if format == "json":
-        sys.stdout.write(json.dumps([e.model_dump(mode="json") for e in entries], indent=2) + "\n")
+        sys.stdout.write(json.dumps(audit_json(entries), indent=2) + "\n")
         return
     from rich.table import Table
 
