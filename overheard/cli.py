@@ -464,25 +464,20 @@ def worker(
     loglevel: Annotated[str, typer.Option(help="Celery log level.")] = "INFO",
 ) -> None:
     """Run a Celery worker (scaling out with Redis); see docs/scaling.md for the guarantees."""
-    import os
-
-    from pydantic import ValidationError
+    from overheard import tasks
+    from overheard.config import environment
 
     _config(config)  # a broken file is reported here, not by every task
-    os.environ["OVERHEARD_CONFIG"] = str(config.resolve())
-    from overheard.tasks import WorkerSettings
-
     try:
-        settings = WorkerSettings()
-    except ValidationError as exc:
-        fail("; ".join(e["msg"].removeprefix("Value error, ") for e in exc.errors()))
+        settings = environment(config=config.resolve())
+    except ConfigError as exc:
+        fail(str(exc))
     if not settings.redis_url:
         fail("set OVERHEARD_REDIS_URL (e.g. redis://127.0.0.1:6379/0) to the Redis broker workers share")
-    from overheard.tasks import celery_app
-
+    celery = tasks.configure(settings)  # the forked pool processes inherit it
     argv = ["worker", f"--concurrency={concurrency}", f"--pool={pool}", f"--loglevel={loglevel}"]
     argv += ["--queues", settings.queue, "--without-gossip", "--without-mingle"]
-    celery_app.worker_main([*argv, f"--hostname={name or 'overheard@%h'}"])
+    celery.worker_main([*argv, f"--hostname={name or 'overheard@%h'}"])
 
 
 @app.command()
@@ -493,22 +488,16 @@ def scheduler(
     ),
 ) -> None:
     """Send a collect per source every `poll_every`, and the sweeper that re-sends stuck work (Celery beat)."""
-    import os
-
-    from pydantic import ValidationError
+    from overheard import tasks
+    from overheard.config import environment
+    from overheard.scheduler import run_scheduler
 
     conf = _config(config)
-    os.environ["OVERHEARD_CONFIG"] = str(config.resolve())
-    from overheard.scheduler import run_scheduler
-    from overheard.tasks import WorkerSettings, celery_app
-
     try:
-        settings = WorkerSettings()
+        settings = environment(config=config.resolve())
         if not settings.redis_url:
             fail("set OVERHEARD_REDIS_URL (e.g. redis://127.0.0.1:6379/0) to the Redis broker workers share")
-        run_scheduler(celery_app, conf, settings, state)
-    except ValidationError as exc:
-        fail("; ".join(e["msg"].removeprefix("Value error, ") for e in exc.errors()))
+        run_scheduler(tasks.configure(settings), conf, settings, state)
     except ConfigError as exc:
         fail(str(exc))
 
