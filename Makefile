@@ -7,7 +7,7 @@
 VENV ?= .venv
 PYTHON ?= python3
 
-.PHONY: setup demo test check lint lock clean
+.PHONY: setup demo test check lint lock clean training-data corpora intent-head
 
 setup: $(VENV)/.installed
 
@@ -31,6 +31,20 @@ check: setup
 
 lock: setup
 	$(VENV)/bin/pip freeze --exclude-editable | grep -vi "^overheard" | sort > requirements.lock
+
+# Training (training/ is not installed; see classifiers/artifacts/MODEL_CARD.md for the full recipes):
+#   make training-data — fetch the tweet texts the training and `overheard train` read into var/data/
+#   make corpora       — regenerate the synthetic and multilingual posts in classifiers/data/ (byte for byte)
+#   make intent-head   — refit the shipped intent head on classifiers/artifacts (needs training-data)
+training-data: setup
+	$(VENV)/bin/python scripts/fetch_training_data.py
+
+corpora: setup
+	$(VENV)/bin/python -m training.data.intent.synthetic.generate
+	$(VENV)/bin/python -m training.data.multilingual.generate
+
+intent-head: setup
+	$(VENV)/bin/python -m training.intent
 
 lint: setup
 	$(VENV)/bin/ruff check .

@@ -34,7 +34,7 @@ sys.path.insert(0, str(REPO))
 
 
 def val_texts(n: int) -> tuple[list[str], list[str]]:
-    from classifiers.training.data import sentiment_val
+    from classifiers.refit.data import sentiment_val
 
     rows = sentiment_val()[:n]
     return [r.text for r in rows], [r.label for r in rows]

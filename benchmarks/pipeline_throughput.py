@@ -44,10 +44,10 @@ import yaml  # noqa: E402
 from sqlalchemy import Engine, func, select, text  # noqa: E402
 
 from listener.mention import Mention  # noqa: E402
-from overheard.config import load_config  # noqa: E402
+from overheard.config import Settings, load_config  # noqa: E402
 from overheard.pipeline import BackgroundSender, Runtime, deliver_due, sweep_each  # noqa: E402
 from overheard.sources import build_collectors  # noqa: E402
-from overheard.tasks import COLLECT, WorkerSettings, load_classifier_from, make_app  # noqa: E402
+from overheard.tasks import COLLECT, load_classifier_from, make_app  # noqa: E402
 from storage.database import create_db_engine, open_database  # noqa: E402
 from storage.schema import deliveries, mentions, routes  # noqa: E402
 from tests.distributed.conftest import SECRET_ENV, TEAMS, RedisServer, WebhookReceiver, sample_lines  # noqa: E402
@@ -251,7 +251,7 @@ def on_workers(
         ready = lambda: sum(log.read_text(errors="replace").count("runtime.ready") for log in logs) >= workers  # noqa: E731
         wait(ready, 300, "the workers to load the classifier")
         start("scheduler", "scheduler", "--state", str(setup.folder / "beat"), log=setup.folder / "scheduler.log")
-        app = make_app(WorkerSettings(redis_url=redis_server.url))
+        app = make_app(Settings(redis_url=redis_server.url))
         time.sleep(2)  # the scheduler is up and polling
         setup.append(burst)
         started = time.time()

@@ -170,7 +170,7 @@ class LinearHead:
         if features.shape[-1] != self.weights.shape[1]:
             raise RuntimeError(
                 f"the shipped head for {', '.join(self.labels)} expects {self.weights.shape[1]} features but the code "
-                f"builds {features.shape[-1]}: rebuild it with python -m classifiers.training.intent"
+                f"builds {features.shape[-1]}: rebuild it with python -m training.intent"
             )
         return softmax((features @ self.weights.T + self.bias) / self.temperature)
 

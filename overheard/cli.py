@@ -390,28 +390,23 @@ def tokens_create(
         int, typer.Option("--days", min=0, max=3650, help="Days until it expires; 0: never (not advised).")
     ] = 90,
     config: ConfigOption = Path("overheard.yaml"),
+    actor: Annotated[str, typer.Option(help="Who issues it, for the audit log.")] = "cli",
 ) -> None:
     """Create an API token; it is printed once and only its hash is kept."""
-    from datetime import timedelta
-
+    from overheard.services import tokens
     from storage.database import open_database
-    from storage.tokens import Role, TokenNameTaken, create_token
 
-    try:
-        chosen = Role(role)
-    except ValueError:
-        fail(f"--role '{role}' is not one of {', '.join(r.value for r in Role)}")
     conf = _config(config)
     try:
-        with open_database(conf.database_url()).begin() as connection:
-            secret, token = create_token(connection, name, chosen, timedelta(days=days) if days else None)
-    except (StorageError, TokenNameTaken) as exc:
+        issued = tokens.issue(open_database(conf.database_url()), Caller.operator(actor), name, role, days)
+    except (StorageError, ServiceError) as exc:
         fail(str(exc))
+    token = issued.token
     until = f"expires {token.expires_at:%Y-%m-%d %H:%M} UTC" if token.expires_at else "never expires"
     errors.print(
         f"created {token.role} token '{token.name}' ({until}); it is shown once, store it now:", highlight=False
     )
-    sys.stdout.write(secret + "\n")
+    sys.stdout.write(issued.secret + "\n")
 
 
 @tokens_app.command("list")
@@ -419,19 +414,18 @@ def tokens_list(config: ConfigOption = Path("overheard.yaml")) -> None:
     """Every token issued: who has it, its role, when it was last used, and whether it is live."""
     from rich.table import Table
 
+    from overheard.services import tokens
     from storage.database import open_database
     from storage.schema import now_utc
-    from storage.tokens import list_tokens
 
     conf = _config(config)
     try:
-        with open_database(conf.database_url()).connect() as connection:
-            tokens = list_tokens(connection)
-    except StorageError as exc:
+        issued = tokens.listed(open_database(conf.database_url()), Caller.operator())
+    except (StorageError, ServiceError) as exc:
         fail(str(exc))
     now = now_utc()
     table = Table("name", "role", "status", "created", "last used", "expires")
-    for token in tokens:
+    for token in issued:
         table.add_row(
             token.name,
             token.role.value,
@@ -440,26 +434,24 @@ def tokens_list(config: ConfigOption = Path("overheard.yaml")) -> None:
             f"{token.last_used_at:%Y-%m-%d %H:%M}" if token.last_used_at else "never",
             f"{token.expires_at:%Y-%m-%d %H:%M}" if token.expires_at else "never (revoke and reissue)",
         )
-    console.print(table if tokens else "no tokens yet: create one with `overheard tokens create NAME --role ROLE`")
+    console.print(table if issued else "no tokens yet: create one with `overheard tokens create NAME --role ROLE`")
 
 
 @tokens_app.command("revoke")
 def tokens_revoke(
     name: Annotated[str, typer.Argument(help="The token's name, as `overheard tokens list` shows it.")],
     config: ConfigOption = Path("overheard.yaml"),
+    actor: Annotated[str, typer.Option(help="Who revokes it, for the audit log.")] = "cli",
 ) -> None:
     """Revoke a token at once; web sessions signed in with it end too."""
+    from overheard.services import tokens
     from storage.database import open_database
-    from storage.tokens import revoke
 
     conf = _config(config)
     try:
-        with open_database(conf.database_url()).begin() as connection:
-            revoked = revoke(connection, name)
-    except StorageError as exc:
+        tokens.revoke(open_database(conf.database_url()), Caller.operator(actor), name)
+    except (StorageError, ServiceError) as exc:
         fail(str(exc))
-    if not revoked:
-        fail(f"no live token is named '{name}'; `overheard tokens list` shows them")
     console.print(f"revoked token '{name}'; its web sessions are signed out")
 
 
@@ -472,25 +464,20 @@ def worker(
     loglevel: Annotated[str, typer.Option(help="Celery log level.")] = "INFO",
 ) -> None:
     """Run a Celery worker (scaling out with Redis); see docs/scaling.md for the guarantees."""
-    import os
-
-    from pydantic import ValidationError
+    from overheard import tasks
+    from overheard.config import environment
 
     _config(config)  # a broken file is reported here, not by every task
-    os.environ["OVERHEARD_CONFIG"] = str(config.resolve())
-    from overheard.tasks import WorkerSettings
-
     try:
-        settings = WorkerSettings()
-    except ValidationError as exc:
-        fail("; ".join(e["msg"].removeprefix("Value error, ") for e in exc.errors()))
+        settings = environment(config=config.resolve())
+    except ConfigError as exc:
+        fail(str(exc))
     if not settings.redis_url:
         fail("set OVERHEARD_REDIS_URL (e.g. redis://127.0.0.1:6379/0) to the Redis broker workers share")
-    from overheard.tasks import celery_app
-
+    celery = tasks.configure(settings)  # the forked pool processes inherit it
     argv = ["worker", f"--concurrency={concurrency}", f"--pool={pool}", f"--loglevel={loglevel}"]
     argv += ["--queues", settings.queue, "--without-gossip", "--without-mingle"]
-    celery_app.worker_main([*argv, f"--hostname={name or 'overheard@%h'}"])
+    celery.worker_main([*argv, f"--hostname={name or 'overheard@%h'}"])
 
 
 @app.command()
@@ -501,22 +488,16 @@ def scheduler(
     ),
 ) -> None:
     """Send a collect per source every `poll_every`, and the sweeper that re-sends stuck work (Celery beat)."""
-    import os
-
-    from pydantic import ValidationError
+    from overheard import tasks
+    from overheard.config import environment
+    from overheard.scheduler import run_scheduler
 
     conf = _config(config)
-    os.environ["OVERHEARD_CONFIG"] = str(config.resolve())
-    from overheard.scheduler import run_scheduler
-    from overheard.tasks import WorkerSettings, celery_app
-
     try:
-        settings = WorkerSettings()
+        settings = environment(config=config.resolve())
         if not settings.redis_url:
             fail("set OVERHEARD_REDIS_URL (e.g. redis://127.0.0.1:6379/0) to the Redis broker workers share")
-        run_scheduler(celery_app, conf, settings, state)
-    except ValidationError as exc:
-        fail("; ".join(e["msg"].removeprefix("Value error, ") for e in exc.errors()))
+        run_scheduler(tasks.configure(settings), conf, settings, state)
     except ConfigError as exc:
         fail(str(exc))
 
@@ -657,6 +638,7 @@ def contacts_show(
 
     from storage.database import open_database
     from storage.inbox import ContactView
+    from storage.provenance import explanation_document, route_record_documents
 
     conf = _config(config)
     try:
@@ -666,8 +648,8 @@ def contacts_show(
     _write_json(
         {
             **TypeAdapter(ContactView).dump_python(found.contact, mode="json"),
-            "why": [e.model_dump(mode="json") for e in found.why],
-            "route_records": [r.model_dump(mode="json") for r in found.route_records],
+            "why": [explanation_document(e) for e in found.why],
+            "route_records": route_record_documents(found.route_records),
         },
         out,
     )
@@ -764,6 +746,7 @@ def gdpr_audit(
     format: Annotated[str, typer.Option("--format", help="table or json.")] = "table",
 ) -> None:
     """Who viewed, exported or erased what, newest first."""
+    from storage.audit import as_json as audit_json
     from storage.database import open_database
 
     if format not in ("table", "json"):
@@ -774,7 +757,7 @@ def gdpr_audit(
     except (StorageError, ServiceError) as exc:
         fail(str(exc))
     if format == "json":
-        sys.stdout.write(json.dumps([e.model_dump(mode="json") for e in entries], indent=2) + "\n")
+        sys.stdout.write(json.dumps(audit_json(entries), indent=2) + "\n")
         return
     from rich.table import Table
 

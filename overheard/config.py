@@ -37,17 +37,109 @@ class ConfigError(ValueError):
 
 
 class Settings(BaseSettings):
-    """Process settings from the environment (OVERHEARD_*). These override the file."""
+    """Everything read from the environment: the one list of OVERHEARD_* variables, each documented here once.
 
-    model_config = SettingsConfigDict(env_prefix="OVERHEARD_", extra="ignore")
+    The variable is the field's name in capitals after `OVERHEARD_` (`task_time_limit_s` is
+    OVERHEARD_TASK_TIME_LIMIT_S). Process settings override the file (`database_url`); the worker settings tune
+    `overheard worker` and `overheard scheduler` (docs/scaling.md says what each guarantees). Secrets a source or
+    channel needs are named in the file (`secret_env:`) and read with `secret()`; the classifier's own variables
+    (OVERHEARD_CACHE_DIR, OVERHEARD_DATA_DIR, OVERHEARD_TRAIN_THREADS) are read by `classifiers`, which imports
+    nothing of ours, and listed in docs/configuration.md with these.
+    """
 
+    model_config = SettingsConfigDict(env_prefix="OVERHEARD_", extra="ignore", frozen=True)
+
+    # ---- every process
     config: Path = Field(default=Path("overheard.yaml"), description="Path to overheard.yaml.")
-    database_url: str | None = Field(default=None, description="Overrides `database` in the file.")
-    redis_url: str | None = Field(default=None, description="Celery broker for `overheard worker`.")
+    database_url: str | None = Field(default=None, description="Overrides `database` in the file (holds passwords).")
+    redis_url: str | None = Field(
+        default=None, description="The Redis broker `overheard worker` and `overheard scheduler` share."
+    )
     classifier: str = Field(
         default="overheard.runtime:load_classifier",
         description="'module:function' returning the classifier every command and worker uses (tests: a stand-in).",
     )
+    # ---- workers and the scheduler
+    visibility_timeout_s: float = Field(
+        default=3600, gt=0, description="Redis redelivers a message not acknowledged within this many seconds."
+    )
+    task_time_limit_s: float = Field(default=900, gt=0, description="A task running longer is killed (hard limit).")
+    task_max_attempts: int = Field(default=5, ge=1, description="Attempts before a run is dead-lettered.")
+    retry_base_s: float = Field(default=10, gt=0, description="Delay before the first retry; doubles each attempt.")
+    retry_max_s: float = Field(default=600, gt=0, description="Longest delay between retries.")
+    stuck_after_s: float | None = Field(
+        default=None, description="Re-send an unfinished run untouched this long (default: 2 × visibility timeout)."
+    )
+    recover_every_s: float = Field(default=30, gt=0, description="How often the scheduler sends `recover`.")
+    pending_ttl_s: float = Field(
+        default=120,
+        gt=0,
+        description=(
+            "A waiting collect, re-check, recover or sender wake-up keeps another of the same job from being "
+            "queued for at most this long (overheard/pending.py)."
+        ),
+    )
+    soft_shutdown_s: float = Field(default=60, ge=0, description="On shutdown, running tasks get this long to end.")
+    runs_kept_days: int = Field(default=7, ge=1, description="Finished task runs are forgotten after this many days.")
+    queue: str = Field(default="overheard", min_length=1, description="The Celery queue workers read.")
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Settings:
+        problems = []
+        if self.visibility_timeout_s <= self.task_time_limit_s:
+            problems.append(
+                f"OVERHEARD_VISIBILITY_TIMEOUT_S ({self.visibility_timeout_s:g}) must be longer than "
+                f"OVERHEARD_TASK_TIME_LIMIT_S ({self.task_time_limit_s:g}), or Redis hands a running task "
+                "to a second worker"
+            )
+        if self.retry_max_s >= self.stuck_seconds:
+            problems.append(
+                f"OVERHEARD_RETRY_MAX_S ({self.retry_max_s:g}) must be shorter than OVERHEARD_STUCK_AFTER_S "
+                f"({self.stuck_seconds:g}), or a run waiting for its retry is re-sent as stuck"
+            )
+        if problems:
+            raise ValueError("; ".join(problems))
+        return self
+
+    @property
+    def stuck_seconds(self) -> float:
+        return self.stuck_after_s if self.stuck_after_s is not None else 2 * self.visibility_timeout_s
+
+
+OTHER_VARIABLES: tuple[tuple[str, str, str], ...] = (
+    ("OVERHEARD_CACHE_DIR", "~/.cache/overheard", "Where the classifier keeps its ONNX exports and backend choice."),
+    ("OVERHEARD_DATA_DIR", "var/data", "The fetched training data `overheard train` reads (`--data` overrides)."),
+    ("OVERHEARD_SENTIMENT_DIR", "$OVERHEARD_DATA_DIR/tweeteval_sentiment", "The TweetEval sentiment files alone."),
+    ("OVERHEARD_INTENT_LABELS", "classifiers/data/intent/labels.tsv", "Another intent label file (training)."),
+    ("OVERHEARD_TRAIN_THREADS", "2", "CPU threads the encoder uses while `overheard train` pools features."),
+)
+"""Variables read by `classifiers`, which imports nothing of ours, so they cannot be fields of `Settings`;
+listed here so docs/configuration.md names every variable in one table."""
+
+
+def environment_table() -> str:
+    """The Markdown table of every OVERHEARD_* variable, as docs/configuration.md holds it (a test keeps it so)."""
+    rows = ["| variable | default | what it does |", "|---|---|---|"]
+    for name, spec in Settings.model_fields.items():
+        default = spec.get_default(call_default_factory=True)
+        shown = "unset" if default is None else f"`{default}`"
+        rows.append(f"| `OVERHEARD_{name.upper()}` | {shown} | {spec.description} |")
+    rows += [f"| `{name}` | `{default}` | {what} |" for name, default, what in OTHER_VARIABLES]
+    return "\n".join(rows) + "\n"
+
+
+def environment(**overrides: Any) -> Settings:
+    """The settings from the environment, with `overrides` (a command's options) on top; `ConfigError` names
+    each variable that is wrong and why."""
+    try:
+        return Settings(**overrides)
+    except ValidationError as exc:
+        problems = []
+        for error in exc.errors():
+            where = "".join(f"OVERHEARD_{str(part).upper()}" for part in error["loc"][:1])
+            message = error["msg"].removeprefix("Value error, ")
+            problems.append(f"{where}: {message}" if where else message)
+        raise ConfigError("; ".join(problems)) from None
 
 
 def _check_query(value: str) -> str:
@@ -317,9 +409,16 @@ class ClassifierConfig(BaseModel):
 
 
 class OverheardConfig(BaseModel):
-    """The whole of overheard.yaml."""
+    """The whole configuration: overheard.yaml, and the environment's settings under `env` (one tree)."""
 
     model_config = _STRICT
+
+    env: Settings = Field(
+        default_factory=environment,
+        exclude=True,
+        repr=False,
+        description="The OVERHEARD_* environment variables (`Settings`); never written in the file.",
+    )
 
     database: str = Field(
         default="sqlite:///./var/overheard.db", description="SQLAlchemy URL; put passwords in OVERHEARD_DATABASE_URL."
@@ -392,9 +491,16 @@ class OverheardConfig(BaseModel):
             named[f"competitor:{competitor.name}"] = competitor.query
         return named
 
+    @model_validator(mode="before")
+    @classmethod
+    def _env_not_in_file(cls, data: Any) -> Any:
+        if isinstance(data, dict) and "env" in data and not isinstance(data["env"], Settings):
+            raise ValueError("env: set the environment's settings as OVERHEARD_* variables, not in the file")
+        return data
+
     def database_url(self, settings: Settings | None = None) -> str:
-        settings = settings or Settings()
-        return settings.database_url or self.database
+        """OVERHEARD_DATABASE_URL when set, else the file's `database`."""
+        return (settings or self.env).database_url or self.database
 
 
 # ---- loading with file/line/key errors --------------------------------------------------------------------
@@ -445,8 +551,9 @@ def _describe(error: ValidationError, tree: yaml.Node | None, path: Path, data: 
     return problems
 
 
-def parse_config(text: str, path: Path = Path("overheard.yaml")) -> OverheardConfig:
-    """Validate YAML text; raises ConfigError naming file, line and key."""
+def parse_config(text: str, path: Path = Path("overheard.yaml"), env: Settings | None = None) -> OverheardConfig:
+    """Validate YAML text, with the environment's settings `env` (default: read now) under `config.env`; raises
+    ConfigError naming file, line and key."""
     try:
         tree = yaml.compose(text, Loader=yaml.SafeLoader)
         data = yaml.safe_load(text)
@@ -457,7 +564,10 @@ def parse_config(text: str, path: Path = Path("overheard.yaml")) -> OverheardCon
     if not isinstance(data, dict):
         raise ConfigError(f"{path}: expected a mapping of settings at the top level, found {type(data).__name__}")
     try:
-        config = _validating(tuple(kind.config for kind in SOURCES.values())).model_validate(data)
+        if "env" in data:
+            raise ConfigError(f"{path}: env: set the environment's settings as OVERHEARD_* variables, not in the file")
+        tree_data = {**data, "env": env or environment()}
+        config = _validating(tuple(kind.config for kind in SOURCES.values())).model_validate(tree_data)
     except ValidationError as error:
         raise ConfigError("\n".join(_describe(error, tree, path, data))) from None
     for source in config.sources:
@@ -492,11 +602,14 @@ def _beside(config_path: Path, named: Path) -> Path:
     return named if named.is_absolute() else (config_path.parent / named).resolve()
 
 
-def load_config(path: Path | str | None = None) -> OverheardConfig:
-    path = Path(path) if path else Settings().config
+def load_config(path: Path | str | None = None, env: Settings | None = None) -> OverheardConfig:
+    """The configuration tree: the file at `path` (default: OVERHEARD_CONFIG, else overheard.yaml) and the
+    environment's settings `env` (default: read now)."""
+    env = env or environment()
+    path = Path(path) if path else env.config
     if not path.exists():
         raise ConfigError(f"{path}: no such file (run `overheard init` to write a commented example)")
-    return parse_config(path.read_text(encoding="utf-8"), path)
+    return parse_config(path.read_text(encoding="utf-8"), path, env)
 
 
 def secret(name: str | None) -> str | None:

@@ -7,7 +7,7 @@ from pathlib import Path
 from sqlalchemy import Engine
 
 from classifiers.model import ARTIFACTS
-from classifiers.training.retrain import Correction, RetrainResult, install, retrain_heads
+from classifiers.refit.retrain import Correction, RetrainResult, install, retrain_heads
 from storage.feedback import labeled_mentions
 
 

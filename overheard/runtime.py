@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from classifiers.verdict import Classifier
-from overheard.config import ClassifierConfig, OverheardConfig, Settings, load_config
+from overheard.config import ClassifierConfig, OverheardConfig, load_config
 from overheard.pipeline import Runtime
 from storage.database import open_database
 
@@ -96,7 +96,6 @@ def open_runtime(
     classifier: Classifier | None = None,
     database_url: str | None = None,
 ) -> Runtime:
-    settings = Settings()
     config = config or load_config(config_path)
-    engine = open_database(database_url or config.database_url(settings))
-    return Runtime.build(config, engine, classifier or load_classifier_from(settings.classifier, config))
+    engine = open_database(database_url or config.database_url())
+    return Runtime.build(config, engine, classifier or load_classifier_from(config.env.classifier, config))

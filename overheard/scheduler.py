@@ -20,9 +20,9 @@ from celery import Celery
 from celery.beat import PersistentScheduler, ScheduleEntry, SchedulingError
 from celery.schedules import schedstate
 
-from overheard.config import ConfigError, OverheardConfig
+from overheard.config import ConfigError, OverheardConfig, Settings
 from overheard.pending import PendingMarkers, send_once
-from overheard.tasks import COLLECT, PLATFORM_DELETIONS, RECHECK, RECOVER, RETENTION, WorkerSettings, broker_redis
+from overheard.tasks import COLLECT, PLATFORM_DELETIONS, RECHECK, RECOVER, RETENTION, broker_redis
 
 log = logging.getLogger("overheard.scheduler")
 
@@ -38,7 +38,7 @@ def parse_interval(text: str, where: str = "poll_every") -> timedelta:
     return timedelta(seconds=float(match.group(1)) * _UNITS[match.group(2)])
 
 
-def beat_schedule(config: OverheardConfig, settings: WorkerSettings) -> dict[str, dict[str, Any]]:
+def beat_schedule(config: OverheardConfig, settings: Settings) -> dict[str, dict[str, Any]]:
     """Beat entries: a collect per enabled source at its own interval, the re-check, retention, and `recover`."""
     schedule: dict[str, dict[str, Any]] = {}
     for source in config.sources:
@@ -105,7 +105,7 @@ class OneWaitingScheduler(PersistentScheduler):
         return sent
 
 
-def run_scheduler(app: Celery, config: OverheardConfig, settings: WorkerSettings, state: Path) -> None:
+def run_scheduler(app: Celery, config: OverheardConfig, settings: Settings, state: Path) -> None:
     """Run beat in this process until it is stopped; `state` keeps each entry's last run across restarts."""
     app.conf.beat_schedule = beat_schedule(config, settings)
     state.parent.mkdir(parents=True, exist_ok=True)

@@ -32,17 +32,16 @@ from datetime import timedelta
 from typing import Any
 
 import redis
-from celery import Celery, Task
+from celery import Celery, Task, shared_task
 from celery.exceptions import SoftTimeLimitExceeded
 from celery.signals import worker_process_init
-from pydantic import Field, model_validator
 from sqlalchemy import Engine
 from sqlalchemy.exc import DBAPIError
 
 from listener.base import Rejected
 from listener.http import Http
 from listener.mention import Mention
-from overheard.config import Settings, load_config
+from overheard.config import Settings, environment, load_config
 from overheard.pacing import RedisPacer
 from overheard.pending import PendingMarkers, send_once
 from overheard.pipeline import Runtime, deliver_due, process_batch
@@ -69,58 +68,10 @@ PLATFORM_DELETIONS = "platform deletions"  # the subject of a recheck run
 DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/0"
 
 
-class WorkerSettings(Settings):
-    """Settings of workers and the scheduler (OVERHEARD_*), on top of the process settings."""
-
-    visibility_timeout_s: float = Field(
-        default=3600, gt=0, description="Redis redelivers a message not acknowledged within this many seconds."
-    )
-    task_time_limit_s: float = Field(default=900, gt=0, description="A task running longer is killed (hard limit).")
-    task_max_attempts: int = Field(default=5, ge=1, description="Attempts before a run is dead-lettered.")
-    retry_base_s: float = Field(default=10, gt=0, description="Delay before the first retry; doubles each attempt.")
-    retry_max_s: float = Field(default=600, gt=0, description="Longest delay between retries.")
-    stuck_after_s: float | None = Field(
-        default=None, description="Re-send an unfinished run untouched this long (default: 2 × visibility timeout)."
-    )
-    recover_every_s: float = Field(default=30, gt=0, description="How often the scheduler sends `recover`.")
-    pending_ttl_s: float = Field(
-        default=120,
-        gt=0,
-        description=(
-            "A waiting collect, re-check, recover or sender wake-up keeps another of the same job from being "
-            "queued for at most this long (overheard/pending.py)."
-        ),
-    )
-    soft_shutdown_s: float = Field(default=60, ge=0, description="On shutdown, running tasks get this long to end.")
-    runs_kept_days: int = Field(default=7, ge=1, description="Finished task runs are forgotten after this many days.")
-    queue: str = "overheard"
-
-    @model_validator(mode="after")
-    def _ordered(self) -> WorkerSettings:
-        problems = []
-        if self.visibility_timeout_s <= self.task_time_limit_s:
-            problems.append(
-                f"OVERHEARD_VISIBILITY_TIMEOUT_S ({self.visibility_timeout_s:g}) must be longer than "
-                f"OVERHEARD_TASK_TIME_LIMIT_S ({self.task_time_limit_s:g}), or Redis hands a running task "
-                "to a second worker"
-            )
-        if self.retry_max_s >= self.stuck_seconds:
-            problems.append(
-                f"OVERHEARD_RETRY_MAX_S ({self.retry_max_s:g}) must be shorter than OVERHEARD_STUCK_AFTER_S "
-                f"({self.stuck_seconds:g}), or a run waiting for its retry is re-sent as stuck"
-            )
-        if problems:
-            raise ValueError("; ".join(problems))
-        return self
-
-    @property
-    def stuck_seconds(self) -> float:
-        return self.stuck_after_s if self.stuck_after_s is not None else 2 * self.visibility_timeout_s
-
-
-def make_app(settings: WorkerSettings | None = None) -> Celery:
-    """The Celery app, configured from the environment; each setting below is a stated guarantee."""
-    settings = settings or WorkerSettings()
+def make_app(settings: Settings | None = None) -> Celery:
+    """A Celery app with these settings (default: the environment's); each setting below is a stated guarantee.
+    The tasks below are shared: every app built here runs them."""
+    settings = settings or environment()
     app = Celery("overheard", broker=settings.redis_url or DEFAULT_REDIS_URL, set_as_current=True)
     app.conf.update(
         broker_transport_options={"visibility_timeout": settings.visibility_timeout_s},
@@ -148,22 +99,40 @@ def make_app(settings: WorkerSettings | None = None) -> Celery:
     return app
 
 
-celery_app = make_app()
-_settings: WorkerSettings | None = None
+_settings: Settings | None = None
+_app: Celery | None = None
 _runtime: Runtime | None = None
 _redis_client: redis.Redis | None = None
 _markers: PendingMarkers | None = None
 _http: Http | None = None
 
 
-def worker_settings() -> WorkerSettings:
+def configure(settings: Settings) -> Celery:
+    """Use `settings` in this process and the worker processes it forks (`overheard worker` and `overheard
+    scheduler` pass their options this way, not through os.environ); returns the app built with them."""
+    global _settings, _app, _runtime, _redis_client, _markers, _http
+    _settings, _runtime, _redis_client, _markers, _http = settings, None, None, None, None
+    _app = make_app(settings)
+    return _app
+
+
+def worker_settings() -> Settings:
+    """This process's settings: those `configure` was given, else the environment's."""
     global _settings
     if _settings is None:
-        _settings = WorkerSettings()
+        _settings = environment()
     return _settings
 
 
-def broker_redis(settings: WorkerSettings) -> redis.Redis:
+def celery_app() -> Celery:
+    """This process's Celery app, built on first use (nothing is built when this module is imported)."""
+    global _app
+    if _app is None:
+        _app = make_app(worker_settings())
+    return _app
+
+
+def broker_redis(settings: Settings) -> redis.Redis:
     """A client of the broker's Redis, for what workers and the scheduler keep beside the queue."""
     return redis.Redis.from_url(settings.redis_url or DEFAULT_REDIS_URL, socket_timeout=5, socket_connect_timeout=5)
 
@@ -203,7 +172,7 @@ def runtime() -> Runtime:
         from overheard.runtime import open_runtime
 
         settings = worker_settings()
-        config = load_config(settings.config)
+        config = load_config(settings.config, settings)
         _runtime = open_runtime(config, classifier=load_classifier_from(settings.classifier, config))
     return _runtime
 
@@ -218,7 +187,7 @@ def _load_once_per_process(**_: Any) -> None:
     log.info("runtime.ready", extra={"pid": os.getpid(), "classifier": worker_settings().classifier})
 
 
-def retry_delay(attempt: int, settings: WorkerSettings, rng: random.Random | None = None) -> float:
+def retry_delay(attempt: int, settings: Settings, rng: random.Random | None = None) -> float:
     """Seconds before the retry that follows attempt number `attempt`: doubling, capped, with equal jitter."""
     ceiling = min(settings.retry_max_s, settings.retry_base_s * 2 ** max(attempt - 1, 0))
     return ceiling / 2 + (rng or random).uniform(0, ceiling / 2)
@@ -270,7 +239,7 @@ def _attempt(task: Task, subject: str, work: Callable[[Runtime, Any], str]) -> s
 def _wake_sender() -> None:
     """Ask for due deliveries to be sent; a lost wake-up is repaired by `recover`."""
     try:
-        send_once(celery_app, pending_markers(), DELIVER, DELIVERIES)  # one waiting wake-up is enough
+        send_once(celery_app(), pending_markers(), DELIVER, DELIVERIES)  # one waiting wake-up is enough
     except Exception as exc:  # the broker is down: recover sends it when due deliveries remain
         log.warning("deliver.not_enqueued", extra={"reason": f"{type(exc).__name__}: {exc}"})
 
@@ -309,20 +278,20 @@ def _deliver(rt: Runtime, limit: int = 500) -> str:
     return f"delivered {report.delivered}, to retry {report.failed}, dead {report.dead}"
 
 
-@celery_app.task(name=COLLECT, bind=True, max_retries=None)  # the attempt counter in task_runs decides
+@shared_task(name=COLLECT, bind=True, max_retries=None)  # the attempt counter in task_runs decides
 def collect(self: Task, source: str) -> str:
     """Sweep one source from its saved cursor (`pipeline.sweep`), then wake the sender."""
     _started(self, source)
     return _attempt(self, source, lambda rt, _: _collect(rt, source))
 
 
-@celery_app.task(name=PROCESS_PAGE, bind=True, max_retries=None)  # the attempt counter in task_runs decides
+@shared_task(name=PROCESS_PAGE, bind=True, max_retries=None)  # the attempt counter in task_runs decides
 def process_page(self: Task, subject: str) -> str:
     """Store one pushed page (`pipeline.process_batch`); the mentions wait in task_runs until stored."""
     return _attempt(self, subject, _process_page)
 
 
-@celery_app.task(name=DELIVER, bind=True, max_retries=None)  # the attempt counter in task_runs decides
+@shared_task(name=DELIVER, bind=True, max_retries=None)  # the attempt counter in task_runs decides
 def deliver(self: Task, subject: str = DELIVERIES) -> str:
     """Send every due delivery once (`pipeline.deliver_due`), until none is due."""
     _started(self, subject)
@@ -336,14 +305,14 @@ def _recheck(rt: Runtime) -> str:
     return f"re-checked {report.checked} mentions, removed {len(report.deletions)} deleted on their platform"
 
 
-@celery_app.task(name=RECHECK, bind=True, max_retries=None)  # the attempt counter in task_runs decides
+@shared_task(name=RECHECK, bind=True, max_retries=None)  # the attempt counter in task_runs decides
 def recheck(self: Task, subject: str = PLATFORM_DELETIONS) -> str:
     """Re-check a sample of recent mentions per source; remove those deleted on their platform."""
     _started(self, subject)
     return _attempt(self, subject, lambda rt, _: _recheck(rt))
 
 
-@celery_app.task(name=RETENTION, bind=True)
+@shared_task(name=RETENTION, bind=True)
 def retention(self: Task) -> str:
     """Delete what is past the `retention:` periods, audited; one process at a time."""
     from overheard import retention as periods
@@ -356,7 +325,7 @@ def retention(self: Task) -> str:
     return "retention: " + (", ".join(f"deleted {n} {t}" for t, n in removed.items() if n) or "nothing past its period")
 
 
-@celery_app.task(name=RECOVER, bind=True)
+@shared_task(name=RECOVER, bind=True)
 def recover(self: Task) -> str:
     """The sweeper: re-send runs the broker or a dead worker lost, wake the sender, forget old runs."""
     _started(self)
@@ -371,7 +340,7 @@ def recover(self: Task) -> str:
         if run.task not in (COLLECT, PROCESS_PAGE, DELIVER, RECHECK):
             continue
         # The same id: the attempt counter goes on, so a run that keeps dying is dead-lettered.
-        celery_app.send_task(run.task, args=[run.subject], task_id=run.id)
+        self.app.send_task(run.task, args=[run.subject], task_id=run.id)
         with rt.engine.begin() as connection:
             task_runs.touch(connection, run.id)
         resent += 1

@@ -4,7 +4,7 @@
 The sentiment encoder and the intent labels (`classifiers/data/intent/labels.tsv`, which hold tweet ids and our
 labels, not texts) are trained on SemEval 2013–2016 / TweetEval tweets. Tweet texts fall under the platform's
 terms, so Overheard does not redistribute them: this script gets them from their public origins and rebuilds the
-files `overheard train` and `python -m classifiers.training.*` read (default folder: `var/data/`, or
+files `overheard train` and `python -m training.*` read (default folder: `var/data/`, or
 `$OVERHEARD_DATA_DIR`):
 
     var/data/tweeteval_sentiment/val_text.txt, val_labels.txt       TweetEval's official validation split

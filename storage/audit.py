@@ -2,26 +2,43 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import TypeAdapter
 from sqlalchemy import Connection, select
 
 from storage.schema import audit_log, now_utc
 
 
-class AuditEntry(BaseModel):
-    """One audited action. `subject_id` names records by id only (contact ids are pseudonymous)."""
+@dataclass(frozen=True)
+class AuditEntry:
+    """One audited action (a read model; the API publishes it as `overheard.api.views.AuditEntry`).
 
-    model_config = ConfigDict(frozen=True)
+    `actor` is the token's or operator's name, `action` what was done ('contact.view', 'token.revoke', ...),
+    `subject_type`/`subject_id` the record acted on, by id only (contact ids are pseudonymous; authors by
+    digest), `detail` what else the action recorded (counts, a role, never a secret)."""
 
     at: datetime
     actor: str
     action: str
     subject_type: str
     subject_id: str
-    detail: dict[str, Any] = {}
+    detail: dict[str, Any] = field(default_factory=dict)
+
+
+def _entry(row: Any) -> AuditEntry:
+    return AuditEntry(row.at, row.actor, row.action, row.subject_type, row.subject_id, dict(row.detail or {}))
+
+
+_ENTRIES = TypeAdapter(list[AuditEntry])
+
+
+def as_json(entries: Iterable[AuditEntry]) -> list[dict[str, Any]]:
+    """The entries as JSON-ready dicts (times as ISO 8601), as exports write them."""
+    return _ENTRIES.dump_python(list(entries), mode="json")
 
 
 def record(
@@ -30,7 +47,7 @@ def record(
     entry = AuditEntry(
         at=now_utc(), actor=actor, action=action, subject_type=subject_type, subject_id=subject_id, detail=detail
     )
-    connection.execute(audit_log.insert().values(**entry.model_dump()))
+    connection.execute(audit_log.insert().values(**asdict(entry)))
     return entry
 
 
@@ -40,7 +57,7 @@ def entries_for(connection: Connection, subject_type: str, subject_id: str) -> l
         .where(audit_log.c.subject_type == subject_type, audit_log.c.subject_id == subject_id)
         .order_by(audit_log.c.id)
     )
-    return [AuditEntry.model_validate(r._asdict()) for r in rows]
+    return [_entry(r) for r in rows]
 
 
 def latest(
@@ -52,4 +69,4 @@ def latest(
         query = query.where(audit_log.c.subject_type == subject_type)
     if subject_id is not None:
         query = query.where(audit_log.c.subject_id == subject_id)
-    return [AuditEntry.model_validate(r._asdict()) for r in connection.execute(query)]
+    return [_entry(r) for r in connection.execute(query)]

@@ -23,11 +23,12 @@ from typing import Any
 from sqlalchemy import JSON, ColumnElement, Connection, Text, cast, delete, false, func, or_, select, tuple_, update
 
 from enrichers.linking import normalise_handle
+from storage.audit import as_json as audit_json
 from storage.audit import entries_for, record
 from storage.inbox import Scope
 from storage.metrics import refresh_rollups
 from storage.personal_data import PERSONAL_DATA, RETAINED_NOT_PERSONAL, Kept, TiedBy
-from storage.provenance import explain_contact
+from storage.provenance import explain_contact, explanation_document
 from storage.schema import (
     contact_emails,
     contacts,
@@ -192,7 +193,7 @@ def export_contact(connection: Connection, contact_id: str, *, actor: str) -> di
         for r in _quarantined_theirs(connection, person, posts)
     ]
     # "Why is this on my profile?": each finding's audit record, assembled into one answer.
-    why = [e.model_dump(mode="json") for e in explain_contact(connection, contact_id, Scope())]
+    why = [explanation_document(e) for e in explain_contact(connection, contact_id, Scope())]
     record(connection, actor, "gdpr.export", "contact", contact_id, tables=sorted(tables))
     return {
         "contact_id": contact_id,
@@ -200,7 +201,7 @@ def export_contact(connection: Connection, contact_id: str, *, actor: str) -> di
         "what_we_keep": {e.table: {"columns": list(e.columns), "why": e.why} for e in PERSONAL_DATA},
         "why_on_profile": why,
         "tables": tables,
-        "audit": [e.model_dump(mode="json") for e in entries_for(connection, "contact", contact_id)],
+        "audit": audit_json(entries_for(connection, "contact", contact_id)),
     }
 
 
@@ -599,7 +600,7 @@ def export_author(connection: Connection, source: str, handle: str, *, actor: st
         "exported_at": now_utc().isoformat(),
         "what_we_keep": {e.table: {"columns": list(e.columns), "why": e.why} for e in PERSONAL_DATA},
         "tables": tables,
-        "audit": [e.model_dump(mode="json") for e in entries_for(connection, "author", subject)],
+        "audit": audit_json(entries_for(connection, "author", subject)),
     }
 
 

@@ -10,10 +10,11 @@ rows, so all of it is in the export too; `explain_finding` answers "why is this 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, computed_field
+from pydantic import TypeAdapter
 from sqlalchemy import Connection, select
 
 from classifiers.verdict import Verdict
@@ -97,10 +98,10 @@ def route_provenance(
     }
 
 
-class ProfileExplanation(BaseModel):
-    """Why one finding is on a contact's profile, in one view."""
-
-    model_config = ConfigDict(frozen=True)
+@dataclass(frozen=True)
+class ProfileExplanation:
+    """Why one finding is on a contact's profile, in one view (a read model; the API publishes it as
+    `overheard.api.views.ProfileExplanation`, the export as `explanation_document`)."""
 
     finding_id: int
     contact_id: str
@@ -124,9 +125,8 @@ class ProfileExplanation(BaseModel):
     basis: str
     consent_records: list[dict[str, Any]]  # the contact's records for social enrichment, as kept now
     approved_by: str | None
-    audit: list[AuditEntry] = []  # what was done to this contact, e.g. exports and corrections
+    audit: list[AuditEntry] = field(default_factory=list)  # what was done to this contact, e.g. exports, corrections
 
-    @computed_field  # type: ignore[prop-decorator]  # mypy allows no decorator over @property; pydantic documents this
     @property
     def summary(self) -> str:
         """The whole answer in one sentence, as the contact 360° and the export show it."""
@@ -139,6 +139,14 @@ class ProfileExplanation(BaseModel):
             f"({self.link_confidence:.0%}{confirmed}); it was attached on the basis {self.basis}, approved by "
             f"{self.approved_by or 'an unrecorded rule'}, and is deleted on {self.expires_at.date().isoformat()}."
         )
+
+
+_EXPLANATION = TypeAdapter(ProfileExplanation)
+
+
+def explanation_document(explanation: ProfileExplanation) -> dict[str, Any]:
+    """The explanation as a JSON-ready dict, its one-sentence `summary` last: what the GDPR export writes."""
+    return {**_EXPLANATION.dump_python(explanation, mode="json"), "summary": explanation.summary}
 
 
 def _thresholds_words(thresholds: dict[str, Any] | None, intent: str) -> str:
@@ -232,10 +240,10 @@ def explain_contact(connection: Connection, contact_id: str, scope: Scope) -> li
     return [explain_finding(connection, contact_id, finding_id, with_audit=False) for finding_id in list(ids)]
 
 
-class RouteRecord(BaseModel):
-    """Why one mention was routed to a team: the audit record kept with the route."""
-
-    model_config = ConfigDict(frozen=True)
+@dataclass(frozen=True)
+class RouteRecord:
+    """Why one mention was routed to a team: the audit record kept with the route (a read model; the API
+    publishes it as `overheard.api.views.RouteRecord`)."""
 
     route_id: int
     mention_id: int
@@ -277,3 +285,11 @@ def route_records(connection: Connection, route_ids: list[int]) -> list[RouteRec
         )
         for r in (rows[i] for i in route_ids if i in rows)
     ]
+
+
+_ROUTE_RECORDS = TypeAdapter(list[RouteRecord])
+
+
+def route_record_documents(records: list[RouteRecord]) -> list[dict[str, Any]]:
+    """The route records as JSON-ready dicts (times as ISO 8601), as `overheard contacts show` writes them."""
+    return _ROUTE_RECORDS.dump_python(records, mode="json")

@@ -122,3 +122,11 @@ class SnoozeLeadIn(BaseModel):
     model_config = _STRICT
 
     until: Instant = Field(description="Hide the lead until then (in the future); it comes back as new.")
+
+
+class TokenIn(BaseModel):
+    model_config = _STRICT
+
+    name: StaffName = Field(description="Who the token is for; the actor in the audit log. Unique.")
+    role: Literal["admin", "service", "sales", "marketing", "privacy"] = Field(description="What the token may do.")
+    days: int = Field(default=90, ge=0, le=3650, description="Days until it expires; 0: never (not advised).")

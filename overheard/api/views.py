@@ -8,6 +8,7 @@ and not here is simply not published.
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -247,3 +248,83 @@ class LeadDecision(_Out):
     state: str
     owner: str | None = None
     snoozed_until: datetime | None = None
+
+
+class TokenOut(BaseModel):
+    """An API token as `overheard tokens list` shows it; its secret is never kept."""
+
+    name: str = Field(description="Who it was issued to; the actor in the audit log.")
+    role: str = Field(description="admin, service, sales, marketing or privacy.")
+    status: str = Field(description="live, expired or revoked.")
+    created_at: datetime
+    last_used_at: datetime | None = Field(description="Accurate to the minute; null: never used.")
+    expires_at: datetime | None = Field(description="Null: never expires.")
+
+
+class IssuedTokenOut(BaseModel):
+    """A token just issued: `secret` is shown this once (only its hash is stored)."""
+
+    secret: str = Field(description="Send it as 'Authorization: Bearer <secret>'.")
+    token: TokenOut
+
+
+class AuditEntry(_Out):
+    """One audited action. `subject_id` names records by id only (contact ids are pseudonymous)."""
+
+    at: datetime
+    actor: str
+    action: str
+    subject_type: str
+    subject_id: str
+    detail: dict[str, Any] = {}
+
+
+class ProfileExplanation(_Out):
+    """Why one finding is on a contact's profile, in one view."""
+
+    finding_id: int
+    contact_id: str
+    platform: str
+    platform_id: str
+    url: str | None
+    excerpt: str
+    collected_at: datetime | None
+    attached_at: datetime
+    expires_at: datetime
+    model_version: str | None
+    thresholds: dict[str, Any] | None
+    sentiment: str
+    sentiment_confidence: float | None
+    intent: str
+    intent_confidence: float
+    reasons: list[str]
+    link_evidence: str
+    link_confidence: float
+    link_decided_by: str | None
+    basis: str
+    consent_records: list[dict[str, Any]]
+    approved_by: str | None
+    audit: list[AuditEntry] = []
+    summary: str = Field(
+        description="The whole answer in one sentence, as the contact 360° and the export show it.",
+        json_schema_extra={"readOnly": True},
+    )
+
+
+class RouteRecord(_Out):
+    """Why one mention was routed to a team: the audit record kept with the route."""
+
+    route_id: int
+    mention_id: int
+    team: str
+    rule: str
+    explanation: str
+    platform: str
+    platform_id: str
+    collected_at: datetime | None
+    model_version: str | None
+    thresholds: dict[str, Any] | None
+    evidence: dict[str, Any] | None
+    basis: str | None
+    approved_by: str | None
+    routed_at: datetime

@@ -1,6 +1,7 @@
 """The use cases: one function per user-visible action, shared by the CLI, the API, the web pages and Celery tasks.
 
-Each module holds one family (`mentions`, `contacts`, `leads`, `routing`, `metrics`, `sweeps`, `gdpr`). A
+Each module holds one family (`mentions`, `contacts`, `leads`, `routing`, `metrics`, `sweeps`, `gdpr`,
+`tokens`, `sessions`). A
 service function takes what it needs (an engine or the runtime, and the `Caller`), checks the caller's role
 and scope, writes the audit record itself, and returns a plain result. What went wrong is raised as a
 `ServiceError` (`Forbidden`, `NotFound`, `Conflict`), which each entry point translates: HTTP 403/404/409,

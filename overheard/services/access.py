@@ -32,6 +32,7 @@ class Capability(StrEnum):
     work_leads = "work_leads"  # the ranked lead feed and its decisions (accept, dismiss, snooze): sales' desk
     operate = "operate"  # source health and operator alerts: for whoever runs Overheard, not business teams
     read_alerts = "read_alerts"  # spike and storm alerts, and the posts each names as evidence (and no other post)
+    manage_tokens = "manage_tokens"  # issue, list and revoke API tokens (overheard.services.tokens)
 
 
 _ALL = frozenset(Role)
@@ -50,6 +51,7 @@ POLICY: dict[Capability, frozenset[Role]] = {
     Capability.operate: frozenset({Role.admin}),
     Capability.work_leads: frozenset({Role.admin, Role.sales}),
     Capability.read_alerts: frozenset({Role.admin, Role.marketing, Role.communications}),
+    Capability.manage_tokens: frozenset({Role.admin}),
 }
 
 SCOPES: dict[Role, Scope] = {

@@ -43,11 +43,10 @@ from overheard.api.auth import (
     web_session,
 )
 from overheard.api.models import MAX_CONTACT_ID_CHARS, MAX_SEARCH_CHARS, MAX_SNOOZE_HOURS, MAX_STAFF_NAME_CHARS
-from overheard.services import contacts, gdpr, leads, mentions, sweeps
+from overheard.services import contacts, gdpr, leads, mentions, sessions, sweeps
 from overheard.services.access import Invalid, ServiceError
 from storage import inbox
 from storage.schema import now_utc
-from storage.tokens import end_session, start_session
 
 HERE = Path(__file__).parent
 templates = Jinja2Templates(directory=HERE / "templates")
@@ -174,13 +173,13 @@ def login(request: Request, token: Annotated[str, Form()], next: Annotated[str, 
             error="That token is unknown or revoked, or it has expired. Ask an admin to run "
             "`overheard tokens create NAME --role ROLE`.",
         )  # fmt: skip
-    web = request.app.state.config.web
-    with engine_of(request).begin() as connection:
-        secret, session = start_session(connection, principal.token_id, timedelta(hours=web.session_hours))
+    signed = sessions.sign_in(
+        engine_of(request), principal, principal.token_id, request.app.state.config.web.session_hours
+    )
     response = RedirectResponse(_safe_next(next, HOME[principal.role]), status_code=303)
-    max_age = max(1, int((session.expires_at - now_utc()).total_seconds()))
+    max_age = max(1, int((signed.session.expires_at - now_utc()).total_seconds()))
     response.set_cookie(
-        SESSION_COOKIE, secret, max_age=max_age, httponly=True, samesite="strict", secure=_secure(request)
+        SESSION_COOKIE, signed.secret, max_age=max_age, httponly=True, samesite="strict", secure=_secure(request)
     )
     response.delete_cookie(LOGIN_CSRF_COOKIE, path="/login")
     return response
@@ -191,8 +190,7 @@ def logout(request: Request) -> RedirectResponse:
     """Ends the session on the server: the cookie, if copied, no longer signs anyone in."""
     secret = request.cookies.get(SESSION_COOKIE)
     if secret:
-        with engine_of(request).begin() as connection:
-            end_session(connection, secret)
+        sessions.sign_out(engine_of(request), secret)
     response = RedirectResponse("/login", status_code=303)
     response.delete_cookie(SESSION_COOKIE, httponly=True, samesite="strict", secure=_secure(request))
     return response

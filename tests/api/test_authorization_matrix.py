@@ -58,6 +58,9 @@ MATRIX: dict[tuple[str, str], frozenset[Role]] = {
     ("POST", "/api/gdpr/authors/{source}/{handle}/erase"): PEOPLE,
     ("GET", "/api/gdpr/authors/{source}/{handle}/audit"): PEOPLE,
     ("GET", "/api/sources"): frozenset({A}),
+    ("GET", "/api/tokens"): frozenset({A}),
+    ("POST", "/api/tokens"): frozenset({A}),
+    ("POST", "/api/tokens/{name}/revoke"): frozenset({A}),  # no such token: 404 for the admin
 }
 
 BODIES: dict[str, dict[str, Any]] = {
@@ -69,6 +72,7 @@ BODIES: dict[str, dict[str, Any]] = {
     "erase": {"confirm": True},
     "accept": {},
     "dismiss": {"reason": "matrix"},  # the mention is a complaint, not a lead: 404 for those allowed
+    "tokens": {"name": "matrix", "role": "marketing", "days": 1},  # 201 the first time, 409 after
 }
 
 
@@ -86,7 +90,12 @@ def ids(client: TestClient, seeded: Seeded) -> dict[str, str]:
     service = seeded.auth(Role.service)
     complaint = client.get("/api/mentions", params={"intent": "complaint", "limit": 1}, headers=service).json()
     linked = client.get("/api/contacts", params={"limit": 1}, headers=service).json()
-    return {"mention_id": str(complaint["items"][0]["id"]), "contact_id": linked[0]["id"], "delivery_id": "2147483000"}
+    return {
+        "mention_id": str(complaint["items"][0]["id"]),
+        "contact_id": linked[0]["id"],
+        "delivery_id": "2147483000",
+        "name": "nobody-matrix",
+    }
 
 
 def test_the_matrix_names_every_api_route(client: TestClient) -> None:

@@ -19,8 +19,8 @@ from classifiers.encoder import HIDDEN
 from classifiers.labeled import LabeledFileError, evaluate_classifier, read_labeled
 from classifiers.model import ARTIFACTS
 from classifiers.pooling import Pooled
-from classifiers.training.data import Example
-from classifiers.training.retrain import Correction, ShippedData, install, retrain_heads, split_for
+from classifiers.refit.data import Example
+from classifiers.refit.retrain import Correction, ShippedData, install, retrain_heads, split_for
 from classifiers.verdict import Document, Intent, Sentiment, Verdict
 from tests.classifiers.cases import FIXTURES, read_jsonl
 

@@ -16,7 +16,7 @@ from classifiers.pooling import (
     pool,
     token_contributions,
 )
-from classifiers.training.artifacts import load_heads, load_meta
+from classifiers.refit.artifacts import load_heads, load_meta
 
 
 def _encoded(tokens: int, seed: int) -> Encoded:

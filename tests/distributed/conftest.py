@@ -29,7 +29,8 @@ from sqlalchemy import Engine, func, select
 
 from enrichers.delivery import WebhookVerificationError, generate_secret, verify
 from listener.mention import Mention
-from overheard.tasks import WorkerSettings, make_app, submit_page
+from overheard.config import Settings
+from overheard.tasks import make_app, submit_page
 from storage.database import open_database
 from storage.schema import cursors, deliveries, mentions, task_runs
 from tests.conftest import ROOT, SAMPLES
@@ -38,7 +39,7 @@ SECRET_ENV = "OVERHEARD_TEST_WEBHOOK_SECRET"
 TEAMS = ("customer_service", "sales", "marketing", "product", "communications")
 # The documented deployment's durability settings (docs/scaling.md), passed as flags.
 DURABLE_REDIS = ("--appendonly", "yes", "--appendfsync", "everysec", "--maxmemory-policy", "noeviction")
-# Short timings so crashes recover within seconds; each keeps the order WorkerSettings checks.
+# Short timings so crashes recover within seconds; each keeps the order Settings checks.
 FAST_RECOVERY = {
     "OVERHEARD_TASK_TIME_LIMIT_S": "8",
     "OVERHEARD_VISIBILITY_TIMEOUT_S": "10",
@@ -292,7 +293,7 @@ class Deployment:
     @cached_property
     def app(self) -> Celery:
         """A client of the same broker, for sending tasks the way the scheduler and the API do."""
-        return make_app(WorkerSettings(redis_url=self.redis.url))
+        return make_app(Settings(redis_url=self.redis.url))
 
     def send(self, task: str, subject: str) -> None:
         self.app.send_task(task, args=[subject])

@@ -11,10 +11,10 @@ from sqlalchemy import Engine, update
 from typer.testing import CliRunner
 
 from overheard.cli import app as cli
-from overheard.config import ConfigError, load_config
+from overheard.config import ConfigError, Settings, load_config
 from overheard.demo import SAMPLES
 from overheard.scheduler import beat_schedule, parse_interval
-from overheard.tasks import COLLECT, RECOVER, RETENTION, WorkerSettings, make_app, retry_delay
+from overheard.tasks import COLLECT, RECOVER, RETENTION, make_app, retry_delay
 from storage import task_runs
 from storage.schema import now_utc
 from storage.schema import task_runs as task_runs_table
@@ -22,11 +22,11 @@ from storage.schema import task_runs as task_runs_table
 
 def test_a_visibility_timeout_not_longer_than_the_task_time_limit_is_refused() -> None:
     with pytest.raises(ValidationError, match="must be longer than OVERHEARD_TASK_TIME_LIMIT_S"):
-        WorkerSettings(visibility_timeout_s=600, task_time_limit_s=900)
+        Settings(visibility_timeout_s=600, task_time_limit_s=900)
 
 
 def test_the_app_acknowledges_late_gives_back_lost_work_and_reserves_one_message_at_a_time() -> None:
-    settings = WorkerSettings(redis_url="redis://127.0.0.1:1/0", visibility_timeout_s=3600, task_time_limit_s=900)
+    settings = Settings(redis_url="redis://127.0.0.1:1/0", visibility_timeout_s=3600, task_time_limit_s=900)
     conf = make_app(settings).conf
     assert conf.task_acks_late is True
     assert conf.task_reject_on_worker_lost is True
@@ -43,7 +43,7 @@ def test_each_enabled_source_is_collected_at_its_own_poll_interval() -> None:
         config.sources[0].model_copy(update={"name": "slow", "poll_every": "2h"}),
         config.sources[0].model_copy(update={"name": "off", "enabled": False}),
     ]
-    schedule = beat_schedule(config.model_copy(update={"sources": tuple(sources)}), WorkerSettings(recover_every_s=15))
+    schedule = beat_schedule(config.model_copy(update={"sources": tuple(sources)}), Settings(recover_every_s=15))
     assert schedule["collect fast"] == {"task": COLLECT, "schedule": 30.0, "args": ["fast"]}
     assert schedule["collect slow"]["schedule"] == 7200.0
     assert "collect off" not in schedule
@@ -51,7 +51,7 @@ def test_each_enabled_source_is_collected_at_its_own_poll_interval() -> None:
     assert schedule["recover stuck work"]["schedule"] == 15
     assert schedule["apply retention"] == {"task": RETENTION, "schedule": 86400.0}
     quiet = config.model_copy(update={"retention": config.retention.model_copy(update={"enabled": False})})
-    assert "apply retention" not in beat_schedule(quiet, WorkerSettings())
+    assert "apply retention" not in beat_schedule(quiet, Settings())
 
 
 def test_a_poll_interval_that_is_not_a_duration_names_the_source() -> None:
@@ -61,7 +61,7 @@ def test_a_poll_interval_that_is_not_a_duration_names_the_source() -> None:
 
 
 def test_retry_delays_double_with_jitter_and_never_pass_the_cap() -> None:
-    settings = WorkerSettings(retry_base_s=10, retry_max_s=60)
+    settings = Settings(retry_base_s=10, retry_max_s=60)
     rng = random.Random(7)
     for attempt, ceiling in ((1, 10), (2, 20), (3, 40), (4, 60), (9, 60)):
         delays = [retry_delay(attempt, settings, rng) for _ in range(50)]

@@ -17,9 +17,10 @@ import pytest
 from celery import Celery
 from celery.beat import SchedulingError
 
+from overheard.config import Settings
 from overheard.pending import PendingMarkers, send_once
 from overheard.scheduler import OneWaitingScheduler
-from overheard.tasks import COLLECT, DELIVER, DELIVERIES, RECOVER, WorkerSettings, make_app
+from overheard.tasks import COLLECT, DELIVER, DELIVERIES, RECOVER, make_app
 from tests.distributed.conftest import Deployment, RedisServer, sample_lines
 
 pytestmark = [pytest.mark.redis]
@@ -39,7 +40,7 @@ def queued(server: RedisServer) -> list[tuple[str, list[str], str]]:
 
 @pytest.fixture
 def app(redis_server: RedisServer) -> Celery:
-    return make_app(WorkerSettings(redis_url=redis_server.url))
+    return make_app(Settings(redis_url=redis_server.url))
 
 
 @pytest.fixture
@@ -113,7 +114,7 @@ def test_a_marker_expires_so_a_lost_message_delays_its_job_only_for_the_ttl(redi
 
 
 def test_a_send_that_fails_frees_the_slot_and_beat_reports_the_entry(markers: PendingMarkers, tmp_path: Path) -> None:
-    unreachable = make_app(WorkerSettings(redis_url="redis://127.0.0.1:1/0"))
+    unreachable = make_app(Settings(redis_url="redis://127.0.0.1:1/0"))
     unreachable.conf.task_publish_retry = False
     unreachable.conf.broker_connection_max_retries = 1
     unreachable.conf.broker_connection_timeout = 0.5

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from classifiers.model import ARTIFACTS, FAST_ARTIFACTS
-from classifiers.training.artifacts import load_heads, load_meta, save_heads, save_meta
+from classifiers.refit.artifacts import load_heads, load_meta, save_heads, save_meta
 from classifiers.verdict import Document
 from overheard.config import ConfigError, load_config, parse_config
 from overheard.demo import SAMPLES

@@ -203,9 +203,10 @@ def test_a_handle_that_is_a_plain_word_is_only_erased_where_it_stands_as_a_handl
 
 
 def test_redis_keeps_no_results_so_only_run_ids_and_subjects_pass_through_it() -> None:
-    from overheard.tasks import WorkerSettings, make_app
+    from overheard.config import Settings
+    from overheard.tasks import make_app
 
-    app = make_app(WorkerSettings(redis_url="redis://127.0.0.1:1/0"))
+    app = make_app(Settings(redis_url="redis://127.0.0.1:1/0"))
     assert app.conf.task_ignore_result is True
     assert app.conf.result_backend is None
 

@@ -22,7 +22,7 @@ from enrichers.model import (
     Team,
 )
 from storage import task_runs
-from storage.audit import entries_for, latest
+from storage.audit import as_json, entries_for, latest
 from storage.contacts import save_company, save_consent, save_contact
 from storage.gdpr import (
     Retention,
@@ -122,7 +122,7 @@ def test_erasure_leaves_no_personal_data_and_blocks_recollection(engine: Engine)
         trail = entries_for(c, "contact", "c-0001")
     assert reasons == {"erased_on_request"}
     assert trail[-1].action == "gdpr.erase"
-    assert "Jo Smith" not in json.dumps([e.model_dump(mode="json") for e in trail])
+    assert "Jo Smith" not in json.dumps(as_json(trail))
 
 
 def test_unknown_contact_is_named_in_the_error(engine: Engine) -> None:

@@ -7,12 +7,14 @@ Runs on SQLite and PostgreSQL.
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from pydantic import TypeAdapter
 from sqlalchemy import Engine
 
 from storage.inbox import ContactView, Scope, contact_view
-from storage.provenance import explain_contact
+from storage.provenance import explain_contact, explanation_document
 from tests.storage.test_save_enrichments import MENTIONS, _enrich_and_save
 
 SERVICE = Scope(team="customer_service", intents=("complaint", "question"))
@@ -40,7 +42,7 @@ def test_sales_reading_a_contact_sees_no_complaint_finding_routed_only_to_servic
     assert view is not None, "Jane's lead is in sales' inbox, so sales may open her"
     assert [f.intent for f in view.findings] == ["purchase_intent"]
     assert [w.intent for w in why] == ["purchase_intent"]
-    shown = TypeAdapter(ContactView).dump_json(view).decode() + "".join(w.model_dump_json() for w in why)
+    shown = TypeAdapter(ContactView).dump_json(view).decode() + json.dumps([explanation_document(w) for w in why])
     assert complaint.text[:30] not in shown and (complaint.url or complaint.external_id) not in shown
 
 

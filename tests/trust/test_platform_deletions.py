@@ -14,10 +14,11 @@ from listener.http import Http
 from listener.mention import Mention
 from listener.recheck import MastodonChecker, PostState, RedditChecker
 from overheard.cli import app
+from overheard.config import Settings
 from overheard.pipeline import Runtime, sweep
 from overheard.scheduler import beat_schedule
 from overheard.sources import build_collectors
-from overheard.tasks import PLATFORM_DELETIONS, RECHECK, WorkerSettings
+from overheard.tasks import PLATFORM_DELETIONS, RECHECK
 from overheard.trust import apply_platform_notice, notice_ids, recheck_sweep, run_recheck
 from storage import task_runs
 from storage.mentions import mention_from_row, save_mentions
@@ -202,7 +203,7 @@ def test_reddit_comments_marked_deleted_are_seen_as_deleted(platform: ReplayServ
 def test_the_recheck_is_scheduled_and_runs_from_the_cli(
     platform: ReplayServer, runtime: Runtime, tmp_path: Path
 ) -> None:
-    schedule = beat_schedule(runtime.config, WorkerSettings())
+    schedule = beat_schedule(runtime.config, Settings())
     assert schedule["recheck platform deletions"] == {"task": RECHECK, "schedule": 7200.0, "args": [PLATFORM_DELETIONS]}
     serve_collection(platform)
     collect(runtime)

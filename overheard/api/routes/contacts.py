@@ -12,7 +12,6 @@ from overheard.api import views
 from overheard.api.auth import ERRORS, Capability, Principal, Problem, allow, engine_of
 from overheard.api.models import ConsentIn, ContactId, SearchText
 from overheard.services import contacts
-from storage.provenance import ProfileExplanation, RouteRecord
 
 router = APIRouter(prefix="/api/contacts", tags=["contacts"], responses=ERRORS)
 ContactPath = Annotated[ContactId, Path(description="The contact's id (stable across every view and export).")]
@@ -24,16 +23,20 @@ NOT_FOUND: dict[int | str, dict[str, object]] = {
 class Contact360(views.ContactView):
     """The 360° view with the audit record of each finding and route: "why is this on my profile?"."""
 
-    why: list[ProfileExplanation] = Field(
+    why: list[views.ProfileExplanation] = Field(
         description="Each finding's full audit record (source, model and thresholds, verdict, link, basis, "
         "approver), newest first."
     )
-    route_records: list[RouteRecord] = Field(description="The audit record of each route shown above.")
+    route_records: list[views.RouteRecord] = Field(description="The audit record of each route shown above.")
 
     @classmethod
     def of(cls, found: contacts.Contact360) -> Contact360:
         view = views.ContactView.model_validate(found.contact)
-        return cls(**dict(view), why=found.why, route_records=found.route_records)
+        return cls(
+            **dict(view),
+            why=[views.ProfileExplanation.model_validate(e) for e in found.why],
+            route_records=[views.RouteRecord.model_validate(r) for r in found.route_records],
+        )
 
 
 @router.get("", response_model=list[views.ContactSummary], summary="Search contacts")

@@ -11,10 +11,10 @@ from fastapi import APIRouter, Depends, Path, Query
 from pydantic import BaseModel
 from sqlalchemy import Engine
 
+from overheard.api import views
 from overheard.api.auth import ERRORS, Capability, Principal, Problem, allow, engine_of
 from overheard.api.models import MAX_SEARCH_CHARS, ContactId, EraseIn
 from overheard.services import gdpr
-from storage.audit import AuditEntry
 
 router = APIRouter(prefix="/api/gdpr/contacts", tags=["gdpr"], responses=ERRORS)
 ContactPath = Annotated[ContactId, Path(description="The contact's id.")]
@@ -52,14 +52,14 @@ def erase(
 
 
 @router.get(
-    "/{contact_id}/audit", response_model=list[AuditEntry], summary="Who viewed, exported or erased the contact"
+    "/{contact_id}/audit", response_model=list[views.AuditEntry], summary="Who viewed, exported or erased the contact"
 )
 def audit(
     contact_id: ContactPath,
     principal: Annotated[Principal, Depends(allow(Capability.gdpr))],
     engine: Annotated[Engine, Depends(engine_of)],
-) -> list[AuditEntry]:
-    return gdpr.audit_of(engine, principal, contact_id)
+) -> list[views.AuditEntry]:
+    return [views.AuditEntry.model_validate(e) for e in gdpr.audit_of(engine, principal, contact_id)]
 
 
 # ---- authors who are not CRM contacts ------------------------------------------------------------------------
@@ -131,12 +131,15 @@ def erase_author(
     )
 
 
-@authors.get("/{source}/{handle}/audit", response_model=list[AuditEntry], summary="Who viewed, exported or erased")
+@authors.get(
+    "/{source}/{handle}/audit", response_model=list[views.AuditEntry], summary="Who viewed, exported or erased"
+)
 def author_audit(
     source: SourcePath,
     handle: HandlePath,
     principal: Annotated[Principal, Depends(allow(Capability.gdpr))],
     engine: Annotated[Engine, Depends(engine_of)],
-) -> list[AuditEntry]:
+) -> list[views.AuditEntry]:
     """The author's audit entries, newest first (the log names them by a digest, not the handle)."""
-    return gdpr.audit_trail(engine, principal, author=(source, handle), limit=200)
+    trail = gdpr.audit_trail(engine, principal, author=(source, handle), limit=200)
+    return [views.AuditEntry.model_validate(e) for e in trail]

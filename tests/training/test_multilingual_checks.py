@@ -9,11 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from classifiers.data.multilingual import generate
-from classifiers.data.multilingual.templates import CHECK, TRAIN
 from classifiers.labeled import read_labeled
 from classifiers.multilingual import SUPPORTED
 from classifiers.verdict import Intent, Sentiment
+from training.data.multilingual import generate
+from training.data.multilingual.templates import CHECK, TRAIN
 
 ROOT = Path(__file__).resolve().parents[2]
 FOLDER = ROOT / "classifiers" / "data" / "multilingual"

@@ -1,6 +1,6 @@
 """Check the labeled intent set (labels.tsv) against the shared tweets and print its counts.
 
-Run from the repository root:  .venv/bin/python classifiers/data/intent/build.py [--source PATH]
+Run from the repository root:  .venv/bin/python -m training.data.intent.build [--source PATH]
 Exits 1 with one line per problem when the file is not valid.
 """
 
@@ -15,10 +15,11 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from classifiers.training import data
+from classifiers.refit import data
 from classifiers.verdict import Intent
 
-HERE = Path(__file__).resolve().parent
+HERE = Path(__file__).resolve().parents[3] / "classifiers" / "data" / "intent"
+"""Where the labels live: the runtime package's data folder (``overheard train`` reads them from there)."""
 LABELS = HERE / "labels.tsv"
 COLUMNS = ("tweet_id", "source_file", "intent", "split", "candidate_pool", "note")
 SPLITS = ("train", "test")

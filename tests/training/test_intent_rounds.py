@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from classifiers.training.intent import out_of_fold
+from training.intent import out_of_fold
 
 
 def test_rows_not_trainable_never_reach_the_fit() -> None:

@@ -1,14 +1,14 @@
 """Fine-tune the encoder's top layers for intent and sentiment together, on 2 CPU cores.
 
-    python -m classifiers.training.multitask --out var/mt/run1 [--augment synthetic:1] [--epochs 2]
-    python -m classifiers.training.intent --artifacts var/mt/run1        # then fit the served intent head on it
+    python -m training.multitask --out var/mt/run1 [--augment synthetic:1] [--epochs 2]
+    python -m training.intent --artifacts var/mt/run1        # then fit the served intent head on it
 
 A logistic probe on frozen layers cannot take in brand-directed posts without losing the topical tweets it was
 fitted on (intent CV on real tweets fell from 0.615 to 0.57-0.59 macro-F1 with the synthetic posts added, at every
 weight tried). Here layers 3-5 (the ones the shipped model already trains) learn from both tasks at once:
 
 - sentiment: a sample of the train tweets, KL divergence at T=2 to the committed ensemble target
-  (``classifiers/training/targets``, the scores the shipped layers were distilled towards) plus class-balanced
+  (``training/targets``, the scores the shipped layers were distilled towards) plus class-balanced
   cross-entropy on the gold labels, so sentiment stays where it is;
 - intent: the real labeled train split plus the ``--augment`` sets (sampled by weight), class-balanced
   cross-entropy through a linear head on [mid-layer mean, final mean], the layout the served head reads.
@@ -41,14 +41,15 @@ from classifiers.cues import cue_features
 from classifiers.encoder import MID_LAYER, Encoder, TorchBackend, base_model_path
 from classifiers.metrics import evaluate
 from classifiers.model import ARTIFACTS, SENTIMENTS
+from classifiers.refit import data
+from classifiers.refit.artifacts import load_heads, load_meta, save_heads, save_meta
+from classifiers.refit.calibration import fit_temperature
+from classifiers.refit.intent_sources import augmentation, parse_weights
 from classifiers.text import prepare
-from classifiers.training import data, distil
-from classifiers.training.artifacts import load_heads, load_meta, save_heads, save_meta
-from classifiers.training.calibration import fit_temperature
-from classifiers.training.distil import INTENT_C, Cached, Student, _batch, intent_cv, student_pools
-from classifiers.training.intent import HOLDOUT_FILE, cross_validated
-from classifiers.training.intent_sources import augmentation, parse_weights
-from classifiers.training.sentiment import macro_recall, masked_mean, warmup_then_linear
+from training import distil
+from training.distil import INTENT_C, Cached, Student, _batch, intent_cv, student_pools
+from training.intent import HOLDOUT_FILE, cross_validated
+from training.sentiment import macro_recall, masked_mean, warmup_then_linear
 
 LABELS = [s.value for s in SENTIMENTS]
 INTENTS = ["complaint", "purchase_intent", "question", "praise", "other"]
@@ -268,7 +269,7 @@ def _write_holdout(args: argparse.Namespace, dev: list[data.Example]) -> None:
         json.dumps(
             {
                 "what": "real intent train rows the encoder never saw: the intent head's operating points are "
-                "chosen on them (classifiers.training.intent reads this file)",
+                "chosen on them (training.intent reads this file)",
                 "share": args.holdout,
                 "seed": args.seed,
                 "keys": sorted(e.key for e in dev),
@@ -364,7 +365,7 @@ def _export(
             f"(T=2, weight {args.kl_weight}) to the committed ensemble target plus class-balanced CE (weight "
             f"{args.ce_weight}) on {args.sentiment_sample} train tweets"
         ),
-        "command": f"python -m classifiers.training.multitask --out {out} --augment '{args.augment}' "
+        "command": f"python -m training.multitask --out {out} --augment '{args.augment}' "
         f"--epochs {args.epochs} --lr {args.lr} --sentiment-sample {args.sentiment_sample}",
         "start": start,
         "checks": log,
@@ -375,7 +376,7 @@ def _export(
     }
     save_meta(meta, out)
     (out / "run.json").write_text(json.dumps({"start": start, "checks": log, "chosen": chosen}, indent=2) + "\n")
-    print(f"wrote {out}: val macro-recall {report.macro_recall:.4f}; run classifiers.training.intent --artifacts {out}")
+    print(f"wrote {out}: val macro-recall {report.macro_recall:.4f}; run training.intent --artifacts {out}")
 
 
 if __name__ == "__main__":

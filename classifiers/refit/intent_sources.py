@@ -16,8 +16,8 @@ import csv
 import json
 from pathlib import Path
 
+from classifiers.refit.data import Example
 from classifiers.text import normalise_tweet
-from classifiers.training.data import Example
 from classifiers.verdict import Intent
 
 DATA = Path(__file__).resolve().parents[1] / "data"
@@ -51,7 +51,7 @@ def support_set(name: str) -> list[Example]:
 def synthetic_posts(path: Path = SYNTHETIC) -> list[Example]:
     """The project's synthetic brand posts; a clear error when the file is absent."""
     if not path.exists():
-        raise FileNotFoundError(f"{path}: no synthetic posts (python -m classifiers.data.intent.synthetic.generate)")
+        raise FileNotFoundError(f"{path}: no synthetic posts (python -m training.data.intent.synthetic.generate)")
     out = []
     for line in path.read_text(encoding="utf-8").splitlines():
         if line.strip():

@@ -1,6 +1,6 @@
 """The floor: a logistic sentiment head on the frozen MiniLM encoder.
 
-    python -m classifiers.training.frozen_sentiment [--train-size N]
+    python -m training.frozen_sentiment [--train-size N]
 
 Trains on a seeded sample of the shared train TSV, picks C and a softmax temperature on val, and writes the
 head to classifiers/artifacts (removing any fine-tuned encoder layers, whose head it would not match).
@@ -17,10 +17,10 @@ from sklearn.preprocessing import StandardScaler
 
 from classifiers.metrics import evaluate
 from classifiers.model import ARTIFACTS, SENTIMENTS
-from classifiers.training import data
-from classifiers.training.artifacts import load_meta, save_heads, save_meta
-from classifiers.training.calibration import fit_temperature
-from classifiers.training.features import pooled_states
+from classifiers.refit import data
+from classifiers.refit.artifacts import load_meta, save_heads, save_meta
+from classifiers.refit.calibration import fit_temperature
+from classifiers.refit.features import pooled_states
 
 
 def main() -> None:
@@ -71,7 +71,7 @@ def main() -> None:
         encoder="frozen",
         sentiment={
             "method": "frozen all-MiniLM-L6-v2 mean pool + logistic regression (class_weight=balanced)",
-            "command": f"python -m classifiers.training.frozen_sentiment --train-size {args.train_size}",
+            "command": f"python -m training.frozen_sentiment --train-size {args.train_size}",
             "train_examples": len(train),
             "C": c,
             "val_macro_recall": round(report.macro_recall, 4),
@@ -79,7 +79,7 @@ def main() -> None:
         },
     )
     meta = save_meta(meta)
-    print(f"wrote {ARTIFACTS} ({meta['model_version']}); intent head removed: run classifiers.training.intent next")
+    print(f"wrote {ARTIFACTS} ({meta['model_version']}); intent head removed: run training.intent next")
 
 
 if __name__ == "__main__":

@@ -1,9 +1,9 @@
 """Distil an ensemble of fully fine-tuned sentiment teachers into the shipped layout, on a GPU when one is lent.
 
-    python -m classifiers.training.ensemble bundle --out var/gpu                 # here: tokenise, pack the base
-    python -m classifiers.training.ensemble run --bundle var/gpu --out DIR        # on the GPU machine
-    python -m classifiers.training.ensemble export --results DIR --variant NAME --out var/cand   # here
-    python -m classifiers.training.intent --artifacts var/cand
+    python -m training.ensemble bundle --out var/gpu                 # here: tokenise, pack the base
+    python -m training.ensemble run --bundle var/gpu --out DIR        # on the GPU machine
+    python -m training.ensemble export --results DIR --variant NAME --out var/cand   # here
+    python -m training.intent --artifacts var/cand
 
 Why: self-distillation from one 6-layer teacher gave +0.017 and +0.006 on val and then nothing (MODEL_CARD.md,
 History). A stronger teacher needs more compute than 2 CPU cores have; on one GPU, many full fine-tunes of
@@ -29,11 +29,11 @@ the base's, so the frozen layers 0–2 the student reads are the served ones (to
      (0.999), checks on val.
 Writes ``results.json`` (every check and timing), ``logits.npz`` (every teacher's scores, the targets) and
 ``student_<variant>.safetensors`` (the final averaged weights, fp16) under ``--out``. With ``--targets FILE`` (an
-earlier run's logits.npz, or the committed ``classifiers/training/targets/ensemble-2026-12-04.npz``) it trains
+earlier run's logits.npz, or the committed ``training/targets/ensemble-2026-12-04.npz``) it trains
 students only.
 
 ``export`` turns one student into an artifacts directory (encoder layers, sentiment head, val-fitted
-temperature, the shipped thresholds; the intent head is fitted next by ``classifiers.training.intent``), and
+temperature, the shipped thresholds; the intent head is fitted next by ``training.intent``), and
 reports its val figures through the served torch path with the exact base weights.
 """
 
@@ -58,8 +58,8 @@ import numpy as np
 from classifiers.encoder import MID_LAYER
 from classifiers.metrics import evaluate
 from classifiers.model import ARTIFACTS
-from classifiers.training.artifacts import load_heads, load_meta, save_heads, save_meta
-from classifiers.training.sentiment import LABELS, batches, macro_recall, masked_mean, pad, warmup_then_linear
+from classifiers.refit.artifacts import load_heads, load_meta, save_heads, save_meta
+from training.sentiment import LABELS, batches, macro_recall, masked_mean, pad, warmup_then_linear
 
 SPECIAL_IDS = (0, 100, 101, 102, 103)  # [PAD] [UNK] [CLS] [SEP] [MASK]
 
@@ -87,7 +87,7 @@ def bundle(out: Path) -> None:
     from transformers import AutoModel
 
     from classifiers.encoder import base_model_path, load_tokenizer
-    from classifiers.training import data
+    from classifiers.refit import data
 
     tokenizer = load_tokenizer()
     splits = {"train": data.sentiment_train(), "val": data.sentiment_val()}
@@ -602,9 +602,9 @@ def export(args: argparse.Namespace) -> None:
     from safetensors.torch import load_file, save_file
 
     from classifiers.encoder import base_model_path
-    from classifiers.training import data
-    from classifiers.training.calibration import fit_temperature
-    from classifiers.training.features import pooled_states
+    from classifiers.refit import data
+    from classifiers.refit.calibration import fit_temperature
+    from classifiers.refit.features import pooled_states
 
     results_dir = Path(args.results)
     summary = json.loads((results_dir / "results.json").read_text())
@@ -657,7 +657,7 @@ def export(args: argparse.Namespace) -> None:
                 args.results if previous == "--out" else word  # where the run's results now lie
                 for previous, word in zip(["", *summary["args"]["command"]], summary["args"]["command"], strict=True)
             )
-            + f" && python -m classifiers.training.ensemble export --results {args.results} --variant {args.variant} "
+            + f" && python -m training.ensemble export --results {args.results} --variant {args.variant} "
             f"--out {args.out}",
             "teacher": f"ensemble of {ens['members']} (val macro-recall {ens['val_macro_recall']}); start {teacher}",
             "ensemble": ens,
@@ -668,7 +668,7 @@ def export(args: argparse.Namespace) -> None:
         },
     )
     meta = save_meta(meta, out)
-    print(f"wrote {out} ({meta['model_version']}); run classifiers.training.intent --artifacts {out} next")
+    print(f"wrote {out} ({meta['model_version']}); run training.intent --artifacts {out} next")
 
 
 def main() -> None:
@@ -703,7 +703,7 @@ def main() -> None:
     p.add_argument("--out", required=True)
     p.set_defaults(func=export)
     args = parser.parse_args()
-    args.command = ["python -m classifiers.training.ensemble", *sys.argv[1:]]
+    args.command = ["python -m training.ensemble", *sys.argv[1:]]
     args.func(args)
 
 

@@ -1,8 +1,8 @@
 """Distil the shipped encoder into a shallower one: embeddings and layers 0–2 as shipped, then fewer trained layers.
 
-    python -m classifiers.training.distil cache
-    python -m classifiers.training.distil train --name tok1 [--epochs 2] [--state-weight 1.0] [--pool-weight 1.0]
-    python -m classifiers.training.distil export --name tok1 --out var/candidate   # or classifiers/artifacts
+    python -m training.distil cache
+    python -m training.distil train --name tok1 [--epochs 2] [--state-weight 1.0] [--pool-weight 1.0]
+    python -m training.distil export --name tok1 --out var/candidate   # or classifiers/artifacts
 
 ``cache`` runs the shipped model (fp32 torch) once over the sentiment train TSV and TweetEval val and keeps, per
 text, the states after layer 2 (hidden-state index ``MID_LAYER``: the student's input, and the mid pool the
@@ -11,7 +11,7 @@ intent head reads), the final-layer token states and the sentiment logits, in fp
 
 ``train`` fits the student's layer(s) (initialised from shipped fine-tuned ones) and a sentiment head (initialised
 from the shipped head) on the train TSV only, with four weighted losses:
-  - the teacher's logits (or, with ``--targets``, an ensemble's scores from ``classifiers.training.ensemble``):
+  - the teacher's logits (or, with ``--targets``, an ensemble's scores from ``training.ensemble``):
     KL divergence at temperature T (times T²),
   - the gold labels: class-balanced cross-entropy,
   - final token states of real tokens, [CLS] and [SEP] included: mean squared error divided by the teacher's
@@ -19,13 +19,13 @@ from the shipped head) on the train TSV only, with four weighted losses:
     each dimension's own variance (the units the intent head's standard scaler reads them in),
   - the mean-pooled final state (what the sentiment head and the intent head read): the same normalised MSE.
 Each check scores val sentiment macro-recall and the intent head's 5-fold cross-validation over the intent
-*train* split on the student's pools (``classifiers.training.intent``'s recipe at its shipped C, offsets
+*train* split on the student's pools (``training.intent``'s recipe at its shipped C, offsets
 included); the chosen checkpoint is the best val macro-recall among checks whose intent CV is no worse than the
 teacher's, else the best val macro-recall. The intent test split is not read here.
 
 ``export`` writes the chosen checkpoint as an artifacts directory (encoder_layers.safetensors with every layer
 from ``MID_LAYER`` up and the layer count in its metadata, the sentiment head with a val-fitted temperature, the
-shipped thresholds); run ``classifiers.training.intent`` on it next.
+shipped thresholds); run ``training.intent`` on it next.
 """
 
 from __future__ import annotations
@@ -52,11 +52,11 @@ from classifiers.cues import cue_features
 from classifiers.encoder import HIDDEN, MID_LAYER, base_model_path, load_tokenizer, load_torch_encoder
 from classifiers.metrics import evaluate
 from classifiers.model import ARTIFACTS, SENTIMENTS
-from classifiers.training import data
-from classifiers.training.artifacts import load_heads, load_meta, save_heads, save_meta
-from classifiers.training.calibration import fit_temperature
-from classifiers.training.intent import SHIPPED_C, cross_validated
-from classifiers.training.sentiment import batches, macro_recall, masked_mean, pad, warmup_then_linear
+from classifiers.refit import data
+from classifiers.refit.artifacts import load_heads, load_meta, save_heads, save_meta
+from classifiers.refit.calibration import fit_temperature
+from training.intent import SHIPPED_C, cross_validated
+from training.sentiment import batches, macro_recall, masked_mean, pad, warmup_then_linear
 
 WORK = data.REPO / "var" / "distil"
 LABELS = [s.value for s in SENTIMENTS]
@@ -483,9 +483,9 @@ def export(args: argparse.Namespace) -> None:
                 f"{run_args['kl_weight']}), final token states (weight {run_args['state_weight']}) and mean-pooled "
                 f"final state (weight {run_args['pool_weight']}), plus class-balanced CE (weight {run_args['ce_weight']})"
             ),
-            "command": f"python -m classifiers.training.distil {teacher}cache && python -m classifiers.training.distil "
+            "command": f"python -m training.distil {teacher}cache && python -m training.distil "
             + " ".join(run_args["command"])  # as typed, --teacher included
-            + f" && python -m classifiers.training.distil {teacher}export --name {args.name} --out {args.out}"
+            + f" && python -m training.distil {teacher}export --name {args.name} --out {args.out}"
             + (f" --step {step}" if args.step else ""),
             "teacher": _teacher_key(),
             "best_step": step,
@@ -504,7 +504,7 @@ def export(args: argparse.Namespace) -> None:
         },
     )
     meta = save_meta(meta, out)
-    print(f"wrote {out} ({meta['model_version']}); run classifiers.training.intent on it next", flush=True)
+    print(f"wrote {out} ({meta['model_version']}); run training.intent on it next", flush=True)
 
 
 def main() -> None:
@@ -537,7 +537,7 @@ def main() -> None:
     p.add_argument("--intent-batch", type=int, default=16, help="multi-task: intent examples per step")
     p.add_argument("--intent-holdout", type=float, default=0.2, help="multi-task: intent train share held out (dev)")
     p.add_argument("--ema", type=float, default=0.0, help="decay of a weight average the checks score (0: off)")
-    p.add_argument("--targets", help="logits.npz of classifiers.training.ensemble: KL towards its scores instead")
+    p.add_argument("--targets", help="logits.npz of training.ensemble: KL towards its scores instead")
     p.add_argument("--target-key", default="mixed", help="which scores of --targets (ensemble, mixed)")
     p.add_argument("--seed", type=int, default=13)
     p.add_argument("--threads", type=int, default=2)

@@ -1,12 +1,12 @@
 """Train the intent head on the labeled intent set, over the encoder now in classifiers/artifacts.
 
-    python -m classifiers.training.intent [--artifacts DIR] [--cv-only] [--features LAYOUT]
+    python -m training.intent [--artifacts DIR] [--cv-only] [--features LAYOUT]
                                           [--augment 'synthetic:1,nlupp:0.5'] [--objective triage|macro_f1]
 
 Features: mean-pooled states of the frozen middle layer and of the final layer, optionally the final layer
 max-pooled too (``classifiers.pooling`` layouts), plus cue-phrase counts. A multinomial logistic regression fitted
 on the real labeled tweets (train split) plus training-only augmentation (``--augment``: the project's synthetic
-brand posts, customer-service sets; ``classifiers.training.intent_sources``), each set with a sample weight.
+brand posts, customer-service sets; ``classifiers.refit.intent_sources``), each set with a sample weight.
 Cross-validation holds out and scores real rows only: 5 folds of the real train split, every augmentation row in
 every fold's fit. The layout, C and class weighting are chosen by that CV, and so are per-intent logit offsets,
 which maximise the ``triage`` objective by default (recall of complaints and purchase intent counted twice: a
@@ -32,16 +32,16 @@ from sklearn.preprocessing import StandardScaler
 from classifiers.metrics import Report, evaluate
 from classifiers.model import ARTIFACTS
 from classifiers.pooling import LAYOUTS, text_intent_inputs
-from classifiers.training import data
-from classifiers.training.artifacts import load_heads, load_meta, save_heads, save_meta
-from classifiers.training.features import pooled_states
-from classifiers.training.intent_sources import augmentation, parse_weights
+from classifiers.refit import data
+from classifiers.refit.artifacts import load_heads, load_meta, save_heads, save_meta
+from classifiers.refit.features import pooled_states
+from classifiers.refit.intent_sources import augmentation, parse_weights
 from classifiers.verdict import Intent
 
 DEFAULT_AUGMENT = ""
-"""The training-only sets the shipped head was fitted with (``classifiers.training.intent_sources``)."""
+"""The training-only sets the shipped head was fitted with (``classifiers.refit.intent_sources``)."""
 SHIPPED_C = 0.003
-# written by classifiers.training.multitask: the real train rows its encoder never saw
+# written by training.multitask: the real train rows its encoder never saw
 HOLDOUT_FILE = "intent_holdout.json"
 """The regularisation of both shipped intent heads (chosen by CV); experiment scripts compare encoders at it."""
 
@@ -305,7 +305,7 @@ def main() -> None:
     result: dict = {
         "method": f"logistic regression on [{layout}], real labeled tweets plus training-only augmentation",
         "features": layout,
-        "command": "python -m classifiers.training.intent"
+        "command": "python -m training.intent"
         + (f" --augment '{args.augment}'" if args.augment != DEFAULT_AUGMENT else "")
         + ("" if artifacts.resolve() == ARTIFACTS.resolve() else f" --artifacts {artifacts}"),
         "train_examples": len(train),

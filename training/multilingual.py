@@ -1,6 +1,6 @@
 """Train the heads of the non-English path (``classifiers.multilingual``) and write its artifacts folder.
 
-    OMP_NUM_THREADS=1 python -m classifiers.training.multilingual [--out classifiers/artifacts/multilingual]
+    OMP_NUM_THREADS=1 python -m training.multilingual [--out classifiers/artifacts/multilingual]
 
 Training data (never the per-language checks):
 - English: the labeled intent tweets (train split), the English synthetic posts and a sample of TweetEval
@@ -29,7 +29,7 @@ from pathlib import Path
 import numpy as np
 
 from classifiers.multilingual import ENCODER_NAME, MULTILINGUAL_ARTIFACTS, SUPPORTED, E5Encoder
-from classifiers.training.data import REPO, intent_examples, sentiment_train
+from classifiers.refit.data import REPO, intent_examples, sentiment_train
 from classifiers.verdict import Intent, Sentiment
 
 CACHE = REPO / "var" / "cache" / "multilingual_vectors.npz"
@@ -239,7 +239,7 @@ def train(out: Path, foreign_weight: float = 0.0) -> dict[str, object]:
     meta = {
         "model_version": f"multilingual-e5-small-heads-{time.strftime('%Y%m%d')}",
         "encoder": ENCODER_NAME,
-        "command": "OMP_NUM_THREADS=1 python -m classifiers.training.multilingual",
+        "command": "OMP_NUM_THREADS=1 python -m training.multilingual",
         "training_rows": {
             "english_intent": sum(r["intent"] is not None for r in english),
             "english_sentiment": sum(r["sentiment"] is not None for r in english),

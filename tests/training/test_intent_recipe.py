@@ -6,9 +6,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from classifiers.training.intent import Augmentation, fit_offsets, objective_score, out_of_fold
-from classifiers.training.intent_sources import AUGMENTATION, augmentation, parse_weights, support_set
+from classifiers.refit.intent_sources import AUGMENTATION, augmentation, parse_weights, support_set
 from classifiers.verdict import Intent
+from training.intent import Augmentation, fit_offsets, objective_score, out_of_fold
 
 LABELS = [i.value for i in Intent]
 

@@ -6,7 +6,7 @@ person or brand is in it. The output depends only on the seed: the same seed giv
 reported figure (see README.md).
 
 Run from the repository root:
-    python -m classifiers.data.intent.synthetic.generate [--seed 20261207] [--out PATH] [--stats]
+    python -m training.data.intent.synthetic.generate [--seed 20261207] [--out PATH] [--stats]
 """
 
 from __future__ import annotations
@@ -25,7 +25,8 @@ from pathlib import Path
 from . import phrases as P
 from .industries import APP, BILLING, INDUSTRIES, ORDERS, OUTAGE, TECH, TRAVEL, VENUE, Industry
 
-HERE = Path(__file__).resolve().parent
+HERE = Path(__file__).resolve().parents[4] / "classifiers" / "data" / "intent" / "synthetic"
+"""Where the posts are written: the runtime package's data folder (``overheard train`` reads them from there)."""
 DEFAULT_OUT = HERE / "posts.jsonl"
 DEFAULT_SEED = 20261207
 DEFAULT_SIZE = 13_500

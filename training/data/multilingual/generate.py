@@ -1,6 +1,6 @@
 """Write the synthetic multilingual posts: per-language checks and, from other templates, training posts.
 
-    python -m classifiers.data.multilingual.generate
+    python -m training.data.multilingual.generate
 
 Every post here was written for this repository (no real post is copied): templates by language and intent,
 each with its sentiment, phrasing alternatives in ``[a|b|c]`` and slots for brand, handle, product, days, price
@@ -19,9 +19,10 @@ import random
 import re
 from pathlib import Path
 
-from classifiers.data.multilingual.templates import CHECK, SLOTS, TRAIN
+from training.data.multilingual.templates import CHECK, SLOTS, TRAIN
 
-HERE = Path(__file__).resolve().parent
+HERE = Path(__file__).resolve().parents[3] / "classifiers" / "data" / "multilingual"
+"""Where the generated posts are written: the runtime package's data folder."""
 
 INTENTS = ("complaint", "purchase_intent", "question", "praise", "other")
 SENTIMENT = {"n": "negative", "0": "neutral", "p": "positive"}

@@ -1,13 +1,13 @@
 """Fine-tune the top of MiniLM for tweet sentiment, with a linear head over the mean-pooled final layer.
 
-    python -m classifiers.training.sentiment [--steps 2000] [--batch-size 32] [--lr 8e-5] [--seed 13]
+    python -m training.sentiment [--steps 2000] [--batch-size 32] [--lr 8e-5] [--seed 13]
 
 Embeddings and the layers below ``MID_LAYER`` stay frozen (their states also feed the intent head, and
 backward passes stop there, which makes a step about a third cheaper); the layers above are trained with
 class-balanced cross-entropy on the shared train TSV. Val is used only to pick the best checkpoint and to
 fit the softmax temperature. Writes classifiers/artifacts/encoder_layers.safetensors (fp16) and the
 sentiment head, and drops the intent head, which must be retrained on the new encoder
-(``python -m classifiers.training.intent``). ``--export-checkpoint`` writes the best checkpoint saved so far
+(``python -m training.intent``). ``--export-checkpoint`` writes the best checkpoint saved so far
 by an interrupted run.
 """
 
@@ -25,9 +25,9 @@ from classifiers.cache import cache_dir
 from classifiers.encoder import MID_LAYER, base_model_path, load_tokenizer, load_torch_encoder
 from classifiers.metrics import evaluate
 from classifiers.model import ARTIFACTS, SENTIMENTS
-from classifiers.training import data
-from classifiers.training.artifacts import load_meta, save_heads, save_meta
-from classifiers.training.calibration import fit_temperature
+from classifiers.refit import data
+from classifiers.refit.artifacts import load_meta, save_heads, save_meta
+from classifiers.refit.calibration import fit_temperature
 
 TRAIN_MAX_TOKENS = 64
 LABELS = [s.value for s in SENTIMENTS]
@@ -138,7 +138,7 @@ def export(state: dict[str, torch.Tensor], temperature: float, meta_update: dict
     meta.pop("intent", None)
     meta.update(encoder=f"ft{MID_LAYER}-6", sentiment=meta_update)
     meta = save_meta(meta)
-    print(f"wrote {ARTIFACTS} ({meta['model_version']}); run classifiers.training.intent next", flush=True)
+    print(f"wrote {ARTIFACTS} ({meta['model_version']}); run training.intent next", flush=True)
 
 
 def main() -> None:
@@ -213,7 +213,7 @@ def main() -> None:
                 best = (score, step)
                 meta = {
                     "method": f"fine-tuned layers {MID_LAYER}-5 of all-MiniLM-L6-v2 + linear head on mean pool, class-balanced CE",
-                    "command": f"python -m classifiers.training.sentiment --steps {args.steps} --batch-size {args.batch_size} --lr {args.lr} --seed {args.seed}",
+                    "command": f"python -m training.sentiment --steps {args.steps} --batch-size {args.batch_size} --lr {args.lr} --seed {args.seed}",
                     "train_examples_seen": step * args.batch_size,
                     "best_step": step,
                     "train_minutes": round((time.time() - started) / 60, 1),

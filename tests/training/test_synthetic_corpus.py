@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from classifiers.data.intent.synthetic import generate
 from classifiers.verdict import Intent, Sentiment
+from training.data.intent.synthetic import generate
 
 ROOT = Path(__file__).resolve().parents[2]
 COMMITTED = ROOT / "classifiers" / "data" / "intent" / "synthetic" / "posts.jsonl"
@@ -34,7 +34,7 @@ def test_two_runs_under_different_hash_seeds_write_identical_files(tmp_path: Pat
     for hash_seed in ("1", "2"):
         out = tmp_path / f"posts-{hash_seed}.jsonl"
         env = {**os.environ, "PYTHONHASHSEED": hash_seed, "PYTHONPATH": str(ROOT)}
-        command = [sys.executable, "-m", "classifiers.data.intent.synthetic.generate", "--out", str(out)]
+        command = [sys.executable, "-m", "training.data.intent.synthetic.generate", "--out", str(out)]
         subprocess.run(command, cwd=ROOT, env=env, check=True, capture_output=True)
         outputs.append(out.read_bytes())
     assert outputs[0] == outputs[1]

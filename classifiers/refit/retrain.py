@@ -1,8 +1,8 @@
 """Retrain the heads from the shipped labeled data plus people's corrections, and score them before and after.
 
 This is what ``overheard train`` runs. The encoder stays as shipped (fine-tuning it is an hour of CPU, see
-``classifiers.training.sentiment``); the heads are refitted in seconds once the encoder's pooled states are
-cached (``classifiers.training.features``).
+``training.sentiment``); the heads are refitted in seconds once the encoder's pooled states are
+cached (``classifiers.refit.features``).
 
 - A correction's split is fixed by its key alone (one in five is held out), like the intent set's, so a
   correction never moves between training and evaluation when more arrive.
@@ -35,11 +35,11 @@ from sklearn.preprocessing import StandardScaler
 from classifiers.metrics import Report, evaluate
 from classifiers.model import ARTIFACTS, SENTIMENTS, LinearHead
 from classifiers.pooling import Pooled, intent_layout, text_intent_inputs
+from classifiers.refit import data
+from classifiers.refit.artifacts import load_heads, load_meta, save_heads, save_meta
+from classifiers.refit.calibration import fit_temperature
+from classifiers.refit.intent_sources import augmentation
 from classifiers.text import prepare
-from classifiers.training import data
-from classifiers.training.artifacts import load_heads, load_meta, save_heads, save_meta
-from classifiers.training.calibration import fit_temperature
-from classifiers.training.intent_sources import augmentation
 from classifiers.verdict import Intent
 
 SPLIT_SALT = "overheard-feedback:"
@@ -125,7 +125,7 @@ def split_for(key: str) -> str:
 
 def encoder_featurize(artifacts: Path) -> Featurize:
     """Pooled states from the encoder in ``artifacts`` (cached on disk per encoder weights)."""
-    from classifiers.training.features import pooled_states
+    from classifiers.refit.features import pooled_states
 
     layers = artifacts / "encoder_layers.safetensors"
 

@@ -3,7 +3,7 @@ and write the top ones out for a person to read and label against GUIDE.md.
 
 Run from the repository root:
 
-    .venv/bin/python -m classifiers.data.intent.candidates complaint --top 300 --out var/candidates-complaint.tsv
+    .venv/bin/python -m training.data.intent.candidates complaint --top 300 --out var/candidates-complaint.tsv
 
 Keyword searches found the first 5,218 labels (CARD.md, rounds 1–6) and had run dry; a model trained on those
 labels reaches tweets that share no keyword with them. The ranking only chooses what gets read: every label is
@@ -19,14 +19,14 @@ from pathlib import Path
 
 import numpy as np
 
-from classifiers.data.intent.build import LABELS, read_labels, split_for
 from classifiers.model import ARTIFACTS, LinearHead
 from classifiers.pooling import intent_layout
+from classifiers.refit import data
+from classifiers.refit.artifacts import load_heads, load_meta
 from classifiers.text import normalise_tweet
-from classifiers.training import data
-from classifiers.training.artifacts import load_heads, load_meta
-from classifiers.training.intent import features
 from classifiers.verdict import Intent
+from training.data.intent.build import LABELS, read_labels, split_for
+from training.intent import features
 
 
 def intent_probabilities(texts: list[str], artifacts: Path = ARTIFACTS) -> tuple[np.ndarray, list[str]]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from classifiers.training.ensemble import _folds, _log_softmax, compact_vocabulary, out_of_fold_target
+from training.ensemble import _folds, _log_softmax, compact_vocabulary, out_of_fold_target
 
 
 def test_the_compact_base_encodes_its_texts_exactly_as_the_base_does() -> None:

@@ -1,7 +1,7 @@
 """Does a labeling round help the intent head? Cross-validation with and without the rows it added.
 
     git show 52f8f96:classifiers/data/intent/labels.tsv > var/labels-r1-6.tsv
-    python -m classifiers.training.intent_rounds --before var/labels-r1-6.tsv [--seeds 6] [--features LAYOUT ...]
+    python -m training.intent_rounds --before var/labels-r1-6.tsv [--seeds 6] [--features LAYOUT ...]
 
 Folds are cut over the train split of the current ``labels.tsv``. For each fold, the head (the shipped recipe:
 C=0.003, no class weighting, per-class logit offsets fitted on the out-of-fold predictions) is fitted twice: on
@@ -21,9 +21,9 @@ import numpy as np
 from classifiers.metrics import Report, evaluate
 from classifiers.model import ARTIFACTS
 from classifiers.pooling import LAYOUTS
-from classifiers.training import data
-from classifiers.training.intent import SHIPPED_C, features, fit_offsets, out_of_fold
+from classifiers.refit import data
 from classifiers.verdict import Intent
+from training.intent import SHIPPED_C, features, fit_offsets, out_of_fold
 
 SEEDS = (13, 1, 2, 3, 4, 5, 6, 7)
 
