@@ -101,6 +101,7 @@ def render(
     if principal:
         pages = [
             ("Inbox", "/inbox", Capability.read_mentions),
+            ("Queue", "/queue", Capability.read_mentions),
             ("Leads", "/leads", Capability.read_mentions),
             ("Dashboard", "/dashboard", Capability.read_metrics),
             ("Privacy", "/privacy", Capability.gdpr),
@@ -330,10 +331,13 @@ def snooze_lead(
 
 @router.get("/mentions/{mention_id}", response_class=HTMLResponse)
 def mention_page(request: Request, mention_id: int, principal: User, engine: Db) -> HTMLResponse:
+    from overheard.web.workspace import desk_context  # the workspace's pages build on these
+
     found = mentions.view_mention(engine, principal, mention_id)
     return render(
         request, "mention.html", principal, m=found.mention, history=found.history, choices=_choices(),
         here=f"/mentions/{mention_id}", can_contacts=principal.can(Capability.read_contacts), now=now_utc(),
+        **desk_context(request, principal, engine, mention_id),
     )  # fmt: skip
 
 
@@ -601,7 +605,10 @@ def dashboard(request: Request, principal: User, engine: Db) -> HTMLResponse:
 
 
 def mount(app: FastAPI) -> None:
+    from overheard.web import workspace  # it builds on this module's helpers
+
     app.include_router(router)
+    app.include_router(workspace.router)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
 
     @app.exception_handler(SignInRequired)
