@@ -57,6 +57,19 @@ MATRIX: dict[tuple[str, str], frozenset[Role]] = {
     ("POST", "/api/gdpr/authors/{source}/{handle}/erase"): PEOPLE,
     ("GET", "/api/gdpr/authors/{source}/{handle}/audit"): PEOPLE,
     ("GET", "/api/sources"): frozenset({A}),
+    ("GET", "/api/queue"): RECORDS,
+    ("GET", "/api/flagged"): RECORDS,
+    ("GET", "/api/mentions/{mention_id}/workspace"): RECORDS,
+    ("POST", "/api/mentions/{mention_id}/assign-to"): RECORDS,
+    ("POST", "/api/mentions/{mention_id}/status"): RECORDS,
+    ("POST", "/api/mentions/{mention_id}/notes"): RECORDS,
+    ("POST", "/api/mentions/{mention_id}/replying"): RECORDS,
+    ("DELETE", "/api/mentions/{mention_id}/replying"): RECORDS,
+    ("POST", "/api/mentions/{mention_id}/replies"): RECORDS,
+    ("POST", "/api/mentions/{mention_id}/canned"): RECORDS,
+    ("GET", "/api/canned"): RECORDS,
+    ("PUT", "/api/canned"): RECORDS,
+    ("DELETE", "/api/canned/{name}"): RECORDS,
 }
 
 BODIES: dict[str, dict[str, Any]] = {
@@ -85,7 +98,12 @@ def ids(client: TestClient, seeded: Seeded) -> dict[str, str]:
     service = seeded.auth(Role.service)
     complaint = client.get("/api/mentions", params={"intent": "complaint", "limit": 1}, headers=service).json()
     linked = client.get("/api/contacts", params={"limit": 1}, headers=service).json()
-    return {"mention_id": str(complaint["items"][0]["id"]), "contact_id": linked[0]["id"], "delivery_id": "2147483000"}
+    return {
+        "mention_id": str(complaint["items"][0]["id"]),
+        "contact_id": linked[0]["id"],
+        "delivery_id": "2147483000",
+        "name": "no-such-canned-reply",
+    }
 
 
 def test_the_matrix_names_every_api_route(client: TestClient) -> None:
