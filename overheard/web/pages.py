@@ -29,6 +29,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from classifiers.verdict import Intent, Sentiment
 from enrichers.model import Team
+from enrichers.replies import can_reply
 from listener.mention import Platform, web_url
 from overheard.api.auth import (
     HOME,
@@ -51,6 +52,7 @@ from storage.tokens import end_session, start_session
 HERE = Path(__file__).parent
 templates = Jinja2Templates(directory=HERE / "templates")
 templates.env.globals["one_day"] = timedelta(days=1)  # the inbox's "until" filter shows the last day included
+templates.env.globals["can_reply"] = can_reply  # feeds, reviews and Hacker News take no reply: no "Reply on" link
 # Every link to a post or profile goes through this filter: rows stored before links were checked (or written
 # by hand) may hold `javascript:`; a template never renders an href that is not http(s).
 templates.env.filters["web_url"] = web_url

@@ -268,11 +268,16 @@ def test_a_reply_to_each_platform_lands_on_the_thread_and_a_failed_one_keeps_its
 
 
 def test_no_reply_control_where_the_platform_takes_none(tab: Page, desk_app: LiveApp) -> None:
-    rss = _rows(desk_app, select(mentions.c.id).where(mentions.c.source.in_(("rss", "review", "hackernews"))).limit(1))
+    feeds = (("rss", "review", "hackernews"),)
+    rss = _rows(
+        desk_app,
+        select(mentions.c.id, mentions.c.source).where(mentions.c.source.in_(*feeds), mentions.c.url.is_not(None)),
+    )
     sign_in(tab, desk_app, Role.admin)
     tab.goto(f"/mentions/{rss[0].id}")
     expect(tab.locator("p.no-reply")).to_contain_text("takes no replies through an API")
     expect(tab.locator("#reply-text")).to_have_count(0)
+    expect(tab.locator("article a.reply")).to_have_text(f"Open on {rss[0].source} ↗")  # no "Reply on" promise
 
 
 # ---- working together ------------------------------------------------------------------------------------------
