@@ -65,6 +65,7 @@ def run_demo(workdir: Path, console: Console) -> BatchReport:
         f"kept out of the queues: {total.flagged['spam']} flagged as spam or scams · "
         f"{total.flagged['owned']} from the brand's own accounts · {total.flagged['competitor']} about competitors only"
     )
+    print_noise_per_team(total, console)
     for reason in total.quarantined:
         console.print(f"  quarantined: {reason}", highlight=False)
     for line in alerts.lines():
@@ -72,6 +73,35 @@ def run_demo(workdir: Path, console: Console) -> BatchReport:
     console.print(f"database: {database_url} · wall time {time.perf_counter() - started:.1f} s")
     console.print("[dim]All sample mentions, people and companies are synthetic, written for this demo.[/]")
     return total
+
+
+def noise_per_team(report: BatchReport) -> dict[str, tuple[int, int, int, int]]:
+    """Per team: (routes made, held back as spam or scams, held back as the brand's own posts, held back as about a
+    competitor only) — what each team's queue holds and what noise screening kept out of it. Team "" holds the
+    flagged mentions no team's rule matched, so each kind's column adds up to all mentions flagged so."""
+    teams = sorted({team for team, _ in report.routes} | {team for team, _ in report.held_back}, key=_team_order)
+    return {
+        team: (
+            sum(n for (t, _), n in report.routes.items() if t == team),
+            report.held_back[(team, "spam")],
+            report.held_back[(team, "owned")],
+            report.held_back[(team, "competitor")],
+        )
+        for team in teams
+    }
+
+
+def _team_order(team: str) -> tuple[int, str]:
+    return (TEAMS.index(team) if team in TEAMS else len(TEAMS) + (not team), team)
+
+
+def print_noise_per_team(report: BatchReport, console: Console) -> None:
+    table = Table(title="Per team: routed, and what noise screening kept out of its queue", show_lines=False)
+    for column in ("team", "routed", "flagged spam", "owned accounts", "about competitors"):
+        table.add_column(column, justify="left" if column == "team" else "right")
+    for team, counts in noise_per_team(report).items():
+        table.add_row(team or "(no team's rule matched)", *(str(n) for n in counts))
+    console.print(table)
 
 
 def print_summary(engine: Engine, console: Console) -> None:

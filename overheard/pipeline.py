@@ -93,6 +93,9 @@ class BatchReport:
     routes: Counter[tuple[str, str]] = field(default_factory=Counter)  # (team, intent) → routes
     intents: Counter[str] = field(default_factory=Counter)
     flagged: Counter[str] = field(default_factory=Counter)  # noise kind (owned, spam, competitor) → mentions
+    # (team, noise kind) → flagged mentions a rule of that team matched but held back (they stay out of its queue);
+    # team "" counts flagged mentions no team's rule matched
+    held_back: Counter[tuple[str, str]] = field(default_factory=Counter)
     busy: list[str] = field(default_factory=list)  # collectors another process was sweeping: left to it
 
     def add(self, other: BatchReport) -> None:
@@ -111,6 +114,7 @@ class BatchReport:
         self.routes.update(other.routes)
         self.intents.update(other.intents)
         self.flagged.update(other.flagged)
+        self.held_back.update(other.held_back)
 
 
 def classify(classifier: Classifier, mentions: Sequence[Mention], batch_size: int = 32) -> list[Verdict]:
@@ -212,6 +216,7 @@ def _store(
             for mention, verdict in kept
         ]
         save_enrichments(connection, enriched, thresholds)
+    rule_teams = {rule.name: rule.team.value for rule in runtime.config.routing.rules}
     for _, _, verdict, outcome in enriched:
         report.classified += 1
         report.intents[verdict.intent.value] += 1
@@ -221,6 +226,10 @@ def _store(
         report.not_profiled += outcome.consent is not None and not outcome.consent.allowed
         if outcome.flag is not None:
             report.flagged[outcome.flag.kind.value] += 1
+            held = {o.rule for o in outcome.rule_outcomes if o.matched and (o.note or "").startswith("held back")}
+            teams = {rule_teams[r] for r in held if r in rule_teams} or {""}  # "": no team's rule matched it anyway
+            for team in teams:
+                report.held_back[(team, outcome.flag.kind.value)] += 1
         for routed in outcome.routes:
             report.routes[(routed.route.team.value, verdict.intent.value)] += 1
     log.info("batch.stored", extra={"stored": report.stored, "quarantined": len(rejected)})

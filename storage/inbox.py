@@ -59,6 +59,9 @@ class Scope:
     team: str | None = None
     intents: tuple[str, ...] = ()
     leads: bool = False
+    every_routed: bool = False
+    """Every mention routed to `team`, whatever the model (or a person) said its intent is: the verdict is a label,
+    not a gate (customer service answers a complaint the model read as "other" too)."""
 
     @property
     def everything(self) -> bool:
@@ -173,6 +176,8 @@ def scope_condition(scope: Scope) -> ColumnElement[bool]:
     if scope.everything:
         return true()
     routed = exists().where(_routed.c.mention_id == mentions.c.id, _routed.c.team == scope.team)
+    if scope.every_routed:
+        return routed
     wanted: list[ColumnElement[bool]] = [
         verdicts.c.intent.in_(scope.intents),
         verdicts.c.human_intent.in_(scope.intents),

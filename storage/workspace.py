@@ -356,6 +356,8 @@ class QueueItem:
     status: str
     assignee: str | None
     url: str | None
+    parts: tuple[dict[str, object], ...] = ()
+    """The score's named parts as routed: [{name, points, reason}] (enrichers.model.ScorePart)."""
 
 
 @dataclass(frozen=True)
@@ -376,9 +378,11 @@ def team_queue(
     language: str | None = None,
     due_soon: timedelta = timedelta(minutes=30),
     limit: int = 50,
+    intent: str | None = None,
 ) -> list[QueueItem]:
     """A team's open routes, highest score first, then the earliest due. `view` narrows to those due within
-    `due_soon` (not yet overdue) or overdue; `language` to one ISO 639-1 language ('de' takes 'de-AT' too)."""
+    `due_soon` (not yet overdue) or overdue; `language` to one ISO 639-1 language ('de' takes 'de-AT' too); `intent` to
+    one intent (a person's relabel, else the model's)."""
     query = (
         select(
             routes.c.id.label("route_id"),
@@ -387,6 +391,7 @@ def team_queue(
             routes.c.priority,
             routes.c.score,
             routes.c.due_at,
+            routes.c.score_parts,
             mentions.c.source,
             mentions.c.author_handle,
             mentions.c.author_followers,
@@ -408,6 +413,8 @@ def team_queue(
         query = query.where(routes.c.due_at <= now)
     elif view == "due_soon":
         query = query.where(routes.c.due_at > now, routes.c.due_at <= now + due_soon)
+    if intent is not None:
+        query = query.where(func.coalesce(verdicts.c.human_intent, verdicts.c.intent) == intent)
     if language is not None:
         code = language.lower()
         query = query.where(
@@ -435,6 +442,7 @@ def team_queue(
                 status=r.status,
                 assignee=r.assignee,
                 url=r.url,
+                parts=tuple(p for p in (r.score_parts or ()) if isinstance(p, dict)),
             )
         )
     return items
@@ -467,3 +475,58 @@ def flag_counts(connection: Connection) -> dict[str, int]:
         select(mentions.c.flag, func.count()).where(mentions.c.flag.is_not(None)).group_by(mentions.c.flag)
     )
     return {flag: int(n) for flag, n in rows}
+
+
+@dataclass(frozen=True)
+class FlaggedItem:
+    """A mention kept out of the queues (and, for spam, out of the KPIs), shown for review with why."""
+
+    mention_id: int
+    flag: str
+    """enrichers.noise.NoiseKind: 'spam', 'owned' or 'competitor'."""
+    rule: str | None
+    reason: str | None
+    source: str
+    author: str
+    language: str | None
+    excerpt: str
+    created_at: datetime
+    url: str | None
+
+
+def flagged_mentions(connection: Connection, kind: str | None = None, limit: int = 100) -> list[FlaggedItem]:
+    """Flagged mentions, newest first (only `kind` when given): the review view of what noise screening kept out."""
+    query = (
+        select(
+            mentions.c.id,
+            mentions.c.flag,
+            mentions.c.flag_rule,
+            mentions.c.flag_reason,
+            mentions.c.source,
+            mentions.c.author_handle,
+            mentions.c.language,
+            mentions.c.text,
+            mentions.c.created_at,
+            mentions.c.url,
+        )
+        .where(mentions.c.flag.is_not(None))
+        .order_by(mentions.c.created_at.desc(), mentions.c.id.desc())
+        .limit(limit)
+    )
+    if kind is not None:
+        query = query.where(mentions.c.flag == kind)
+    return [
+        FlaggedItem(
+            r.id,
+            r.flag,
+            r.flag_rule,
+            r.flag_reason,
+            r.source,
+            r.author_handle,
+            r.language,
+            r.text[:280],
+            r.created_at,
+            r.url,
+        )
+        for r in connection.execute(query)
+    ]

@@ -20,7 +20,19 @@ from starlette.routing import Match
 from classifiers.verdict import Document, Verdict
 from overheard.api.auth import FailureLimiter, RateLimiter
 from overheard.api.middleware import BodyLimit, SameOrigin, SecurityHeaders
-from overheard.api.routes import contacts, delivery, gdpr, health, leads, mentions, metrics, rules, sources, tokens
+from overheard.api.routes import (
+    contacts,
+    delivery,
+    gdpr,
+    health,
+    leads,
+    mentions,
+    metrics,
+    rules,
+    sources,
+    tokens,
+    workspace,
+)
 from overheard.config import OverheardConfig
 from overheard.pipeline import Runtime
 from overheard.services import Conflict, Forbidden, NotFound, ServiceError
@@ -147,7 +159,7 @@ def create_app(engine: Engine, config: OverheardConfig, *, rate_limit_per_minute
     app.state.runtime = Runtime.build(config, engine, _NoClassifier())
     app.state.limiter = RateLimiter(rate_limit_per_minute)
     app.state.failures = FailureLimiter(config.web.failed_sign_ins_per_minute)
-    for module in (health, mentions, leads, contacts, delivery, rules, metrics, gdpr, sources, tokens):
+    for module in (health, mentions, leads, contacts, delivery, rules, metrics, gdpr, sources, tokens, workspace):
         app.include_router(module.router, dependencies=[Depends(known_query)])
     app.include_router(gdpr.authors, dependencies=[Depends(known_query)])  # authors who are not CRM contacts
     pages.mount(app)

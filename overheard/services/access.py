@@ -2,7 +2,7 @@
 
 The policy is one table (`POLICY`): each capability lists the roles that have it (function-level
 authorization). What a role sees inside a capability is its `Scope` (object-level authorization, enforced
-in SQL by storage): service sees complaints and questions routed to customer service, sales sees purchase
+in SQL by storage): service sees every mention routed to customer service, sales sees purchase
 intent and scored leads routed to sales, admin and privacy see everything; marketing and communications hold
 no record-level capability, only aggregates and `read_alerts`: the spike and storm alerts and exactly the posts
 each alert names as its evidence (communications is the crisis desk: alerts, evidence, negative storms and the
@@ -57,7 +57,8 @@ POLICY: dict[Capability, frozenset[Role]] = {
 SCOPES: dict[Role, Scope] = {
     Role.admin: Scope(),
     Role.privacy: Scope(),
-    Role.service: Scope(team="customer_service", intents=("complaint", "question")),
+    # Service: every mention routed to customer service, whatever the model said (its intent is a label and a filter).
+    Role.service: Scope(team="customer_service", intents=("complaint", "question"), every_routed=True),
     # Sales: purchase intent routed to sales, and every lead routed there (a prospect's ask read as "other").
     Role.sales: Scope(team="sales", intents=("purchase_intent",), leads=True),
     # Marketing holds no record capability; the scope is never used, and would show nothing if it were.

@@ -31,6 +31,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from classifiers.multilingual import SUPPORTED as READ_LANGUAGES
 from classifiers.verdict import Intent, Sentiment
 from enrichers.model import Team
+from enrichers.replies import can_reply
 from listener.mention import Platform, web_url
 from overheard.api.auth import (
     HOME,
@@ -51,6 +52,7 @@ from storage.schema import now_utc
 HERE = Path(__file__).parent
 templates = Jinja2Templates(directory=HERE / "templates")
 templates.env.globals["one_day"] = timedelta(days=1)  # the inbox's "until" filter shows the last day included
+templates.env.globals["can_reply"] = can_reply  # feeds, reviews and Hacker News take no reply: no "Reply on" link
 # Every link to a post or profile goes through this filter: rows stored before links were checked (or written
 # by hand) may hold `javascript:`; a template never renders an href that is not http(s).
 templates.env.filters["web_url"] = web_url
@@ -101,6 +103,7 @@ def render(
     if principal:
         pages = [
             ("Inbox", "/inbox", Capability.read_mentions),
+            ("Queue", "/queue", Capability.read_mentions),
             ("Leads", "/leads", Capability.read_mentions),
             ("Dashboard", "/dashboard", Capability.read_metrics),
             ("Alerts", "/alerts", Capability.read_alerts),
@@ -341,10 +344,13 @@ def snooze_lead(
 
 @router.get("/mentions/{mention_id}", response_class=HTMLResponse)
 def mention_page(request: Request, mention_id: int, principal: User, engine: Db) -> HTMLResponse:
+    from overheard.web.workspace import desk_context  # the workspace's pages build on these
+
     found = mentions.view_mention(engine, principal, mention_id)
     return render(
         request, "mention.html", principal, m=found.mention, history=found.history, choices=_choices(),
         here=f"/mentions/{mention_id}", can_contacts=principal.can(Capability.read_contacts), now=now_utc(),
+        **desk_context(request, principal, engine, mention_id),
     )  # fmt: skip
 
 
@@ -545,10 +551,11 @@ def privacy_erase(
 
 
 def mount(app: FastAPI) -> None:
-    from overheard.web import marketing  # its pages use this module's render and sign-in
+    from overheard.web import marketing, workspace  # their pages use this module's render and sign-in
 
     app.include_router(router)
     app.include_router(marketing.router)
+    app.include_router(workspace.router)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
 
     @app.exception_handler(SignInRequired)

@@ -19,6 +19,7 @@ from sqlalchemy import ColumnElement, Connection, and_, bindparam, delete, false
 from sqlalchemy import text as sql_text
 
 from storage.database import drain_log
+from storage.metrics.scope import COUNTED_SQL, counted
 from storage.schema import METRIC_SLOT_SECONDS, UTCDateTime, mentions, metric_author_days, metric_dirty, metric_slots
 
 _DAY_SECONDS = 86400
@@ -47,7 +48,7 @@ def _rollup_sql(dialect: str, target: str) -> str:
                    AS engagement,
                COALESCE(v.human_sentiment, v.sentiment) AS sentiment, m.matched_queries
         FROM mentions m LEFT JOIN verdicts v ON v.mention_id = m.id
-        WHERE m.created_at >= :start AND m.created_at < :end
+        WHERE m.created_at >= :start AND m.created_at < :end AND {COUNTED_SQL}
     ), scoped AS (SELECT id, '' AS scope FROM picked UNION {queries})
     """
     if target == "metric_slots":
@@ -119,7 +120,9 @@ class _Split:
     raw: list[tuple[datetime, datetime]]
 
     def raw_condition(self) -> ColumnElement[bool]:
-        return or_(false(), *(and_(mentions.c.created_at >= a, mentions.c.created_at < b) for a, b in self.raw))
+        """The raw ranges' mentions that figures count (spam left out, as the rollups leave it out)."""
+        ranges = or_(false(), *(and_(mentions.c.created_at >= a, mentions.c.created_at < b) for a, b in self.raw))
+        return and_(ranges, counted())
 
     def rolled_condition(self, unit: Any) -> ColumnElement[bool]:
         return or_(false(), *(and_(unit >= first, unit < last) for first, last in self.rolled))

@@ -8,7 +8,7 @@ import re
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, case, cast, func, select
+from sqlalchemy import ColumnElement, Connection, case, cast, func, or_, select
 from sqlalchemy import Text as SqlText
 
 from storage.schema import mentions, verdicts
@@ -45,6 +45,16 @@ def _period(start: datetime, end: datetime) -> tuple[datetime, datetime]:
     return start, end
 
 
+COUNTED_SQL = "(m.flag IS NULL OR m.flag <> 'spam')"
+"""The same condition as `counted()`, for the rollups' SQL (where the mentions table is aliased `m`)."""
+
+
+def counted() -> ColumnElement[bool]:
+    """Mentions a figure counts: not flagged as spam or a scam (enrichers.noise). Flagged mentions stay stored and
+    reviewable; the brand's own posts and posts about competitors still count (share of voice needs them)."""
+    return or_(mentions.c.flag.is_(None), mentions.c.flag != "spam")
+
+
 _LANGUAGE = re.compile(r"[a-z]{2}")
 
 
@@ -66,7 +76,7 @@ def _language_condition(language: str | None) -> list[ColumnElement[bool]]:
 
 def _scope(start: datetime, end: datetime, brand: str | None, language: str | None = None) -> list[ColumnElement[bool]]:
     start, end = _period(start, end)
-    conditions = [mentions.c.created_at >= start, mentions.c.created_at < end]
+    conditions = [mentions.c.created_at >= start, mentions.c.created_at < end, counted()]
     if brand:
         conditions.append(matches_query(query_name(brand)))
     return conditions + _language_condition(language)

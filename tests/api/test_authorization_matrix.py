@@ -61,6 +61,19 @@ MATRIX: dict[tuple[str, str], frozenset[Role]] = {
     ("GET", "/api/tokens"): frozenset({A}),
     ("POST", "/api/tokens"): frozenset({A}),
     ("POST", "/api/tokens/{name}/revoke"): frozenset({A}),  # no such token: 404 for the admin
+    ("GET", "/api/queue"): RECORDS,
+    ("GET", "/api/flagged"): RECORDS,
+    ("GET", "/api/mentions/{mention_id}/workspace"): RECORDS,
+    ("POST", "/api/mentions/{mention_id}/assign-to"): RECORDS,
+    ("POST", "/api/mentions/{mention_id}/status"): RECORDS,
+    ("POST", "/api/mentions/{mention_id}/notes"): RECORDS,
+    ("POST", "/api/mentions/{mention_id}/replying"): RECORDS,
+    ("DELETE", "/api/mentions/{mention_id}/replying"): RECORDS,
+    ("POST", "/api/mentions/{mention_id}/replies"): RECORDS,
+    ("POST", "/api/mentions/{mention_id}/canned"): RECORDS,
+    ("GET", "/api/canned"): RECORDS,
+    ("PUT", "/api/canned"): RECORDS,
+    ("DELETE", "/api/canned/{name}"): RECORDS,
 }
 
 BODIES: dict[str, dict[str, Any]] = {

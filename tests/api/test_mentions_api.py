@@ -65,14 +65,15 @@ def test_each_filter_keeps_only_matching_mentions(client: TestClient, seeded: Se
     assert spike_day and all(m["created_at"].startswith("2026-11-12") for m in spike_day)
 
 
-def test_service_sees_only_complaints_and_questions_routed_to_customer_service(
+def test_service_sees_every_mention_routed_to_customer_service_whatever_its_intent(
     client: TestClient, seeded: Seeded
 ) -> None:
     items = _all_pages(client, seeded, Role.service)
     assert items
     for m in items:
-        assert {m["model_intent"], m["intent"]} & {"complaint", "question"}
         assert [r["team"] for r in m["routes"]] == ["customer_service"]  # other teams' routes are not shown
+    # The verdict is a label, not a gate: routed work the model read as neither complaint nor question is shown too.
+    assert {m["intent"] for m in items} - {"complaint", "question"}
     everything = _all_pages(client, seeded, Role.admin)
     assert len(items) < len(everything)
 

@@ -27,6 +27,18 @@ def test_demo_runs_offline_and_prints_the_triage_summary(tmp_path: Path) -> None
     assert stored == 357
     in_inboxes = int(" ".join(out.split()).split(" deliveries in the teams' web inboxes")[0].split()[-1])
     assert in_inboxes > 0  # the demo's channels are web inboxes: placed there, never "sent"
+    # Per team: routed, flagged spam, from owned accounts, about competitors; each noise column adds up to its total.
+    assert "Per team: routed, and what noise screening kept out of its queue" in out
+    rows = {
+        cells[0]: [int(n) for n in cells[1:]]
+        for line in out.splitlines()
+        if len(cells := [c.strip() for c in line.strip("│ ").split("│")]) == 5 and cells[1].isdigit()
+    }
+    assert rows["customer_service"][0] > 0 and rows["customer_service"][2] >= 1  # @LumoraHelp's post held back
+    totals = [sum(r[i] for r in rows.values()) for i in (1, 2, 3)]
+    flagged = " ".join(out.split()).split("kept out of the queues: ")[1]
+    said = [int(flagged.split(label)[0].split()[-1]) for label in (" flagged as spam", " from the brand's", " about")]
+    assert all(total >= n > 0 for total, n in zip(totals, said, strict=True))  # one mention may be held from two teams
 
 
 def test_init_refuses_to_overwrite_an_existing_config(workspace: Path) -> None:

@@ -13,11 +13,13 @@ from typing import Any
 import pytest
 from sqlalchemy import Connection, Engine, func, insert, select, update
 
+from enrichers.noise import NoiseFlag, NoiseKind
 from listener.mention import Author, Engagement, Mention
 from storage import metrics
 from storage.deletions import apply_deletion
 from storage.inbox import relabel
 from storage.mentions import mention_ids, save_mentions
+from storage.outbox import save_flags
 from storage.schema import (
     METRIC_SLOT_SECONDS,
     mention_tags_log,
@@ -151,9 +153,25 @@ def _tagged_by_hand(engine: Engine) -> None:
         c.execute(update(mentions).where(mentions.c.external_id == "1").values(text="Loving the new bulbs"))
 
 
+def _flagged_as_spam(engine: Engine) -> None:
+    """Noise screening flags a stored post as a scam: it leaves the figures (and the rollups, in the same
+    transaction), though it stays stored for review."""
+    with engine.begin() as c:
+        [mention_id] = c.execute(select(mentions.c.id).where(mentions.c.external_id == "1")).scalars()
+        save_flags(c, [(mention_id, NoiseFlag(NoiseKind.spam, "crypto_airdrop", "crypto airdrop: 'airdrop'"))])
+
+
 @pytest.mark.parametrize(
     "change",
-    [_recollected, _relabelled, _relabel_undone_by_hand, _deleted_on_platform, _moved_in_time, _tagged_by_hand],
+    [
+        _recollected,
+        _relabelled,
+        _relabel_undone_by_hand,
+        _deleted_on_platform,
+        _moved_in_time,
+        _tagged_by_hand,
+        _flagged_as_spam,
+    ],
 )
 def test_after_a_change_the_figures_follow_the_mentions_before_and_after_the_refresh(
     small: Engine, change: Any
@@ -168,7 +186,7 @@ def test_after_a_change_the_figures_follow_the_mentions_before_and_after_the_ref
             c.execute(select(func.count()).select_from(t)).scalar_one() for t in (metric_dirty, mention_tags_log)
         )
         still_logged = figures(c)  # read with the changed slots and mentions taken from the mentions
-    if change is not _deleted_on_platform:  # a deletion refreshes in its own transaction
+    if change not in (_deleted_on_platform, _flagged_as_spam):  # these refresh in their own transaction
         assert logged > 0
     assert_same(expected, still_logged)
     assert_same(expected, from_rollups(small))

@@ -8,8 +8,10 @@ import socket
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 import uvicorn
@@ -57,24 +59,8 @@ class LiveApp:
 def serve(seeded: Seeded) -> Iterator[LiveApp]:
     """The web app over `seeded`, served by uvicorn in a thread of the test process on a free port of 127.0.0.1
     (so the tests read the same database the pages write to), until the generator is closed."""
-    app = create_app(seeded.engine, DEMO_CONFIG, rate_limit_per_minute=100_000)
-    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    listener.bind(("127.0.0.1", 0))
-    port = listener.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off"))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [listener]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started:
-        if not thread.is_alive() or time.monotonic() > deadline:
-            pytest.fail("uvicorn did not start serving the web app within 30 s")
-        time.sleep(0.05)
-    try:
-        yield LiveApp(f"http://127.0.0.1:{port}", seeded)
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
-        listener.close()
+    with serving(create_app(seeded.engine, DEMO_CONFIG, rate_limit_per_minute=100_000)) as url:
+        yield LiveApp(url, seeded)
 
 
 def sign_in(page: Page, live_app: LiveApp, role: Role) -> None:
@@ -89,3 +75,25 @@ def shot(page: Page, name: str) -> None:
     """A screenshot of a step in the middle of a journey."""
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
+
+
+@contextmanager
+def serving(app: Any) -> Iterator[str]:
+    """Serve `app` with uvicorn in a thread on a free port of 127.0.0.1; yields its base URL."""
+    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    listener.bind(("127.0.0.1", 0))
+    port = listener.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off"))
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [listener]}, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not server.started:
+        if not thread.is_alive() or time.monotonic() > deadline:
+            pytest.fail("uvicorn did not start serving the web app within 30 s")
+        time.sleep(0.05)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+        listener.close()

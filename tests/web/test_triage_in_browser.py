@@ -13,6 +13,7 @@ from urllib.parse import urlparse
 import pytest
 from playwright.sync_api import Page, expect
 
+from enrichers.replies import can_reply
 from storage import inbox
 from storage.inbox import Scope
 from storage.tokens import Role
@@ -72,13 +73,15 @@ def test_service_triages_a_complaint_from_inbox_to_resolved(page: Page, live_app
     first.get_by_role("link", name="Open with thread context").click()
     expect(page).to_have_url(re.compile(rf"/mentions/{mention_id}$"))
     expect(page.get_by_role("heading", name="Thread")).to_be_visible()
-    # "Reply on <source>" opens the post where it was written; a post without an address offers no link.
+    # "Reply on <source>" opens the post where it was written ("Open on" where the platform takes no reply); a post
+    # without an address offers no link.
     stored = _stored(live_app, mention_id)
     reply = page.locator("article a.reply")
     expect(reply).to_have_count(1 if stored.url else 0)
     if stored.url:
         expect(reply).to_have_attribute("href", stored.url)
-        expect(reply).to_have_text(f"Reply on {stored.source} ↗")
+        verb = "Reply on" if can_reply(stored.source) else "Open on"
+        expect(reply).to_have_text(f"{verb} {stored.source} ↗")
 
     # While the request is on its way the button says so and cannot be pressed twice. To look at that moment,
     # a listener on the window (it runs after the page's own) keeps this first submission from leaving.
