@@ -56,13 +56,6 @@ class Runtime:
     classifier: Classifier
     queries: QuerySet
     clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
-    encoder_turn: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
-    """Held while a page is classified: pages swept side by side (`sweep_each`) take the encoder one at a time.
-    One `classify` call already keeps every core busy (the encoder runs its passes in parallel), so taking turns
-    costs the model nothing; it makes the pages finish one after another, so one page is stored while the next is
-    classified and only the last page's storing waits at the end. Two pages classified together would finish
-    together and be stored together with the encoder idle (a 200-mention burst in four pages: 0.7–0.8x of the
-    model alone that way, against 0.9x in turns)."""
 
     @classmethod
     def build(cls, config: OverheardConfig, engine: Engine, classifier: Classifier, **kwargs: Any) -> Runtime:
@@ -147,10 +140,7 @@ def process_batch(runtime: Runtime, mentions: Sequence[Mention], rejected: Seque
     mention costs one mention, never the page. A database that cannot be reached is not bad data: that raises.
     """
     tagged = runtime.queries.tag_all(mentions)
-    verdicts: list[Verdict] = []
-    if tagged:
-        with runtime.encoder_turn:
-            verdicts = classify(runtime.classifier, tagged, runtime.config.classifier.batch_size)
+    verdicts = classify(runtime.classifier, tagged, runtime.config.classifier.batch_size) if tagged else []
     try:
         return _store(runtime, tagged, verdicts, rejected)
     except _REFUSED as exc:

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import threading
-import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine, Table, func, select
 
-from classifiers.verdict import Classifier, Document, Verdict
+from classifiers.verdict import Classifier
 from listener.base import Page, RatingSeen
 from listener.replay import ReplayCollector
 from overheard.config import load_config
@@ -21,7 +19,6 @@ from storage.database import open_database
 from storage.mentions import get_cursor
 from storage.ratings import ratings_seen
 from storage.schema import deliveries, findings, links, mentions, quarantine, routes, verdicts
-from tests.distributed.keyword_classifier import KeywordClassifier
 
 
 class CrashAfter:
@@ -168,43 +165,3 @@ def test_sources_swept_side_by_side_store_what_one_at_a_time_stores_and_a_failin
             assert get_cursor(c, "replay:s2") == "30" and get_cursor(c, "replay:broken") == "10"
         counts[at_once] = {t.name: _count(engine, t) for t in (mentions, verdicts, routes, deliveries, findings)}
     assert counts[1] == counts[2] and counts[2]["mentions"] == 90
-
-
-class Overlap:
-    """A classifier that counts how many requests it serves at once, and from which threads."""
-
-    def __init__(self, inner: Classifier) -> None:
-        self.inner = inner
-        self.lock = threading.Lock()
-        self.now = self.most = 0
-        self.threads: set[str] = set()
-
-    def classify(self, documents: Sequence[Document]) -> list[Verdict]:
-        with self.lock:
-            self.now += 1
-            self.most = max(self.most, self.now)
-            self.threads.add(threading.current_thread().name)
-        try:
-            time.sleep(0.02)  # long enough for a second page to arrive while this one is read
-            return self.inner.classify(documents)
-        finally:
-            with self.lock:
-                self.now -= 1
-
-
-def test_pages_swept_side_by_side_take_the_encoder_one_page_at_a_time(tmp_path: Path) -> None:
-    # One classify call keeps every core busy; two pages classified together would finish together and leave the
-    # encoder idle while both are stored. Taking turns, one page is stored while the next is classified.
-    lines = (SAMPLES / "mentions.jsonl").read_text(encoding="utf-8").splitlines(True)[:80]
-    paths = []
-    for i in range(2):
-        paths.append(tmp_path / f"s{i}.jsonl")
-        paths[-1].write_text("".join(lines[i * 40 : (i + 1) * 40]))
-    engine = open_database(f"sqlite:///{tmp_path / 'turns.db'}")
-    overlap = Overlap(KeywordClassifier())
-    runtime = Runtime.build(load_config(SAMPLES / "demo.yaml"), engine, overlap)
-    collectors = [ReplayCollector(p, name=f"replay:{p.stem}", page_size=10) for p in paths]
-    outcomes = sweep_each(runtime, collectors, at_once=2)
-    assert [o.stored for _, o in outcomes if not isinstance(o, Exception)] == [40, 40]
-    assert len(overlap.threads) == 2  # the sweeps did run side by side
-    assert overlap.most == 1  # yet never two pages in the encoder at once
