@@ -10,7 +10,9 @@ One process loads the classifier once, then takes turns, --rounds times (the ord
              receiver) as `overheard run` does; mentions/s = mentions / (last delivery − first appended)
 On a shared machine the load changes from minute to minute: only the ratio within a round means anything, and
 the median ratio is what to quote. --database postgres needs OVERHEARD_TEST_POSTGRES_URL (scripts/services.sh).
---profile writes cProfile stats of the pipeline rounds to FILE (read with `python -m pstats FILE`).
+--profile writes cProfile stats of the pipeline rounds to FILE (read with `python -m pstats FILE`); cProfile sees
+only the loop's own thread, not the sweeps `sweep_each` runs on its threads: for those, run this script under
+py-spy (`py-spy record --gil --threads --format raw -o FILE -- python benchmarks/pipeline_overhead.py …`).
 """
 
 from __future__ import annotations

@@ -1,7 +1,8 @@
 """End-to-end throughput and latency of the pipeline: in process, on 1 Celery worker and on 2, in one run.
 
     eval $(scripts/services.sh start)
-    python benchmarks/pipeline_throughput.py [--mentions 600] [--rate 50] [--seconds 15]
+    python benchmarks/pipeline_throughput.py [--mentions 600] [--rate 50 | --ladder 20,30,40,50,60]
+                                             [--seconds 15] [--p95-limit 2]
                                              [--classifier overheard.runtime:load_classifier]
                                              [--setups 0,1,2] [--keep FOLDER]
 
@@ -12,6 +13,9 @@ signature, and the same mentions (the bundled sample with fresh ids, `collected_
   burst   --mentions appear at once; mentions/s = mentions / (last delivery − first appended)
   steady  mentions appear at --rate per second for --seconds; latency of each delivery is
           delivered_at − collected_at of its mention (so it includes waiting to be polled)
+  ladder  --ladder R1,R2,…: steady runs at each rate in turn on the same setup, climbing until a rung's p95
+          reaches --p95-limit seconds; the highest rung under it is the rate that setup holds. The model alone
+          (`classify()` in requests of 32) is timed in this process before and after, for the ratio to it.
 
 In process: one loop sweeps every source and sends due deliveries, as `overheard run` does (stored pages
 nudge its background sender; each round ends with a sending pass), without pause. Workers: `overheard worker
@@ -43,9 +47,10 @@ sys.path.insert(0, str(REPO))
 import yaml  # noqa: E402
 from sqlalchemy import Engine, func, select, text  # noqa: E402
 
+from classifiers.verdict import Classifier  # noqa: E402
 from listener.mention import Mention  # noqa: E402
 from overheard.config import Settings, load_config  # noqa: E402
-from overheard.pipeline import BackgroundSender, Runtime, deliver_due, sweep_each  # noqa: E402
+from overheard.pipeline import BackgroundSender, Runtime, classify, deliver_due, sweep_each  # noqa: E402
 from overheard.sources import build_collectors  # noqa: E402
 from overheard.tasks import COLLECT, load_classifier_from, make_app  # noqa: E402
 from storage.database import create_db_engine, open_database  # noqa: E402
@@ -189,9 +194,35 @@ def feed(setup: Setup, lines: list[str], rate: float) -> threading.Thread:
 # ---- in process ------------------------------------------------------------------------------------------
 
 
+@dataclass
+class Rung:
+    """One steady run of a ladder."""
+
+    rate: float
+    """Mentions appended per second."""
+    figures: Figures
+
+
+def climb(setup: Setup, rates: list[float], seconds: float, p95_limit: float, name: str) -> list[Rung]:
+    """Steady runs at each of `rates` in turn, each measuring only its own deliveries; stops after the first rung
+    whose p95 reaches `p95_limit` (a higher rate would only queue more)."""
+    rungs: list[Rung] = []
+    for rate in rates:
+        with setup.engine.begin() as connection:
+            connection.execute(deliveries.delete())
+        lines = mention_lines(int(rate * seconds), f"s{rate:g}-")
+        started = time.time()
+        feeder = feed(setup, lines, rate)
+        wait(lambda f=feeder: not f.is_alive() and setup.done(), 900, f"the steady run at {rate:g}/s ({name})")
+        rungs.append(Rung(rate, setup.figures(started, len(lines))))
+        if rungs[-1].figures.p95_s >= p95_limit:
+            break
+    return rungs
+
+
 def in_process(
-    setup: Setup, classifier_path: str, burst: list[str], steady: list[str], rate: float
-) -> tuple[Figures, Figures]:
+    setup: Setup, classifier_path: str, burst: list[str], rates: list[float], seconds: float, p95_limit: float
+) -> tuple[Figures, list[Rung]]:
     config = load_config(setup.config)
     runtime = Runtime.build(config, setup.engine, load_classifier_from(classifier_path))
     collectors = build_collectors(config)
@@ -209,23 +240,24 @@ def in_process(
     worker.start()
     wait(setup.done, 900, "the in-process burst")
     burst_figures = setup.figures(started, len(burst))
-    with setup.engine.begin() as connection:  # the steady run measures only its own deliveries
-        connection.execute(deliveries.delete())
-    started = time.time()
-    feeder = feed(setup, steady, rate)
-    wait(lambda: not feeder.is_alive() and setup.done(), 900, "the in-process steady run")
-    steady_figures = setup.figures(started, len(steady))
+    rungs = climb(setup, rates, seconds, p95_limit, "in process")
     stop.set()
     worker.join()
-    return burst_figures, steady_figures
+    return burst_figures, rungs
 
 
 # ---- workers ---------------------------------------------------------------------------------------------
 
 
 def on_workers(
-    setup: Setup, workers: int, classifier_path: str, burst: list[str], steady: list[str], rate: float
-) -> tuple[Figures, Figures]:
+    setup: Setup,
+    workers: int,
+    classifier_path: str,
+    burst: list[str],
+    rates: list[float],
+    seconds: float,
+    p95_limit: float,
+) -> tuple[Figures, list[Rung]]:
     redis_server = RedisServer(_redis_binary(), setup.folder / "redis")
     redis_server.start()
     env = {
@@ -259,13 +291,7 @@ def on_workers(
             app.send_task(COLLECT, args=[path.stem])
         wait(setup.done, 900, f"the burst on {workers} worker(s)")
         burst_figures = setup.figures(started, len(burst))
-        with setup.engine.begin() as connection:
-            connection.execute(deliveries.delete())
-        started = time.time()
-        feeder = feed(setup, steady, rate)
-        wait(lambda: not feeder.is_alive() and setup.done(), 900, f"the steady run on {workers} worker(s)")
-        steady_figures = setup.figures(started, len(steady))
-        return burst_figures, steady_figures
+        return burst_figures, climb(setup, rates, seconds, p95_limit, f"{workers} worker(s)")
     finally:
         for process in processes:
             process.terminate()  # a warm shutdown: what a deployment does on restart
@@ -284,11 +310,27 @@ def _redis_binary() -> str:
     return found
 
 
+def model_alone(classifier_path: str, count: int = 256) -> float:
+    """mentions/s of `classify()` alone in this process, in requests of 32 (the model's own speed on this host now)."""
+    if classifier_path not in _MODEL:
+        _MODEL[classifier_path] = load_classifier_from(classifier_path)
+        classify(_MODEL[classifier_path], [Mention.model_validate_json(x) for x in mention_lines(64, "warm")])
+    texts = [Mention.model_validate_json(line) for line in mention_lines(count, "alone")]
+    started = time.perf_counter()
+    classify(_MODEL[classifier_path], texts, 32)
+    return count / (time.perf_counter() - started)
+
+
+_MODEL: dict[str, Classifier] = {}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--mentions", type=int, default=600, help="mentions in the burst run")
     parser.add_argument("--rate", type=float, default=50.0, help="mentions per second in the steady run")
-    parser.add_argument("--seconds", type=float, default=15.0, help="length of the steady run")
+    parser.add_argument("--ladder", help="comma-separated steady rates to climb instead of --rate, e.g. 20,30,40,50")
+    parser.add_argument("--p95-limit", type=float, default=2.0, help="a ladder stops at the first rung with this p95")
+    parser.add_argument("--seconds", type=float, default=15.0, help="length of each steady run")
     parser.add_argument("--classifier", default="overheard.runtime:load_classifier", help="'module:function'")
     parser.add_argument(
         "--setups", default="0,1,2", help="comma-separated worker counts to run; 0 is in process (default 0,1,2)"
@@ -298,38 +340,57 @@ def main() -> None:
     base_url = os.environ.get("OVERHEARD_TEST_POSTGRES_URL")
     if not base_url:
         raise SystemExit("set OVERHEARD_TEST_POSTGRES_URL: eval $(scripts/services.sh start)")
-    steady_count = int(args.rate * args.seconds)
+    rates = [float(r) for r in args.ladder.split(",")] if args.ladder else [args.rate]
     print(
         f"{os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f}; classifier {args.classifier}; "
-        f"burst {args.mentions} mentions; steady {args.rate:g}/s for {args.seconds:g}s",
+        f"burst {args.mentions} mentions; steady {', '.join(f'{r:g}' for r in rates)}/s for {args.seconds:g}s each",
         flush=True,
     )
-    results: dict[str, tuple[Figures, Figures]] = {}
+    alone = [model_alone(args.classifier)] if args.ladder else []
+    if alone:
+        print(f"model alone: {alone[0]:.1f} mentions/s", flush=True)
+    results: dict[str, tuple[Figures, list[Rung]]] = {}
     with tempfile.TemporaryDirectory(prefix="overheard-bench-") as folder:
         for workers in (int(n) for n in args.setups.split(",")):
             name = {0: "in process", 1: "1 worker"}.get(workers, f"{workers} workers")
             setup = Setup(base_url, Path(folder) / name.replace(" ", "-"))
-            burst, steady = mention_lines(args.mentions, "b"), mention_lines(steady_count, "s")
+            burst = mention_lines(args.mentions, "b")
             try:
                 if workers == 0:
-                    results[name] = in_process(setup, args.classifier, burst, steady, args.rate)
+                    results[name] = in_process(setup, args.classifier, burst, rates, args.seconds, args.p95_limit)
                 else:
-                    results[name] = on_workers(setup, workers, args.classifier, burst, steady, args.rate)
+                    results[name] = on_workers(
+                        setup, workers, args.classifier, burst, rates, args.seconds, args.p95_limit
+                    )
             finally:
                 if args.keep:
                     shutil.copytree(setup.folder, args.keep / setup.folder.name, dirs_exist_ok=True)
                 setup.close()
-            b, s = results[name]
+            b, rungs = results[name]
+            steady = " | ".join(
+                f"steady {r.rate:g}/s: p50 {r.figures.p50_s:6.2f}s, p95 {r.figures.p95_s:6.2f}s" for r in rungs
+            )
             print(
                 f"{name:<11} burst {b.mentions_per_s:7.1f} mentions/s (p50 {b.p50_s:6.2f}s, p95 {b.p95_s:6.2f}s, "
-                f"{b.delivered} deliveries) | steady {args.rate:g}/s: p50 {s.p50_s:6.2f}s, p95 {s.p95_s:6.2f}s",
+                f"{b.delivered} deliveries) | {steady}",
                 flush=True,
             )
-    rates = {name: burst.mentions_per_s for name, (burst, _) in results.items()}
-    if "in process" in rates and "1 worker" in rates:
-        print(f"ratio: 1 worker / in process = {rates['1 worker'] / rates['in process']:.2f}")
-    if "1 worker" in rates and "2 workers" in rates:
-        print(f"ratio: 2 workers / 1 worker = {rates['2 workers'] / rates['1 worker']:.2f}")
+            if args.ladder:
+                held = [r for r in rungs if r.figures.p95_s < args.p95_limit]
+                print(
+                    f"{name:<11} holds "
+                    + (f"{held[-1].rate:g} mentions/s with p95 {held[-1].figures.p95_s:.2f}s" if held else "no rung")
+                    + f" (p95 limit {args.p95_limit:g}s)",
+                    flush=True,
+                )
+    if args.ladder:
+        alone.append(model_alone(args.classifier))
+        print(f"model alone after: {alone[-1]:.1f} mentions/s")
+    rates_by = {name: burst.mentions_per_s for name, (burst, _) in results.items()}
+    if "in process" in rates_by and "1 worker" in rates_by:
+        print(f"ratio: 1 worker / in process = {rates_by['1 worker'] / rates_by['in process']:.2f}")
+    if "1 worker" in rates_by and "2 workers" in rates_by:
+        print(f"ratio: 2 workers / 1 worker = {rates_by['2 workers'] / rates_by['1 worker']:.2f}")
     print(f"load average after: {os.getloadavg()[0]:.1f}")
 
 

@@ -5,10 +5,12 @@ config allows it). At first use each classifies a fixed sample of the shipped sy
 how far its verdicts agree with fp32 of the same model, then in turns (``ROUNDS`` times, so a shared host's
 changing load falls on all of them) to time it. The fastest path within ``TOLERANCE`` serves.
 
-int8 is faster only where the CPU multiplies 8-bit integers natively (AVX-512 VNNI, AVX-VNNI, AMX); on AVX2 alone
-it is no faster than fp32 and agrees with it a little less. The choice is kept in a file under
-``cache_dir()/backend-choice/`` named after the model version and the CPU's flags: another model version or
-another CPU measures afresh, every other start reads the file.
+Which path is fastest is measured on the host, never guessed from its CPU flags: where the CPU multiplies 8-bit
+integers natively (AVX-512 VNNI, AVX-VNNI, AMX) int8 is expected to lead by far, but on AVX2 alone it goes either
+way (the development host, AVX2 without VNNI, served int8 at 1.66x fp32; the 2-core AVX2 host of issue #28 timed
+int8 at 0.96x fp32, so fp32 would serve there). The flags only decide when to measure again: the choice is kept in
+a file under ``cache_dir()/backend-choice/`` named after the model version and the CPU's flags, so another model
+version or another CPU measures afresh, and every other start reads the file.
 """
 
 from __future__ import annotations

@@ -55,6 +55,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import lru_cache
 from typing import Any, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
@@ -301,7 +302,9 @@ class RuleOutcome:
         return text + (f" ({self.note})" if self.note else "")
 
 
+@lru_cache(maxsize=1024)
 def _words_pattern(phrase: str) -> re.Pattern[str]:
+    """A configured keyword as a whole-words pattern, built once: rules check their keywords against every mention."""
     return re.compile(r"(?<!\w)" + r"\s+".join(map(re.escape, phrase.split())) + r"(?!\w)", re.IGNORECASE)
 
 

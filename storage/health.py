@@ -234,6 +234,14 @@ def raise_operator_alerts(
     return raised
 
 
+def has_open_alert(connection: Connection, subject: str) -> bool:
+    """Whether an operator alert about `subject` (a source's name) waits unresolved."""
+    query = select(operator_alerts.c.id).where(
+        operator_alerts.c.subject == subject, operator_alerts.c.resolved_at.is_(None)
+    )
+    return connection.execute(query.limit(1)).first() is not None
+
+
 def operator_alerts_open(connection: Connection) -> list[OperatorAlert]:
     """Alerts waiting for the operator, oldest first."""
     rows = connection.execute(

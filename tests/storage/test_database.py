@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import func, select, text
 
-from storage.database import StorageError, open_database, table_names
+from storage.database import StorageError, open_database, table_names, upsert
 from storage.personal_data import NOT_PERSONAL, PERSONAL_DATA, personal_columns
-from storage.schema import metadata
+from storage.schema import cursors, metadata
 
 
 def test_migrations_create_every_table_and_can_run_twice(database_url: str) -> None:
@@ -59,3 +60,25 @@ def test_personal_data_registry_names_only_real_columns() -> None:
     for entry in PERSONAL_DATA:
         table = metadata.tables[entry.table]
         assert set(entry.columns) <= set(table.columns.keys()), entry.table
+
+
+def test_a_page_upsert_repeated_at_the_same_size_is_parsed_by_psycopg_once(fresh_postgres_url: str) -> None:
+    # psycopg keeps its parsing only of short statements unless told otherwise; a page's upsert is long (here 60
+    # rows, 180 parameters) and repeats with the same text, so parsing it again each page was wasted CPU.
+    from psycopg import _queries
+
+    engine = open_database(fresh_postgres_url)
+    at = datetime(2026, 12, 7, tzinfo=UTC)
+    pages = [[{"name": f"{tag}{i}", "position": str(i), "updated_at": at} for i in range(60)] for tag in "abc"]
+    try:
+        with engine.begin() as connection:
+            upsert(connection, cursors, pages[0], ("name",))
+            before = _queries._query2pg.cache_info()
+            upsert(connection, cursors, pages[1], ("name",))
+            upsert(connection, cursors, pages[2], ("name",))
+            after = _queries._query2pg.cache_info()
+            stored = connection.execute(select(func.count()).select_from(cursors)).scalar_one()
+    finally:
+        engine.dispose()
+    assert after.hits - before.hits >= 2 and after.misses == before.misses
+    assert stored == 180

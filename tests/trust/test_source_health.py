@@ -17,8 +17,9 @@ from overheard.cli import _sweep_all, app
 from overheard.config import parse_config
 from overheard.pipeline import Runtime
 from overheard.sources import build_collectors
-from overheard.trust import open_alerts, rate_limit_from_headers, sources_health
+from overheard.trust import ALERTS_EVERY_S, open_alerts, rate_limit_from_headers, record_sweep_outcome, sources_health
 from storage.audit import entries_for
+from storage.database import open_database
 from storage.health import RateLimit, SourceState, raise_operator_alerts, record_sweep, source_health
 from storage.schema import deliveries, mentions
 from storage.tokens import Role, create_token
@@ -171,3 +172,35 @@ def test_app_store_connects_hourly_allowance_is_read_as_the_sources_headroom() -
     headers = CaseInsensitiveDict({"X-Rate-Limit": "user-hour-lim:3600;user-hour-rem:3545;"})
     assert rate_limit_from_headers(headers, datetime.now(UTC)) == RateLimit(3545, 3600, None)
     assert rate_limit_from_headers(CaseInsensitiveDict({"X-Rate-Limit": "nonsense"}), datetime.now(UTC)) is None
+
+
+def test_after_a_successful_sweep_alerts_are_looked_at_again_only_after_a_while_but_failures_and_recoveries_at_once(
+    sqlite_url: str,
+) -> None:
+    # Looking at every source's alerts is ~10 queries; it ran after each sweep, most of an empty sweep's time.
+    engine = open_database(sqlite_url)
+    now = datetime(2026, 11, 20, 12, tzinfo=UTC)
+    with engine.begin() as connection:
+        for hours_ago, items in ((30, 12), (20, 9), (5, 0), (3, 0)):  # bluesky used to bring data, then stopped
+            at = now - timedelta(hours=hours_ago)
+            record_sweep(connection, "bsky:brand:Acme", started_at=at, finished_at=at, items=items)
+            record_sweep(connection, "masto:#acme", started_at=at, finished_at=at, items=4)
+
+    def outcome(name: str, seconds: float, items: int = 0, error: BaseException | None = None) -> list[str]:
+        at = now + timedelta(seconds=seconds)
+        raised = record_sweep_outcome(engine, name, started_at=at, finished_at=at, items=items, error=error)
+        return [f"{a.kind} {a.subject}" for a in raised]
+
+    assert outcome("masto:#acme", 0, items=4) == ["source_stopped bsky:brand:Acme"]  # the first sweep looks
+    assert outcome("rss:blog", 1, error=ConnectionError("refused")) == ["source_failing rss:blog"]  # failures: at once
+    assert outcome("masto:#acme", 2, items=4) == []  # nothing new, and not looked at
+    assert outcome("rss:blog", 3) == []  # recovered: its open alert made this sweep look, and resolve it
+    assert {a.subject for a in open_alerts(engine)} == {"bsky:brand:Acme"}
+    with engine.begin() as connection:  # another source stopped; a successful sweep of a third does not look ...
+        for hours_ago in (20, 3):
+            at = now - timedelta(hours=hours_ago)
+            record_sweep(connection, "hn:acme", started_at=at, finished_at=at, items=5 if hours_ago == 20 else 0)
+    assert outcome("masto:#acme", 4, items=4) == []
+    # ... until ALERTS_EVERY_S later
+    assert outcome("masto:#acme", 4 + ALERTS_EVERY_S, items=4) == ["source_stopped hn:acme"]
+    engine.dispose()
