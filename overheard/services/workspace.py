@@ -155,6 +155,11 @@ class Desk:
     """What canned replies can fill in by themselves (name, full_name, handle, platform)."""
 
 
+def answered_on(source: str, external_id: str) -> str:
+    """The platform whose API answers a mention from `source`: the source itself, or an app store review's store."""
+    return ThreadRef(platform=source, external_id=external_id).answered_on
+
+
 def accounts_for(config: OverheardConfig, platform: str) -> list[AccountChoice]:
     """The configured reply accounts on `platform`, by name."""
     return [
@@ -187,14 +192,16 @@ def desk(engine: Engine, caller: Caller, config: OverheardConfig, mention_id: in
         return Desk(
             mention_id=mention_id,
             platform=found.source,
-            can_reply=can_reply(found.source),
+            can_reply=can_reply(found.source, found.external_id),
             history=store.history(connection, mention_id),
             notes=store.notes_for(connection, mention_id),
             replies=store.replies_for(connection, mention_id),
             draft=store.draft_for(connection, mention_id, caller.name),
             others_replying=store.others_replying(connection, mention_id, caller.name, now_utc()),
             canned=store.canned_replies_for(connection, team),
-            accounts=accounts_for(config, found.source) if can_reply(found.source) else [],
+            accounts=accounts_for(config, answered_on(found.source, found.external_id))
+            if can_reply(found.source, found.external_id)
+            else [],
             variables=_variables(connection, caller, mention_id),
         )
 
@@ -355,18 +362,19 @@ def send(
         mention = _mention(connection, mention_id)
     if done:  # the same form sent twice: the first attempt stands
         return done[0]
-    if not can_reply(found.source):
+    if not can_reply(found.source, found.external_id):
         raise Invalid(f"{found.source} takes no replies through an API; answer on the site itself")
-    choices = accounts_for(config, found.source)
+    platform = answered_on(found.source, found.external_id)  # an app store review is answered in its store
+    choices = accounts_for(config, platform)
     chosen = [c for c in choices if c.name == account] if account else choices
     if not chosen:
         raise Invalid(
             f"no reply account '{account}' on {found.source}"
             if account
-            else f"no {found.source} reply account is configured; add one under reply_accounts in overheard.yaml"
+            else f"no {platform} reply account is configured; add one under reply_accounts in overheard.yaml"
         )
     if len(chosen) > 1:
-        raise Invalid(f"say which {found.source} account replies: {', '.join(c.name for c in chosen)}")
+        raise Invalid(f"say which {platform} account replies: {', '.join(c.name for c in chosen)}")
     pick = chosen[0]
     credentials = credentials_for(pick.account, os.environ if environ is None else environ)
     with reply_client(config.http.allow_networks) as client:

@@ -162,3 +162,27 @@ def test_flagged_mentions_are_reviewable_and_spam_is_out_of_the_kpis(client: Tes
         ).scalar_one()
         shown = metrics.kpis(connection, start, end).current.mentions
     assert shown == counted < everything
+
+
+def test_an_app_store_review_is_answered_from_its_stores_reply_account(seeded: Seeded) -> None:
+    # A review collected from Google Play carries its store in its id; a review page's review names none.
+    with seeded.engine.begin() as connection:
+        review = connection.execute(select(mentions.c.id).where(mentions.c.source == "review")).first()
+        assert review is not None
+        connection.execute(
+            mentions.update().where(mentions.c.id == review.id).values(external_id="googleplay:com.lumora.app:gp:AOqp1")
+        )
+    account = ReplyAccount(
+        platform="googleplay",
+        secret_env="OVERHEARD_TEST_UNSET_PLAY_TOKEN",
+        client_id_env="OVERHEARD_TEST_UNSET_PLAY_ID",
+        client_secret_env="OVERHEARD_TEST_UNSET_PLAY_SECRET",
+    )
+    config = DEMO_CONFIG.model_copy(update={"reply_accounts": {"lumora-play": account}})
+    client = TestClient(create_app(seeded.engine, config, rate_limit_per_minute=100_000))
+    admin = seeded.auth(Role.admin)
+    desk = client.get(f"/api/mentions/{review.id}/workspace", headers=admin).json()
+    assert desk["can_reply"] and [a["name"] for a in desk["accounts"]] == ["lumora-play"]
+    sent = client.post(f"/api/mentions/{review.id}/replies", json={"text": "Thanks for the review!"}, headers=admin)
+    assert sent.status_code == 200, sent.text
+    assert sent.json()["account"] == "lumora-play" and not sent.json()["sent"]  # no secret here: kept, with why
