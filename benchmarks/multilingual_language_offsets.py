@@ -1,7 +1,7 @@
 """Would one language's own intent offsets help it? Judged on the generated training posts only (issue 26, Finnish).
 
 The multilingual heads carry one set of per-class logit offsets fitted on all 1,920 generated training posts
-(`classifiers.training.multilingual.fit_offsets`). This fits a second set for one language on that language's
+(`training.multilingual.fit_offsets`). This fits a second set for one language on that language's
 240 training posts and scores it with templates held out (each template's posts are scored with offsets fitted
 on the other templates), so the figure says whether the offsets carry to phrasing they never saw. The checks are
 printed last, for the record only: they never choose anything.
@@ -22,7 +22,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from classifiers.multilingual import MULTILINGUAL_ARTIFACTS, E5Encoder
-from classifiers.training.multilingual import (
+from training.multilingual import (
     CHECKS,
     TRAIN_POSTS,
     _jsonl,

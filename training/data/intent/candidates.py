@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import re
 from pathlib import Path
 
 import numpy as np
@@ -43,6 +44,12 @@ def main() -> None:
     parser.add_argument("--out", type=Path, required=True, help="TSV to write: ids, score, split, text")
     parser.add_argument("--artifacts", type=Path, default=ARTIFACTS)
     parser.add_argument("--exclude", type=Path, nargs="*", default=[], help="TSVs of candidates already read")
+    parser.add_argument(
+        "--only-matching",
+        metavar="REGEX",
+        help="rank only the unread tweets this pattern finds (case-insensitive): scoring all ~41,000 takes over an "
+        "hour on a busy 2-core machine, a cue-word pre-selection a few minutes (it only chooses what gets read)",
+    )
     args = parser.parse_args()
 
     labeled, _ = read_labels(LABELS)
@@ -56,6 +63,9 @@ def main() -> None:
     seen_texts = {text for r, text in zip(rows, normalised, strict=True) if r["tweet_id"] in seen_ids}
     pool = [(r, t) for r, t in zip(rows, normalised, strict=True) if r["tweet_id"] not in seen_ids]
     pool = [(r, t) for r, t in pool if t not in seen_texts]
+    if args.only_matching:
+        cue = re.compile(args.only_matching, re.IGNORECASE)
+        pool = [(r, t) for r, t in pool if cue.search(t)]
     print(f"{len(rows)} shared tweets, {len(seen_ids)} labeled or read, {len(pool)} unread to rank")
 
     probabilities, classes = intent_probabilities([t for _, t in pool], args.artifacts)
