@@ -92,7 +92,7 @@ def to_json(report: Report) -> str:
 
 
 CSV_TABLES = (
-    "kpis", "volume", "sentiment", "share_of_voice", "sources", "authors", "terms", "hashtags", "reviews",
+    "kpis", "volume", "sentiment", "share_of_voice", "sources", "authors", "terms", "phrases", "hashtags", "reviews",
 )  # fmt: skip
 """The report's CSV files, one per table (and one per dashboard panel), without '.csv'."""
 
@@ -136,6 +136,8 @@ def csv_table(report: Report, table: str) -> tuple[list[str], list[list[Any]]]:
         )
     if table == "terms":
         return ["term", "mentions"], [[t.term, t.mentions] for t in report.terms.terms]
+    if table == "phrases":
+        return ["phrase", "mentions"], [[t.term, t.mentions] for t in report.terms.phrases]
     if table == "hashtags":
         return ["hashtag", "mentions"], [[t.term, t.mentions] for t in report.terms.hashtags]
     if table == "reviews":
@@ -163,7 +165,7 @@ def _csv(header: list[str], rows: list[list[Any]]) -> str:
 
 def write_csv(report: Report, folder: Path) -> list[Path]:
     """One CSV per table, for spreadsheets: kpis, volume, sentiment, share_of_voice, sources, authors,
-    terms, hashtags, reviews. Times are ISO 8601 in the report's time zone."""
+    terms, phrases, hashtags, reviews. Times are ISO 8601 in the report's time zone."""
     folder.mkdir(parents=True, exist_ok=True)
     written = []
     for table in CSV_TABLES:

@@ -136,6 +136,7 @@ class TermsAndHashtags:
     hashtags: list[TermCount]
     mentions_read: int  # at most TERM_SAMPLE_LIMIT
     mentions_in_period: int
+    phrases: list[TermCount] = field(default_factory=list)  # two words in a row, neither a stopword, in ≥ 2 mentions
 
 
 @dataclass(frozen=True)

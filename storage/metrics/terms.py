@@ -1,4 +1,4 @@
-"""Top terms and hashtags: a small tokenizer (links, handles and stopwords left out) over the period's most
+"""Top terms, phrases and hashtags: a small tokenizer (links, handles and stopwords left out) over the period's most
 engaged mentions, each mention read with the stopwords of its own language.
 
 Stopwords come from stopwords-iso (the PyPI package `stopwordsiso`, MIT; ISO 639-1 codes, the codes mentions
@@ -14,6 +14,7 @@ import re
 from collections import Counter
 from datetime import datetime
 from functools import lru_cache
+from itertools import pairwise
 
 import stopwordsiso
 from sqlalchemy import Connection, func, select
@@ -45,6 +46,12 @@ _ELISION = re.compile(r"^(?:l|d|j|m|n|s|t|c|qu|jusqu|lorsqu|puisqu|dell|all|dall
 _HASHTAG = re.compile(r"(?<![\w&])#(\w*[^\W\d_]\w*)")
 _WORD = re.compile(r"[^\W\d_][\w'’-]{2,}")
 _NOISE = re.compile(r"https?://\S+|www\.\S+|@[\w.@-]+|#\w+")
+_BREAK = re.compile(r"[.!?;:,()\[\]{}\"“”«»„…/|–—\n]+|\s-\s")
+"""Where a phrase cannot run on: punctuation that ends a clause, and the places links, handles and hashtags held."""
+_TOKEN = re.compile(r"\w[\w'’-]*")
+"""Every word and number of a clause, short ones too: a phrase is two of them side by side."""
+MIN_PHRASE_MENTIONS = 2
+"""A phrase is shown when at least this many mentions use it: one post's wording is not a topic."""
 
 
 @lru_cache(maxsize=64)
@@ -75,6 +82,21 @@ def _terms_of(text: str, language: str | None = None) -> tuple[set[str], set[str
     return {w for w in words if len(w) > 2 and w not in dropped}, hashtags
 
 
+def _phrases_of(text: str, language: str | None = None) -> set[str]:
+    """The two-word phrases of one mention: two words in a row within a clause, neither a stopword of its language
+    (nor shorter than three letters), e.g. "customer service", "still waiting" is not one ("still" is a stopword)."""
+    dropped = stopwords(language)
+    found: set[str] = set()
+    for clause in _BREAK.split(_NOISE.sub(" | ", text)):
+        words = [_term(w) for w in _TOKEN.findall(clause)]
+        found |= {f"{a} {b}" for a, b in pairwise(words) if _kept(a, dropped) and _kept(b, dropped)}
+    return found
+
+
+def _kept(word: str, dropped: frozenset[str]) -> bool:
+    return len(word) > 2 and word[0].isalpha() and word not in dropped
+
+
 def top_terms_and_hashtags(
     connection: Connection,
     start: datetime,
@@ -83,8 +105,8 @@ def top_terms_and_hashtags(
     limit: int = 20,
     language: str | None = None,
 ) -> TermsAndHashtags:
-    """Most used words (each mention's language's stopwords, links and handles left out) and hashtags; each
-    counted once per mention. `language` (ISO 639-1) keeps the mentions in that language.
+    """Most used words (each mention's language's stopwords, links and handles left out), two-word phrases (used
+    by at least MIN_PHRASE_MENTIONS mentions) and hashtags; each counted once per mention. `language` (ISO 639-1) keeps the mentions in that language.
 
     Reads at most TERM_SAMPLE_LIMIT mentions of the period, the most engaged first, and says how many.
     """
@@ -98,12 +120,16 @@ def top_terms_and_hashtags(
     ).all()
     terms: Counter[str] = Counter()
     hashtags: Counter[str] = Counter()
+    phrases: Counter[str] = Counter()
     for title, text, in_language in texts:
-        words, tags = _terms_of(f"{title or ''}\n{text}", (in_language or "").lower() or None)
+        code = (in_language or "").lower() or None
+        words, tags = _terms_of(f"{title or ''}\n{text}", code)
         terms.update(words)
         hashtags.update(tags)
+        phrases.update(_phrases_of(f"{title or ''}\n{text}", code))
 
     def top(counter: Counter[str]) -> list[TermCount]:
         return [TermCount(t, n) for t, n in sorted(counter.items(), key=lambda kv: (-kv[1], kv[0]))[:limit]]
 
-    return TermsAndHashtags(top(terms), top(hashtags), len(texts), int(in_period))
+    repeated = Counter({p: n for p, n in phrases.items() if n >= MIN_PHRASE_MENTIONS})
+    return TermsAndHashtags(top(terms), top(hashtags), len(texts), int(in_period), top(repeated))

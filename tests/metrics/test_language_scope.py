@@ -22,6 +22,7 @@ from sqlalchemy import Engine
 
 from classifiers.verdict import Intent, Sentiment, Verdict
 from listener.mention import Author, Engagement, Mention
+from overheard.report import csv_text
 from overheard.services import Caller
 from overheard.services import metrics as figures
 from overheard.services.access import Invalid
@@ -188,3 +189,18 @@ def test_the_dashboard_and_the_report_show_the_same_topics_of_the_chosen_languag
     assert [t.term for t in board.report.terms.terms] == [t.term for t in report.terms.terms]
     assert [(n.language, n.mentions) for n in board.languages][:3] == [("de", 2), ("en", 2), ("fr", 1)]
     assert figures.dashboard(languages, operator, START, END, language="fi").report.kpis.current.mentions == 0
+
+
+def test_phrases_are_two_words_side_by_side_in_a_clause_used_by_two_mentions_or_more(languages: Engine) -> None:
+    # Both German posts say "Lumora App"; one post's own wording ("Geld zurück") is not a topic; a phrase never
+    # runs over a stopword ("der Support": "der" is one) or a comma.
+    with languages.connect() as c:
+        found = metrics.top_terms_and_hashtags(c, START, END, limit=100)
+        french = metrics.top_terms_and_hashtags(c, START, END, language="fr", limit=100)
+    assert [(p.term, p.mentions) for p in found.phrases] == [("lumora app", 2)]
+    assert french.phrases == []  # one mention: nothing is used twice
+
+
+def test_the_report_csv_has_a_phrases_table(languages: Engine) -> None:
+    report = figures.report(languages, Caller.operator(), START, END)
+    assert csv_text(report, "phrases").splitlines() == ["phrase,mentions", "lumora app,2"]

@@ -163,6 +163,10 @@ def save_canned(body: CannedIn, principal: Worker, engine: Db) -> store.CannedRe
     return workspace.save_canned_reply(engine, principal, body.name, body.body, body.language)
 
 
-@router.delete("/canned/{name}", status_code=204)
+@router.delete(
+    "/canned/{name}",
+    status_code=204,
+    responses={404: {"model": Problem, "description": "No canned reply of this name."}},
+)
 def delete_canned(name: Annotated[str, Path(max_length=100)], principal: Worker, engine: Db) -> None:
     workspace.delete_canned_reply(engine, principal, name)
