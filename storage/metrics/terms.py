@@ -74,23 +74,21 @@ def _term(word: str) -> str:
     return _ELISION.sub("", word.lower().replace("’", "'")).strip("'-")
 
 
-def _terms_of(text: str, language: str | None = None) -> tuple[set[str], set[str]]:
-    """The terms and hashtags of one mention, with the stopwords of its `language` left out."""
+def _read(text: str, language: str | None = None) -> tuple[set[str], set[str], set[str]]:
+    """The terms, two-word phrases and hashtags of one mention, with the stopwords of its `language` left out.
+
+    A phrase is two words in a row within a clause, neither a stopword nor shorter than three letters, e.g.
+    "customer service" ("still waiting" is not one: "still" is a stopword). Links, handles and hashtags break
+    clauses and leave no term."""
     hashtags = {tag.lower() for tag in _HASHTAG.findall(text)}
-    words = {_term(w) for w in _WORD.findall(_NOISE.sub(" ", text))}
     dropped = stopwords(language)
-    return {w for w in words if len(w) > 2 and w not in dropped}, hashtags
-
-
-def _phrases_of(text: str, language: str | None = None) -> set[str]:
-    """The two-word phrases of one mention: two words in a row within a clause, neither a stopword of its language
-    (nor shorter than three letters), e.g. "customer service", "still waiting" is not one ("still" is a stopword)."""
-    dropped = stopwords(language)
-    found: set[str] = set()
+    terms: set[str] = set()
+    phrases: set[str] = set()
     for clause in _BREAK.split(_NOISE.sub(" | ", text)):
+        terms |= {w for w in map(_term, _WORD.findall(clause)) if len(w) > 2 and w not in dropped}
         words = [_term(w) for w in _TOKEN.findall(clause)]
-        found |= {f"{a} {b}" for a, b in pairwise(words) if _kept(a, dropped) and _kept(b, dropped)}
-    return found
+        phrases |= {f"{a} {b}" for a, b in pairwise(words) if _kept(a, dropped) and _kept(b, dropped)}
+    return terms, phrases, hashtags
 
 
 def _kept(word: str, dropped: frozenset[str]) -> bool:
@@ -106,7 +104,8 @@ def top_terms_and_hashtags(
     language: str | None = None,
 ) -> TermsAndHashtags:
     """Most used words (each mention's language's stopwords, links and handles left out), two-word phrases (used
-    by at least MIN_PHRASE_MENTIONS mentions) and hashtags; each counted once per mention. `language` (ISO 639-1) keeps the mentions in that language.
+    by at least MIN_PHRASE_MENTIONS mentions) and hashtags; each counted once per mention. `language` (ISO
+    639-1) keeps the mentions in that language.
 
     Reads at most TERM_SAMPLE_LIMIT mentions of the period, the most engaged first, and says how many.
     """
@@ -123,10 +122,10 @@ def top_terms_and_hashtags(
     phrases: Counter[str] = Counter()
     for title, text, in_language in texts:
         code = (in_language or "").lower() or None
-        words, tags = _terms_of(f"{title or ''}\n{text}", code)
+        words, pairs, tags = _read(f"{title or ''}\n{text}", code)
         terms.update(words)
+        phrases.update(pairs)
         hashtags.update(tags)
-        phrases.update(_phrases_of(f"{title or ''}\n{text}", code))
 
     def top(counter: Counter[str]) -> list[TermCount]:
         return [TermCount(t, n) for t, n in sorted(counter.items(), key=lambda kv: (-kv[1], kv[0]))[:limit]]
