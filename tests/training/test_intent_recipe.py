@@ -8,7 +8,7 @@ import pytest
 
 from classifiers.refit.intent_sources import AUGMENTATION, augmentation, parse_weights, support_set
 from classifiers.verdict import Intent
-from training.intent import Augmentation, fit_offsets, objective_score, out_of_fold
+from training.intent import RECALL_TARGETS, Augmentation, fit_offsets, objective_score, out_of_fold
 
 LABELS = [i.value for i in Intent]
 
@@ -37,7 +37,7 @@ def test_the_triage_objective_prefers_finding_complaints_to_keeping_the_queue_sh
     eager = np.array([0] * 9 + [4] * 1 + [0] * 8 + [4] * 82)  # finds 9, 8 false alarms
     assert objective_score(gold, eager, LABELS, "triage") > objective_score(gold, careful, LABELS, "triage")
     assert objective_score(gold, eager, LABELS, "macro_f1") > 0
-    with pytest.raises(ValueError, match="objective 'accuracy' is not one of triage, macro_f1"):
+    with pytest.raises(ValueError, match="objective 'accuracy' is not one of triage, macro_f1, recall_targets"):
         objective_score(gold, eager, LABELS, "accuracy")
 
 
@@ -54,6 +54,25 @@ def test_offsets_chosen_for_triage_raise_complaint_recall() -> None:
         recall[objective] = float(((predicted == 0) & (y == 0)).sum() / 40)
     assert recall["triage"] >= recall["macro_f1"]
     assert recall["triage"] >= 0.6
+
+
+def test_recall_target_offsets_reach_each_target_at_the_highest_precision_that_does() -> None:
+    rng = np.random.default_rng(5)
+    gold = [LABELS[0]] * 40 + [LABELS[1]] * 40 + [LABELS[4]] * 320
+    y = np.array([LABELS.index(g) for g in gold])
+    log_p = np.log(np.full((400, 5), 0.01))
+    log_p[:, 0] = np.r_[rng.normal(0.5, 1.0, 40), rng.normal(-1.0, 1.0, 360)] - 1.5
+    log_p[:, 1] = np.r_[np.full(40, -9.0), rng.normal(0.5, 1.0, 40), rng.normal(-1.0, 1.0, 320)] - 1.5
+    log_p[:, 4] = 0.0
+    offsets = fit_offsets(log_p, gold, LABELS, "recall_targets")
+    predicted = (log_p + offsets).argmax(1)
+    for label, target in RECALL_TARGETS.items():
+        k = LABELS.index(label)
+        assert ((predicted == k) & (y == k)).sum() / (y == k).sum() >= target, label
+        lower = offsets.copy()
+        lower[k] -= 0.2  # one grid step down no longer reaches the target: no precision was given away
+        found = ((lower + log_p).argmax(1) == k) & (y == k)
+        assert found.sum() / (y == k).sum() < target, label
 
 
 def test_cross_validation_scores_real_rows_only_and_learns_from_the_training_only_rows() -> None:
