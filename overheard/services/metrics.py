@@ -23,7 +23,7 @@ MAX_DAYS = 366
 DEFAULT_DAYS = 30
 MAX_AUTHORS = 100
 REPORT_TERMS = 20
-"""Top terms and hashtags the report and the dashboard show (one `report`, from `storage.metrics.top_terms_and_hashtags`)."""
+"""Top terms, two-word phrases and hashtags the report and the dashboard show (one `report`, from `storage.metrics.top_terms_and_hashtags`)."""
 
 
 def period(end: datetime | None, days: int) -> tuple[datetime, datetime]:

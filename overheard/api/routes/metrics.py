@@ -96,7 +96,7 @@ def top_sources(
 @router.get(
     "/top-terms",
     response_model=metrics.TermsAndHashtags,
-    summary="Top terms and hashtags (each mention's language's stopwords left out)",
+    summary="Top terms, two-word phrases and hashtags (each mention's language's stopwords left out)",
 )
 def top_terms(
     principal: Annotated[Principal, Depends(allow(Capability.read_metrics))],
