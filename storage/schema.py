@@ -648,3 +648,34 @@ alert_evidence = Table(
     Index("ix_alert_evidence_hour", "hour"),
     Index("ix_alert_evidence_mention", "mention_id"),
 )
+
+# Reply accounts connected with OAuth (issue 21, migration 0013_platform_tokens): the brand's own X account, its
+# token pair encrypted with the Fernet key of `reply_token_key_env` (never stored in the clear, never exported),
+# and the authorizations started and not yet finished (their `state` kept as a hash, used once).
+platform_tokens = Table(
+    "platform_tokens",
+    metadata,
+    Column("account", String(128), primary_key=True),  # the reply account's name in overheard.yaml
+    Column("platform", String(32), nullable=False),
+    Column("user_id", String(64)),  # the platform's id of the brand's account
+    Column("handle", String(MAX_HANDLE_CHARS)),  # the brand's account, shown as 'connected as @handle'
+    Column("access_token", Text, nullable=False),  # Fernet ciphertext
+    Column("refresh_token", Text),  # Fernet ciphertext; X rotates it on every refresh
+    Column("expires_at", UTCDateTime, nullable=False),  # when the access token lapses
+    Column("scope", String(256), nullable=False, default=""),
+    Column("connected_by", String(128), nullable=False),  # the admin who connected it
+    Column("connected_at", UTCDateTime, nullable=False),
+    Column("refreshed_at", UTCDateTime),
+)
+
+oauth_pending = Table(
+    "oauth_pending",
+    metadata,
+    Column("state_hash", String(64), primary_key=True),  # sha256 of the `state` sent to the platform
+    Column("account", String(128), nullable=False),
+    Column("verifier", Text, nullable=False),  # the PKCE code verifier, Fernet ciphertext
+    Column("redirect_uri", Text, nullable=False),  # the token request must name the same one
+    Column("started_by", String(128), nullable=False),  # only they may finish it
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("expires_at", UTCDateTime, nullable=False),
+)

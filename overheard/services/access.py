@@ -33,6 +33,7 @@ class Capability(StrEnum):
     operate = "operate"  # source health and operator alerts: for whoever runs Overheard, not business teams
     read_alerts = "read_alerts"  # spike and storm alerts, and the posts each names as evidence (and no other post)
     manage_tokens = "manage_tokens"  # issue, list and revoke API tokens (overheard.services.tokens)
+    connect_accounts = "connect_accounts"  # connect and disconnect the brand's reply accounts (OAuth; admin only)
 
 
 _ALL = frozenset(Role)
@@ -52,6 +53,7 @@ POLICY: dict[Capability, frozenset[Role]] = {
     Capability.work_leads: frozenset({Role.admin, Role.sales}),
     Capability.read_alerts: frozenset({Role.admin, Role.marketing, Role.communications}),
     Capability.manage_tokens: frozenset({Role.admin}),
+    Capability.connect_accounts: frozenset({Role.admin}),
 }
 
 SCOPES: dict[Role, Scope] = {

@@ -10,7 +10,6 @@ draft and the reason).
 
 from __future__ import annotations
 
-import os
 import secrets
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -26,7 +25,6 @@ from enrichers.replies import (
     ReplyCost,
     ThreadRef,
     can_reply,
-    credentials_for,
     reply_client,
     reply_cost,
     send_reply,
@@ -34,6 +32,7 @@ from enrichers.replies import (
 from enrichers.replies.canned import Filled, TemplateError, fill, variables_for
 from listener.mention import Mention
 from overheard.config import OverheardConfig
+from overheard.services import reply_accounts
 from overheard.services.access import Caller, Capability, Invalid, NotFound
 from overheard.services.mentions import visible
 from storage import workspace as store
@@ -349,9 +348,10 @@ def send(
     at: datetime | None = None,
 ) -> store.ReplyRecord:
     """Answer the mention where it was posted, from the reply account `account` (default: the only one on its
-    platform), with its secret read from the environment (`secret_env`). The attempt is recorded on the thread
-    with who sent it and when; a failed one keeps the text as the draft with the reason. A platform that takes no
-    replies (feeds, reviews, Hacker News) is refused before anything is sent."""
+    platform), with a connected X account's stored token (`reply_accounts.credentials`) or else its secret read from
+    the environment (`secret_env`). The attempt is recorded on the thread with who sent it and when; a failed one
+    keeps the text as the draft with the reason. A platform that takes no replies (feeds, reviews, Hacker News) is
+    refused before anything is sent."""
     caller.require(Capability.triage)
     if len(text) > MAX_REPLY_CHARS:
         raise Invalid(f"a reply may have at most {MAX_REPLY_CHARS} characters; this one has {len(text)}")
@@ -376,8 +376,9 @@ def send(
     if len(chosen) > 1:
         raise Invalid(f"say which {platform} account replies: {', '.join(c.name for c in chosen)}")
     pick = chosen[0]
-    credentials = credentials_for(pick.account, os.environ if environ is None else environ)
     with reply_client(config.http.allow_networks) as client:
+        # A connected X account's stored token (refreshed when lapsed), else the secret in `secret_env`.
+        credentials = reply_accounts.credentials(engine, config, pick.name, pick.account, client, environ, at)
         result = send_reply(ThreadRef.of(mention), text, credentials, client, key)
     with engine.begin() as connection:
         visible(connection, caller, mention_id)
