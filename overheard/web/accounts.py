@@ -29,15 +29,16 @@ def accounts_page(request: Request, principal: User, engine: Db) -> Any:
     return render(request, "reply_accounts.html", principal, accounts=found)
 
 
-@router.post(HERE + "/{name}/connect")
-def connect(request: Request, name: str, principal: User, engine: Db) -> RedirectResponse:
-    """Leave for X's authorization page (303), or come back here saying what is missing."""
+@router.post(HERE + "/{name}/connect", response_model=None)
+def connect(request: Request, name: str, principal: User, engine: Db) -> RedirectResponse | HTMLResponse:
+    """A page with the link to X's authorization page (the pages' policy lets forms post only to Overheard, so
+    the form cannot redirect to X itself), or back here saying what is missing."""
     callback = reply_accounts.callback_url(str(request.base_url))
     try:
         address = reply_accounts.start_connect(engine, principal, request.app.state.config, name, callback)
     except Invalid as exc:
         return back(HERE, HERE, f"Not connected: {exc}.")
-    return RedirectResponse(address, status_code=303)
+    return render(request, "reply_account_authorize.html", principal, account=name, address=address)
 
 
 @router.get(reply_accounts.CALLBACK_PATH, response_model=None)
