@@ -89,19 +89,22 @@ def team_queue(
     intent: str | None = None,
     priority: PriorityConfig | None = None,
     limit: int = 50,
+    at: datetime | None = None,
 ) -> TeamQueue:
     """Every mention routed to the team and still open, whatever the model said (its intent is a label and the
-    `intent` filter), highest priority score first; `view` narrows to due soon or overdue."""
+    `intent` filter), highest priority score at `at` (now) first: the score's waiting part is counted to that moment;
+    `view` narrows to due soon or overdue."""
     caller.require(Capability.read_mentions)
     if view not in VIEWS:
         raise Invalid(f"unknown view '{view}' (one of: {', '.join(VIEWS)})")
     chosen = _team_for(caller, team)
-    due_soon = (priority or PriorityConfig()).due_soon
-    now = now_utc()
+    config = priority or PriorityConfig()
+    due_soon = config.due_soon
+    now = at or now_utc()
     with engine.connect() as connection:
         items = store.team_queue(
             connection, chosen, now, view=view, language=language or None, due_soon=due_soon,
-            limit=limit, intent=intent or None,
+            limit=limit, intent=intent or None, priority=config,
         )  # fmt: skip
         counts = store.queue_counts(connection, now, due_soon)
         if caller.scope.team is not None:
