@@ -115,8 +115,9 @@ def team_queue(
 
 
 def flagged(engine: Engine, caller: Caller, kind: str | None = None, limit: int = 100) -> list[store.FlaggedItem]:
-    """What noise screening kept out of the queues, with each flag's reason: reviewable, never silently lost."""
-    caller.require(Capability.triage)
+    """What noise screening kept out of the queues, with each flag's reason: reviewable, never silently lost; by the
+    roles that review spam (`Capability.review_noise`), not every triage role."""
+    caller.require(Capability.review_noise)
     if kind is not None and kind not in FLAG_KINDS:
         raise Invalid(f"unknown flag '{kind}' (one of: {', '.join(FLAG_KINDS)})")
     with engine.begin() as connection:

@@ -111,6 +111,8 @@ def render(
             ("Sources", "/sources", Capability.operate),
             ("Reply accounts", "/settings/accounts", Capability.connect_accounts),
         ]
+        if not principal.can(Capability.read_mentions):  # the others reach it from the queue
+            pages.insert(2, ("Flagged", "/queue/flagged", Capability.review_noise))
         nav = [(label, url) for label, url, cap in pages if principal.can(cap)]
         if principal.role.value == "service":
             nav = [(label, url) for label, url in nav if url != "/leads"]
