@@ -427,9 +427,9 @@ routes.append_column(Column("approved_by", String(256)))
 
 # Appended by reporting at scale (issue 8, migration 0007_metric_rollups): pre-aggregates the dashboard reads
 # instead of every mention of a period. Database triggers log the 15-minute slot of every change to a mention
-# or a verdict in `metric_dirty`, whichever code path (or hand-written SQL) makes it, in the same transaction;
-# `storage.metrics.refresh_rollups` recomputes the logged slots from the mentions, and readers treat slots
-# still logged as not rolled up. A `scope` is '' (every mention) or one matched query name ('brand:Lumora').
+# (its noise flag included, 0013_spam_flag_rollups) or a verdict in `metric_dirty`, whichever code path (or
+# hand-written SQL) makes it, in the same transaction; `storage.metrics.refresh_rollups` recomputes the logged
+# slots from the mentions, and readers treat slots still logged as not rolled up. A `scope` is '' (every mention) or one matched query name ('brand:Lumora').
 METRIC_SLOT_SECONDS = 900
 """A rollup slot is 15 minutes: every time zone's hour, day and week starts on a slot boundary (+05:30, +05:45)."""
 
