@@ -246,3 +246,16 @@ def test_the_settings_page_is_admin_only_and_lists_reply_accounts(seeded: Seeded
         answer = pages.get("/settings/accounts")
         assert answer.status_code == expected
     assert "x-page" in answer.text and "Connect X account" in answer.text
+
+
+def test_a_browser_back_from_x_without_its_strict_cookie_reloads_the_callback_once_then_signs_in(
+    seeded: Seeded, x_api: ReplayServer
+) -> None:
+    pages = TestClient(create_app(seeded.engine, configured(x_api, "x-cookie"), rate_limit_per_minute=100_000))
+
+    arriving = pages.get("/settings/accounts/x/callback?state=s1&code=c1", follow_redirects=False)
+    again = pages.get("/settings/accounts/x/callback?state=s1&code=c1&again=1", follow_redirects=False)
+
+    assert arriving.status_code == 200  # a same-site reload, which sends the SameSite=Strict session cookie
+    assert 'content="0;url=/settings/accounts/x/callback?state=s1&amp;code=c1&amp;again=1"' in arriving.text
+    assert again.status_code == 303 and again.headers["location"].startswith("/login?next=")
