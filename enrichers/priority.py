@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from enum import StrEnum
 
@@ -235,7 +236,12 @@ def contact_part(contact: Contact | None, contact_value: float | None, config: P
 
 
 def waiting_part(mention: Mention, now: datetime, config: PriorityConfig) -> ScorePart:
-    waited = max(timedelta(0), now - mention.created_at)
+    return waiting_since(mention.created_at, now, config)
+
+
+def waiting_since(created_at: datetime, now: datetime, config: PriorityConfig) -> ScorePart:
+    """The waiting part of a post written at `created_at`, as it stands at `now`."""
+    waited = max(timedelta(0), now - created_at)
     share = min(1.0, waited / config.waiting_full_after)
     return _part("waiting", share * config.waiting_points, f"written {_ago(waited)} ago")
 
@@ -276,6 +282,24 @@ def rescored(
     config = config or PriorityConfig()
     parts = tuple(waiting_part(mention, now, config) if p.name == "waiting" else p for p in score.parts)
     return PriorityScore(score=max(0, min(100, round(sum(p.points for p in parts)))), parts=parts)
+
+
+def score_now(
+    parts: Sequence[Mapping[str, object]], created_at: datetime, now: datetime, config: PriorityConfig | None = None
+) -> tuple[float, tuple[dict[str, object], ...]] | None:
+    """A stored score's parts (as `ScorePart` dicts) with the waiting part brought up to `now`: the unrounded total
+    (to sort by) and the parts. None when the parts hold no waiting part to bring up to date (routes stored without
+    their parts): the stored score then stands. The other parts do not change while a post waits."""
+    if not any(p.get("name") == "waiting" for p in parts):
+        return None
+    fresh = waiting_since(created_at, now, config or PriorityConfig()).model_dump()
+    updated = tuple(fresh if p.get("name") == "waiting" else dict(p) for p in parts)
+    total = sum(_points(p.get("points")) for p in updated)
+    return max(0.0, min(100.0, total)), updated
+
+
+def _points(value: object) -> float:
+    return float(value) if isinstance(value, int | float) else 0.0
 
 
 def response_due(created_at: datetime, respond_within: timedelta | None) -> datetime | None:

@@ -39,6 +39,10 @@ app.add_typer(contacts_app, name="contacts")
 app.add_typer(gdpr_app, name="gdpr")
 tokens_app = typer.Typer(help="API tokens for the web app and the API.", no_args_is_help=True)
 app.add_typer(tokens_app, name="tokens")
+accounts_app = typer.Typer(
+    help="The brand's reply accounts: connect an X account (OAuth 2.0 PKCE).", no_args_is_help=True
+)
+app.add_typer(accounts_app, name="accounts")
 
 console = Console()
 errors = Console(stderr=True)
@@ -453,6 +457,81 @@ def tokens_revoke(
     except (StorageError, ServiceError) as exc:
         fail(str(exc))
     console.print(f"revoked token '{name}'; its web sessions are signed out")
+
+
+@accounts_app.command("list")
+def accounts_list(config: ConfigOption = Path("overheard.yaml")) -> None:
+    """Every configured reply account and whether it is connected (never a token)."""
+    from overheard.services import reply_accounts
+    from storage.database import open_database
+
+    conf = _config(config)
+    try:
+        found = reply_accounts.accounts(open_database(conf.database_url()), Caller.operator(), conf)
+    except (StorageError, ServiceError) as exc:
+        fail(str(exc))
+    for a in found:
+        if a.connected:
+            state = f"connected as @{a.connected.handle} (by {a.connected.connected_by})"
+        elif a.connectable:
+            state = f"not connected: {a.ready}" if a.ready else f"not connected (replies use {a.account.secret_env})"
+        else:
+            state = f"secret in {a.account.secret_env}"
+        console.print(f"{a.name}  {a.account.platform}  {state}", highlight=False)
+    if not found:
+        console.print("no reply account is configured (reply_accounts in overheard.yaml)")
+
+
+@accounts_app.command("connect")
+def accounts_connect(
+    name: Annotated[str, typer.Argument(help="The reply account's name in overheard.yaml (an x account).")],
+    redirect_uri: Annotated[
+        str | None,
+        typer.Option(help="The callback registered for your X app (default: the account's redirect_uri)."),
+    ] = None,
+    config: ConfigOption = Path("overheard.yaml"),
+    actor: Annotated[str, typer.Option(help="Who connects it, for the audit log.")] = "cli",
+) -> None:
+    """Print the address where you authorize the account on X, then read the address X sent your browser back to
+    (paste it whole) and store the account's tokens, encrypted."""
+    from overheard.services import reply_accounts
+    from storage.database import open_database
+
+    conf = _config(config)
+    account = conf.reply_accounts.get(name)
+    callback = redirect_uri or (account.redirect_uri if account else None)
+    if account is not None and not callback:
+        fail(f"say where X sends the browser back: --redirect-uri, or redirect_uri on {name} in overheard.yaml")
+    engine = open_database(conf.database_url())
+    caller = Caller.operator(actor)
+    try:
+        address = reply_accounts.start_connect(engine, caller, conf, name, callback or "")
+        errors.print("1. Open this address, sign in to X as the brand's account and allow access:", highlight=False)
+        sys.stdout.write(address + "\n")
+        errors.print("2. Paste the whole address X sent your browser back to (it holds code= and state=):")
+        pasted = sys.stdin.readline().strip()
+        done = reply_accounts.finish_connect(engine, caller, conf, pasted)
+    except (StorageError, ServiceError) as exc:
+        fail(str(exc))
+    console.print(f"{done.account} is connected as @{done.handle}", highlight=False)
+
+
+@accounts_app.command("disconnect")
+def accounts_disconnect(
+    name: Annotated[str, typer.Argument(help="The reply account's name in overheard.yaml.")],
+    config: ConfigOption = Path("overheard.yaml"),
+    actor: Annotated[str, typer.Option(help="Who disconnects it, for the audit log.")] = "cli",
+) -> None:
+    """Delete the account's stored tokens (replies fall back to its secret_env)."""
+    from overheard.services import reply_accounts
+    from storage.database import open_database
+
+    conf = _config(config)
+    try:
+        reply_accounts.disconnect(open_database(conf.database_url()), Caller.operator(actor), conf, name)
+    except (StorageError, ServiceError) as exc:
+        fail(str(exc))
+    console.print(f"{name} is disconnected; its tokens are deleted")
 
 
 @app.command()

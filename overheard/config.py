@@ -449,6 +449,15 @@ class OverheardConfig(BaseModel):
         default_factory=dict,
         description="Accounts the team answers from, by name; each names its platform and the secret's variable.",
     )
+    reply_token_key_env: str = Field(
+        default="OVERHEARD_REPLY_TOKEN_KEY",
+        min_length=1,
+        description=(
+            "Environment variable holding the Fernet key (32 url-safe base64 bytes, e.g. from `python -c 'from "
+            "cryptography.fernet import Fernet; print(Fernet.generate_key().decode())'`) that encrypts the tokens of "
+            "reply accounts connected in Settings → Reply accounts (X). Changing it means connecting them again."
+        ),
+    )
 
     @model_validator(mode="after")
     def _consistent(self) -> OverheardConfig:

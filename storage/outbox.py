@@ -14,7 +14,7 @@ import threading
 import uuid
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any, NamedTuple
 
 from sqlalchemy import Connection, Engine, and_, bindparam, func, or_, select, update
@@ -30,7 +30,7 @@ from storage.leads import record_crm_receipts, write_leads
 from storage.mentions import mention_ids
 from storage.metrics.rollups import refresh_rollups
 from storage.provenance import finding_provenance, route_provenance
-from storage.schema import METRIC_SLOT_SECONDS, deliveries, findings, mentions, metric_dirty, now_utc, routes
+from storage.schema import deliveries, findings, mentions, now_utc, routes
 
 log = logging.getLogger(__name__)
 
@@ -148,26 +148,17 @@ def _is_spam(flag: NoiseFlag | None) -> bool:
     return flag is not None and flag.kind.value == "spam"
 
 
-def _aware(at: datetime) -> datetime:
-    return at if at.tzinfo else at.replace(tzinfo=UTC)
-
-
 def save_flags(connection: Connection, items: Sequence[tuple[int, NoiseFlag | None]]) -> None:
     """Keep why each mention is kept out of the queues (or clear it: a re-run may find it no longer applies), in one
     statement for the batch."""
     if not items:
         return
     # Spam leaves the figures (storage.metrics.scope.counted): a mention becoming spam, or no longer spam, changes
-    # its slot's rollup, which the mentions' triggers do not log for this column; log it and refresh here.
+    # its slot's rollup. The mentions' update trigger logs the slot (0013_spam_flag_rollups); refresh it here, in the
+    # same transaction, so the rollup rows never count a mention as it was before it was flagged or unflagged.
     flags = dict(items)
-    before = connection.execute(
-        select(mentions.c.id, mentions.c.created_at, mentions.c.flag).where(mentions.c.id.in_(list(flags)))
-    ).all()
-    moved = {
-        int(_aware(r.created_at).timestamp()) // METRIC_SLOT_SECONDS
-        for r in before
-        if (r.flag == "spam") != _is_spam(flags[r.id])
-    }
+    before = connection.execute(select(mentions.c.id, mentions.c.flag).where(mentions.c.id.in_(list(flags)))).all()
+    moved = any((r.flag == "spam") != _is_spam(flags[r.id]) for r in before)
     connection.execute(
         update(mentions)
         .where(mentions.c.id == bindparam("mention_id"))
@@ -183,7 +174,6 @@ def save_flags(connection: Connection, items: Sequence[tuple[int, NoiseFlag | No
         ],
     )
     if moved:
-        connection.execute(metric_dirty.insert(), [{"slot": slot} for slot in sorted(moved)])
         refresh_rollups(connection)
 
 

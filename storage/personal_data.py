@@ -365,6 +365,23 @@ NOT_PERSONAL: dict[str, tuple[str, ...]] = {
     "canned_replies": ("id", "name", "team", "language", "body", "updated_by", "updated_at"),  # templates, no person
     "reply_claims": ("mention_id", "actor", "started_at", "expires_at"),
     "reply_records": ("id", "mention_id", "idempotency_key", "platform", "account", "sent_by", "sent", "at"),
+    # The brand's own reply accounts (issue 21): no customer's data. The tokens are secrets, stored encrypted, never
+    # exported or logged; disconnecting the account deletes the row (storage.reply_tokens).
+    "platform_tokens": (
+        "account",
+        "platform",
+        "user_id",
+        "handle",
+        "access_token",
+        "refresh_token",
+        "expires_at",
+        "scope",
+        "connected_by",
+        "connected_at",
+        "refreshed_at",
+    ),
+    # An authorization started by an admin and not yet finished: hashes, an encrypted verifier, minutes long.
+    "oauth_pending": ("state_hash", "account", "verifier", "redirect_uri", "started_by", "created_at", "expires_at"),
 }
 
 

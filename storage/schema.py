@@ -427,9 +427,9 @@ routes.append_column(Column("approved_by", String(256)))
 
 # Appended by reporting at scale (issue 8, migration 0007_metric_rollups): pre-aggregates the dashboard reads
 # instead of every mention of a period. Database triggers log the 15-minute slot of every change to a mention
-# or a verdict in `metric_dirty`, whichever code path (or hand-written SQL) makes it, in the same transaction;
-# `storage.metrics.refresh_rollups` recomputes the logged slots from the mentions, and readers treat slots
-# still logged as not rolled up. A `scope` is '' (every mention) or one matched query name ('brand:Lumora').
+# (its noise flag included, 0013_spam_flag_rollups) or a verdict in `metric_dirty`, whichever code path (or
+# hand-written SQL) makes it, in the same transaction; `storage.metrics.refresh_rollups` recomputes the logged
+# slots from the mentions, and readers treat slots still logged as not rolled up. A `scope` is '' (every mention) or one matched query name ('brand:Lumora').
 METRIC_SLOT_SECONDS = 900
 """A rollup slot is 15 minutes: every time zone's hour, day and week starts on a slot boundary (+05:30, +05:45)."""
 
@@ -647,4 +647,35 @@ alert_evidence = Table(
     Column("summary", Text, nullable=False),  # the alert in words (counts and baseline, no person named)
     Index("ix_alert_evidence_hour", "hour"),
     Index("ix_alert_evidence_mention", "mention_id"),
+)
+
+# Reply accounts connected with OAuth (issue 21, migration 0013_platform_tokens): the brand's own X account, its
+# token pair encrypted with the Fernet key of `reply_token_key_env` (never stored in the clear, never exported),
+# and the authorizations started and not yet finished (their `state` kept as a hash, used once).
+platform_tokens = Table(
+    "platform_tokens",
+    metadata,
+    Column("account", String(128), primary_key=True),  # the reply account's name in overheard.yaml
+    Column("platform", String(32), nullable=False),
+    Column("user_id", String(64)),  # the platform's id of the brand's account
+    Column("handle", String(MAX_HANDLE_CHARS)),  # the brand's account, shown as 'connected as @handle'
+    Column("access_token", Text, nullable=False),  # Fernet ciphertext
+    Column("refresh_token", Text),  # Fernet ciphertext; X rotates it on every refresh
+    Column("expires_at", UTCDateTime, nullable=False),  # when the access token lapses
+    Column("scope", String(256), nullable=False, default=""),
+    Column("connected_by", String(128), nullable=False),  # the admin who connected it
+    Column("connected_at", UTCDateTime, nullable=False),
+    Column("refreshed_at", UTCDateTime),
+)
+
+oauth_pending = Table(
+    "oauth_pending",
+    metadata,
+    Column("state_hash", String(64), primary_key=True),  # sha256 of the `state` sent to the platform
+    Column("account", String(128), nullable=False),
+    Column("verifier", Text, nullable=False),  # the PKCE code verifier, Fernet ciphertext
+    Column("redirect_uri", Text, nullable=False),  # the token request must name the same one
+    Column("started_by", String(128), nullable=False),  # only they may finish it
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("expires_at", UTCDateTime, nullable=False),
 )

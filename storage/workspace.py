@@ -14,7 +14,7 @@ from typing import Literal
 
 from sqlalchemy import Connection, and_, case, delete, func, or_, select, update
 
-from enrichers.priority import DueState, PriorityConfig, due_state
+from enrichers.priority import DueState, PriorityConfig, due_state, score_now
 from enrichers.replies import ReplyResult, can_reply
 from enrichers.replies.canned import variables_of
 from storage.database import upsert
@@ -341,7 +341,8 @@ class QueueItem:
     team: str
     priority: str
     score: int | None
-    """enrichers.priority score when routed (None for routes made before scores); the queue sorts by it."""
+    """enrichers.priority score as it stands when the queue is read: routed with it, its waiting part counted to the
+    time of reading (None for routes made before scores); the queue sorts by it."""
     due_at: datetime | None
     due: DueState | None
     source: str
@@ -357,7 +358,8 @@ class QueueItem:
     assignee: str | None
     url: str | None
     parts: tuple[dict[str, object], ...] = ()
-    """The score's named parts as routed: [{name, points, reason}] (enrichers.model.ScorePart)."""
+    """The score's named parts, waiting counted to the time of reading: [{name, points, reason}]
+    (enrichers.model.ScorePart)."""
 
 
 @dataclass(frozen=True)
@@ -379,10 +381,14 @@ def team_queue(
     due_soon: timedelta = timedelta(minutes=30),
     limit: int = 50,
     intent: str | None = None,
+    priority: PriorityConfig | None = None,
 ) -> list[QueueItem]:
-    """A team's open routes, highest score first, then the earliest due. `view` narrows to those due within
+    """A team's open routes, highest score at `now` first, then the earliest due. The score's waiting part (how long
+    ago the post was written) is brought up to `now` here, so a post that has waited rises while it waits (the other
+    parts do not change); a route stored without its parts keeps its stored score. `view` narrows to those due within
     `due_soon` (not yet overdue) or overdue; `language` to one ISO 639-1 language ('de' takes 'de-AT' too); `intent` to
     one intent (a person's relabel, else the model's)."""
+    config = priority or PriorityConfig(due_soon=due_soon)
     query = (
         select(
             routes.c.id.label("route_id"),
@@ -397,7 +403,8 @@ def team_queue(
             mentions.c.author_handle,
             mentions.c.author_followers,
             mentions.c.language,
-            mentions.c.text,
+            mentions.c.created_at,
+            func.substr(mentions.c.text, 1, 280).label("text"),
             mentions.c.status,
             mentions.c.assignee,
             mentions.c.url,
@@ -407,9 +414,7 @@ def team_queue(
         .join(mentions, mentions.c.id == routes.c.mention_id)
         .outerjoin(verdicts, verdicts.c.mention_id == routes.c.mention_id)
         .where(routes.c.team == team, routes.c.status == "open")
-        .order_by(func.coalesce(routes.c.score, -1).desc(), routes.c.due_at.is_(None), routes.c.due_at, routes.c.id)
-        .limit(limit)
-    )
+    )  # every open route of the team: the order depends on `now`, so it is sorted here, not in SQL
     if view == "overdue":
         query = query.where(routes.c.due_at <= now)
     elif view == "due_soon":
@@ -421,32 +426,36 @@ def team_queue(
         query = query.where(
             or_(func.lower(mentions.c.language) == code, func.lower(mentions.c.language).like(f"{code}-%"))
         )
-    items = []
+    ranked: list[tuple[tuple[float, bool, datetime, int], QueueItem]] = []
     for r in connection.execute(query):
-        items.append(
-            QueueItem(
-                route_id=r.route_id,
-                mention_id=r.mention_id,
-                team=r.team,
-                priority=r.priority,
-                score=r.score,
-                due_at=r.due_at,
-                due=_due_state(r.due_at, now, due_soon),
-                source=r.source,
-                can_reply=can_reply(r.source, r.external_id),
-                author=r.author_handle,
-                followers=r.author_followers,
-                language=r.language,
-                excerpt=r.text[:280],
-                intent=r.intent,
-                confidence=r.intent_confidence,
-                status=r.status,
-                assignee=r.assignee,
-                url=r.url,
-                parts=tuple(p for p in (r.score_parts or ()) if isinstance(p, dict)),
-            )
+        stored = tuple(p for p in (r.score_parts or ()) if isinstance(p, dict))
+        current = score_now(stored, r.created_at, now, config) if r.score is not None else None
+        exact, parts = current if current is not None else (float(r.score if r.score is not None else -1), stored)
+        key = (-exact, r.due_at is None, r.due_at or now, r.route_id)
+        item = QueueItem(
+            route_id=r.route_id,
+            mention_id=r.mention_id,
+            team=r.team,
+            priority=r.priority,
+            score=round(exact) if r.score is not None else None,
+            due_at=r.due_at,
+            due=_due_state(r.due_at, now, due_soon),
+            source=r.source,
+            can_reply=can_reply(r.source, r.external_id),
+            author=r.author_handle,
+            followers=r.author_followers,
+            language=r.language,
+            excerpt=r.text[:280],
+            intent=r.intent,
+            confidence=r.intent_confidence,
+            status=r.status,
+            assignee=r.assignee,
+            url=r.url,
+            parts=parts,
         )
-    return items
+        ranked.append((key, item))
+    ranked.sort(key=lambda pair: pair[0])
+    return [item for _, item in ranked[:limit]]
 
 
 def _due_state(due_at: datetime | None, now: datetime, due_soon: timedelta) -> DueState | None:

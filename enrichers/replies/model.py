@@ -59,7 +59,8 @@ class ReplyAccount(BaseModel):
         min_length=1,
         description=(
             "Environment variable holding the account's secret: Mastodon, an access token with write:statuses; "
-            "Bluesky, an app password; X, a user-context OAuth 2.0 token (PKCE) with tweet.write; Reddit, a user "
+            "Bluesky, an app password; X, a user-context OAuth 2.0 token (PKCE) with tweet.write, used only while no "
+            "account is connected in Settings → Reply accounts (it may then be left unset); Reddit, a user "
             "OAuth token with the submit scope; Google Play, a Play Console user's refresh token (scope "
             "androidpublisher); App Store, the API key's .p8 file contents."
         ),
@@ -83,14 +84,28 @@ class ReplyAccount(BaseModel):
     )
     timeout_s: float = Field(default=10.0, gt=0, le=120, description="Seconds to wait for each answer.")
     client_id_env: str | None = Field(
-        default=None, description="Google Play: environment variable with the OAuth client id (required)."
+        default=None,
+        description="Google Play (required) and X (to connect the account with OAuth 2.0 PKCE): environment variable "
+        "with the OAuth client id.",
     )
     client_secret_env: str | None = Field(
-        default=None, description="Google Play: environment variable with the OAuth client secret (required)."
+        default=None,
+        description="Google Play (required) and X (a confidential client; leave out for a public one): environment "
+        "variable with the OAuth client secret.",
     )
     token_url: str | None = Field(
         default=None,
-        description="Google Play: the OAuth token endpoint (default: https://oauth2.googleapis.com/token).",
+        description="The OAuth token endpoint (default: Google Play https://oauth2.googleapis.com/token, X "
+        "<base_url>/2/oauth2/token).",
+    )
+    authorize_url: str | None = Field(
+        default=None,
+        description="X: where the admin authorizes the account (default: https://x.com/i/oauth2/authorize).",
+    )
+    redirect_uri: str | None = Field(
+        default=None,
+        description="X: the callback URL registered for your X app, exactly (default: this server's "
+        "/settings/accounts/x/callback as the browser reached it).",
     )
     key_id: str | None = Field(default=None, description="App Store: the App Store Connect API key's id (required).")
     issuer_id: str | None = Field(default=None, description="App Store: your team's issuer id (required).")
@@ -105,6 +120,10 @@ class ReplyAccount(BaseModel):
             raise ValueError(
                 "a googleplay reply account needs client_id_env and client_secret_env (the variables holding the "
                 "OAuth client's id and secret; secret_env holds the refresh token)"
+            )
+        if self.platform == "x" and self.client_secret_env and not self.client_id_env:
+            raise ValueError(
+                "an x reply account with client_secret_env needs client_id_env too (the OAuth client's id)"
             )
         if self.platform == "appstore" and not (self.key_id and self.issuer_id):
             raise ValueError(
@@ -139,7 +158,9 @@ def credentials_for(account: ReplyAccount, environ: Mapping[str, str]) -> ReplyC
     """The account's credentials, or what to set when its environment variable is empty."""
     name = PLATFORM_NAMES[account.platform]
     more: dict[str, SecretStr] = {}
-    for variable in (account.secret_env, account.client_id_env, account.client_secret_env):
+    # X's OAuth client is for connecting the account (enrichers.replies.x_oauth), not for posting with the token.
+    client = (account.client_id_env, account.client_secret_env) if account.platform != "x" else ()
+    for variable in (account.secret_env, *client):
         if variable is None:
             continue
         value = environ.get(variable, "").strip()

@@ -6,7 +6,7 @@ in SQL by storage): service sees every mention routed to customer service, sales
 intent and scored leads routed to sales, admin and privacy see everything; marketing and communications hold
 no record-level capability, only aggregates and `read_alerts`: the spike and storm alerts and exactly the posts
 each alert names as its evidence (communications is the crisis desk: alerts, evidence, negative storms and the
-dashboard).
+dashboard) and `review_noise`, the review of what noise screening kept out of the queues.
 """
 
 from __future__ import annotations
@@ -33,6 +33,8 @@ class Capability(StrEnum):
     operate = "operate"  # source health and operator alerts: for whoever runs Overheard, not business teams
     read_alerts = "read_alerts"  # spike and storm alerts, and the posts each names as evidence (and no other post)
     manage_tokens = "manage_tokens"  # issue, list and revoke API tokens (overheard.services.tokens)
+    review_noise = "review_noise"  # what noise screening kept out (spam and scams, own posts, competitor talk)
+    connect_accounts = "connect_accounts"  # connect and disconnect the brand's reply accounts (OAuth; admin only)
 
 
 _ALL = frozenset(Role)
@@ -52,6 +54,10 @@ POLICY: dict[Capability, frozenset[Role]] = {
     Capability.work_leads: frozenset({Role.admin, Role.sales}),
     Capability.read_alerts: frozenset({Role.admin, Role.marketing, Role.communications}),
     Capability.manage_tokens: frozenset({Role.admin}),
+    Capability.connect_accounts: frozenset({Role.admin}),
+    # Spam review reads posts of every team's stream: the admin, and communications (impersonated support accounts and
+    # scams aimed at the brand's customers are theirs to watch); not each team's triage roles.
+    Capability.review_noise: frozenset({Role.admin, Role.communications}),
 }
 
 SCOPES: dict[Role, Scope] = {

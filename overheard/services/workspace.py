@@ -10,7 +10,6 @@ draft and the reason).
 
 from __future__ import annotations
 
-import os
 import secrets
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -26,7 +25,6 @@ from enrichers.replies import (
     ReplyCost,
     ThreadRef,
     can_reply,
-    credentials_for,
     reply_client,
     reply_cost,
     send_reply,
@@ -34,6 +32,7 @@ from enrichers.replies import (
 from enrichers.replies.canned import Filled, TemplateError, fill, variables_for
 from listener.mention import Mention
 from overheard.config import OverheardConfig
+from overheard.services import reply_accounts
 from overheard.services.access import Caller, Capability, Invalid, NotFound
 from overheard.services.mentions import visible
 from storage import workspace as store
@@ -90,19 +89,22 @@ def team_queue(
     intent: str | None = None,
     priority: PriorityConfig | None = None,
     limit: int = 50,
+    at: datetime | None = None,
 ) -> TeamQueue:
     """Every mention routed to the team and still open, whatever the model said (its intent is a label and the
-    `intent` filter), highest priority score first; `view` narrows to due soon or overdue."""
+    `intent` filter), highest priority score at `at` (now) first: the score's waiting part is counted to that moment;
+    `view` narrows to due soon or overdue."""
     caller.require(Capability.read_mentions)
     if view not in VIEWS:
         raise Invalid(f"unknown view '{view}' (one of: {', '.join(VIEWS)})")
     chosen = _team_for(caller, team)
-    due_soon = (priority or PriorityConfig()).due_soon
-    now = now_utc()
+    config = priority or PriorityConfig()
+    due_soon = config.due_soon
+    now = at or now_utc()
     with engine.connect() as connection:
         items = store.team_queue(
             connection, chosen, now, view=view, language=language or None, due_soon=due_soon,
-            limit=limit, intent=intent or None,
+            limit=limit, intent=intent or None, priority=config,
         )  # fmt: skip
         counts = store.queue_counts(connection, now, due_soon)
         if caller.scope.team is not None:
@@ -113,8 +115,9 @@ def team_queue(
 
 
 def flagged(engine: Engine, caller: Caller, kind: str | None = None, limit: int = 100) -> list[store.FlaggedItem]:
-    """What noise screening kept out of the queues, with each flag's reason: reviewable, never silently lost."""
-    caller.require(Capability.triage)
+    """What noise screening kept out of the queues, with each flag's reason: reviewable, never silently lost; by the
+    roles that review spam (`Capability.review_noise`), not every triage role."""
+    caller.require(Capability.review_noise)
     if kind is not None and kind not in FLAG_KINDS:
         raise Invalid(f"unknown flag '{kind}' (one of: {', '.join(FLAG_KINDS)})")
     with engine.begin() as connection:
@@ -349,9 +352,10 @@ def send(
     at: datetime | None = None,
 ) -> store.ReplyRecord:
     """Answer the mention where it was posted, from the reply account `account` (default: the only one on its
-    platform), with its secret read from the environment (`secret_env`). The attempt is recorded on the thread
-    with who sent it and when; a failed one keeps the text as the draft with the reason. A platform that takes no
-    replies (feeds, reviews, Hacker News) is refused before anything is sent."""
+    platform), with a connected X account's stored token (`reply_accounts.credentials`) or else its secret read from
+    the environment (`secret_env`). The attempt is recorded on the thread with who sent it and when; a failed one
+    keeps the text as the draft with the reason. A platform that takes no replies (feeds, reviews, Hacker News) is
+    refused before anything is sent."""
     caller.require(Capability.triage)
     if len(text) > MAX_REPLY_CHARS:
         raise Invalid(f"a reply may have at most {MAX_REPLY_CHARS} characters; this one has {len(text)}")
@@ -376,8 +380,9 @@ def send(
     if len(chosen) > 1:
         raise Invalid(f"say which {platform} account replies: {', '.join(c.name for c in chosen)}")
     pick = chosen[0]
-    credentials = credentials_for(pick.account, os.environ if environ is None else environ)
     with reply_client(config.http.allow_networks) as client:
+        # A connected X account's stored token (refreshed when lapsed), else the secret in `secret_env`.
+        credentials = reply_accounts.credentials(engine, config, pick.name, pick.account, client, environ, at)
         result = send_reply(ThreadRef.of(mention), text, credentials, client, key)
     with engine.begin() as connection:
         visible(connection, caller, mention_id)

@@ -109,7 +109,10 @@ def render(
             ("Alerts", "/alerts", Capability.read_alerts),
             ("Privacy", "/privacy", Capability.gdpr),
             ("Sources", "/sources", Capability.operate),
+            ("Reply accounts", "/settings/accounts", Capability.connect_accounts),
         ]
+        if not principal.can(Capability.read_mentions):  # the others reach it from the queue
+            pages.insert(2, ("Flagged", "/queue/flagged", Capability.review_noise))
         nav = [(label, url) for label, url, cap in pages if principal.can(cap)]
         if principal.role.value == "service":
             nav = [(label, url) for label, url in nav if url != "/leads"]
@@ -551,11 +554,12 @@ def privacy_erase(
 
 
 def mount(app: FastAPI) -> None:
-    from overheard.web import marketing, workspace  # their pages use this module's render and sign-in
+    from overheard.web import accounts, marketing, workspace  # their pages use this module's render and sign-in
 
     app.include_router(router)
     app.include_router(marketing.router)
     app.include_router(workspace.router)
+    app.include_router(accounts.router)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
 
     @app.exception_handler(SignInRequired)

@@ -52,7 +52,7 @@ def queue_page(request: Request, principal: User, engine: Db) -> Any:
     )  # fmt: skip
     return render(
         request, "queue.html", principal, q=found, view_labels=VIEW_LABELS, intents=[i.value for i in Intent],
-        can_review=principal.can(Capability.triage),
+        can_review=principal.can(Capability.review_noise),
     )  # fmt: skip
 
 

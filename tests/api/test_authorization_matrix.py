@@ -62,7 +62,7 @@ MATRIX: dict[tuple[str, str], frozenset[Role]] = {
     ("POST", "/api/tokens"): frozenset({A}),
     ("POST", "/api/tokens/{name}/revoke"): frozenset({A}),  # no such token: 404 for the admin
     ("GET", "/api/queue"): RECORDS,
-    ("GET", "/api/flagged"): RECORDS,
+    ("GET", "/api/flagged"): frozenset({A, C}),  # spam review: not every triage role
     ("GET", "/api/mentions/{mention_id}/workspace"): RECORDS,
     ("POST", "/api/mentions/{mention_id}/assign-to"): RECORDS,
     ("POST", "/api/mentions/{mention_id}/status"): RECORDS,

@@ -142,12 +142,13 @@ def test_a_reply_is_refused_where_none_is_possible_and_a_failed_one_keeps_its_dr
 
 
 def test_flagged_mentions_are_reviewable_and_spam_is_out_of_the_kpis(client: TestClient, seeded: Seeded) -> None:
-    spam = client.get("/api/flagged", params={"kind": "spam"}, headers=seeded.auth(Role.service)).json()
+    spam = client.get("/api/flagged", params={"kind": "spam"}, headers=seeded.auth(Role.communications)).json()
     assert spam and {s["flag"] for s in spam} == {"spam"} and all(s["reason"] for s in spam)
     assert "crypto_airdrop" in {s["rule"] for s in spam}
     owned = client.get("/api/flagged", params={"kind": "owned"}, headers=seeded.auth(Role.admin)).json()
     assert any(o["author"].lower() == "lumorahelp" for o in owned)
-    assert client.get("/api/flagged", headers=seeded.auth(Role.marketing)).status_code == 403
+    for role in (Role.marketing, Role.service, Role.sales):  # triage roles do not review spam
+        assert client.get("/api/flagged", headers=seeded.auth(role)).status_code == 403
 
     with seeded.engine.connect() as connection:
         latest = connection.execute(select(func.max(mentions.c.created_at))).scalar_one()
@@ -186,3 +187,22 @@ def test_an_app_store_review_is_answered_from_its_stores_reply_account(seeded: S
     sent = client.post(f"/api/mentions/{review.id}/replies", json={"text": "Thanks for the review!"}, headers=admin)
     assert sent.status_code == 200, sent.text
     assert sent.json()["account"] == "lumora-play" and not sent.json()["sent"]  # no secret here: kept, with why
+
+
+def test_the_flagged_review_page_is_for_the_roles_that_review_spam_only(seeded: Seeded) -> None:
+    pages = TestClient(create_app(seeded.engine, DEMO_CONFIG, rate_limit_per_minute=100_000))
+
+    def page_as(role: Role, path: str) -> Any:
+        pages.cookies.clear()
+        pages.cookies.set("overheard_login_csrf", "c")
+        assert pages.post("/login", data={"token": seeded.tokens[role], "csrf": "c"}).status_code == 200
+        return pages.get(path)
+
+    for role in (Role.service, Role.sales):
+        refused = page_as(role, "/queue/flagged?kind=spam")
+        assert refused.status_code == 403 and "crypto airdrop" not in refused.text
+        assert 'href="/queue/flagged"' not in page_as(role, "/queue").text  # no link to a page they may not open
+    for role in (Role.admin, Role.communications):
+        shown = page_as(role, "/queue/flagged?kind=spam")
+        assert shown.status_code == 200 and "crypto airdrop" in shown.text
+    assert 'href="/queue/flagged"' in page_as(Role.communications, "/alerts").text  # in their navigation

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, urlencode, urlsplit
 
 RECORDED_FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "recorded"
 OWN_FIXTURES = Path(__file__).resolve().parent / "fixtures"
@@ -92,6 +92,7 @@ class _Route:
     query: dict[str, str]
     replies: list[Reply]
     served: int = 0
+    redirect_back: dict[str, str] | None = None  # answer with a redirect to the request's redirect_uri (OAuth)
 
     def matches(self, method: str, path: str, query: dict[str, list[str]]) -> bool:
         if method != self.method or path != self.path:
@@ -116,6 +117,11 @@ class ReplayServer:
     def add(self, path: str, *replies: Reply, method: str = "GET", query: Mapping[str, str] | None = None) -> None:
         self.routes.append(_Route(method, path, dict(query or {}), list(replies)))
 
+    def add_redirect_back(self, path: str, **params: str) -> None:
+        """Play an OAuth authorize page that says yes at once: a GET to `path` is redirected (302) to the request's
+        `redirect_uri` with its `state` and `params` (e.g. code='...') in the query."""
+        self.routes.append(_Route("GET", path, {}, [Reply(302)], redirect_back=dict(params)))
+
     def requests_to(self, path: str) -> list[Seen]:
         return [s for s in self.seen if s.path == path]
 
@@ -131,6 +137,11 @@ class ReplayServer:
             if not candidates:
                 return Reply(404, (("Content-Type", "application/json"),), b'{"error": "no route in test server"}')
             route = max(candidates, key=lambda r: len(r.query))
+            if route.redirect_back is not None:
+                back = {"state": query.get("state", [""])[-1], **route.redirect_back}
+                target = query.get("redirect_uri", [""])[-1]
+                location = target + ("&" if "?" in target else "?") + urlencode(back)
+                return Reply(302, (("Location", location), ("Content-Type", "text/plain")), b"")
             return route.next_reply()
 
 

@@ -161,9 +161,16 @@ def _flagged_as_spam(engine: Engine) -> None:
         save_flags(c, [(mention_id, NoiseFlag(NoiseKind.spam, "crypto_airdrop", "crypto airdrop: 'airdrop'"))])
 
 
+def _flagged_as_spam_by_hand(engine: Engine) -> None:
+    """A review (or an operator's SQL) marks a post as spam without noise screening: the trigger logs its slot."""
+    with engine.begin() as c:
+        c.execute(update(mentions).where(mentions.c.external_id == "6").values(flag="spam", flag_rule="review"))
+
+
 @pytest.mark.parametrize(
     "change",
     [
+        _flagged_as_spam_by_hand,
         _recollected,
         _relabelled,
         _relabel_undone_by_hand,
@@ -190,6 +197,35 @@ def test_after_a_change_the_figures_follow_the_mentions_before_and_after_the_ref
         assert logged > 0
     assert_same(expected, still_logged)
     assert_same(expected, from_rollups(small))
+
+
+def test_flagging_and_unflagging_spam_update_the_rollup_rows_in_the_same_transaction(small: Engine) -> None:
+    from_rollups(small)  # rolled up before the flag: the post is counted in its slot's rows
+    everything = from_mentions(small)
+    with small.connect() as c:
+        [mention_id] = c.execute(select(mentions.c.id).where(mentions.c.external_id == "1")).scalars()
+    airdrop = NoiseFlag(NoiseKind.spam, "crypto_airdrop", "crypto airdrop: 'airdrop'")
+
+    def rolled_mentions(c: Connection) -> int:
+        total = select(func.sum(metric_slots.c.mentions)).where(metric_slots.c.scope == "")
+        return int(c.execute(total).scalar_one())
+
+    with small.begin() as c:
+        counted_before = rolled_mentions(c)
+        save_flags(c, [(mention_id, airdrop)])
+        assert c.execute(select(func.count()).select_from(metric_dirty)).scalar_one() == 0  # refreshed, not pending
+        assert rolled_mentions(c) == counted_before - 1  # the rows themselves, not a raw read of logged slots
+    flagged = from_mentions(small)
+    assert flagged != everything
+    with small.connect() as c:
+        assert_same(flagged, figures(c))
+
+    with small.begin() as c:
+        save_flags(c, [(mention_id, None)])  # a re-run finds it is no scam after all
+        assert c.execute(select(func.count()).select_from(metric_dirty)).scalar_one() == 0
+        assert rolled_mentions(c) == counted_before
+    with small.connect() as c:
+        assert_same(everything, figures(c))
 
 
 def test_an_erased_authors_handle_leaves_the_rollups_in_the_same_transaction(small: Engine) -> None:

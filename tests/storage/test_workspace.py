@@ -29,6 +29,7 @@ from storage.outbox import Enriched, save_enrichments
 from storage.schema import mention_notes, mentions, reply_records, routes
 from storage.workspace import (
     QueueCounts,
+    QueueItem,
     WorkspaceError,
     add_note,
     assign_to,
@@ -362,6 +363,37 @@ def test_the_service_queue_is_in_priority_order_with_due_views_and_a_language_fi
     assert [i.language for i in german] == ["de-AT"]
     assert {i.source: i.can_reply for i in queue} == {"x": True, "rss": False}
     assert counts["customer_service"] == QueueCounts(open=4, due_soon=1, overdue=1)
+
+
+def test_the_waiting_part_is_counted_to_the_time_the_queue_is_read_not_when_the_post_was_routed(
+    engine: Engine,
+) -> None:
+    # Routed at NOW: the older post leads on waiting (12 h of 24 h: 5 points); the newer one has more reach.
+    ids = store(
+        engine,
+        [
+            a_post("newer", "my hub is offline", followers=2_000, written=timedelta(minutes=1)),
+            a_post("older", "my hub is offline", followers=412, written=timedelta(hours=12)),
+        ],
+    )
+    with engine.connect() as c:
+        scores = select(routes.c.mention_id, routes.c.score).where(routes.c.team == "customer_service")
+        stored = {r.mention_id: r.score for r in c.execute(scores)}
+        at_routing = team_queue(c, "customer_service", NOW)
+        a_day_later = team_queue(c, "customer_service", NOW + timedelta(hours=24))
+        stored_after = {r.mention_id: r.score for r in c.execute(scores)}
+
+    def waiting(item: QueueItem) -> dict[str, object]:
+        return next(p for p in item.parts if p["name"] == "waiting")
+
+    assert [i.mention_id for i in at_routing] == [ids["older"], ids["newer"]]
+    assert [i.score for i in at_routing] == [stored[ids["older"]], stored[ids["newer"]]]
+    # A day on, both have waited a full day: the newer post's reach puts it first, and the scores show it.
+    assert [i.mention_id for i in a_day_later] == [ids["newer"], ids["older"]]
+    newer = a_day_later[0]
+    assert waiting(newer)["points"] == 10.0 and waiting(newer)["reason"] == "written 24 h 01 min ago"
+    assert newer.score is not None and newer.score == stored[ids["newer"]] + 10
+    assert stored_after == stored  # reading changes nothing stored
 
 
 def test_a_complaint_the_model_read_as_other_but_routed_to_service_is_in_the_service_queue(engine: Engine) -> None:

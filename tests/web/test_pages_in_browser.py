@@ -156,10 +156,18 @@ def test_an_unknown_search_and_an_unconfirmed_erasure_tell_the_user_what_to_do(p
         (Role.marketing, ["/inbox", "/leads", "/privacy", "/mentions/1", "/contacts/c-0001"], ["/dashboard"]),
         (
             Role.service,
-            ["/privacy", "/privacy/c-0001", "/privacy/audit", "/privacy/authors/x/therileykoc", "/sources"],
+            [
+                "/privacy",
+                "/privacy/c-0001",
+                "/privacy/audit",
+                "/privacy/authors/x/therileykoc",
+                "/sources",
+                "/queue/flagged",  # spam review is for admin and communications
+                "/settings/accounts",  # connecting reply accounts is the admin's
+            ],
             ["/inbox", "/dashboard"],
         ),
-        (Role.sales, ["/privacy", "/sources"], ["/leads"]),
+        (Role.sales, ["/privacy", "/sources", "/queue/flagged"], ["/leads"]),
         (Role.privacy, ["/inbox", "/dashboard", "/leads"], ["/privacy", "/privacy/audit", "/contacts/c-0001"]),
     ],
     ids=["marketing", "service", "sales", "privacy"],

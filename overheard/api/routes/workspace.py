@@ -25,6 +25,7 @@ NOT_FOUND: dict[int | str, dict[str, object]] = {
 }
 Reader = Annotated[Principal, Depends(allow(Capability.read_mentions))]
 Worker = Annotated[Principal, Depends(allow(Capability.triage))]
+Reviewer = Annotated[Principal, Depends(allow(Capability.review_noise))]
 Db = Annotated[Engine, Depends(engine_of)]
 _STRICT = ConfigDict(frozen=True, extra="forbid")
 
@@ -96,7 +97,7 @@ def queue(
 
 @router.get("/flagged", response_model=list[store.FlaggedItem], summary="Mentions noise screening kept out")
 def flagged(
-    principal: Worker, engine: Db, kind: Literal["spam", "owned", "competitor"] | None = None
+    principal: Reviewer, engine: Db, kind: Literal["spam", "owned", "competitor"] | None = None
 ) -> list[store.FlaggedItem]:
     return workspace.flagged(engine, principal, kind)
 
