@@ -261,6 +261,12 @@ def _refreshed(
         return MissingSecret(f"the X account's token has expired and cannot be renewed: {exc}")
     renewed = x_oauth.refresh(client, oauth, token.refresh_token, now)
     if isinstance(renewed, Failure):
+        # X rotates refresh tokens: when two replies find the same lapsed token, the second refresh is refused
+        # because the first one already used it. The first stored a live token by then: send with that one.
+        with engine.connect() as connection:
+            current = store.token_for(connection, cipher, name)
+        if current is not None and not current.expired(now) and _rotated(current, token):
+            return current
         with engine.begin() as connection:
             record(connection, "system", "reply_account.refresh.failed", "reply_account", name, reason=renewed.reason)
         return MissingSecret(f"X would not renew the account's token ({renewed.reason}); {reconnect}")
@@ -268,6 +274,11 @@ def _refreshed(
         store.store_refreshed(connection, cipher, name, renewed, now)
         record(connection, "system", "reply_account.refresh", "reply_account", name)
     return renewed
+
+
+def _rotated(current: x_oauth.XToken, used: x_oauth.XToken) -> bool:
+    """True when the stored token is not the one whose refresh was just refused (someone renewed it meanwhile)."""
+    return current.access_token.get_secret_value() != used.access_token.get_secret_value()
 
 
 def callback_url(base_url: str) -> str:

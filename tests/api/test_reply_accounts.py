@@ -12,12 +12,15 @@ from datetime import timedelta
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+import httpx
 import pytest
 from cryptography.fernet import Fernet
 from fastapi.testclient import TestClient
+from pydantic import SecretStr
 from sqlalchemy import select
 
-from enrichers.replies import ReplyAccount
+from enrichers.replies import ReplyAccount, x_oauth
+from enrichers.replies.model import MissingSecret
 from overheard.api import create_app
 from overheard.config import OverheardConfig
 from overheard.services import reply_accounts, workspace
@@ -210,6 +213,45 @@ def test_a_refused_refresh_keeps_the_draft_and_says_to_reconnect(seeded: Seeded,
     assert not x_api.requests_to("/2/tweets")  # nothing was posted with a dead token
     desk = workspace.desk(seeded.engine, ADMIN, config, mention_id)
     assert desk.draft is not None and desk.draft.text == "Draft to keep."
+
+
+def test_a_refresh_refused_because_another_reply_already_renewed_the_token_sends_with_the_renewed_one(
+    seeded: Seeded, x_api: ReplayServer
+) -> None:
+    """Two replies find the same lapsed token; the first renews it (X rotates the refresh token), so X refuses the
+    second one's refresh. The second reads the token the first stored instead of asking to reconnect."""
+    config = configured(x_api, "x-race")
+    x_api.add(
+        "/2/oauth2/token",
+        Reply.recorded(OAUTH / "token_code"),
+        Reply.recorded(OAUTH / "refresh_refused"),
+        method="POST",
+    )
+    connect(seeded, config, "x-race")
+    later = now_utc() + timedelta(hours=3)
+    cipher = reply_tokens.TokenCipher.from_key(ENV["OVERHEARD_REPLY_TOKEN_KEY"], "OVERHEARD_REPLY_TOKEN_KEY")
+    with seeded.engine.connect() as connection:
+        stale = reply_tokens.token_for(connection, cipher, "x-race")  # what the second reply read
+    assert stale is not None and stale.expired(later)
+    renewed_elsewhere = x_oauth.XToken(
+        access_token=SecretStr(ROTATED_ACCESS),
+        refresh_token=SecretStr(ROTATED_REFRESH),
+        expires_at=later + timedelta(hours=2),
+    )
+    with seeded.engine.begin() as connection:  # the first reply's refresh, stored meanwhile
+        reply_tokens.store_refreshed(connection, cipher, "x-race", renewed_elsewhere, later)
+    account = config.reply_accounts["x-race"]
+
+    with httpx.Client() as client:
+        got = reply_accounts._refreshed(seeded.engine, config, "x-race", account, client, stale, cipher, ENV, later)
+
+    assert isinstance(got, x_oauth.XToken) and got.access_token.get_secret_value() == ROTATED_ACCESS
+    assert len(x_api.requests_to("/2/oauth2/token")) == 2  # the code exchange, then the refused refresh
+    with httpx.Client() as client:  # with nothing renewed meanwhile, the refusal still says to reconnect
+        with seeded.engine.begin() as connection:
+            reply_tokens.store_refreshed(connection, cipher, "x-race", stale, later)
+        refused = reply_accounts._refreshed(seeded.engine, config, "x-race", account, client, stale, cipher, ENV, later)
+    assert isinstance(refused, MissingSecret) and "reconnect the X account" in refused.reason
 
 
 def test_disconnecting_deletes_the_tokens_and_replies_fall_back_to_secret_env(
