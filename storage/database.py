@@ -3,20 +3,47 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Connection, Engine, Table, create_engine, delete, event, func, inspect, select, text
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Column,
+    ColumnDefault,
+    Connection,
+    DateTime,
+    Engine,
+    Float,
+    Integer,
+    String,
+    Table,
+    TextualSelect,
+    create_engine,
+    delete,
+    event,
+    func,
+    inspect,
+    select,
+    text,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError, StatementError
+from sqlalchemy.types import TypeDecorator
 
 MIGRATIONS = Path(__file__).parent / "migrations"
+
+PREPARE_THRESHOLD = 2
+"""psycopg's `prepare_threshold` (documented, default 5): a statement text executed this many times on a connection
+is prepared on the server, which then parses and plans it once. A page's statements keep their text whatever the
+page's size (`upsert` on PostgreSQL), so the second page of a sweep already skips the server's parsing; psycopg keeps
+up to `prepared_max` (100) prepared statements per connection, dropping the least used."""
 
 
 class StorageError(RuntimeError):
@@ -82,35 +109,8 @@ def create_db_engine(url: str) -> Engine:
     if backend == "postgresql":
         if make_url(url).drivername == "postgresql":
             url = str(make_url(url).set(drivername="postgresql+psycopg"))
-        cache_page_statements()
-        return create_engine(url, pool_pre_ping=True)
+        return create_engine(url, pool_pre_ping=True, connect_args={"prepare_threshold": PREPARE_THRESHOLD})
     raise StorageError(f"database URL {url!r}: only sqlite:/// and postgresql:// are supported")
-
-
-PAGE_STATEMENT_LENGTH = 1 << 20
-"""Longest statement (bytes) whose parsing psycopg keeps, and ``PAGE_STATEMENT_PARAMS`` its most parameters."""
-PAGE_STATEMENT_PARAMS = 1 << 16
-
-
-def cache_page_statements() -> None:
-    """Let psycopg keep its parsing of our page statements, not only of short ones.
-
-    psycopg finds a statement's placeholders with Python code on every execution and keeps the result (an LRU of
-    128 statements) only for statements up to 4 KB and 50 parameters (``psycopg._queries``), because an ORM's
-    multi-row INSERTs rarely repeat. Ours do: a page's upsert (`upsert`) has the same text whenever a page has the
-    same number of rows, and parsing a 50-mention upsert of `mentions` (47 KB, 1,650 parameters) took ~10 ms each
-    time: keeping it took a page's storing from 1.96 to 1.50 ms of CPU a mention (keyword classifier, both ways
-    taking turns in one run). The price is memory: a kept 50-row parse of `mentions` holds 441 KiB (100 rows: 804),
-    so a long-running process whose 128 kept statements were all page upserts holds some 30–60 MB for them. A
-    psycopg without these limits is left as it is.
-    """
-    try:
-        from psycopg import _queries
-    except ImportError:  # no psycopg: SQLite only
-        return
-    if hasattr(_queries, "MAX_CACHED_STATEMENT_LENGTH") and hasattr(_queries, "MAX_CACHED_STATEMENT_PARAMS"):
-        _queries.MAX_CACHED_STATEMENT_LENGTH = max(_queries.MAX_CACHED_STATEMENT_LENGTH, PAGE_STATEMENT_LENGTH)
-        _queries.MAX_CACHED_STATEMENT_PARAMS = max(_queries.MAX_CACHED_STATEMENT_PARAMS, PAGE_STATEMENT_PARAMS)
 
 
 def purge_freed_pages(engine: Engine) -> None:
@@ -185,13 +185,15 @@ def upsert(
 ) -> list[Any]:
     """Insert rows, updating `update` columns (default: all but keys) where the natural key exists.
 
-    `update=()` means insert-if-absent. Same statement shape on SQLite and PostgreSQL, and one round trip per
-    batch: the statement carries RETURNING, so SQLAlchemy sends the rows as INSERT … VALUES (…), (…) … ON
-    CONFLICT ("insertmanyvalues", up to 1,000 rows a statement, compiled once) instead of one statement per row.
+    `update=()` means insert-if-absent. One statement and one round trip per batch, whatever its size. SQLite gets
+    INSERT … VALUES (…), (…) … ON CONFLICT (SQLAlchemy's "insertmanyvalues", compiled once per shape). PostgreSQL
+    gets INSERT … SELECT … FROM unnest(one array per column) ON CONFLICT (`column_arrays`): its text is the same for
+    a page of 3 rows and one of 100, so psycopg parses it once (it keeps the parsing only of statements under 4 KB
+    and 50 parameters, which a multi-row VALUES of a page is not) and the server prepares it (`PREPARE_THRESHOLD`).
     Rows that share a key are merged first, as upserting them one after another would leave them: the first row's
     values, with the `update` columns of the last one (a database refuses to touch one row twice in one
     statement). `returning` names columns to read back from each row written or updated (with `update=()`, rows
-    that already existed are not returned).
+    that already existed are not returned), in no particular order.
     """
     if not rows:
         return []
@@ -204,10 +206,16 @@ def upsert(
             merged[key] = dict(row)
         elif columns:
             merged[key].update({c: row[c] for c in columns if c in row})
-    statement = _upsert_statement(
-        connection.dialect.name, table, tuple(keys), tuple(columns), tuple(returning) or (keys[0],)
-    )
-    found = connection.execute(statement, list(merged.values())).all()
+    read_back = tuple(returning) or (keys[0],)
+    values = list(merged.values())
+    arrays = column_arrays(connection, table, values) if connection.dialect.name == "postgresql" else None
+    if arrays is not None:
+        names, bound = arrays
+        statement: Any = _unnest_upsert(connection.dialect, table, names, tuple(keys), tuple(columns), read_back)
+        found = connection.execute(statement, bound).all()
+    else:
+        statement = _upsert_statement(connection.dialect.name, table, tuple(keys), tuple(columns), read_back)
+        found = connection.execute(statement, values).all()
     return list(found) if returning else []
 
 
@@ -226,6 +234,119 @@ def _upsert_statement(
     else:
         statement = statement.on_conflict_do_nothing(index_elements=keys)
     return statement.returning(*(table.c[c] for c in read_back))
+
+
+class _Arrays(NamedTuple):
+    """How `column_arrays` turns one column's values into a PostgreSQL array parameter."""
+
+    array_type: str
+    """The array's SQL type, e.g. "text[]": the column's type without its length, so that a value too long for a
+    VARCHAR(n) column is refused when stored (as a one-row INSERT refuses it), never cut by the cast."""
+    bind: Callable[[Any], Any] | None
+    """SQLAlchemy's bind processing of the column's type (UTC for timestamps, psycopg's Json for JSON)."""
+    coerce: type | None
+    """float for Float columns: psycopg refuses a list mixing 1 and 0.5, where a one-row statement casts the 1."""
+    default: Any
+    """The column's Python-side default for rows that leave it out, or _NO_DEFAULT."""
+
+
+_NO_DEFAULT = object()
+
+
+def _array_type(column: Column[Any], dialect: Any) -> str | None:
+    kind = column.type.dialect_impl(dialect)
+    if isinstance(kind, TypeDecorator):
+        kind = kind.impl_instance
+    if isinstance(kind, JSON):
+        return "jsonb[]" if isinstance(kind, postgresql.JSONB) else "json[]"
+    for base, name in ((Boolean, "boolean"), (Integer, "bigint"), (Float, "float8"), (String, "text")):
+        if isinstance(kind, base):
+            return f"{name}[]"
+    if isinstance(kind, DateTime):
+        return "timestamptz[]" if kind.timezone else "timestamp[]"
+    return None
+
+
+@lru_cache(maxsize=512)
+def _column_arrays(dialect: Any, table: Table, name: str) -> _Arrays | None:
+    column = table.c[name]
+    array_type = _array_type(column, dialect)
+    if array_type is None:
+        return None
+    default: Any = _NO_DEFAULT
+    if column.default is not None:
+        if isinstance(column.default, ColumnDefault) and column.default.is_scalar:
+            default = column.default.arg
+        elif isinstance(column.default, ColumnDefault) and column.default.is_callable:
+            default = column.default  # called per row, as an INSERT calls it per row
+        else:
+            return None
+    bind = column.type.dialect_impl(dialect).bind_processor(dialect)
+    return _Arrays(array_type, bind, float if array_type == "float8[]" else None, default)
+
+
+def column_arrays(
+    connection: Connection, table: Table, rows: Sequence[dict[str, Any]]
+) -> tuple[tuple[str, ...], dict[str, list[Any]]] | None:
+    """`rows` of `table` as one PostgreSQL array per column (the columns of the first row, and those the table
+    fills with a Python-side default), for an INSERT … SELECT … FROM unnest(…): (column names, parameters).
+
+    None when a column cannot go as an array as it would go in a one-row statement (a type without a plain array
+    type, a default made by SQL, values of mixed Python types): the caller then sends the rows as VALUES."""
+    dialect = connection.dialect
+    names = tuple(rows[0])
+    filled = tuple(
+        c.name
+        for c in table.columns
+        if c.name not in rows[0] and c.default is not None and not getattr(c.default, "is_sequence", False)
+    )
+    bound: dict[str, list[Any]] = {}
+    for index, name in enumerate((*names, *filled)):
+        how = _column_arrays(dialect, table, name)
+        if how is None:
+            return None
+        if index < len(names):
+            values = [row[name] for row in rows]
+        elif isinstance(how.default, ColumnDefault):
+            values = [how.default.arg(None) for _ in rows]
+        else:
+            values = [how.default] * len(rows)
+        if how.coerce is not None:
+            values = [how.coerce(v) if isinstance(v, int) and not isinstance(v, bool) else v for v in values]
+        if how.bind is not None:
+            try:
+                values = [how.bind(v) for v in values]
+            except Exception as exc:  # as SQLAlchemy reports a value its bind processing refused
+                raise StatementError(f"{table.name}.{name}: {exc}", None, None, exc) from exc
+        if len({type(v) for v in values if v is not None}) > 1:
+            return None
+        bound[f"p{index}"] = values
+    return (*names, *filled), bound
+
+
+@lru_cache(maxsize=256)
+def _unnest_upsert(
+    dialect: Any,
+    table: Table,
+    names: tuple[str, ...],
+    keys: tuple[str, ...],
+    columns: tuple[str, ...],
+    read_back: tuple[str, ...],
+) -> TextualSelect:
+    """INSERT … SELECT * FROM unnest(:p0::type[], …) ON CONFLICT …: `upsert`'s PostgreSQL statement, built once per
+    shape; parameter p<i> is the array of column names[i] (`column_arrays`)."""
+    quote = dialect.identifier_preparer.quote
+    arrays = ", ".join(f"CAST(:p{i} AS {_column_arrays(dialect, table, n).array_type})" for i, n in enumerate(names))  # type: ignore[union-attr]
+    if columns:
+        conflict = "DO UPDATE SET " + ", ".join(f"{quote(c)} = excluded.{quote(c)}" for c in columns)
+    else:
+        conflict = "DO NOTHING"
+    return text(
+        f"INSERT INTO {dialect.identifier_preparer.format_table(table)} ({', '.join(map(quote, names))}) "
+        f"SELECT * FROM unnest({arrays}) "
+        f"ON CONFLICT ({', '.join(map(quote, keys))}) {conflict} "
+        f"RETURNING {', '.join(map(quote, read_back))}"
+    ).columns(*(table.c[c] for c in read_back))
 
 
 def drain_log(

@@ -2,15 +2,31 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
+from typing import Any
 
 import pytest
-from sqlalchemy import func, select, text
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Column,
+    Float,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    event,
+    func,
+    select,
+    text,
+)
+from sqlalchemy.exc import DataError
 
 from storage.database import StorageError, open_database, table_names, upsert
 from storage.personal_data import NOT_PERSONAL, PERSONAL_DATA, personal_columns
-from storage.schema import cursors, metadata
+from storage.schema import UTCDateTime, cursors, metadata
 
 
 def test_migrations_create_every_table_and_can_run_twice(database_url: str) -> None:
@@ -62,23 +78,95 @@ def test_personal_data_registry_names_only_real_columns() -> None:
         assert set(entry.columns) <= set(table.columns.keys()), entry.table
 
 
-def test_a_page_upsert_repeated_at_the_same_size_is_parsed_by_psycopg_once(fresh_postgres_url: str) -> None:
-    # psycopg keeps its parsing only of short statements unless told otherwise; a page's upsert is long (here 60
-    # rows, 180 parameters) and repeats with the same text, so parsing it again each page was wasted CPU.
-    from psycopg import _queries
-
+def test_a_page_upsert_on_postgresql_is_one_short_statement_whatever_the_page_size(fresh_postgres_url: str) -> None:
+    # psycopg keeps its parsing only of statements under 4 KB and 50 parameters, and the server plans a statement
+    # once only when it is prepared: a multi-row VALUES changes its text with the page's size and outgrows both.
     engine = open_database(fresh_postgres_url)
+    sent: list[tuple[str, int]] = []
+
+    @event.listens_for(engine, "before_cursor_execute")
+    def _seen(_c: Any, _cursor: Any, statement: str, parameters: Any, _context: Any, _many: bool) -> None:
+        if statement.startswith("INSERT INTO cursors"):
+            sent.append((statement, len(parameters)))
+
     at = datetime(2026, 12, 7, tzinfo=UTC)
-    pages = [[{"name": f"{tag}{i}", "position": str(i), "updated_at": at} for i in range(60)] for tag in "abc"]
+    pages = [
+        [{"name": f"{tag}{i}", "position": str(i), "updated_at": at} for i in range(size)]
+        for tag, size in (("a", 60), ("b", 7), ("c", 100))
+    ]
     try:
         with engine.begin() as connection:
-            upsert(connection, cursors, pages[0], ("name",))
-            before = _queries._query2pg.cache_info()
-            upsert(connection, cursors, pages[1], ("name",))
-            upsert(connection, cursors, pages[2], ("name",))
-            after = _queries._query2pg.cache_info()
+            for page in pages:
+                upsert(connection, cursors, page, ("name",))
+            prepared = connection.execute(
+                text("SELECT count(*) FROM pg_prepared_statements WHERE statement LIKE 'INSERT INTO cursors%'")
+            ).scalar_one()
             stored = connection.execute(select(func.count()).select_from(cursors)).scalar_one()
     finally:
         engine.dispose()
-    assert after.hits - before.hits >= 2 and after.misses == before.misses
-    assert stored == 180
+    assert len({statement for statement, _ in sent}) == 1
+    assert len(sent[0][0].encode()) < 4096 and all(count == 3 for _, count in sent)  # one array per column
+    assert prepared == 1  # psycopg's prepare_threshold (storage.database.PREPARE_THRESHOLD)
+    assert stored == 167
+
+
+PROBE = Table(
+    "upsert_probe",
+    MetaData(),
+    Column("id", Integer, primary_key=True),
+    Column("name", String(10), nullable=False, unique=True),
+    Column("score", Float),
+    Column("ok", Boolean),
+    Column("count", BigInteger),
+    Column("detail", JSON),
+    Column("tags", JSON, nullable=False, default=list),
+    Column("state", String(8), nullable=False, default="new"),
+    Column("at", UTCDateTime),
+)
+
+
+def test_upsert_stores_what_one_row_inserts_store(database_url: str) -> None:
+    # On PostgreSQL the rows go as one array per column; what is stored must not depend on it: a whole number in a
+    # Float column, JSON null against SQL NULL, Python-side defaults, time zones, updates of the `update` columns.
+    engine = open_database(database_url)
+    PROBE.metadata.create_all(engine)
+    at = datetime(2026, 12, 7, 10, 30, tzinfo=timezone(timedelta(hours=2)))
+    rows = [
+        {"name": "a", "score": 1, "ok": True, "count": 3, "detail": {"k": [1, "x"]}, "at": at},
+        {"name": "b", "score": 0.5, "ok": None, "count": None, "detail": None, "at": None},
+        {"name": "c", "score": None, "ok": False, "count": 2**40, "detail": [], "at": at},
+    ]
+    try:
+        with engine.begin() as connection:
+            upsert(connection, PROBE, rows, ("name",))
+            upsert(connection, PROBE, [{**rows[0], "score": 2.5, "detail": None}], ("name",), update=("score",))
+            read = connection.execute(
+                select(
+                    PROBE.c.name,
+                    PROBE.c.score,
+                    PROBE.c.ok,
+                    PROBE.c.count,
+                    PROBE.c.detail,
+                    PROBE.c.detail.is_(None).label("sql_null"),
+                    PROBE.c.tags,
+                    PROBE.c.state,
+                    PROBE.c.at,
+                ).order_by(PROBE.c.name)
+            ).all()
+    finally:
+        engine.dispose()
+    assert [tuple(r) for r in read] == [
+        ("a", 2.5, True, 3, {"k": [1, "x"]}, False, [], "new", at.astimezone(UTC)),
+        ("b", 0.5, None, None, None, False, [], "new", None),  # None in a JSON column is JSON null, not SQL NULL
+        ("c", None, False, 2**40, [], False, [], "new", at.astimezone(UTC)),
+    ]
+
+
+def test_a_value_too_long_for_its_column_is_refused_not_cut(fresh_postgres_url: str) -> None:
+    engine = open_database(fresh_postgres_url)
+    PROBE.metadata.create_all(engine)
+    try:
+        with pytest.raises(DataError, match="too long"), engine.begin() as connection:
+            upsert(connection, PROBE, [{"name": "short"}, {"name": "much too long"}], ("name",))
+    finally:
+        engine.dispose()
