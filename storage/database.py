@@ -23,7 +23,9 @@ from sqlalchemy import (
     Integer,
     String,
     Table,
+    TextClause,
     TextualSelect,
+    bindparam,
     create_engine,
     delete,
     event,
@@ -31,6 +33,7 @@ from sqlalchemy import (
     inspect,
     select,
     text,
+    update,
 )
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
@@ -286,10 +289,10 @@ def _column_arrays(dialect: Any, table: Table, name: str) -> _Arrays | None:
 
 
 def column_arrays(
-    connection: Connection, table: Table, rows: Sequence[dict[str, Any]]
+    connection: Connection, table: Table, rows: Sequence[dict[str, Any]], *, defaults: bool = True
 ) -> tuple[tuple[str, ...], dict[str, list[Any]]] | None:
-    """`rows` of `table` as one PostgreSQL array per column (the columns of the first row, and those the table
-    fills with a Python-side default), for an INSERT … SELECT … FROM unnest(…): (column names, parameters).
+    """`rows` of `table` as one PostgreSQL array per column (the columns of the first row, and with `defaults` those
+    the table fills with a Python-side default), for a statement over unnest(…): (column names, parameters).
 
     None when a column cannot go as an array as it would go in a one-row statement (a type without a plain array
     type, a default made by SQL, values of mixed Python types): the caller then sends the rows as VALUES."""
@@ -298,7 +301,7 @@ def column_arrays(
     filled = tuple(
         c.name
         for c in table.columns
-        if c.name not in rows[0] and c.default is not None and not getattr(c.default, "is_sequence", False)
+        if defaults and c.name not in rows[0] and c.default is not None and not getattr(c.default, "is_sequence", False)
     )
     bound: dict[str, list[Any]] = {}
     for index, name in enumerate((*names, *filled)):
@@ -347,6 +350,72 @@ def _unnest_upsert(
         f"ON CONFLICT ({', '.join(map(quote, keys))}) {conflict} "
         f"RETURNING {', '.join(map(quote, read_back))}"
     ).columns(*(table.c[c] for c in read_back))
+
+
+def update_rows(
+    connection: Connection,
+    table: Table,
+    key: str,
+    rows: Sequence[dict[str, Any]],
+    *,
+    keep: Iterable[str] = (),
+    clear: Iterable[str] = (),
+) -> None:
+    """For each row, UPDATE `table` SET its other columns to its values WHERE `key` = its `key`: one statement and
+    one round trip for all rows. Columns in `keep` keep their stored value where the row's is None (COALESCE);
+    columns in `clear` are set to NULL. A key met twice keeps its last row.
+
+    PostgreSQL: UPDATE … FROM unnest(one array per column), one text whatever the number of rows (prepared, as
+    `upsert`'s); SQLite: one executemany of the one-row UPDATE (in process, no round trips to save)."""
+    latest = list({row[key]: row for row in rows}.values())
+    if not latest:
+        return
+    keep, clear = tuple(keep), tuple(clear)
+    arrays = (
+        column_arrays(connection, table, latest, defaults=False) if connection.dialect.name == "postgresql" else None
+    )
+    if arrays is not None:
+        names, bound = arrays
+        connection.execute(_unnest_update(connection.dialect, table, key, names, keep, clear), bound)
+        return
+    connection.execute(
+        _update_statement(table, key, tuple(latest[0]), keep, clear),
+        [{f"b_{name}": value for name, value in row.items()} for row in latest],
+    )
+
+
+@lru_cache(maxsize=64)
+def _update_statement(
+    table: Table, key: str, names: tuple[str, ...], keep: tuple[str, ...], clear: tuple[str, ...]
+) -> Any:
+    values: dict[str, Any] = {
+        n: func.coalesce(bindparam(f"b_{n}", type_=table.c[n].type), table.c[n])
+        if n in keep
+        else bindparam(f"b_{n}", type_=table.c[n].type)
+        for n in names
+        if n != key
+    }
+    values.update(dict.fromkeys(clear))
+    return update(table).where(table.c[key] == bindparam(f"b_{key}", type_=table.c[key].type)).values(values)
+
+
+@lru_cache(maxsize=64)
+def _unnest_update(
+    dialect: Any, table: Table, key: str, names: tuple[str, ...], keep: tuple[str, ...], clear: tuple[str, ...]
+) -> TextClause:
+    quote = dialect.identifier_preparer.quote
+    target = dialect.identifier_preparer.format_table(table)
+    arrays = ", ".join(f"CAST(:p{i} AS {_column_arrays(dialect, table, n).array_type})" for i, n in enumerate(names))  # type: ignore[union-attr]
+    sets = [
+        f"{quote(n)} = COALESCE(v.{quote(n)}, {target}.{quote(n)})" if n in keep else f"{quote(n)} = v.{quote(n)}"
+        for n in names
+        if n != key
+    ] + [f"{quote(n)} = NULL" for n in clear]
+    return text(
+        f"UPDATE {target} SET {', '.join(sets)} "
+        f"FROM unnest({arrays}) AS v({', '.join(map(quote, names))}) "
+        f"WHERE {target}.{quote(key)} = v.{quote(key)}"
+    )
 
 
 def drain_log(

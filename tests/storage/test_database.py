@@ -24,7 +24,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.exc import DataError
 
-from storage.database import StorageError, open_database, table_names, upsert
+from storage.database import StorageError, open_database, table_names, update_rows, upsert
 from storage.personal_data import NOT_PERSONAL, PERSONAL_DATA, personal_columns
 from storage.schema import UTCDateTime, cursors, metadata
 
@@ -170,3 +170,39 @@ def test_a_value_too_long_for_its_column_is_refused_not_cut(fresh_postgres_url: 
             upsert(connection, PROBE, [{"name": "short"}, {"name": "much too long"}], ("name",))
     finally:
         engine.dispose()
+
+
+def test_update_rows_sets_keeps_and_clears_as_one_row_updates_would(database_url: str) -> None:
+    engine = open_database(database_url)
+    PROBE.metadata.create_all(engine)
+    at = datetime(2026, 12, 7, tzinfo=UTC)
+    try:
+        with engine.begin() as connection:
+            upsert(
+                connection,
+                PROBE,
+                [{"name": n, "score": 1.0, "ok": True, "count": 1, "detail": {"n": n}, "at": at} for n in "abc"],
+                ("name",),
+            )
+            update_rows(
+                connection,
+                PROBE,
+                "name",
+                [
+                    {"name": "a", "score": 2, "detail": None, "at": None},  # at: kept where None
+                    {"name": "b", "score": 3.5, "detail": [1], "at": at + timedelta(days=1)},
+                    {"name": "a", "score": 4, "detail": None, "at": None},  # the last row of a key wins
+                ],
+                keep=("at",),
+                clear=("ok",),
+            )
+            read = connection.execute(
+                select(PROBE.c.name, PROBE.c.score, PROBE.c.ok, PROBE.c.detail, PROBE.c.at).order_by(PROBE.c.name)
+            ).all()
+    finally:
+        engine.dispose()
+    assert [tuple(r) for r in read] == [
+        ("a", 4.0, None, None, at),
+        ("b", 3.5, None, [1], at + timedelta(days=1)),
+        ("c", 1.0, True, {"n": "c"}, at),  # not named: untouched
+    ]
