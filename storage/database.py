@@ -7,7 +7,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, cast
 
 from alembic import command
 from alembic.config import Config
@@ -16,6 +16,7 @@ from sqlalchemy import (
     Boolean,
     Column,
     ColumnDefault,
+    ColumnElement,
     Connection,
     DateTime,
     Engine,
@@ -23,6 +24,8 @@ from sqlalchemy import (
     Integer,
     String,
     Table,
+    Text,
+    any_,
     bindparam,
     create_engine,
     delete,
@@ -31,6 +34,7 @@ from sqlalchemy import (
     inspect,
     select,
     text,
+    tuple_,
     update,
 )
 from sqlalchemy.dialects import postgresql, sqlite
@@ -419,6 +423,36 @@ def _unnest_update(
         f"FROM unnest({arrays}) AS v({', '.join(map(quote, names))}) "
         f"WHERE {target}.{quote(key)} = v.{quote(key)}"
     )
+
+
+def among(connection: Connection, column: Any, values: Iterable[Any]) -> ColumnElement[bool]:
+    """`column IN values` for a page's worth of values. PostgreSQL: `column = ANY(one array)`, whose text does not
+    change with the number of values, so psycopg keeps its parsing and the server can prepare it (an IN list of
+    75 ids is 75 parameters, parsed anew each time); SQLite: the IN list."""
+    values = list(values)
+    if connection.dialect.name != "postgresql":
+        return cast("ColumnElement[bool]", column.in_(values))
+    return cast("ColumnElement[bool]", column == any_(bindparam(None, values, type_=_lookup_array(column))))
+
+
+def pairs_among(
+    connection: Connection, columns: tuple[Any, Any], pairs: Iterable[tuple[Any, Any]]
+) -> ColumnElement[bool]:
+    """`(a, b) IN pairs`, as `among`: PostgreSQL reads the pairs from unnest(two arrays)."""
+    pairs = list(pairs)
+    if connection.dialect.name != "postgresql":
+        return tuple_(*columns).in_(pairs)
+    arrays = [
+        bindparam(None, [pair[i] for pair in pairs], type_=_lookup_array(column)) for i, column in enumerate(columns)
+    ]
+    listed = func.unnest(*arrays).table_valued("a", "b").render_derived()
+    return tuple_(*columns).in_(select(listed.c.a, listed.c.b))
+
+
+def _lookup_array(column: Any) -> postgresql.ARRAY[Any]:
+    """The array type to look `column`'s values up in: its own for numbers, unbounded text for strings (a cast to
+    VARCHAR(n)[] would cut a longer value to fit, and it could then match a row it is not)."""
+    return postgresql.ARRAY(Text if isinstance(column.type, String) else column.type)
 
 
 def drain_log(

@@ -25,7 +25,7 @@ from enrichers.model import Delivery, DeliveryStatus, Finding, Route
 from enrichers.noise import NoiseFlag
 from listener.mention import Mention
 from storage.contacts import save_links
-from storage.database import update_rows, upsert
+from storage.database import among, update_rows, upsert
 from storage.leads import record_crm_receipts, write_leads
 from storage.mentions import mention_ids
 from storage.metrics.rollups import refresh_rollups
@@ -161,7 +161,7 @@ def save_flags(connection: Connection, items: Sequence[tuple[int, NoiseFlag | No
     # its slot's rollup, which the mentions' triggers do not log for this column; log it and refresh here.
     flags = dict(items)
     before = connection.execute(
-        select(mentions.c.id, mentions.c.created_at, mentions.c.flag).where(mentions.c.id.in_(list(flags)))
+        select(mentions.c.id, mentions.c.created_at, mentions.c.flag).where(among(connection, mentions.c.id, flags))
     ).all()
     moved = {
         int(_aware(r.created_at).timestamp()) // METRIC_SLOT_SECONDS

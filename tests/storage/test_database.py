@@ -24,7 +24,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.exc import DataError
 
-from storage.database import StorageError, open_database, table_names, update_rows, upsert
+from storage.database import StorageError, among, open_database, pairs_among, table_names, update_rows, upsert
 from storage.personal_data import NOT_PERSONAL, PERSONAL_DATA, personal_columns
 from storage.schema import UTCDateTime, cursors, metadata
 
@@ -206,3 +206,29 @@ def test_update_rows_sets_keeps_and_clears_as_one_row_updates_would(database_url
         ("b", 3.5, None, [1], at + timedelta(days=1)),
         ("c", 1.0, True, {"n": "c"}, at),  # not named: untouched
     ]
+
+
+def test_among_and_pairs_among_find_what_an_in_list_finds(database_url: str) -> None:
+    engine = open_database(database_url)
+    PROBE.metadata.create_all(engine)
+    try:
+        with engine.begin() as connection:
+            upsert(
+                connection,
+                PROBE,
+                [{"name": n, "count": i} for i, n in enumerate(["a", "b", "c", "abcdefghij"])],
+                ("name",),
+            )
+
+            def names(condition: Any) -> list[str]:
+                return sorted(connection.execute(select(PROBE.c.name).where(condition)).scalars())
+
+            assert names(among(connection, PROBE.c.count, [0, 2, 7])) == ["a", "c"]
+            assert names(among(connection, PROBE.c.count, [])) == []
+            # a value longer than the column is looked up whole, never cut to fit it
+            assert names(among(connection, PROBE.c.name, ["abcdefghijk", "b"])) == ["b"]
+            pairs = [("a", 0), ("b", 2), ("abcdefghij", 3)]
+            assert names(pairs_among(connection, (PROBE.c.name, PROBE.c.count), pairs)) == ["a", "abcdefghij"]
+            assert names(pairs_among(connection, (PROBE.c.name, PROBE.c.count), [])) == []
+    finally:
+        engine.dispose()
