@@ -298,7 +298,8 @@ def column_arrays(
     the table fills with a Python-side default), for a statement over unnest(…): (column names, parameters).
 
     None when a column cannot go as an array as it would go in a one-row statement (a type without a plain array
-    type, a default made by SQL, values of mixed Python types): the caller then sends the rows as VALUES."""
+    type, a default made by SQL, values of mixed Python types, a row without a column of the first): the caller then
+    sends the rows as VALUES."""
     dialect = connection.dialect
     names = tuple(rows[0])
     filled = tuple(
@@ -312,7 +313,10 @@ def column_arrays(
         if how is None:
             return None
         if index < len(names):
-            values = [row[name] for row in rows]
+            try:
+                values = [row[name] for row in rows]
+            except KeyError:  # rows naming different columns: SQLAlchemy's VALUES path says what is missing
+                return None
         elif isinstance(how.default, ColumnDefault):
             values = [how.default.arg(None) for _ in rows]
         else:
