@@ -9,7 +9,11 @@ One process loads the classifier once, then takes turns, --rounds times (the ord
              replay sources at once, one loop sweeps them and sends due deliveries (signed webhooks to a local
              receiver) as `overheard run` does; mentions/s = mentions / (last delivery − first appended)
 On a shared machine the load changes from minute to minute: only the ratio within a round means anything, and
-the median ratio is what to quote. --database postgres needs OVERHEARD_TEST_POSTGRES_URL (scripts/services.sh).
+the median ratio is what to quote. Each round also prints the CPU time this process spent per mention, classifying
+alone and during the pipeline burst (all its threads: sweeps, the model, the sender, the local receiver); their
+difference is roughly the work around the model (the encoder's threads also spin while they wait, more or less
+with the load). With `--classifier tests.distributed.keyword_classifier:load` the pipeline's figure is the work
+around the model. A PostgreSQL server's own CPU is not in it. --database postgres needs OVERHEARD_TEST_POSTGRES_URL (scripts/services.sh).
 --profile writes cProfile stats of the pipeline rounds to FILE (read with `python -m pstats FILE`); cProfile sees
 only the loop's own thread, not the sweeps `sweep_each` runs on its threads: for those, run this script under
 py-spy (`py-spy record --gil --threads --format raw -o FILE -- python benchmarks/pipeline_overhead.py …`).
@@ -39,18 +43,19 @@ from overheard.sources import build_collectors  # noqa: E402
 from overheard.tasks import load_classifier_from  # noqa: E402
 
 
-def classify_alone(classifier: object, lines: list[str], batch_size: int) -> float:
-    """mentions/s of classify() over the burst's mentions."""
+def classify_alone(classifier: object, lines: list[str], batch_size: int) -> tuple[float, float]:
+    """mentions/s of classify() over the burst's mentions, and this process's CPU time per mention (ms)."""
     mentions = [Mention.model_validate_json(line) for line in lines]
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     classify(classifier, mentions, batch_size)  # type: ignore[arg-type]
-    return len(mentions) / (time.perf_counter() - started)
+    return len(mentions) / (time.perf_counter() - started), 1000 * (time.process_time() - cpu) / len(mentions)
 
 
 def pipeline_burst(
     base_url: str, folder: Path, classifier: object, lines: list[str], profile: cProfile.Profile | None
-) -> float:
-    """mentions/s of the in-process burst on a fresh database, from the first append to the last delivery."""
+) -> tuple[float, float]:
+    """mentions/s of the in-process burst on a fresh database, from the first append to the last delivery, and the
+    CPU time this process spent per mention meanwhile (ms: every thread, the local receiver's too)."""
     setup = Setup(base_url, folder)
     try:
         config = load_config(setup.config)
@@ -69,13 +74,14 @@ def pipeline_burst(
                 profile.disable()
 
         setup.append(lines)
-        started = time.time()
+        started, cpu = time.time(), time.process_time()
         worker = threading.Thread(target=loop, daemon=True)
         worker.start()
         wait(setup.done, 900, "the in-process burst")
         stop.set()
         worker.join()
-        return setup.figures(started, len(lines)).mentions_per_s
+        cpu_ms = 1000 * (time.process_time() - cpu) / len(lines)
+        return setup.figures(started, len(lines)).mentions_per_s, cpu_ms
     finally:
         setup.close()
 
@@ -105,27 +111,33 @@ def main() -> None:
     classify_alone(classifier, lines[:64], 32)  # warm-up: first passes pay for allocations
     profile = cProfile.Profile() if args.profile else None
     ratios: list[float] = []
+    cpu: list[float] = []
+    model_cpu: list[float] = []
     with tempfile.TemporaryDirectory(prefix="overheard-overhead-") as folder:
         for number in range(args.rounds):
             order = ("classify", "pipeline") if number % 2 == 0 else ("pipeline", "classify")
             rates: dict[str, float] = {}
             for what in order:
                 if what == "classify":
-                    rates[what] = classify_alone(classifier, mention_lines(args.mentions, f"c{number}-"), 32)
+                    rates[what], spent = classify_alone(classifier, mention_lines(args.mentions, f"c{number}-"), 32)
+                    model_cpu.append(spent)
                 else:
                     rounds_lines = mention_lines(args.mentions, f"p{number}-")
-                    rates[what] = pipeline_burst(
+                    rates[what], spent = pipeline_burst(
                         base_url, Path(folder) / f"r{number}", classifier, rounds_lines, profile
                     )
+                    cpu.append(spent)
             ratios.append(rates["pipeline"] / rates["classify"])
             print(
                 f"round {number + 1}: classify {rates['classify']:6.1f} mentions/s, pipeline {rates['pipeline']:6.1f} "
-                f"mentions/s, ratio {ratios[-1]:.2f}",
+                f"mentions/s, ratio {ratios[-1]:.2f}; CPU {model_cpu[-1]:.2f} and {cpu[-1]:.2f} ms/mention",
                 flush=True,
             )
     print(
         f"pipeline / classify alone, same round: median {statistics.median(ratios):.2f}x "
-        f"(rounds: {', '.join(f'{r:.2f}x' for r in ratios)}); load average after {os.getloadavg()[0]:.1f}"
+        f"(rounds: {', '.join(f'{r:.2f}x' for r in ratios)}); this process's CPU per mention, medians: classify "
+        f"{statistics.median(model_cpu):.2f} ms, pipeline {statistics.median(cpu):.2f} ms; load average after "
+        f"{os.getloadavg()[0]:.1f}"
     )
     if profile and args.profile:
         profile.dump_stats(str(args.profile))

@@ -230,15 +230,24 @@ def _phrase(phrase: str) -> re.Pattern[str]:
 _CUE_PATTERNS: dict[Signal, tuple[re.Pattern[str], ...]] = {
     kind: tuple(_phrase(p) for p in phrases) for kind, phrases in CUES.items()
 }
-_CUE_WORDS: dict[Signal, tuple[tuple[str, ...], ...]] = {
-    kind: tuple(tuple(phrase.lower().split()) for phrase in phrases) for kind, phrases in CUES.items()
+_CUE_KEYWORDS: dict[Signal, tuple[str, ...]] = {
+    kind: tuple(dict.fromkeys(max(phrase.lower().split(), key=len) for phrase in phrases))
+    for kind, phrases in CUES.items()
 }
-"""Per kind, the words of each cue phrase: a cue can match an ASCII text only where all its words occur in it, so one
-substring test per phrase rules most kinds out without a regular-expression search per cue."""
+"""Per kind, the longest word of each cue phrase: a cue can match an ASCII text only where that word occurs in it,
+so one substring test per phrase rules most kinds out without a regular-expression search per cue."""
+_CUE_ANY: dict[Signal, re.Pattern[str]] = {
+    kind: re.compile("|".join(f"(?:{p.pattern})" for p in patterns), re.IGNORECASE)
+    for kind, patterns in _CUE_PATTERNS.items()
+}
+"""Per kind, its cue patterns as one alternation, which matches a text exactly when one of them does: beyond ASCII
+(where lowering a text may not lower it as the patterns' case folding does) one search rules a kind out."""
 
 
-def _may_show(kind: Signal, lowered: str) -> bool:
-    return any(all(word in lowered for word in words) for words in _CUE_WORDS.get(kind, ((),)))
+def _may_show(kind: Signal, text: str, lowered: str | None) -> bool:
+    if lowered is None:
+        return _CUE_ANY[kind].search(text) is not None
+    return any(word in lowered for word in _CUE_KEYWORDS[kind])
 
 
 def _number(text: str) -> int | None:
@@ -263,7 +272,7 @@ def find_signals(text: str, extra_cues: Mapping[Signal, tuple[str, ...]] | None 
         patterns[kind] = (*patterns.get(kind, ()), *(_phrase(p) for p in phrases))
     lowered = text.lower() if text.isascii() else None  # beyond ASCII, case-insensitive matching is subtler
     for kind, kind_patterns in patterns.items():
-        if lowered is not None and kind not in (extra_cues or {}) and not _may_show(kind, lowered):
+        if kind not in (extra_cues or {}) and not _may_show(kind, text, lowered):
             continue
         for pattern in kind_patterns:
             hit = pattern.search(text)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Annotated, Any
@@ -12,6 +13,8 @@ from urllib.parse import urlsplit
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
 
 WEB_SCHEMES = ("http", "https")
+_UNSAFE_IN_URL = re.compile("[\x00-\x1f\x7f\ufffd]")
+"""Control characters (tabs and newlines too), DEL, and U+FFFD: a link holding any is refused (`web_url`)."""
 
 
 def web_url(value: str | None) -> str | None:
@@ -24,7 +27,7 @@ def web_url(value: str | None) -> str | None:
     if not value:
         return None
     text = value.strip()
-    if any(ord(ch) < 0x20 or ord(ch) == 0x7F or ch == "\ufffd" for ch in text):
+    if _UNSAFE_IN_URL.search(text):
         # tabs, newlines or control characters inside a link: browsers drop them, e.g. in a scheme; U+FFFD is
         # what a NUL or a broken byte became on the way in, so the link was not what its author wrote
         return None

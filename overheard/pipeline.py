@@ -431,7 +431,12 @@ class BackgroundSender:
 
     def __init__(self, runtime: Runtime, client: httpx.Client | None = None) -> None:
         self.runtime = runtime
-        self.client = client
+        # One sending client for every pass (the guarded one `deliver_due` would build for each), so connections
+        # to receivers that keep them alive last from one pass to the next instead of being opened anew each time.
+        self._own = (
+            None if client is not None else sending_client(guarded_transport(runtime.config.http.allow_networks))
+        )
+        self.client = client if client is not None else self._own
         self.report = DeliveryReport()
         """What the passes so far sent, summed."""
         self.failures: list[str] = []
@@ -449,6 +454,8 @@ class BackgroundSender:
         self._stopping.set()
         self._wake.set()
         self._thread.join()
+        if self._own is not None:
+            self._own.close()
         return self.report
 
     def __enter__(self) -> BackgroundSender:

@@ -5,11 +5,11 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from sqlalchemy import Connection, delete, func, select, tuple_
+from sqlalchemy import Connection, delete, func, select
 
 from enrichers.linking import Link, normalise_handle
 from enrichers.model import Company, CompanyClass, Consent, Contact, Identity, LawfulBasis, Membership
-from storage.database import upsert
+from storage.database import among, pairs_among, upsert
 from storage.schema import companies, consents, contact_emails, contacts, identities, links, memberships, now_utc
 
 
@@ -155,7 +155,7 @@ class SqlContactDirectory:
         """Contact id per (platform, handle key) of `keys` that an identity has."""
         rows = self.connection.execute(
             select(identities.c.platform, identities.c.handle_key, identities.c.contact_id).where(
-                tuple_(identities.c.platform, identities.c.handle_key).in_(keys)
+                pairs_among(self.connection, (identities.c.platform, identities.c.handle_key), keys)
             )
         )
         return {(r.platform, r.handle_key): r.contact_id for r in rows}
@@ -246,13 +246,13 @@ def save_links(connection: Connection, pairs: Sequence[tuple[int, Link | None]])
         decided.update(
             connection.execute(
                 select(links.c.mention_id).where(
-                    links.c.mention_id.in_(ids[start : start + 500]), links.c.status != "auto"
+                    among(connection, links.c.mention_id, ids[start : start + 500]), links.c.status != "auto"
                 )
             ).scalars()
         )
     dropped = [i for i in ids if latest[i] is None and i not in decided]
     for start in range(0, len(dropped), 500):
-        connection.execute(delete(links).where(links.c.mention_id.in_(dropped[start : start + 500])))
+        connection.execute(delete(links).where(among(connection, links.c.mention_id, dropped[start : start + 500])))
     rows = [
         {
             "mention_id": mention_id,

@@ -3,20 +3,52 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple, cast
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Connection, Engine, Table, create_engine, delete, event, func, inspect, select, text
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Column,
+    ColumnDefault,
+    ColumnElement,
+    Connection,
+    DateTime,
+    Engine,
+    Float,
+    Integer,
+    String,
+    Table,
+    Text,
+    any_,
+    bindparam,
+    create_engine,
+    delete,
+    event,
+    func,
+    inspect,
+    select,
+    text,
+    tuple_,
+    update,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError, StatementError
+from sqlalchemy.types import TypeDecorator
 
 MIGRATIONS = Path(__file__).parent / "migrations"
+
+PREPARE_THRESHOLD = 2
+"""psycopg's `prepare_threshold` (documented, default 5): a statement text executed this many times on a connection
+is prepared on the server, which then parses and plans it once. A page's statements keep their text whatever the
+page's size (`upsert` on PostgreSQL), so the second page of a sweep already skips the server's parsing; psycopg keeps
+up to `prepared_max` (100) prepared statements per connection, dropping the least used."""
 
 
 class StorageError(RuntimeError):
@@ -82,35 +114,8 @@ def create_db_engine(url: str) -> Engine:
     if backend == "postgresql":
         if make_url(url).drivername == "postgresql":
             url = str(make_url(url).set(drivername="postgresql+psycopg"))
-        cache_page_statements()
-        return create_engine(url, pool_pre_ping=True)
+        return create_engine(url, pool_pre_ping=True, connect_args={"prepare_threshold": PREPARE_THRESHOLD})
     raise StorageError(f"database URL {url!r}: only sqlite:/// and postgresql:// are supported")
-
-
-PAGE_STATEMENT_LENGTH = 1 << 20
-"""Longest statement (bytes) whose parsing psycopg keeps, and ``PAGE_STATEMENT_PARAMS`` its most parameters."""
-PAGE_STATEMENT_PARAMS = 1 << 16
-
-
-def cache_page_statements() -> None:
-    """Let psycopg keep its parsing of our page statements, not only of short ones.
-
-    psycopg finds a statement's placeholders with Python code on every execution and keeps the result (an LRU of
-    128 statements) only for statements up to 4 KB and 50 parameters (``psycopg._queries``), because an ORM's
-    multi-row INSERTs rarely repeat. Ours do: a page's upsert (`upsert`) has the same text whenever a page has the
-    same number of rows, and parsing a 50-mention upsert of `mentions` (47 KB, 1,650 parameters) took ~10 ms each
-    time: keeping it took a page's storing from 1.96 to 1.50 ms of CPU a mention (keyword classifier, both ways
-    taking turns in one run). The price is memory: a kept 50-row parse of `mentions` holds 441 KiB (100 rows: 804),
-    so a long-running process whose 128 kept statements were all page upserts holds some 30–60 MB for them. A
-    psycopg without these limits is left as it is.
-    """
-    try:
-        from psycopg import _queries
-    except ImportError:  # no psycopg: SQLite only
-        return
-    if hasattr(_queries, "MAX_CACHED_STATEMENT_LENGTH") and hasattr(_queries, "MAX_CACHED_STATEMENT_PARAMS"):
-        _queries.MAX_CACHED_STATEMENT_LENGTH = max(_queries.MAX_CACHED_STATEMENT_LENGTH, PAGE_STATEMENT_LENGTH)
-        _queries.MAX_CACHED_STATEMENT_PARAMS = max(_queries.MAX_CACHED_STATEMENT_PARAMS, PAGE_STATEMENT_PARAMS)
 
 
 def purge_freed_pages(engine: Engine) -> None:
@@ -185,13 +190,15 @@ def upsert(
 ) -> list[Any]:
     """Insert rows, updating `update` columns (default: all but keys) where the natural key exists.
 
-    `update=()` means insert-if-absent. Same statement shape on SQLite and PostgreSQL, and one round trip per
-    batch: the statement carries RETURNING, so SQLAlchemy sends the rows as INSERT … VALUES (…), (…) … ON
-    CONFLICT ("insertmanyvalues", up to 1,000 rows a statement, compiled once) instead of one statement per row.
+    `update=()` means insert-if-absent. One statement and one round trip per batch, whatever its size. SQLite gets
+    INSERT … VALUES (…), (…) … ON CONFLICT (SQLAlchemy's "insertmanyvalues", compiled once per shape). PostgreSQL
+    gets INSERT … SELECT … FROM unnest(one array per column) ON CONFLICT (`column_arrays`): its text is the same for
+    a page of 3 rows and one of 100, so psycopg parses it once (it keeps the parsing only of statements under 4 KB
+    and 50 parameters, which a multi-row VALUES of a page is not) and the server prepares it (`PREPARE_THRESHOLD`).
     Rows that share a key are merged first, as upserting them one after another would leave them: the first row's
     values, with the `update` columns of the last one (a database refuses to touch one row twice in one
     statement). `returning` names columns to read back from each row written or updated (with `update=()`, rows
-    that already existed are not returned).
+    that already existed are not returned), in no particular order.
     """
     if not rows:
         return []
@@ -204,10 +211,17 @@ def upsert(
             merged[key] = dict(row)
         elif columns:
             merged[key].update({c: row[c] for c in columns if c in row})
-    statement = _upsert_statement(
-        connection.dialect.name, table, tuple(keys), tuple(columns), tuple(returning) or (keys[0],)
-    )
-    found = connection.execute(statement, list(merged.values())).all()
+    read_back = tuple(returning) or (keys[0],)
+    values = list(merged.values())
+    arrays = column_arrays(connection, table, values) if connection.dialect.name == "postgresql" else None
+    if arrays is not None:
+        names, bound = arrays
+        statement = _unnest_upsert(connection.dialect, table, names, tuple(keys), tuple(columns), read_back)
+        found = connection.exec_driver_sql(statement, bound).all()
+    else:
+        found = connection.execute(
+            _upsert_statement(connection.dialect.name, table, tuple(keys), tuple(columns), read_back), values
+        ).all()
     return list(found) if returning else []
 
 
@@ -226,6 +240,223 @@ def _upsert_statement(
     else:
         statement = statement.on_conflict_do_nothing(index_elements=keys)
     return statement.returning(*(table.c[c] for c in read_back))
+
+
+class _Arrays(NamedTuple):
+    """How `column_arrays` turns one column's values into a PostgreSQL array parameter."""
+
+    array_type: str
+    """The array's SQL type, e.g. "text[]": the column's type without its length, so that a value too long for a
+    VARCHAR(n) column is refused when stored (as a one-row INSERT refuses it), never cut by the cast."""
+    bind: Callable[[Any], Any] | None
+    """SQLAlchemy's bind processing of the column's type (UTC for timestamps, psycopg's Json for JSON)."""
+    coerce: type | None
+    """float for Float columns: psycopg refuses a list mixing 1 and 0.5, where a one-row statement casts the 1."""
+    default: Any
+    """The column's Python-side default for rows that leave it out, or _NO_DEFAULT."""
+
+
+_NO_DEFAULT = object()
+
+
+def _array_type(column: Column[Any], dialect: Any) -> str | None:
+    kind = column.type.dialect_impl(dialect)
+    if isinstance(kind, TypeDecorator):
+        kind = kind.impl_instance
+    if isinstance(kind, JSON):
+        return "jsonb[]" if isinstance(kind, postgresql.JSONB) else "json[]"
+    for base, name in ((Boolean, "boolean"), (Integer, "bigint"), (Float, "float8"), (String, "text")):
+        if isinstance(kind, base):
+            return f"{name}[]"
+    if isinstance(kind, DateTime):
+        return "timestamptz[]" if kind.timezone else "timestamp[]"
+    return None
+
+
+@lru_cache(maxsize=512)
+def _column_arrays(dialect: Any, table: Table, name: str) -> _Arrays | None:
+    column = table.c[name]
+    array_type = _array_type(column, dialect)
+    if array_type is None:
+        return None
+    default: Any = _NO_DEFAULT
+    if column.default is not None:
+        if isinstance(column.default, ColumnDefault) and column.default.is_scalar:
+            default = column.default.arg
+        elif isinstance(column.default, ColumnDefault) and column.default.is_callable:
+            default = column.default  # called per row, as an INSERT calls it per row
+        else:
+            return None
+    bind = column.type.dialect_impl(dialect).bind_processor(dialect)
+    return _Arrays(array_type, bind, float if array_type == "float8[]" else None, default)
+
+
+def column_arrays(
+    connection: Connection, table: Table, rows: Sequence[dict[str, Any]], *, defaults: bool = True
+) -> tuple[tuple[str, ...], dict[str, list[Any]]] | None:
+    """`rows` of `table` as one PostgreSQL array per column (the columns of the first row, and with `defaults` those
+    the table fills with a Python-side default), for a statement over unnest(…): (column names, parameters).
+
+    None when a column cannot go as an array as it would go in a one-row statement (a type without a plain array
+    type, a default made by SQL, values of mixed Python types, a row without a column of the first): the caller then
+    sends the rows as VALUES."""
+    dialect = connection.dialect
+    names = tuple(rows[0])
+    filled = tuple(
+        c.name
+        for c in table.columns
+        if defaults and c.name not in rows[0] and c.default is not None and not getattr(c.default, "is_sequence", False)
+    )
+    bound: dict[str, list[Any]] = {}
+    for index, name in enumerate((*names, *filled)):
+        how = _column_arrays(dialect, table, name)
+        if how is None:
+            return None
+        if index < len(names):
+            try:
+                values = [row[name] for row in rows]
+            except KeyError:  # rows naming different columns: SQLAlchemy's VALUES path says what is missing
+                return None
+        elif isinstance(how.default, ColumnDefault):
+            values = [how.default.arg(None) for _ in rows]
+        else:
+            values = [how.default] * len(rows)
+        if how.coerce is not None:
+            values = [how.coerce(v) if isinstance(v, int) and not isinstance(v, bool) else v for v in values]
+        if how.bind is not None:
+            try:
+                values = [how.bind(v) for v in values]
+            except Exception as exc:  # as SQLAlchemy reports a value its bind processing refused
+                raise StatementError(f"{table.name}.{name}: {exc}", None, None, exc) from exc
+        if len({type(v) for v in values if v is not None}) > 1:
+            return None
+        bound[f"p{index}"] = values
+    return (*names, *filled), bound
+
+
+@lru_cache(maxsize=256)
+def _unnest_upsert(
+    dialect: Any,
+    table: Table,
+    names: tuple[str, ...],
+    keys: tuple[str, ...],
+    columns: tuple[str, ...],
+    read_back: tuple[str, ...],
+) -> str:
+    """INSERT … SELECT * FROM unnest(%(p0)b::type[], …) ON CONFLICT …: `upsert`'s PostgreSQL statement in psycopg's
+    own placeholders, built once per shape; parameter p<i> is the array of column names[i] (`column_arrays`). The
+    arrays go in PostgreSQL's binary format (`%b`): psycopg writes text-format arrays in Python, escaping each
+    element with a regular expression, which cost three times as long for a page."""
+    quote = dialect.identifier_preparer.quote
+    arrays = ", ".join(f"%(p{i})b::{_column_arrays(dialect, table, n).array_type}" for i, n in enumerate(names))  # type: ignore[union-attr]
+    if columns:
+        conflict = "DO UPDATE SET " + ", ".join(f"{quote(c)} = excluded.{quote(c)}" for c in columns)
+    else:
+        conflict = "DO NOTHING"
+    return (
+        f"INSERT INTO {dialect.identifier_preparer.format_table(table)} ({', '.join(map(quote, names))}) "
+        f"SELECT * FROM unnest({arrays}) "
+        f"ON CONFLICT ({', '.join(map(quote, keys))}) {conflict} "
+        f"RETURNING {', '.join(map(quote, read_back))}"
+    )
+
+
+def update_rows(
+    connection: Connection,
+    table: Table,
+    key: str,
+    rows: Sequence[dict[str, Any]],
+    *,
+    keep: Iterable[str] = (),
+    clear: Iterable[str] = (),
+) -> None:
+    """For each row, UPDATE `table` SET its other columns to its values WHERE `key` = its `key`: one statement and
+    one round trip for all rows. Columns in `keep` keep their stored value where the row's is None (COALESCE);
+    columns in `clear` are set to NULL. A key met twice keeps its last row.
+
+    PostgreSQL: UPDATE … FROM unnest(one array per column), one text whatever the number of rows (prepared, as
+    `upsert`'s); SQLite: one executemany of the one-row UPDATE (in process, no round trips to save)."""
+    latest = list({row[key]: row for row in rows}.values())
+    if not latest:
+        return
+    keep, clear = tuple(keep), tuple(clear)
+    arrays = (
+        column_arrays(connection, table, latest, defaults=False) if connection.dialect.name == "postgresql" else None
+    )
+    if arrays is not None:
+        names, bound = arrays
+        connection.exec_driver_sql(_unnest_update(connection.dialect, table, key, names, keep, clear), bound)
+        return
+    connection.execute(
+        _update_statement(table, key, tuple(latest[0]), keep, clear),
+        [{f"b_{name}": value for name, value in row.items()} for row in latest],
+    )
+
+
+@lru_cache(maxsize=64)
+def _update_statement(
+    table: Table, key: str, names: tuple[str, ...], keep: tuple[str, ...], clear: tuple[str, ...]
+) -> Any:
+    values: dict[str, Any] = {
+        n: func.coalesce(bindparam(f"b_{n}", type_=table.c[n].type), table.c[n])
+        if n in keep
+        else bindparam(f"b_{n}", type_=table.c[n].type)
+        for n in names
+        if n != key
+    }
+    values.update(dict.fromkeys(clear))
+    return update(table).where(table.c[key] == bindparam(f"b_{key}", type_=table.c[key].type)).values(values)
+
+
+@lru_cache(maxsize=64)
+def _unnest_update(
+    dialect: Any, table: Table, key: str, names: tuple[str, ...], keep: tuple[str, ...], clear: tuple[str, ...]
+) -> str:
+    """UPDATE … FROM unnest(%(p0)b::type[], …) AS v(…) WHERE key = v.key: `update_rows`'s PostgreSQL statement, as
+    `_unnest_upsert`'s."""
+    quote = dialect.identifier_preparer.quote
+    target = dialect.identifier_preparer.format_table(table)
+    arrays = ", ".join(f"%(p{i})b::{_column_arrays(dialect, table, n).array_type}" for i, n in enumerate(names))  # type: ignore[union-attr]
+    sets = [
+        f"{quote(n)} = COALESCE(v.{quote(n)}, {target}.{quote(n)})" if n in keep else f"{quote(n)} = v.{quote(n)}"
+        for n in names
+        if n != key
+    ] + [f"{quote(n)} = NULL" for n in clear]
+    return (
+        f"UPDATE {target} SET {', '.join(sets)} "
+        f"FROM unnest({arrays}) AS v({', '.join(map(quote, names))}) "
+        f"WHERE {target}.{quote(key)} = v.{quote(key)}"
+    )
+
+
+def among(connection: Connection, column: Any, values: Iterable[Any]) -> ColumnElement[bool]:
+    """`column IN values` for a page's worth of values. PostgreSQL: `column = ANY(one array)`, whose text does not
+    change with the number of values, so psycopg keeps its parsing and the server can prepare it (an IN list of
+    75 ids is 75 parameters, parsed anew each time); SQLite: the IN list."""
+    values = list(values)
+    if connection.dialect.name != "postgresql":
+        return cast("ColumnElement[bool]", column.in_(values))
+    return cast("ColumnElement[bool]", column == any_(bindparam(None, values, type_=_lookup_array(column))))
+
+
+def pairs_among(
+    connection: Connection, columns: tuple[Any, Any], pairs: Iterable[tuple[Any, Any]]
+) -> ColumnElement[bool]:
+    """`(a, b) IN pairs`, as `among`: PostgreSQL reads the pairs from unnest(two arrays)."""
+    pairs = list(pairs)
+    if connection.dialect.name != "postgresql":
+        return tuple_(*columns).in_(pairs)
+    arrays = [
+        bindparam(None, [pair[i] for pair in pairs], type_=_lookup_array(column)) for i, column in enumerate(columns)
+    ]
+    listed = func.unnest(*arrays).table_valued("a", "b").render_derived()
+    return tuple_(*columns).in_(select(listed.c.a, listed.c.b))
+
+
+def _lookup_array(column: Any) -> postgresql.ARRAY[Any]:
+    """The array type to look `column`'s values up in: its own for numbers, unbounded text for strings (a cast to
+    VARCHAR(n)[] would cut a longer value to fit, and it could then match a row it is not)."""
+    return postgresql.ARRAY(Text if isinstance(column.type, String) else column.type)
 
 
 def drain_log(

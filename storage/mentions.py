@@ -13,7 +13,7 @@ from sqlalchemy import Connection, func, select, tuple_
 from classifiers.verdict import Intent, Sentiment, Verdict
 from listener.base import Rejected
 from listener.mention import MAX_QUARANTINE_PAYLOAD_CHARS, Author, Engagement, Mention, ReplyRef, clean_text
-from storage.database import upsert
+from storage.database import pairs_among, upsert
 from storage.metrics import refresh_rollups
 from storage.schema import cursors, links, mentions, now_utc, quarantine, tombstones, verdicts
 from storage.tags import refresh_mention_tags
@@ -152,7 +152,7 @@ def tombstoned(connection: Connection, keys: Iterable[tuple[str, str]]) -> set[t
         return set()
     rows = connection.execute(
         select(tombstones.c.source, tombstones.c.external_id).where(
-            tuple_(tombstones.c.source, tombstones.c.external_id).in_(keys)
+            pairs_among(connection, (tombstones.c.source, tombstones.c.external_id), keys)
         )
     )
     return {(r.source, r.external_id) for r in rows}

@@ -17,7 +17,7 @@ from contextlib import contextmanager
 from datetime import datetime, timedelta
 from typing import Any, NamedTuple
 
-from sqlalchemy import Connection, Engine, and_, bindparam, func, or_, select, update
+from sqlalchemy import Connection, Engine, and_, func, or_, select, update
 
 from classifiers.verdict import Verdict
 from enrichers.enrich import Enrichment
@@ -25,7 +25,7 @@ from enrichers.model import Delivery, DeliveryStatus, Finding, Route
 from enrichers.noise import NoiseFlag
 from listener.mention import Mention
 from storage.contacts import save_links
-from storage.database import upsert
+from storage.database import among, update_rows, upsert
 from storage.leads import record_crm_receipts, write_leads
 from storage.mentions import mention_ids
 from storage.metrics.rollups import refresh_rollups
@@ -157,18 +157,20 @@ def save_flags(connection: Connection, items: Sequence[tuple[int, NoiseFlag | No
     # its slot's rollup. The mentions' update trigger logs the slot (0013_spam_flag_rollups); refresh it here, in the
     # same transaction, so the rollup rows never count a mention as it was before it was flagged or unflagged.
     flags = dict(items)
-    before = connection.execute(select(mentions.c.id, mentions.c.flag).where(mentions.c.id.in_(list(flags)))).all()
+    before = connection.execute(
+        select(mentions.c.id, mentions.c.flag).where(among(connection, mentions.c.id, flags))
+    ).all()
     moved = any((r.flag == "spam") != _is_spam(flags[r.id]) for r in before)
-    connection.execute(
-        update(mentions)
-        .where(mentions.c.id == bindparam("mention_id"))
-        .values(flag=bindparam("kind"), flag_rule=bindparam("rule"), flag_reason=bindparam("reason")),
+    update_rows(
+        connection,
+        mentions,
+        "id",
         [
             {
-                "mention_id": mention_id,
-                "kind": flag.kind.value if flag else None,
-                "rule": flag.rule if flag else None,
-                "reason": flag.reason if flag else None,
+                "id": mention_id,
+                "flag": flag.kind.value if flag else None,
+                "flag_rule": flag.rule if flag else None,
+                "flag_reason": flag.reason if flag else None,
             }
             for mention_id, flag in flags.items()
         ],
@@ -368,35 +370,19 @@ class SqlDeliveryQueue:
             return [_delivery(row) for row in rows]
 
     def save_many(self, new_states: Sequence[Delivery]) -> None:
-        """Store the deliveries' new states in one transaction and one (executemany) statement."""
+        """Store the deliveries' new states in one transaction and one statement (`storage.database.update_rows`)."""
         if not new_states:
             return
         now = now_utc()
-        statement = (
-            update(deliveries)
-            .where(deliveries.c.idempotency_key == bindparam("b_key"))
-            .values(
-                status=bindparam("b_status"),
-                attempts=bindparam("b_attempts"),
-                next_attempt_at=bindparam("b_next"),
-                last_error=bindparam("b_error"),
-                receipt=bindparam("b_receipt", type_=deliveries.c.receipt.type),
-                delivered_at=func.coalesce(
-                    bindparam("b_delivered_at", type_=deliveries.c.delivered_at.type), deliveries.c.delivered_at
-                ),
-                claimed_by=None,
-                claimed_until=None,
-            )
-        )
         rows = [
             {
-                "b_key": d.idempotency_key,
-                "b_status": d.status.value,
-                "b_attempts": d.attempts,
-                "b_next": d.next_attempt_at,
-                "b_error": d.last_error,
-                "b_receipt": d.receipt,
-                "b_delivered_at": now if d.status is DeliveryStatus.delivered else None,
+                "idempotency_key": d.idempotency_key,
+                "status": d.status.value,
+                "attempts": d.attempts,
+                "next_attempt_at": d.next_attempt_at,
+                "last_error": d.last_error,
+                "receipt": d.receipt,
+                "delivered_at": now if d.status is DeliveryStatus.delivered else None,
             }
             for d in new_states
         ]
@@ -409,7 +395,14 @@ class SqlDeliveryQueue:
             and d.payload["data"].get("contact_id")
         ]
         with self.engine.begin() as connection:
-            connection.execute(statement, rows)
+            update_rows(
+                connection,
+                deliveries,
+                "idempotency_key",
+                rows,
+                keep=("delivered_at",),
+                clear=("claimed_by", "claimed_until"),
+            )
             record_crm_receipts(connection, synced)  # owner and lifecycle stage, read back onto the contact
 
     def deliver_to_inbox(self, channels: list[str], now: datetime) -> int:

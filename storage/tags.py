@@ -29,7 +29,7 @@ from datetime import datetime
 
 from sqlalchemy import ColumnElement, Connection, and_, delete, exists, false, func, insert, or_, select
 
-from storage.database import drain_log
+from storage.database import among, drain_log
 from storage.schema import TAG_VALUE_LENGTH, mention_tags, mention_tags_log, mentions
 
 HASHTAG = "hashtag"
@@ -67,10 +67,10 @@ def refresh_mention_tags(connection: Connection, *, wait: bool = False) -> int:
     ids = sorted(set(logged))
     for at in range(0, len(ids), _CHUNK):
         chunk = ids[at : at + _CHUNK]
-        connection.execute(delete(mention_tags).where(mention_tags.c.mention_id.in_(chunk)))
+        connection.execute(delete(mention_tags).where(among(connection, mention_tags.c.mention_id, chunk)))
         rows = connection.execute(
             select(mentions.c.id, mentions.c.created_at, mentions.c.title, mentions.c.text, mentions.c.url).where(
-                mentions.c.id.in_(chunk)
+                among(connection, mentions.c.id, chunk)
             )
         )
         found = [

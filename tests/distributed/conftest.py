@@ -119,6 +119,8 @@ class WebhookReceiver:
         receiver = self
 
         class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"  # keep-alive, as a real receiver: a sender reuses its connections
+
             def do_POST(self) -> None:
                 body = self.rfile.read(int(self.headers.get("content-length", 0)))
                 try:
@@ -132,6 +134,7 @@ class WebhookReceiver:
                     with receiver._lock:
                         receiver.received.append(self.headers["webhook-id"])
                     self.send_response(204)
+                self.send_header("Content-Length", "0")
                 self.end_headers()
 
             def log_message(self, *_: Any) -> None:

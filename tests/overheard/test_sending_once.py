@@ -191,3 +191,60 @@ def test_what_a_background_sender_could_not_send_goes_out_on_its_last_pass(
         connection.execute(deliveries.update().values(next_attempt_at=None, status="pending"))
     report = sender.close()  # the last pass sends them
     assert report.delivered == 5 and sum(receiver.received.values()) == 5
+
+
+class _KeepAliveHandler(_Handler):
+    protocol_version = "HTTP/1.1"  # keeps the connection open for the next request, as most receivers do
+
+    def end_headers(self) -> None:
+        self.send_header("Content-Length", "0")
+        super().end_headers()
+
+
+class KeepAliveReceiver(Receiver):
+    """A `Receiver` that keeps connections alive and counts the connections it was opened."""
+
+    def __init__(self) -> None:
+        ThreadingHTTPServer.__init__(self, ("127.0.0.1", 0), _KeepAliveHandler)
+        self.delay_s = 0.0
+        self.received = Counter()
+        self.lock = threading.Lock()
+        self.connections = 0
+
+    def finish_request(self, request: object, client_address: object) -> None:
+        with self.lock:
+            self.connections += 1
+        super().finish_request(request, client_address)  # type: ignore[arg-type]
+
+
+def test_a_background_sender_keeps_its_connection_to_a_receiver_from_one_pass_to_the_next(
+    database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("TEST_HOOK_SECRET", SECRET)
+    receiver = KeepAliveReceiver()
+    threading.Thread(target=receiver.serve_forever, daemon=True).start()
+    lines = (SAMPLES / "mentions.jsonl").read_text(encoding="utf-8").splitlines(True)[:10]
+    sample = tmp_path / "sample.jsonl"
+    sample.write_text("".join(lines[:5]))
+    engine = open_database(database_url)
+    runtime = Runtime.build(parse_config(_config_text(receiver.url, sample)), engine, KeywordClassifier())
+
+    def delivered(count: int) -> None:
+        deadline = time.monotonic() + 60
+        while sum(receiver.received.values()) < count and time.monotonic() < deadline:
+            time.sleep(0.02)
+
+    try:
+        with BackgroundSender(runtime) as sender:
+            sweep(runtime, ReplayCollector(sample), sender.nudge)
+            first = sum(_statuses(engine).values())
+            delivered(first)
+            sample.write_text("".join(lines))  # five more posts: the next page, the next pass
+            sweep(runtime, ReplayCollector(sample), sender.nudge)
+            total = sum(_statuses(engine).values())
+            delivered(total)
+    finally:
+        receiver.shutdown()
+        receiver.server_close()
+    assert 0 < first < total and sum(receiver.received.values()) == total
+    assert receiver.connections == 1  # delivery.concurrency is 1: one connection, kept across both passes
