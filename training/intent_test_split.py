@@ -82,9 +82,10 @@ def main() -> None:
                     flush=True,
                 )
         if args.demo:
-            rows = demo_rows()
-            found, total = Counter(), Counter()
-            for (_, want, language), verdict in zip(rows, model.classify([d for d, _, _ in rows]), strict=True):
+            demo = demo_rows()
+            found: Counter[tuple[str, str]] = Counter()
+            total: Counter[tuple[str, str]] = Counter()
+            for (_, want, language), verdict in zip(demo, model.classify([d for d, _, _ in demo]), strict=True):
                 for scope in ("all", "en" if language.startswith("en") else "other"):
                     total[want, scope] += 1
                     found[want, scope] += str(verdict.intent) == want
