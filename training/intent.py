@@ -336,6 +336,9 @@ def main() -> None:
         "features": layout,
         "command": "python -m training.intent"
         + (f" --augment '{args.augment}'" if args.augment != DEFAULT_AUGMENT else "")
+        + (f" --features {args.features}" if args.features else "")
+        + "".join(f" --c {c}" for c in args.c or ())
+        + (f" --objective {args.objective}" if args.objective != "triage" else "")
         + ("" if artifacts.resolve() == ARTIFACTS.resolve() else f" --artifacts {artifacts}"),
         "train_examples": len(train),
         "augment": {name: {"weight": w, "rows": extra_counts[name]} for name, w in weights.items()},
