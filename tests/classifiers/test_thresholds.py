@@ -29,13 +29,15 @@ def test_config_names_an_unknown_intent_and_an_impossible_threshold() -> None:
 
 
 def test_configured_intent_thresholds_override_only_what_they_name(classifier: TransformerClassifier) -> None:
-    strict = TransformerClassifier(classifier.encoder, thresholds=Thresholds.from_config(None, {"complaint": 0.999}))
+    # 1.0: every complaint verdict goes to a person, however sure the model is (a clear complaint scores 0.9998)
+    strict = TransformerClassifier(classifier.encoder, thresholds=Thresholds.from_config(None, {"complaint": 1.0}))
     assert strict.thresholds.sentiment == classifier.thresholds.sentiment
-    assert strict.thresholds.intent[Intent.complaint] == 0.999
+    assert strict.thresholds.intent[Intent.complaint] == 1.0
     assert strict.thresholds.intent[Intent.praise] == classifier.thresholds.intent[Intent.praise]
     assert strict.version.startswith(classifier.version + "+thresholds.")
     text = "@united you lost my bag again and nobody answers the phone. I want a refund."
     (shipped,) = classifier.classify([Document(text)])
     (flagged,) = strict.classify([Document(text)])
-    assert shipped.intent == flagged.intent == Intent.complaint
+    assert shipped.intent == flagged.intent == Intent.complaint and shipped.intent_confidence < 1.0
+    assert not shipped.needs_human
     assert flagged.needs_human and any("intent confidence" in r and "< 1.00" in r for r in flagged.reasons)
