@@ -2,6 +2,7 @@
 
     python -m training.intent_test_split classifiers/artifacts var/mt/r9
     python -m training.intent_test_split --sources --demo classifiers/artifacts var/mt/r9
+    python -m training.intent_test_split --write-demo var/demo_intents.csv   # then: overheard evaluate var/demo_intents.csv
 
 Each folder is read with the torch backend (the figures of the model card's tables); the tweet texts must have been
 fetched (scripts/fetch_training_data.py). ``--sources`` adds the real customer-service messages of NLU++ and HINT3
@@ -50,10 +51,23 @@ def demo_rows() -> list[tuple[Document, str, str]]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("folders", type=Path, nargs="+", help="model folders (artifacts) to score")
+    parser.add_argument("folders", type=Path, nargs="*", help="model folders (artifacts) to score")
     parser.add_argument("--sources", action="store_true", help="also NLU++ and HINT3, per source")
     parser.add_argument("--demo", action="store_true", help="also the demo sample's intended intents (smoke check)")
+    parser.add_argument(
+        "--write-demo",
+        type=Path,
+        help="write the demo's intended intents as CSV (text, intent, language) for `overheard evaluate`, which reads "
+        "them as served (non-English through the multilingual model), and stop",
+    )
     args = parser.parse_args()
+    if args.write_demo:
+        with args.write_demo.open("w", encoding="utf-8", newline="") as f:
+            writer = csv.DictWriter(f, fieldnames=["text", "intent", "language"])
+            writer.writeheader()
+            writer.writerows({"text": d.text, "intent": want, "language": lang} for d, want, lang in demo_rows())
+        print(f"wrote {args.write_demo}")
+        return
     test = data.intent_examples().get("test", [])
     if not test:
         raise SystemExit(
