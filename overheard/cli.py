@@ -522,16 +522,22 @@ def accounts_disconnect(
     config: ConfigOption = Path("overheard.yaml"),
     actor: Annotated[str, typer.Option(help="Who disconnects it, for the audit log.")] = "cli",
 ) -> None:
-    """Delete the account's stored tokens (replies fall back to its secret_env)."""
+    """Delete the account's stored tokens (replies fall back to its secret_env) and ask X to revoke them."""
     from overheard.services import reply_accounts
     from storage.database import open_database
 
     conf = _config(config)
     try:
-        reply_accounts.disconnect(open_database(conf.database_url()), Caller.operator(actor), conf, name)
+        problem = reply_accounts.disconnect(open_database(conf.database_url()), Caller.operator(actor), conf, name)
     except (StorageError, ServiceError) as exc:
         fail(str(exc))
-    console.print(f"{name} is disconnected; its tokens are deleted")
+    if problem is None:
+        console.print(f"{name} is disconnected; its tokens are deleted and revoked on X")
+    else:
+        console.print(
+            f"{name} is disconnected; its tokens are deleted here, but {problem}: "
+            "revoke Overheard's access on X (Settings → Security → Connected apps)"
+        )
 
 
 @app.command()

@@ -199,6 +199,36 @@ def refresh(client: httpx.Client, oauth: OAuthClient, refresh_token: SecretStr, 
     return found
 
 
+def revoke_url(token_url: str) -> str:
+    """X's revocation endpoint beside its token endpoint (`…/2/oauth2/token` → `…/2/oauth2/revoke`)."""
+    return token_url.rsplit("/", 1)[0] + "/revoke"
+
+
+def revoke(client: httpx.Client, oauth: OAuthClient, token: SecretStr, hint: str) -> Failure | None:
+    """Ask X to revoke a token (RFC 7009: `token`, `token_type_hint`, the client as for the token endpoint). None
+    when X accepted it; any 2xx is accepted, whatever its body."""
+    headers = {"Content-Type": "application/x-www-form-urlencoded"}
+    form = {"token": token.get_secret_value(), "token_type_hint": hint}
+    if oauth.client_secret is not None:
+        basic = f"{oauth.client_id}:{oauth.client_secret.get_secret_value()}".encode()
+        headers["Authorization"] = "Basic " + base64.b64encode(basic).decode("ascii")
+    else:
+        form["client_id"] = oauth.client_id
+    url = revoke_url(oauth.token_url)
+    try:
+        response = client.post(url, data=form, headers=headers, timeout=oauth.timeout_s)
+    except httpx.HTTPError as error:
+        return Failure(f"could not reach X's revocation endpoint at {url}: {error}")
+    if response.is_success:
+        return None
+    said = _oauth_error(body_of(response))
+    return Failure(
+        f"X refused to revoke the {hint.replace('_', ' ')} (HTTP {response.status_code}"
+        + (f": {said})" if said else ")"),
+        response.status_code,
+    )
+
+
 def whoami(client: httpx.Client, api: str, access_token: SecretStr, timeout_s: float = 10.0) -> XUser | Failure:
     """The account the token posts as (`GET /2/users/me`)."""
     try:

@@ -195,15 +195,63 @@ def finish_connect(
         return store.connected_accounts(connection)[pending.account]
 
 
-def disconnect(engine: Engine, caller: Caller, config: OverheardConfig, name: str) -> None:
-    """Forget the account's tokens (replies then fall back to its `secret_env`). Revoke Overheard's access on X
-    too (Settings → Security → Connected apps) to end it there."""
+def disconnect(
+    engine: Engine,
+    caller: Caller,
+    config: OverheardConfig,
+    name: str,
+    environ: Mapping[str, str] | None = None,
+    client: httpx.Client | None = None,
+) -> str | None:
+    """Forget the account's tokens (replies then fall back to its `secret_env`) and ask X to revoke them, refresh
+    token first (which ends the grant), then the access token. The tokens are deleted here whatever X answers; the
+    answer is why X's side may still be open (then revoke Overheard's access on X: Settings → Security → Connected
+    apps), or None when X revoked both."""
     caller.require(Capability.connect_accounts)
-    _account(config, name)
+    account = _account(config, name)
+    env = _environ(environ)
+    token: x_oauth.XToken | None = None
+    try:
+        cipher = _cipher(config, env)
+        with engine.connect() as connection:
+            token = store.token_for(connection, cipher, name)
+    except store.TokenKeyError:
+        token = None  # cannot be read, so cannot be revoked: deleted all the same
+    problem = None if token is not None else "the stored tokens could not be read, so X was not asked to revoke them"
+    if token is not None:
+        problem = _revoke(config, account, env, token, client)
     with engine.begin() as connection:
         if not store.delete_token(connection, name):
             raise NotFound(f"'{name}' is not connected")
-        record(connection, caller.name, "reply_account.disconnect", "reply_account", name, platform="x")
+        record(
+            connection, caller.name, "reply_account.disconnect", "reply_account", name,
+            platform="x", revoked_on_x=problem is None,
+        )  # fmt: skip
+    return problem
+
+
+def _revoke(
+    config: OverheardConfig,
+    account: ReplyAccount,
+    env: Mapping[str, str],
+    token: x_oauth.XToken,
+    client: httpx.Client | None,
+) -> str | None:
+    try:
+        oauth = _oauth(account, env)
+    except Invalid as exc:
+        return f"X was not asked to revoke the tokens: {exc}"
+    own = client is None
+    sending = reply_client(config.http.allow_networks) if client is None else client
+    try:
+        pairs = [(token.refresh_token, "refresh_token"), (token.access_token, "access_token")]
+        for secret, hint in pairs:
+            if secret is not None and (failed := x_oauth.revoke(sending, oauth, secret, hint)) is not None:
+                return failed.reason
+    finally:
+        if own:
+            sending.close()
+    return None
 
 
 def credentials(

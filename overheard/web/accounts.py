@@ -60,5 +60,12 @@ def callback(request: Request, engine: Db) -> RedirectResponse | HTMLResponse:
 
 @router.post(HERE + "/{name}/disconnect")
 def disconnect(request: Request, name: str, principal: User, engine: Db) -> RedirectResponse:
-    reply_accounts.disconnect(engine, principal, request.app.state.config, name)
-    return back(HERE, HERE, f"{name} is disconnected; its tokens are deleted.")
+    problem = reply_accounts.disconnect(engine, principal, request.app.state.config, name)
+    if problem is None:
+        return back(HERE, HERE, f"{name} is disconnected; its tokens are deleted and revoked on X.")
+    return back(
+        HERE,
+        HERE,
+        f"{name} is disconnected; its tokens are deleted here, but {problem}: revoke Overheard's access on X "
+        "(Settings → Security → Connected apps).",
+    )

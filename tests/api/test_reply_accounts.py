@@ -24,7 +24,7 @@ from enrichers.replies.model import MissingSecret
 from overheard.api import create_app
 from overheard.config import OverheardConfig
 from overheard.services import reply_accounts, workspace
-from overheard.services.access import Caller, Conflict, Forbidden
+from overheard.services.access import Caller, Conflict, Forbidden, NotFound
 from storage import reply_tokens
 from storage.audit import entries_for
 from storage.schema import mentions, now_utc, oauth_pending, platform_tokens, routes
@@ -259,11 +259,22 @@ def test_disconnecting_deletes_the_tokens_and_replies_fall_back_to_secret_env(
 ) -> None:
     config = configured(x_api, "x-disconnect")
     x_api.add("/2/oauth2/token", Reply.recorded(OAUTH / "token_code"), method="POST")
+    x_api.add("/2/oauth2/revoke", Reply.recorded(OAUTH / "revoke"), method="POST")
     connect(seeded, config, "x-disconnect")
 
-    reply_accounts.disconnect(seeded.engine, ADMIN, config, "x-disconnect")
+    problem = reply_accounts.disconnect(seeded.engine, ADMIN, config, "x-disconnect", ENV)
     sent = workspace.send(seeded.engine, ADMIN, config, x_mention(seeded), "From the env token.", environ=ENV)
 
+    assert problem is None
+    revoked = [{k: v[-1] for k, v in parse_qs(r.body.decode()).items()} for r in x_api.requests_to("/2/oauth2/revoke")]
+    assert revoked == [  # the refresh token first (it ends the grant), then the access token
+        {"token": DOC_REFRESH, "token_type_hint": "refresh_token"},
+        {"token": DOC_ACCESS, "token_type_hint": "access_token"},
+    ]
+    basic = base64.b64encode(
+        f"{ENV['OVERHEARD_TEST_X_CLIENT_ID']}:{ENV['OVERHEARD_TEST_X_CLIENT_SECRET']}".encode()
+    ).decode()
+    assert x_api.requests_to("/2/oauth2/revoke")[0].headers["authorization"] == f"Basic {basic}"
     assert sent.sent
     assert x_api.requests_to("/2/tweets")[-1].headers["authorization"] == "Bearer hand-made-x-token"
     with seeded.engine.connect() as connection:
@@ -275,6 +286,30 @@ def test_disconnecting_deletes_the_tokens_and_replies_fall_back_to_secret_env(
     assert "reply_account.disconnect" in actions
     listed = {a.name: a for a in reply_accounts.accounts(seeded.engine, ADMIN, config, ENV)}
     assert listed["x-disconnect"].connected is None and listed["x-disconnect"].ready is None
+
+
+def test_disconnecting_when_x_will_not_revoke_still_deletes_the_tokens_and_says_to_revoke_on_x(
+    seeded: Seeded, x_api: ReplayServer
+) -> None:
+    config = configured(x_api, "x-unrevoked")
+    x_api.add("/2/oauth2/token", Reply.recorded(OAUTH / "token_code"), method="POST")
+    x_api.add("/2/oauth2/revoke", Reply.recorded(OAUTH / "refresh_refused"), method="POST")
+    connect(seeded, config, "x-unrevoked")
+
+    problem = reply_accounts.disconnect(seeded.engine, ADMIN, config, "x-unrevoked", ENV)
+
+    assert problem is not None and "X refused to revoke the refresh token (HTTP 400" in problem
+    with seeded.engine.connect() as connection:
+        assert (
+            connection.execute(select(platform_tokens).where(platform_tokens.c.account == "x-unrevoked")).first()
+            is None
+        )
+        (entry,) = [
+            e for e in entries_for(connection, "reply_account", "x-unrevoked") if e.action.endswith("disconnect")
+        ]
+    assert entry.detail["revoked_on_x"] is False
+    with pytest.raises(NotFound, match="'x-unrevoked' is not connected"):
+        reply_accounts.disconnect(seeded.engine, ADMIN, config, "x-unrevoked", ENV)
 
 
 def test_the_settings_page_is_admin_only_and_lists_reply_accounts(seeded: Seeded, x_api: ReplayServer) -> None:
