@@ -101,11 +101,13 @@ def start_pending(
 
 
 def take_pending(connection: Connection, cipher: TokenCipher, state: str, now: datetime) -> Pending | None:
-    """The authorization `state` names, removed so it cannot be used twice; None when unknown, used or lapsed."""
-    row = connection.execute(select(oauth_pending).where(oauth_pending.c.state_hash == _hash(state))).first()
+    """The authorization `state` names, removed so it cannot be used twice; None when unknown, used or lapsed. One
+    DELETE … RETURNING: of two callbacks racing with the same state, only one gets the row."""
+    row = connection.execute(
+        delete(oauth_pending).where(oauth_pending.c.state_hash == _hash(state)).returning(*oauth_pending.c)
+    ).first()
     if row is None:
         return None
-    connection.execute(delete(oauth_pending).where(oauth_pending.c.state_hash == row.state_hash))
     if row.expires_at <= now:
         return None
     return Pending(row.account, cipher.open(row.verifier), row.redirect_uri, row.started_by)
