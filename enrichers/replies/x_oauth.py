@@ -160,13 +160,18 @@ def _oauth_error(body: Any) -> str | None:
     return str(said) if said else None
 
 
-def _token_request(client: httpx.Client, oauth: OAuthClient, form: dict[str, str], now: datetime) -> XToken | Failure:
+def _client_auth(oauth: OAuthClient, form: dict[str, str]) -> tuple[dict[str, str], dict[str, str]]:
+    """The headers and form of a request to X's token or revocation endpoint, with the client named as X asks."""
     headers = {"Content-Type": "application/x-www-form-urlencoded"}
     if oauth.client_secret is not None:  # a confidential client: HTTP Basic with the client id and secret
         basic = f"{oauth.client_id}:{oauth.client_secret.get_secret_value()}".encode()
         headers["Authorization"] = "Basic " + base64.b64encode(basic).decode("ascii")
-    else:  # a public client names itself in the form
-        form = {**form, "client_id": oauth.client_id}
+        return headers, form
+    return headers, {**form, "client_id": oauth.client_id}  # a public client names itself in the form
+
+
+def _token_request(client: httpx.Client, oauth: OAuthClient, form: dict[str, str], now: datetime) -> XToken | Failure:
+    headers, form = _client_auth(oauth, form)
     try:
         response = client.post(oauth.token_url, data=form, headers=headers, timeout=oauth.timeout_s)
     except httpx.TimeoutException:
@@ -207,13 +212,7 @@ def revoke_url(token_url: str) -> str:
 def revoke(client: httpx.Client, oauth: OAuthClient, token: SecretStr, hint: str) -> Failure | None:
     """Ask X to revoke a token (RFC 7009: `token`, `token_type_hint`, the client as for the token endpoint). None
     when X accepted it; any 2xx is accepted, whatever its body."""
-    headers = {"Content-Type": "application/x-www-form-urlencoded"}
-    form = {"token": token.get_secret_value(), "token_type_hint": hint}
-    if oauth.client_secret is not None:
-        basic = f"{oauth.client_id}:{oauth.client_secret.get_secret_value()}".encode()
-        headers["Authorization"] = "Basic " + base64.b64encode(basic).decode("ascii")
-    else:
-        form["client_id"] = oauth.client_id
+    headers, form = _client_auth(oauth, {"token": token.get_secret_value(), "token_type_hint": hint})
     url = revoke_url(oauth.token_url)
     try:
         response = client.post(url, data=form, headers=headers, timeout=oauth.timeout_s)
