@@ -10,7 +10,8 @@ its `secret_env`, as before connecting existed.
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -47,6 +48,16 @@ class AccountStatus:
 def _cipher(config: OverheardConfig, environ: Mapping[str, str]) -> store.TokenCipher:
     variable = config.reply_token_key_env
     return store.TokenCipher.from_key(environ.get(variable), variable)
+
+
+@contextmanager
+def _sending(config: OverheardConfig, client: httpx.Client | None) -> Iterator[httpx.Client]:
+    """The caller's client, or a guarded one of our own, closed after use."""
+    if client is not None:
+        yield client
+        return
+    with reply_client(config.http.allow_networks) as own:
+        yield own
 
 
 def _environ(environ: Mapping[str, str] | None) -> Mapping[str, str]:
@@ -169,18 +180,13 @@ def finish_connect(
         )
     account = _account(config, pending.account)
     oauth = _oauth(account, env)
-    own = client is None
-    sending = reply_client(config.http.allow_networks) if client is None else client
-    try:
+    with _sending(config, client) as sending:
         token = x_oauth.exchange_code(
             sending, oauth, parsed.code, pending.verifier.get_secret_value(), pending.redirect_uri, now
         )
         if isinstance(token, Failure):
             raise Invalid(f"X did not connect the account: {token.reason}; start connecting it again")
         user = x_oauth.whoami(sending, account.api, token.access_token, account.timeout_s)
-    finally:
-        if own:
-            sending.close()
     if isinstance(user, Failure):
         raise Invalid(f"{user.reason}; start connecting the account again")
     with engine.begin() as connection:
@@ -241,16 +247,11 @@ def _revoke(
         oauth = _oauth(account, env)
     except Invalid as exc:
         return f"X was not asked to revoke the tokens: {exc}"
-    own = client is None
-    sending = reply_client(config.http.allow_networks) if client is None else client
-    try:
+    with _sending(config, client) as sending:
         pairs = [(token.refresh_token, "refresh_token"), (token.access_token, "access_token")]
         for secret, hint in pairs:
             if secret is not None and (failed := x_oauth.revoke(sending, oauth, secret, hint)) is not None:
                 return failed.reason
-    finally:
-        if own:
-            sending.close()
     return None
 
 
