@@ -22,8 +22,10 @@ from classifiers.verdict import Verdict
 from enrichers.delivery import WebhookVerificationError, generate_secret, verify
 from enrichers.linking import normalise_handle
 from enrichers.model import Company, Consent, Contact, Delivery, DeliveryStatus, Route
+from enrichers.replies import reply_client
 from listener.http import guarded_transport
 from listener.mention import Mention
+from tests.listener.replay import ReplayServer, start_server
 
 DATA = Path(__file__).parent / "data"
 NOW = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
@@ -276,3 +278,19 @@ def local() -> Iterator[httpx.Client]:
     `http.allow_networks: [127.0.0.1/32]` in overheard.yaml would."""
     with httpx.Client(transport=guarded_transport(("127.0.0.1/32",)), follow_redirects=False) as client:
         yield client
+
+
+@pytest.fixture
+def server() -> Iterator[ReplayServer]:
+    """A local server replaying recorded platform answers (replies, OAuth); a test adds the routes it needs."""
+    replay, httpd = start_server()
+    yield replay
+    httpd.shutdown()
+    httpd.server_close()
+
+
+@pytest.fixture
+def client() -> Iterator[httpx.Client]:
+    """The client replies go out through: the SSRF guard, allowing only the local test server."""
+    with reply_client(["127.0.0.1/32"]) as sending:
+        yield sending

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import socket
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import parse_qs
@@ -29,7 +28,7 @@ from enrichers.replies import (
 )
 from enrichers.replies.bluesky import reply_record
 from listener.mention import Author, Mention, Platform, ReplyRef
-from tests.listener.replay import OWN_FIXTURES, RECORDED_FIXTURES, ReplayServer, Reply, start_server
+from tests.listener.replay import OWN_FIXTURES, RECORDED_FIXTURES, ReplayServer, Reply
 
 RECORDED = RECORDED_FIXTURES
 SECRET = "s3cret-token"
@@ -46,21 +45,6 @@ def no_internet(monkeypatch: pytest.MonkeyPatch) -> None:
         return real(host, *args, **kwargs)
 
     monkeypatch.setattr(socket, "getaddrinfo", local_only)
-
-
-@pytest.fixture
-def server() -> Iterator[ReplayServer]:
-    replay, httpd = start_server()
-    yield replay
-    httpd.shutdown()
-    httpd.server_close()
-
-
-@pytest.fixture
-def client() -> Iterator[httpx.Client]:
-    """The client replies go out through: the SSRF guard, allowing only the local test server."""
-    with reply_client(["127.0.0.1/32"]) as sending:
-        yield sending
 
 
 def account(platform: str, server: ReplayServer, **extra: Any) -> ReplyCredentials:

@@ -5,15 +5,12 @@ from __future__ import annotations
 
 import base64
 import hashlib
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from urllib.parse import parse_qs, urlsplit
 
 import httpx
-import pytest
 from pydantic import SecretStr
 
-from enrichers.replies import reply_client
 from enrichers.replies.model import Failure
 from enrichers.replies.x_oauth import (
     SCOPES,
@@ -29,27 +26,13 @@ from enrichers.replies.x_oauth import (
     whoami,
 )
 from tests.enrichers.test_replies import no_internet  # noqa: F401  (autouse: nothing leaves 127.0.0.1)
-from tests.listener.replay import RECORDED_FIXTURES, ReplayServer, Reply, start_server
+from tests.listener.replay import RECORDED_FIXTURES, ReplayServer, Reply
 
 OAUTH = RECORDED_FIXTURES / "x_oauth"
 ME = RECORDED_FIXTURES / "twitter_x/v2/test_client_get_me/000_GET_2_users_me"
 NOW = datetime(2026, 12, 7, 12, 0, tzinfo=UTC)
 DOC_ACCESS = "Q0Mzb0VhZ0V5dmNXSTEyNER2MFNfVW50RzdXdTN6STFxQlVkTGhTc1lCdlBiOjE2MjIxNDc3NDM5MTQ6MToxOmF0OjE"
 DOC_REFRESH = "bWRWa3gzdnk3WHRGU1o0bmRRcTJ5VUxWX1lZTDdJSUtmaWcxbTVxdEFXcW5tOjE2MjIxNDc3NDM5MTQ6MToxOnJ0OjE"
-
-
-@pytest.fixture
-def server() -> Iterator[ReplayServer]:
-    replay, httpd = start_server()
-    yield replay
-    httpd.shutdown()
-    httpd.server_close()
-
-
-@pytest.fixture
-def client() -> Iterator[httpx.Client]:
-    with reply_client(["127.0.0.1/32"]) as sending:
-        yield sending
 
 
 def confidential(server: ReplayServer) -> OAuthClient:
