@@ -45,6 +45,7 @@ ENV = {
     "OVERHEARD_TEST_X_CLIENT_SECRET": "x-client-secret",
     "OVERHEARD_TEST_X_TOKEN": "hand-made-x-token",
 }
+CIPHER = reply_tokens.TokenCipher.from_key(ENV["OVERHEARD_REPLY_TOKEN_KEY"], "OVERHEARD_REPLY_TOKEN_KEY")
 
 
 @pytest.fixture
@@ -184,9 +185,8 @@ def test_an_expired_token_is_refreshed_before_the_reply_and_the_rotated_refresh_
     assert refreshed == {"grant_type": "refresh_token", "refresh_token": DOC_REFRESH}
     posts = x_api.requests_to("/2/tweets")
     assert [p.headers["authorization"] for p in posts] == [f"Bearer {DOC_ACCESS}", f"Bearer {ROTATED_ACCESS}"]
-    cipher = reply_tokens.TokenCipher.from_key(ENV["OVERHEARD_REPLY_TOKEN_KEY"], "OVERHEARD_REPLY_TOKEN_KEY")
     with seeded.engine.connect() as connection:
-        kept = reply_tokens.token_for(connection, cipher, "x-refresh")
+        kept = reply_tokens.token_for(connection, CIPHER, "x-refresh")
         raw = connection.execute(select(platform_tokens).where(platform_tokens.c.account == "x-refresh")).one()
     assert kept is not None and kept.refresh_token is not None
     assert kept.refresh_token.get_secret_value() == ROTATED_REFRESH and kept.expires_at > later
@@ -229,9 +229,8 @@ def test_a_refresh_refused_because_another_reply_already_renewed_the_token_sends
     )
     connect(seeded, config, "x-race")
     later = now_utc() + timedelta(hours=3)
-    cipher = reply_tokens.TokenCipher.from_key(ENV["OVERHEARD_REPLY_TOKEN_KEY"], "OVERHEARD_REPLY_TOKEN_KEY")
     with seeded.engine.connect() as connection:
-        stale = reply_tokens.token_for(connection, cipher, "x-race")  # what the second reply read
+        stale = reply_tokens.token_for(connection, CIPHER, "x-race")  # what the second reply read
     assert stale is not None and stale.expired(later)
     renewed_elsewhere = x_oauth.XToken(
         access_token=SecretStr(ROTATED_ACCESS),
@@ -239,18 +238,18 @@ def test_a_refresh_refused_because_another_reply_already_renewed_the_token_sends
         expires_at=later + timedelta(hours=2),
     )
     with seeded.engine.begin() as connection:  # the first reply's refresh, stored meanwhile
-        reply_tokens.store_refreshed(connection, cipher, "x-race", renewed_elsewhere, later)
+        reply_tokens.store_refreshed(connection, CIPHER, "x-race", renewed_elsewhere, later)
     account = config.reply_accounts["x-race"]
 
     with httpx.Client() as client:
-        got = reply_accounts._refreshed(seeded.engine, config, "x-race", account, client, stale, cipher, ENV, later)
+        got = reply_accounts._refreshed(seeded.engine, config, "x-race", account, client, stale, CIPHER, ENV, later)
 
     assert isinstance(got, x_oauth.XToken) and got.access_token.get_secret_value() == ROTATED_ACCESS
     assert len(x_api.requests_to("/2/oauth2/token")) == 2  # the code exchange, then the refused refresh
     with httpx.Client() as client:  # with nothing renewed meanwhile, the refusal still says to reconnect
         with seeded.engine.begin() as connection:
-            reply_tokens.store_refreshed(connection, cipher, "x-race", stale, later)
-        refused = reply_accounts._refreshed(seeded.engine, config, "x-race", account, client, stale, cipher, ENV, later)
+            reply_tokens.store_refreshed(connection, CIPHER, "x-race", stale, later)
+        refused = reply_accounts._refreshed(seeded.engine, config, "x-race", account, client, stale, CIPHER, ENV, later)
     assert isinstance(refused, MissingSecret) and "reconnect the X account" in refused.reason
 
 
