@@ -389,6 +389,7 @@ def team_queue(
     `due_soon` (not yet overdue) or overdue; `language` to one ISO 639-1 language ('de' takes 'de-AT' too); `intent` to
     one intent (a person's relabel, else the model's)."""
     config = priority or PriorityConfig(due_soon=due_soon)
+    due_config = PriorityConfig(due_soon=due_soon)  # what due_state reads: once, not per row
     query = (
         select(
             routes.c.id.label("route_id"),
@@ -439,13 +440,13 @@ def team_queue(
             priority=r.priority,
             score=round(exact) if r.score is not None else None,
             due_at=r.due_at,
-            due=_due_state(r.due_at, now, due_soon),
+            due=due_state(r.due_at, now, due_config),
             source=r.source,
             can_reply=can_reply(r.source, r.external_id),
             author=r.author_handle,
             followers=r.author_followers,
             language=r.language,
-            excerpt=r.text[:280],
+            excerpt=r.text,  # cut to 280 characters by the query
             intent=r.intent,
             confidence=r.intent_confidence,
             status=r.status,
@@ -456,10 +457,6 @@ def team_queue(
         ranked.append((key, item))
     ranked.sort(key=lambda pair: pair[0])
     return [item for _, item in ranked[:limit]]
-
-
-def _due_state(due_at: datetime | None, now: datetime, due_soon: timedelta) -> DueState | None:
-    return due_state(due_at, now, PriorityConfig(due_soon=due_soon))
 
 
 def queue_counts(
