@@ -223,9 +223,11 @@ def disconnect(
             token = store.token_for(connection, cipher, name)
     except store.TokenKeyError:
         token = None  # cannot be read, so cannot be revoked: deleted all the same
-    problem = None if token is not None else "the stored tokens could not be read, so X was not asked to revoke them"
-    if token is not None:
-        problem = _revoke(config, account, env, token, client)
+    problem = (
+        _revoke(config, account, env, token, client)
+        if token is not None
+        else "the stored tokens could not be read, so X was not asked to revoke them"
+    )
     with engine.begin() as connection:
         if not store.delete_token(connection, name):
             raise NotFound(f"'{name}' is not connected")
